@@ -1,0 +1,19 @@
+package io.gpupool.api.v1alpha1;
+
+/** Names shared by every kind of the gpupool.io API. */
+public final class ApiGroup {
+    public static final String GROUP = "gpupool.io";
+    public static final String VERSION = "v1alpha1";
+    public static final String CATEGORY = "gpupool";
+    /** Label on namespaces (membership) and Nodes (contribution) naming the Organization they belong to. */
+    public static final String ORGANIZATION_LABEL = "gpupool.io/organization";
+    /** Labels the operator puts on every object it creates. */
+    public static final String MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
+    public static final String MANAGED_BY = "gpupool";
+    public static final String MODEL_DEPLOYMENT_LABEL = "gpupool.io/model-deployment";
+    public static final String NODE_LABEL = "gpupool.io/node";
+    public static final String CLUSTER_LABEL = "gpupool.io/cluster";
+
+    private ApiGroup() {
+    }
+}

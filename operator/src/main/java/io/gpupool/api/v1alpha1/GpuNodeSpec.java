@@ -1,0 +1,39 @@
+package io.gpupool.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+
+import io.fabric8.generator.annotation.Default;
+import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.generator.annotation.Required;
+import io.fabric8.generator.annotation.Size;
+
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class GpuNodeSpec {
+
+    @Required
+    @Size(min = 1, max = 63)
+    @Pattern("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+    @JsonPropertyDescription("Name of the cluster the node is in ('local' for the pool's own cluster).")
+    public String cluster;
+
+    @Required
+    @Size(min = 1, max = 253)
+    @JsonPropertyDescription("Name of the Kubernetes Node in that cluster.")
+    public String nodeName;
+
+    @Required
+    @Size(min = 1, max = 63)
+    @Pattern("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+    @JsonPropertyDescription("Organization that contributes the node.")
+    public String organization;
+
+    @Required
+    @JsonPropertyDescription("The node's GPUs, as GPU Feature Discovery and the device plugin report them.")
+    public GpuFacts gpu = new GpuFacts();
+
+    @Default("false")
+    @JsonPropertyDescription("True when the node takes no new replicas (cordoned, or withdrawn by its contributor). "
+            + "Replicas already there keep running until they are drained.")
+    public Boolean unschedulable = false;
+}

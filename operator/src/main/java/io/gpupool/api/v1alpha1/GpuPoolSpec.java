@@ -1,0 +1,28 @@
+package io.gpupool.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+
+import io.fabric8.generator.annotation.Default;
+import io.fabric8.generator.annotation.Max;
+import io.fabric8.generator.annotation.Min;
+
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class GpuPoolSpec {
+
+    @JsonPropertyDescription("How quotas are computed.")
+    public FairSharePolicy fairShare = new FairSharePolicy();
+
+    @JsonPropertyDescription("How replicas are evicted when an owner reclaims its GPUs.")
+    public PreemptionPolicy preemption = new PreemptionPolicy();
+
+    @Default("120")
+    @Min(10)
+    @Max(86400)
+    @JsonPropertyDescription("Seconds without a heartbeat after which a GpuNode counts as gone and its replicas are "
+            + "placed elsewhere. Defaults to 120.")
+    public Integer heartbeatTimeoutSeconds = 120;
+
+    @JsonPropertyDescription("Container images that run the serving engines.")
+    public ServingImages servingImages = new ServingImages();
+}

@@ -1,0 +1,39 @@
+package io.gpupool.api.v1alpha1;
+
+import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
+import io.fabric8.kubernetes.api.model.Namespaced;
+import io.fabric8.kubernetes.client.CustomResource;
+import io.fabric8.kubernetes.model.annotation.Categories;
+import io.fabric8.kubernetes.model.annotation.Group;
+import io.fabric8.kubernetes.model.annotation.ShortNames;
+import io.fabric8.kubernetes.model.annotation.Version;
+
+import com.fasterxml.jackson.annotation.JsonClassDescription;
+
+@Group(ApiGroup.GROUP)
+@Version(ApiGroup.VERSION)
+@ShortNames("md")
+@Categories(ApiGroup.CATEGORY)
+@AdditionalPrinterColumn(name = "Phase", jsonPath = ".status.phase", type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(name = "Org", jsonPath = ".status.organization", type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(name = "Desired", jsonPath = ".spec.replicas", type = AdditionalPrinterColumn.Type.INTEGER)
+@AdditionalPrinterColumn(name = "Admitted", jsonPath = ".status.replicas.admitted", type = AdditionalPrinterColumn.Type.INTEGER)
+@AdditionalPrinterColumn(name = "Ready", jsonPath = ".status.replicas.ready", type = AdditionalPrinterColumn.Type.INTEGER)
+@AdditionalPrinterColumn(name = "Model", jsonPath = ".spec.model.source", type = AdditionalPrinterColumn.Type.STRING, priority = 1)
+@AdditionalPrinterColumn(name = "Endpoint", jsonPath = ".status.endpoint", type = AdditionalPrinterColumn.Type.STRING, priority = 1)
+@AdditionalPrinterColumn(name = "Age", jsonPath = ".metadata.creationTimestamp", type = AdditionalPrinterColumn.Type.DATE)
+@JsonClassDescription("An open model served on the pool's GPUs with an OpenAI-compatible API. The operator admits its "
+        + "replicas under the fair-share quota of the organization that owns the namespace, places them on GPU nodes "
+        + "and creates the serving pods and a Service.")
+public class ModelDeployment extends CustomResource<ModelDeploymentSpec, ModelDeploymentStatus> implements Namespaced {
+
+    @Override
+    protected ModelDeploymentSpec initSpec() {
+        return new ModelDeploymentSpec();
+    }
+
+    @Override
+    protected ModelDeploymentStatus initStatus() {
+        return new ModelDeploymentStatus();
+    }
+}

@@ -1,0 +1,75 @@
+package io.gpupool.api.v1alpha1;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+
+import io.fabric8.generator.annotation.Default;
+import io.fabric8.generator.annotation.Max;
+import io.fabric8.generator.annotation.Min;
+import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.generator.annotation.Required;
+import io.fabric8.generator.annotation.Size;
+import io.fabric8.kubernetes.api.model.EnvVar;
+
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class ModelDeploymentSpec {
+
+    @Required
+    @JsonPropertyDescription("The open model to serve: where it comes from and what it takes to hold it in GPU memory.")
+    public ModelSpec model;
+
+    @Default("vllm")
+    @Pattern("^(vllm|llamacpp)$")
+    @JsonPropertyDescription("Serving engine: 'vllm' (data-centre GPUs, safetensors weights) or 'llamacpp' (consumer "
+            + "GPUs, quantized GGUF files). Defaults to vllm.")
+    public String engine = "vllm";
+
+    @Default("1")
+    @Min(0)
+    @Max(512)
+    @JsonPropertyDescription("Number of serving replicas. Each replica holds a full copy of the model on gpu.count GPUs "
+            + "of one node. 0 keeps the object but frees its GPUs.")
+    public Integer replicas = 1;
+
+    @JsonPropertyDescription("The GPUs each replica needs.")
+    public GpuRequirements gpu = new GpuRequirements();
+
+    @Default("0")
+    @Min(-1000000)
+    @Max(1000000)
+    @JsonPropertyDescription("Priority among the ModelDeployments of the same organization: a higher priority is "
+            + "admitted first and may preempt a lower one of the same organization. Defaults to 0.")
+    public Integer priority = 0;
+
+    @Default("false")
+    @JsonPropertyDescription("A community deployment that members of every organization may call. Shared deployments "
+            + "draw first on the pool's commons reserve.")
+    public Boolean shared = false;
+
+    @Size(max = 64)
+    @JsonPropertyDescription("Extra command-line arguments passed to the engine after the ones the operator renders, "
+            + "for example ['--enable-prefix-caching']. Arguments that would enable remote code are refused unless "
+            + "allowRemoteCode is true.")
+    public List<@Size(max = 1024) String> engineArgs = new ArrayList<>();
+
+    @Size(max = 128)
+    @JsonPropertyDescription("Extra environment variables for the serving container.")
+    public List<EnvVar> env = new ArrayList<>();
+
+    @JsonPropertyDescription("A Secret in this namespace holding a Hugging Face token, for gated or private models. "
+            + "It reaches the engine as HF_TOKEN.")
+    public SecretKeyRef hfTokenSecretRef;
+
+    @Default("false")
+    @JsonPropertyDescription("Let the engine run Python code shipped with the model (vLLM --trust-remote-code). Off "
+            + "by default: the GPUs belong to other organizations, and remote code runs with the pod's rights.")
+    public Boolean allowRemoteCode = false;
+
+    @Default("false")
+    @JsonPropertyDescription("Allow weights in pickle formats (.bin, .pt). Off by default: only safetensors (vLLM) "
+            + "or GGUF (llama.cpp) files are loaded, because unpickling can execute code.")
+    public Boolean allowUnsafeWeights = false;
+}

@@ -1,0 +1,41 @@
+package io.gpupool.api.v1alpha1;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+
+import io.fabric8.kubernetes.api.model.Condition;
+
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class ModelDeploymentStatus {
+
+    @JsonPropertyDescription("Pending (waiting for admission or capacity), Admitted (GPUs assigned, pods starting), "
+            + "Running (all desired replicas ready), Degraded (some replicas ready) or Failed (the spec is invalid).")
+    public String phase;
+
+    @JsonPropertyDescription("Replica counts: desired, admitted (GPUs assigned) and ready (serving).")
+    public ReplicaCounts replicas;
+
+    @JsonPropertyDescription("Where the admitted replicas run: one entry per cluster and node.")
+    public List<Placement> placements = new ArrayList<>();
+
+    @JsonPropertyDescription("Base URL of the OpenAI-compatible API (append /v1/chat/completions).")
+    public String endpoint;
+
+    @JsonPropertyDescription("Organization that owns this ModelDeployment, read from its namespace's "
+            + "gpupool.io/organization label.")
+    public String organization;
+
+    @JsonPropertyDescription("GPU memory per GPU in MiB that one replica needs: spec.gpu.minMemoryMiB, or the "
+            + "operator's estimate when that is absent.")
+    public Long estimatedMemoryMiB;
+
+    @JsonPropertyDescription("Conditions: Admitted, Ready, and Preempted when replicas were evicted. Reasons include "
+            + "QuotaExceeded, NoMatchingGpu, InsufficientCapacity and InvalidSpec.")
+    public List<Condition> conditions = new ArrayList<>();
+
+    @JsonPropertyDescription("The metadata.generation this status describes.")
+    public Long observedGeneration;
+}

@@ -1,0 +1,64 @@
+package io.gpupool.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+
+import io.fabric8.generator.annotation.Default;
+import io.fabric8.generator.annotation.Max;
+import io.fabric8.generator.annotation.Min;
+import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.generator.annotation.Required;
+import io.fabric8.generator.annotation.Size;
+
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class ModelSpec {
+
+    @Required
+    @Size(min = 1, max = 512)
+    @Pattern("^[a-z][a-z0-9+.-]*://\\S+$")
+    @JsonPropertyDescription("Where the model comes from, as a URL. Supported today: hf://<org>/<name> (a Hugging Face "
+            + "repository). Other schemes are reported as InvalidSpec until they are supported.")
+    public String source;
+
+    @Default("main")
+    @Size(min = 1, max = 256)
+    @Pattern("^[A-Za-z0-9._/-]+$")
+    @JsonPropertyDescription("Repository revision to serve: a branch, tag or commit. Pin a commit for reproducible "
+            + "serving. Defaults to main.")
+    public String revision = "main";
+
+    @Min(0.001)
+    @Max(10000)
+    @JsonPropertyDescription("Number of model parameters in billions (8 for Llama-3.1-8B). Used to estimate the GPU "
+            + "memory a replica needs when gpu.minMemoryMiB is not set.")
+    public Double parametersBillions;
+
+    @Default("bf16")
+    @Pattern("^(bf16|fp16|fp8|int8|int4)$")
+    @JsonPropertyDescription("Precision of the weights as served: bf16, fp16, fp8, int8 or int4. Sets bytes per "
+            + "parameter in the memory estimate and the engine's dtype/quantization flags. Defaults to bf16.")
+    public String dtype = "bf16";
+
+    @Default("8192")
+    @Min(256)
+    @Max(10485760)
+    @JsonPropertyDescription("Maximum context length in tokens that one sequence may use (vLLM --max-model-len, "
+            + "llama.cpp --ctx-size). Sizes the KV cache in the memory estimate. Defaults to 8192.")
+    public Integer maxContextLength = 8192;
+
+    @Size(max = 128)
+    @Pattern("^[A-Za-z0-9._:/-]+$")
+    @JsonPropertyDescription("Name clients use in the 'model' field of OpenAI requests. Defaults to the "
+            + "ModelDeployment's name.")
+    public String servedModelName;
+
+    @Size(max = 256)
+    @Pattern("^[A-Za-z0-9._/-]+\\.gguf$")
+    @JsonPropertyDescription("For engine llamacpp: the GGUF file in the repository to serve, for example "
+            + "'Llama-3.1-8B-Instruct-Q4_K_M.gguf'.")
+    public String file;
+
+    @JsonPropertyDescription("Optional shape of the model's attention, for a precise KV-cache estimate. When absent "
+            + "the operator derives a conservative shape from parametersBillions.")
+    public ModelArchitecture architecture;
+}

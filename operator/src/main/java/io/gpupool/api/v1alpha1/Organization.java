@@ -1,0 +1,34 @@
+package io.gpupool.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonClassDescription;
+
+import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
+import io.fabric8.kubernetes.client.CustomResource;
+import io.fabric8.kubernetes.model.annotation.Categories;
+import io.fabric8.kubernetes.model.annotation.Group;
+import io.fabric8.kubernetes.model.annotation.ShortNames;
+import io.fabric8.kubernetes.model.annotation.Version;
+
+@Group(ApiGroup.GROUP)
+@Version(ApiGroup.VERSION)
+@ShortNames("org")
+@Categories(ApiGroup.CATEGORY)
+@AdditionalPrinterColumn(name = "Display Name", jsonPath = ".spec.displayName", type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(name = "Weight", jsonPath = ".spec.quota.weight", type = AdditionalPrinterColumn.Type.NUMBER)
+@AdditionalPrinterColumn(name = "Share", jsonPath = ".status.weightedShare", type = AdditionalPrinterColumn.Type.NUMBER)
+@AdditionalPrinterColumn(name = "Age", jsonPath = ".metadata.creationTimestamp", type = AdditionalPrinterColumn.Type.DATE)
+@JsonClassDescription("A member of the pool: a community, university or lab. Namespaces labelled "
+        + "gpupool.io/organization=<name> belong to it; its quota says how many GPUs of each class it is guaranteed "
+        + "and how much it may borrow or lend.")
+public class Organization extends CustomResource<OrganizationSpec, OrganizationStatus> {
+
+    @Override
+    protected OrganizationSpec initSpec() {
+        return new OrganizationSpec();
+    }
+
+    @Override
+    protected OrganizationStatus initStatus() {
+        return new OrganizationStatus();
+    }
+}

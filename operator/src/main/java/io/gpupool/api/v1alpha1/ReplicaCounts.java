@@ -1,0 +1,36 @@
+package io.gpupool.api.v1alpha1;
+
+import java.util.Objects;
+
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+
+public class ReplicaCounts {
+
+    @JsonPropertyDescription("Replicas the spec asks for.")
+    public int desired;
+
+    @JsonPropertyDescription("Replicas that have GPUs assigned.")
+    public int admitted;
+
+    @JsonPropertyDescription("Replicas whose serving pod is ready.")
+    public int ready;
+
+    public ReplicaCounts() {
+    }
+
+    public ReplicaCounts(int desired, int admitted, int ready) {
+        this.desired = desired;
+        this.admitted = admitted;
+        this.ready = ready;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof ReplicaCounts r && r.desired == desired && r.admitted == admitted && r.ready == ready;
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(desired, admitted, ready);
+    }
+}

@@ -1,0 +1,15 @@
+package io.gpupool.core.model;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The outcome of one admission cycle.
+ *
+ * @param assignments the new assignment of every workload in the snapshot (evicted replicas already removed)
+ * @param evictions   replicas removed to make room for others, in the order they were chosen
+ * @param pending     why each workload with fewer assigned than desired replicas waits
+ */
+public record CycleResult(Map<WorkloadId, List<Assignment>> assignments, List<Eviction> evictions,
+        Map<WorkloadId, PendingReason> pending) {
+}

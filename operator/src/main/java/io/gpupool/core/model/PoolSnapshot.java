@@ -1,0 +1,8 @@
+package io.gpupool.core.model;
+
+import java.util.List;
+
+/** Everything one admission cycle looks at. Immutable. */
+public record PoolSnapshot(List<GpuClassDef> classes, List<PoolNode> nodes, List<OrgQuota> organizations,
+        List<Workload> workloads, PoolPolicy policy) {
+}

@@ -1,0 +1,39 @@
+package io.gpupool.core.model;
+
+import java.util.List;
+
+/**
+ * A ModelDeployment as the admission engine sees it: what each replica needs and where replicas run now.
+ *
+ * @param organization    organization that owns it (from its namespace, never from the object itself)
+ * @param gpusPerReplica  GPUs each replica needs on one node
+ * @param minMemoryMiB    least memory of each of those GPUs
+ * @param allowedClasses  GpuClass allow-list in preference order; empty = any class
+ * @param desiredReplicas replicas the spec asks for
+ * @param priority        higher goes first within an organization
+ * @param shared          a community deployment that draws on the commons first
+ * @param arrival         creation order (milliseconds since the epoch); older goes first on ties
+ * @param frozen          true while the spec is invalid: keep what runs, place nothing new
+ * @param assigned        where its replicas run now
+ */
+public record Workload(WorkloadId id, String organization, int gpusPerReplica, long minMemoryMiB,
+        List<String> allowedClasses, int desiredReplicas, int priority, boolean shared, long arrival, boolean frozen,
+        List<Assignment> assigned) {
+
+    public int assignedReplicas() {
+        int n = 0;
+        for (Assignment a : assigned) {
+            n += a.replicas();
+        }
+        return n;
+    }
+
+    public Workload withAssigned(List<Assignment> newAssigned) {
+        return new Workload(id, organization, gpusPerReplica, minMemoryMiB, allowedClasses, desiredReplicas, priority,
+                shared, arrival, frozen, List.copyOf(newAssigned));
+    }
+
+    public boolean allows(String gpuClass) {
+        return allowedClasses.isEmpty() || allowedClasses.contains(gpuClass);
+    }
+}
