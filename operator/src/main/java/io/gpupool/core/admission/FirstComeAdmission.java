@@ -38,6 +38,7 @@ public final class FirstComeAdmission implements AdmissionEngine {
         }
         List<Workload> ordered = new ArrayList<>(snapshot.workloads());
         ordered.sort(ARRIVAL_ORDER);
+        Placements.reserveDraining(ordered, free);
 
         Map<WorkloadId, List<Assignment>> assignments = new LinkedHashMap<>();
         for (Workload w : ordered) {

@@ -23,6 +23,15 @@ public final class Placements {
         return n;
     }
 
+    /** Takes the GPUs of draining replicas out of {@code free}: they are busy until their pods are gone. */
+    public static void reserveDraining(List<Workload> workloads, Map<NodeKey, Integer> free) {
+        for (Workload w : workloads) {
+            for (Assignment d : w.draining()) {
+                free.computeIfPresent(d.node(), (k, f) -> f - d.replicas() * w.gpusPerReplica());
+            }
+        }
+    }
+
     /** Adds one replica on a node to an assignment list, merging with an existing entry for that node. */
     public static List<Assignment> plusOne(List<Assignment> assignments, PoolNode node) {
         List<Assignment> out = new ArrayList<>(assignments.size() + 1);

@@ -15,10 +15,13 @@ import java.util.List;
  * @param arrival         creation order (milliseconds since the epoch); older goes first on ties
  * @param frozen          true while the spec is invalid: keep what runs, place nothing new
  * @param assigned        where its replicas run now
+ * @param draining        replicas taken away from it (evicted or scaled down) whose pods are still stopping: they
+ *                        hold their GPUs until they are gone, so that no GPU is ever booked twice, but they do not
+ *                        count as its replicas
  */
 public record Workload(WorkloadId id, String organization, int gpusPerReplica, long minMemoryMiB,
         List<String> allowedClasses, int desiredReplicas, int priority, boolean shared, long arrival, boolean frozen,
-        List<Assignment> assigned) {
+        List<Assignment> assigned, List<Assignment> draining) {
 
     public int assignedReplicas() {
         int n = 0;
@@ -30,7 +33,7 @@ public record Workload(WorkloadId id, String organization, int gpusPerReplica, l
 
     public Workload withAssigned(List<Assignment> newAssigned) {
         return new Workload(id, organization, gpusPerReplica, minMemoryMiB, allowedClasses, desiredReplicas, priority,
-                shared, arrival, frozen, List.copyOf(newAssigned));
+                shared, arrival, frozen, List.copyOf(newAssigned), draining);
     }
 
     public boolean allows(String gpuClass) {
