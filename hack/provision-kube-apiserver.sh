@@ -90,7 +90,8 @@ command -v apt-get >/dev/null || die "apt-get not found (Debian/Ubuntu only)"
 mkdir -p "$BASE_DIR/k8s"
 
 # One provisioning at a time; another run may have finished while we waited.
-exec 9>"$BASE_DIR/k8s/.provision-${K8S_VERSION}.lock"
+# (Lock and staging dir live in $BASE_DIR, not in k8s/, which kube-api-test scans for version directories.)
+exec 9>"$BASE_DIR/.provision-kube-apiserver-${K8S_VERSION}.lock"
 flock 9
 if all_present; then
   echo "$ME: cached (provisioned by a concurrent run): $DEST"
@@ -182,7 +183,7 @@ say "kubectl:        $("$BUILD/root/usr/bin/kubectl" version --client --short 2>
 # ---------------------------------------------------------------------------------------------------------------
 step "install binaries into $DEST"
 # Stage next to the target (same filesystem), then rename each file into place: every file appears atomically.
-STAGING=$(mktemp -d "$BASE_DIR/k8s/.staging.XXXXXX")
+STAGING=$(mktemp -d "$BASE_DIR/.staging.XXXXXX")
 cp "$APISERVER" "$STAGING/kube-apiserver"
 cp "$BUILD/root/usr/bin/etcd" "$STAGING/etcd"
 cp "$BUILD/root/usr/bin/kubectl" "$STAGING/kubectl"

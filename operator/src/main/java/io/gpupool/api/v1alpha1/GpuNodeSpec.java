@@ -32,6 +32,11 @@ public class GpuNodeSpec {
     @JsonPropertyDescription("The node's GPUs, as GPU Feature Discovery and the device plugin report them.")
     public GpuFacts gpu = new GpuFacts();
 
+    @Default("true")
+    @JsonPropertyDescription("Whether the node's kubelet reports Ready, as its agent last saw it. A node that is not "
+            + "ready keeps its replicas for a while but takes no new ones.")
+    public Boolean nodeReady = true;
+
     @Default("false")
     @JsonPropertyDescription("True when the node takes no new replicas (cordoned, or withdrawn by its contributor). "
             + "Replicas already there keep running until they are drained.")

@@ -1,0 +1,121 @@
+package io.gpupool.core.inventory;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import io.gpupool.api.v1alpha1.ClassGpus;
+import io.gpupool.api.v1alpha1.FairSharePolicy;
+import io.gpupool.api.v1alpha1.GpuClass;
+import io.gpupool.api.v1alpha1.GpuNode;
+import io.gpupool.api.v1alpha1.GpuPoolSpec;
+import io.gpupool.api.v1alpha1.Organization;
+import io.gpupool.api.v1alpha1.Quota;
+import io.gpupool.core.classes.GpuClassMatcher;
+import io.gpupool.core.model.GpuClassDef;
+import io.gpupool.core.model.NodeKey;
+import io.gpupool.core.model.NodeState;
+import io.gpupool.core.model.OrgQuota;
+import io.gpupool.core.model.PoolNode;
+import io.gpupool.core.model.PoolPolicy;
+
+/** Turns the pool's custom resources into the admission engine's plain model. */
+public final class PoolInputs {
+
+    private PoolInputs() {
+    }
+
+    public static List<GpuClassDef> classes(List<GpuClass> classes) {
+        List<GpuClassDef> out = new ArrayList<>();
+        for (GpuClass c : classes) {
+            var spec = c.getSpec();
+            if (spec == null) {
+                continue;
+            }
+            List<String> products = spec.match == null || spec.match.products == null ? List.of() : spec.match.products;
+            long minMemory = spec.match == null || spec.match.minMemoryMiB == null ? 0 : spec.match.minMemoryMiB;
+            out.add(new GpuClassDef(c.getMetadata().getName(), List.copyOf(products), minMemory,
+                    spec.value == null ? 1.0 : spec.value));
+        }
+        return out;
+    }
+
+    /**
+     * The engine's view of a GpuNode.
+     *
+     * @param lastHeartbeat when its agent last reported, or null for nodes of the pool's own cluster (the operator
+     *                      itself watches those)
+     * @param now           the current time
+     * @param timeout       heartbeat timeout: past it the node counts as gone
+     */
+    public static PoolNode node(GpuNode n, List<GpuClassDef> classes, Instant lastHeartbeat, Instant now,
+            Duration timeout) {
+        var spec = n.getSpec();
+        String gpuClass = GpuClassMatcher.classify(spec.gpu.product, value(spec.gpu.memoryMiB), classes);
+        NodeState state;
+        if (lastHeartbeat != null && lastHeartbeat.plus(timeout).isBefore(now)) {
+            state = NodeState.GONE;
+        } else if (Boolean.TRUE.equals(spec.unschedulable) || Boolean.FALSE.equals(spec.nodeReady)) {
+            state = NodeState.CORDONED;
+        } else {
+            state = NodeState.SCHEDULABLE;
+        }
+        return new PoolNode(nodeKey(n), spec.organization, gpuClass, value(spec.gpu.memoryMiB),
+                spec.gpu.count == null ? 0 : spec.gpu.count, state);
+    }
+
+    public static NodeKey nodeKey(GpuNode n) {
+        return new NodeKey(n.getSpec().cluster, n.getSpec().nodeName);
+    }
+
+    public static Instant parseTime(String rfc3339) {
+        if (rfc3339 == null) {
+            return null;
+        }
+        try {
+            return Instant.parse(rfc3339);
+        } catch (DateTimeParseException e) {
+            return null;
+        }
+    }
+
+    public static OrgQuota quota(Organization org) {
+        Quota q = org.getSpec() == null || org.getSpec().quota == null ? new Quota() : org.getSpec().quota;
+        return new OrgQuota(org.getMetadata().getName(), q.weight == null ? 1.0 : q.weight, perClass(q.nominal),
+                perClass(q.borrowingLimit), perClass(q.lendingLimit));
+    }
+
+    public static PoolPolicy policy(GpuPoolSpec pool) {
+        if (pool == null) {
+            return PoolPolicy.DEFAULT;
+        }
+        FairSharePolicy fs = pool.fairShare == null ? new FairSharePolicy() : pool.fairShare;
+        boolean reclaim = pool.preemption == null || !Boolean.FALSE.equals(pool.preemption.reclaim);
+        return new PoolPolicy(!FairSharePolicy.STATIC.equals(fs.mode),
+                fs.commonsReservePercent == null ? 10 : fs.commonsReservePercent, reclaim);
+    }
+
+    public static Duration heartbeatTimeout(GpuPoolSpec pool) {
+        return Duration.ofSeconds(pool == null || pool.heartbeatTimeoutSeconds == null ? 120 : pool.heartbeatTimeoutSeconds);
+    }
+
+    private static Map<String, Integer> perClass(List<ClassGpus> list) {
+        Map<String, Integer> out = new HashMap<>();
+        if (list != null) {
+            for (ClassGpus c : list) {
+                if (c != null && c.gpuClass != null && c.gpus != null) {
+                    out.merge(c.gpuClass, c.gpus, Integer::sum);
+                }
+            }
+        }
+        return out;
+    }
+
+    private static long value(Long l) {
+        return l == null ? 0 : l;
+    }
+}

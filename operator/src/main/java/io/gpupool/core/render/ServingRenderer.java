@@ -1,0 +1,252 @@
+package io.gpupool.core.render;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerBuilder;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.EnvVarBuilder;
+import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.PodSpecBuilder;
+import io.fabric8.kubernetes.api.model.Probe;
+import io.fabric8.kubernetes.api.model.ProbeBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import io.gpupool.api.v1alpha1.ApiGroup;
+import io.gpupool.api.v1alpha1.ModelDeployment;
+import io.gpupool.api.v1alpha1.ModelDeploymentSpec;
+import io.gpupool.api.v1alpha1.Placement;
+import io.gpupool.core.discovery.NodeGpuDiscovery;
+import io.gpupool.core.memory.MemoryEstimator;
+
+/**
+ * Renders the serving workload of a ModelDeployment: one Deployment per placement (its replicas pinned to that node)
+ * and one Service in front of all of them. A pure function of its inputs, tested with golden files; the operator, the
+ * contributor agent and the playground all render through it.
+ */
+public final class ServingRenderer {
+
+    public static final String CONTAINER_NAME = "server";
+    public static final String PORT_NAME = "http";
+    public static final String HEALTH_PATH = "/health";
+    public static final String NODE_ANNOTATION = "gpupool.io/node";
+    public static final String NODE_HASH_LABEL = "gpupool.io/node-hash";
+    static final int STARTUP_PROBE_PERIOD_SECONDS = 10;
+    /** Start-up budget: ten minutes for pulling and starting, plus 30 s per GiB of weights to download and load. */
+    static final int STARTUP_BASE_SECONDS = 600;
+    static final int STARTUP_SECONDS_PER_GIB = 30;
+
+    private ServingRenderer() {
+    }
+
+    /** The in-cluster base URL of the OpenAI-compatible API. */
+    public static String endpoint(ModelDeployment md) {
+        return "http://" + md.getMetadata().getName() + "." + md.getMetadata().getNamespace() + ".svc:"
+                + ServingContract.PORT + "/v1";
+    }
+
+    /** Name of the Deployment that runs a ModelDeployment's replicas on one node. */
+    public static String deploymentName(String mdName, String cluster, String node) {
+        return mdName + "-" + nodeHash(cluster, node);
+    }
+
+    public static String nodeHash(String cluster, String node) {
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256")
+                    .digest((cluster + "/" + node).getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(digest, 0, 4);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public static List<Deployment> deployments(ModelDeployment md, List<Placement> placements, ServingSettings settings) {
+        List<Deployment> out = new ArrayList<>();
+        for (Placement p : placements) {
+            if (p.replicas > 0) {
+                out.add(deployment(md, p, settings));
+            }
+        }
+        return out;
+    }
+
+    public static Deployment deployment(ModelDeployment md, Placement placement, ServingSettings settings) {
+        String name = md.getMetadata().getName();
+        Map<String, String> selector = new LinkedHashMap<>();
+        selector.put(ApiGroup.MODEL_DEPLOYMENT_LABEL, name);
+        selector.put(NODE_HASH_LABEL, nodeHash(placement.cluster, placement.node));
+        Map<String, String> labels = new LinkedHashMap<>(commonLabels(name));
+        labels.putAll(selector);
+        labels.put(ApiGroup.CLUSTER_LABEL, placement.cluster);
+        return new DeploymentBuilder()
+                .withMetadata(new ObjectMetaBuilder()
+                        .withName(deploymentName(name, placement.cluster, placement.node))
+                        .withNamespace(md.getMetadata().getNamespace())
+                        .withLabels(labels)
+                        .addToAnnotations(NODE_ANNOTATION, placement.node)
+                        .build())
+                .withNewSpec()
+                .withReplicas(placement.replicas)
+                .withNewSelector().withMatchLabels(selector).endSelector()
+                // No surge: a surge pod would need GPUs that were never admitted and would wait forever.
+                .withNewStrategy().withType("RollingUpdate").withNewRollingUpdate()
+                .withMaxSurge(new IntOrString(0)).withMaxUnavailable(new IntOrString(1))
+                .endRollingUpdate().endStrategy()
+                .withNewTemplate()
+                .withMetadata(new ObjectMetaBuilder().withLabels(labels)
+                        .addToAnnotations(NODE_ANNOTATION, placement.node).build())
+                .withSpec(podSpec(md, placement, settings))
+                .endTemplate()
+                .endSpec()
+                .build();
+    }
+
+    public static Service service(ModelDeployment md) {
+        String name = md.getMetadata().getName();
+        return new ServiceBuilder()
+                .withMetadata(new ObjectMetaBuilder().withName(name).withNamespace(md.getMetadata().getNamespace())
+                        .withLabels(commonLabels(name)).build())
+                .withNewSpec()
+                .withType("ClusterIP")
+                .addToSelector(ApiGroup.MODEL_DEPLOYMENT_LABEL, name)
+                .addNewPort().withName(PORT_NAME).withProtocol("TCP").withPort(ServingContract.PORT)
+                .withTargetPort(new IntOrString(PORT_NAME)).endPort()
+                .endSpec()
+                .build();
+    }
+
+    static Map<String, String> commonLabels(String mdName) {
+        Map<String, String> labels = new LinkedHashMap<>();
+        labels.put("app.kubernetes.io/name", "gpupool-serving");
+        labels.put("app.kubernetes.io/instance", mdName);
+        labels.put("app.kubernetes.io/component", "model-server");
+        labels.put(ApiGroup.MANAGED_BY_LABEL, ApiGroup.MANAGED_BY);
+        labels.put(ApiGroup.MODEL_DEPLOYMENT_LABEL, mdName);
+        return labels;
+    }
+
+    static PodSpec podSpec(ModelDeployment md, Placement placement, ServingSettings settings) {
+        ModelDeploymentSpec spec = md.getSpec();
+        int gpus = spec.gpu.count;
+        return new PodSpecBuilder()
+                .withAutomountServiceAccountToken(false)
+                .withEnableServiceLinks(false)
+                .withTerminationGracePeriodSeconds((long) settings.drainGracePeriodSeconds())
+                .withNewSecurityContext()
+                .withRunAsNonRoot(true).withRunAsUser(1000L).withRunAsGroup(1000L).withFsGroup(1000L)
+                .withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile()
+                .endSecurityContext()
+                // Pin the replica to the node the pool admitted it on; metadata.name matches the Node object exactly.
+                .withNewAffinity().withNewNodeAffinity().withNewRequiredDuringSchedulingIgnoredDuringExecution()
+                .addNewNodeSelectorTerm().addNewMatchField().withKey("metadata.name").withOperator("In")
+                .withValues(placement.node).endMatchField().endNodeSelectorTerm()
+                .endRequiredDuringSchedulingIgnoredDuringExecution().endNodeAffinity().endAffinity()
+                .addNewToleration().withKey(NodeGpuDiscovery.GPU_RESOURCE).withOperator("Exists").withEffect("NoSchedule")
+                .endToleration()
+                .withContainers(container(md, gpus, settings))
+                .addNewVolume().withName("models").withNewEmptyDir().endEmptyDir().endVolume()
+                .addNewVolume().withName("tmp").withNewEmptyDir().endEmptyDir().endVolume()
+                // Tensor-parallel workers exchange tensors through shared memory; the default 64 MiB /dev/shm is too small.
+                .addNewVolume().withName("dshm").withNewEmptyDir().withMedium("Memory").endEmptyDir().endVolume()
+                .build();
+    }
+
+    static Container container(ModelDeployment md, int gpus, ServingSettings settings) {
+        ModelDeploymentSpec spec = md.getSpec();
+        Quantity gpuQuantity = new Quantity(String.valueOf(gpus));
+        return new ContainerBuilder()
+                .withName(CONTAINER_NAME)
+                .withImage(settings.imageFor(spec.engine))
+                .withArgs(spec.engineArgs == null ? List.of() : spec.engineArgs)
+                .withEnv(env(md))
+                .addNewPort().withName(PORT_NAME).withContainerPort(ServingContract.PORT).withProtocol("TCP").endPort()
+                .withNewResources()
+                .addToRequests("cpu", new Quantity(String.valueOf(2 * gpus)))
+                .addToRequests("memory", new Quantity(8 * gpus + "Gi"))
+                .addToRequests(NodeGpuDiscovery.GPU_RESOURCE, gpuQuantity)
+                .addToLimits(NodeGpuDiscovery.GPU_RESOURCE, gpuQuantity)
+                .endResources()
+                .withStartupProbe(startupProbe(spec))
+                .withReadinessProbe(httpProbe(5, 3))
+                .withLivenessProbe(httpProbe(15, 4))
+                .withNewSecurityContext()
+                .withAllowPrivilegeEscalation(false).withPrivileged(false).withReadOnlyRootFilesystem(true)
+                .withRunAsNonRoot(true)
+                .withNewCapabilities().withDrop("ALL").endCapabilities()
+                .endSecurityContext()
+                .addNewVolumeMount().withName("models").withMountPath(ServingContract.CACHE_DIR).endVolumeMount()
+                .addNewVolumeMount().withName("tmp").withMountPath("/tmp").endVolumeMount()
+                .addNewVolumeMount().withName("dshm").withMountPath("/dev/shm").endVolumeMount()
+                .build();
+    }
+
+    /** The ServingContract variables, then HF settings, then the user's own variables. */
+    static List<EnvVar> env(ModelDeployment md) {
+        ModelDeploymentSpec spec = md.getSpec();
+        Map<ServingContract, String> contract = new LinkedHashMap<>();
+        contract.put(ServingContract.GPUPOOL_ENGINE, spec.engine);
+        contract.put(ServingContract.GPUPOOL_MODEL_SOURCE, spec.model.source);
+        contract.put(ServingContract.GPUPOOL_MODEL_REVISION, spec.model.revision == null ? "main" : spec.model.revision);
+        if (spec.model.file != null) {
+            contract.put(ServingContract.GPUPOOL_MODEL_FILE, spec.model.file);
+        }
+        contract.put(ServingContract.GPUPOOL_SERVED_MODEL_NAME,
+                spec.model.servedModelName != null ? spec.model.servedModelName : md.getMetadata().getName());
+        contract.put(ServingContract.GPUPOOL_TENSOR_PARALLEL_SIZE, String.valueOf(spec.gpu.count));
+        contract.put(ServingContract.GPUPOOL_MAX_CONTEXT_LENGTH, String.valueOf(spec.model.maxContextLength));
+        contract.put(ServingContract.GPUPOOL_DTYPE, spec.model.dtype);
+        contract.put(ServingContract.GPUPOOL_GPU_MEMORY_UTILIZATION,
+                String.format(Locale.ROOT, "%.2f", MemoryEstimator.GPU_MEMORY_UTILIZATION));
+        contract.put(ServingContract.GPUPOOL_PORT, String.valueOf(ServingContract.PORT));
+        contract.put(ServingContract.GPUPOOL_CACHE_DIR, ServingContract.CACHE_DIR);
+        contract.put(ServingContract.GPUPOOL_ALLOW_REMOTE_CODE, String.valueOf(Boolean.TRUE.equals(spec.allowRemoteCode)));
+        contract.put(ServingContract.GPUPOOL_ALLOW_UNSAFE_WEIGHTS,
+                String.valueOf(Boolean.TRUE.equals(spec.allowUnsafeWeights)));
+        List<EnvVar> env = new ArrayList<>();
+        contract.forEach((k, v) -> env.add(new EnvVar(k.name(), v, null)));
+        env.add(new EnvVar("HF_HOME", ServingContract.CACHE_DIR + "/hf", null));
+        if (spec.hfTokenSecretRef != null) {
+            env.add(new EnvVarBuilder().withName("HF_TOKEN").withNewValueFrom().withNewSecretKeyRef()
+                    .withName(spec.hfTokenSecretRef.name)
+                    .withKey(spec.hfTokenSecretRef.key == null ? "token" : spec.hfTokenSecretRef.key)
+                    .endSecretKeyRef().endValueFrom().build());
+        }
+        if (spec.env != null) {
+            env.addAll(spec.env);
+        }
+        return env;
+    }
+
+    /**
+     * Gives the engine time to download and load the weights before liveness checks begin, so that a large model is
+     * not killed while it loads (KServe #1247, #3795).
+     */
+    static Probe startupProbe(ModelDeploymentSpec spec) {
+        double weightsGiB = spec.model.parametersBillions == null ? 16
+                : spec.model.parametersBillions * MemoryEstimator.bytesPerParameter(spec.model.dtype);
+        int budgetSeconds = STARTUP_BASE_SECONDS + (int) Math.ceil(weightsGiB * STARTUP_SECONDS_PER_GIB);
+        return new ProbeBuilder().withNewHttpGet().withPath(HEALTH_PATH).withPort(new IntOrString(PORT_NAME))
+                .endHttpGet().withPeriodSeconds(STARTUP_PROBE_PERIOD_SECONDS)
+                .withFailureThreshold((int) Math.ceil((double) budgetSeconds / STARTUP_PROBE_PERIOD_SECONDS))
+                .withTimeoutSeconds(5).build();
+    }
+
+    static Probe httpProbe(int periodSeconds, int failureThreshold) {
+        return new ProbeBuilder().withNewHttpGet().withPath(HEALTH_PATH).withPort(new IntOrString(PORT_NAME))
+                .endHttpGet().withPeriodSeconds(periodSeconds).withFailureThreshold(failureThreshold)
+                .withTimeoutSeconds(5).build();
+    }
+}

@@ -1,0 +1,75 @@
+package io.gpupool.core.status;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+import io.gpupool.api.v1alpha1.ClassUsage;
+import io.gpupool.core.model.Assignment;
+import io.gpupool.core.model.CycleResult;
+import io.gpupool.core.model.PoolNode;
+import io.gpupool.core.model.PoolSnapshot;
+import io.gpupool.core.model.Workload;
+
+/**
+ * What a person wants to know about the pool after a cycle: per GpuClass its nodes, GPUs and allocation; per
+ * organization what it contributes and uses. Printed by the playground, written into statuses by the operator.
+ */
+public record PoolReport(Map<String, ClassTotals> classes, Map<String, OrgTotals> organizations) {
+
+    public record ClassTotals(int nodes, int gpus, int allocated) {
+    }
+
+    public record OrgTotals(List<ClassUsage> classes, double weightedShare) {
+    }
+
+    public static PoolReport of(PoolSnapshot snapshot, CycleResult result) {
+        Map<String, int[]> classes = new TreeMap<>();
+        Map<String, Map<String, int[]>> orgs = new TreeMap<>();
+        Map<io.gpupool.core.model.NodeKey, PoolNode> nodes = new HashMap<>();
+        for (PoolNode n : snapshot.nodes()) {
+            nodes.put(n.key(), n);
+            if (n.gpuClass() == null) {
+                continue;
+            }
+            int[] c = classes.computeIfAbsent(n.gpuClass(), k -> new int[3]);
+            c[0]++;
+            if (n.takesNewReplicas()) {
+                c[1] += n.gpus();
+                orgClass(orgs, n.organization(), n.gpuClass())[0] += n.gpus();
+            }
+        }
+        for (Workload w : snapshot.workloads()) {
+            List<Assignment> assigned = result.assignments().getOrDefault(w.id(), w.assigned());
+            for (Assignment a : assigned) {
+                PoolNode n = nodes.get(a.node());
+                if (n == null || n.gpuClass() == null) {
+                    continue;
+                }
+                int gpus = a.replicas() * w.gpusPerReplica();
+                classes.computeIfAbsent(n.gpuClass(), k -> new int[3])[2] += gpus;
+                if (w.organization() != null) {
+                    orgClass(orgs, w.organization(), n.gpuClass())[1] += gpus;
+                }
+            }
+        }
+        Map<String, ClassTotals> classTotals = new TreeMap<>();
+        classes.forEach((k, v) -> classTotals.put(k, new ClassTotals(v[0], v[1], v[2])));
+        Map<String, OrgTotals> orgTotals = new TreeMap<>();
+        for (var org : snapshot.organizations()) {
+            orgs.computeIfAbsent(org.name(), k -> new TreeMap<>());
+        }
+        orgs.forEach((org, perClass) -> {
+            List<ClassUsage> usage = new ArrayList<>();
+            perClass.forEach((cls, v) -> usage.add(new ClassUsage(cls, v[0], 0, v[1], 0, 0, 0)));
+            orgTotals.put(org, new OrgTotals(usage, 0.0));
+        });
+        return new PoolReport(classTotals, orgTotals);
+    }
+
+    private static int[] orgClass(Map<String, Map<String, int[]>> orgs, String org, String cls) {
+        return orgs.computeIfAbsent(org == null ? "" : org, k -> new TreeMap<>()).computeIfAbsent(cls, k -> new int[2]);
+    }
+}

@@ -1,0 +1,106 @@
+package io.gpupool.operator.modeldeployment;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import io.fabric8.kubernetes.api.model.Namespace;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.gpupool.api.v1alpha1.ApiGroup;
+import io.gpupool.api.v1alpha1.GpuClass;
+import io.gpupool.api.v1alpha1.GpuNode;
+import io.gpupool.api.v1alpha1.GpuPool;
+import io.gpupool.api.v1alpha1.ModelDeployment;
+import io.gpupool.api.v1alpha1.Organization;
+import io.gpupool.core.model.NodeKey;
+import io.gpupool.core.model.WorkloadId;
+import io.gpupool.core.render.ServingRenderer;
+import io.gpupool.operator.scheduling.PoolView;
+import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+
+/** The pool as the ModelDeployment controller's informers see it. */
+final class InformerPoolView implements PoolView {
+
+    static final String LOCAL_CLUSTER = "local";
+
+    final InformerEventSource<Namespace, ModelDeployment> namespaces;
+    final InformerEventSource<GpuNode, ModelDeployment> gpuNodes;
+    final InformerEventSource<GpuClass, ModelDeployment> gpuClasses;
+    final InformerEventSource<Organization, ModelDeployment> organizations;
+    final InformerEventSource<GpuPool, ModelDeployment> pools;
+    final InformerEventSource<Pod, ModelDeployment> pods;
+    final IndexerResourceCache<ModelDeployment> modelDeployments;
+
+    InformerPoolView(InformerEventSource<Namespace, ModelDeployment> namespaces,
+            InformerEventSource<GpuNode, ModelDeployment> gpuNodes,
+            InformerEventSource<GpuClass, ModelDeployment> gpuClasses,
+            InformerEventSource<Organization, ModelDeployment> organizations,
+            InformerEventSource<GpuPool, ModelDeployment> pools, InformerEventSource<Pod, ModelDeployment> pods,
+            IndexerResourceCache<ModelDeployment> modelDeployments) {
+        this.namespaces = namespaces;
+        this.gpuNodes = gpuNodes;
+        this.gpuClasses = gpuClasses;
+        this.organizations = organizations;
+        this.pools = pools;
+        this.pods = pods;
+        this.modelDeployments = modelDeployments;
+    }
+
+    @Override
+    public List<GpuClass> gpuClasses() {
+        return gpuClasses.list().toList();
+    }
+
+    @Override
+    public List<GpuNode> gpuNodes() {
+        return gpuNodes.list().toList();
+    }
+
+    @Override
+    public List<Organization> organizations() {
+        return organizations.list().toList();
+    }
+
+    @Override
+    public Optional<GpuPool> pool() {
+        return pools.list().filter(p -> GpuPool.DEFAULT_NAME.equals(p.getMetadata().getName())).findFirst();
+    }
+
+    @Override
+    public List<ModelDeployment> modelDeployments() {
+        return modelDeployments.list().toList();
+    }
+
+    @Override
+    public Map<WorkloadId, Map<NodeKey, Integer>> livePods() {
+        Map<WorkloadId, Map<NodeKey, Integer>> out = new HashMap<>();
+        pods.list().forEach(pod -> {
+            String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
+            if ("Succeeded".equals(phase) || "Failed".equals(phase)) {
+                return;
+            }
+            var meta = pod.getMetadata();
+            String md = meta.getLabels() == null ? null : meta.getLabels().get(ApiGroup.MODEL_DEPLOYMENT_LABEL);
+            String node = meta.getAnnotations() == null ? null : meta.getAnnotations().get(ServingRenderer.NODE_ANNOTATION);
+            if (md != null && node != null) {
+                out.computeIfAbsent(new WorkloadId(meta.getNamespace(), md), k -> new HashMap<>())
+                        .merge(new NodeKey(LOCAL_CLUSTER, node), 1, Integer::sum);
+            }
+        });
+        return out;
+    }
+
+    /** The organization a namespace belongs to, from its label; empty when it has none. */
+    Optional<String> organizationOf(String namespace) {
+        return namespaces.get(new io.javaoperatorsdk.operator.processing.event.ResourceID(namespace))
+                .map(ns -> ns.getMetadata().getLabels() == null ? null
+                        : ns.getMetadata().getLabels().get(ApiGroup.ORGANIZATION_LABEL))
+                .filter(org -> !org.isBlank());
+    }
+
+    Optional<Organization> organization(String name) {
+        return organizations.get(new io.javaoperatorsdk.operator.processing.event.ResourceID(name));
+    }
+}

@@ -1,0 +1,241 @@
+package io.gpupool.operator.modeldeployment;
+
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+import jakarta.inject.Inject;
+
+import org.jboss.logging.Logger;
+
+import io.fabric8.kubernetes.api.model.Namespace;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.gpupool.api.v1alpha1.ApiGroup;
+import io.gpupool.api.v1alpha1.GpuClass;
+import io.gpupool.api.v1alpha1.GpuNode;
+import io.gpupool.api.v1alpha1.GpuPool;
+import io.gpupool.api.v1alpha1.ModelDeployment;
+import io.gpupool.api.v1alpha1.ModelDeploymentStatus;
+import io.gpupool.api.v1alpha1.Organization;
+import io.gpupool.api.v1alpha1.Placement;
+import io.gpupool.api.v1alpha1.ReplicaCounts;
+import io.gpupool.core.inventory.Workloads;
+import io.gpupool.core.model.WorkloadId;
+import io.gpupool.core.render.ServingRenderer;
+import io.gpupool.core.render.ServingSettings;
+import io.gpupool.core.status.Conditions;
+import io.gpupool.core.validation.ModelDeploymentValidator;
+import io.gpupool.operator.events.EventRecorder;
+import io.gpupool.operator.scheduling.Admission;
+import io.gpupool.operator.scheduling.PoolRebalancer;
+import io.gpupool.operator.scheduling.PoolScheduler;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
+import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.api.reconciler.Workflow;
+import io.javaoperatorsdk.operator.api.reconciler.dependent.Dependent;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+
+/**
+ * Takes a ModelDeployment from apply to serving: resolves its organization from the namespace, validates it, asks the
+ * {@link PoolScheduler} for GPUs, applies the serving Deployments and Service (dependents), and reports status. The
+ * workflow is invoked explicitly because what it renders depends on the admission decided here.
+ */
+@Workflow(explicitInvocation = true, dependents = {
+        @Dependent(name = "deployments", type = ServingDeploymentsDependent.class),
+        @Dependent(name = "service", type = ServingServiceDependent.class) })
+@ControllerConfiguration(name = ModelDeploymentReconciler.NAME)
+public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, Cleaner<ModelDeployment> {
+
+    public static final String NAME = "modeldeployment";
+    static final String SERVING_SELECTOR = ApiGroup.MANAGED_BY_LABEL + "=" + ApiGroup.MANAGED_BY
+            + ",app.kubernetes.io/component=model-server";
+    static final String LOCAL_PLACEMENTS = "localPlacements";
+    static final String SETTINGS = "settings";
+    static final String NO_ORGANIZATION = "NoOrganization";
+
+    private static final Logger LOG = Logger.getLogger(ModelDeploymentReconciler.class);
+
+    private final PoolScheduler scheduler;
+    private final PoolRebalancer rebalancer;
+    private final EventRecorder events;
+    private final Clock clock;
+    private volatile InformerPoolView view;
+
+    @Inject
+    public ModelDeploymentReconciler(PoolScheduler scheduler, PoolRebalancer rebalancer, EventRecorder events,
+            Clock clock) {
+        this.scheduler = scheduler;
+        this.rebalancer = rebalancer;
+        this.events = events;
+        this.clock = clock;
+    }
+
+    @Override
+    public List<EventSource<?, ModelDeployment>> prepareEventSources(EventSourceContext<ModelDeployment> context) {
+        var primaries = context.getPrimaryCache();
+        var namespaces = new InformerEventSource<>(InformerEventSourceConfiguration
+                .from(Namespace.class, ModelDeployment.class).withName("namespaces")
+                .withLabelSelector(ApiGroup.ORGANIZATION_LABEL)
+                .withSecondaryToPrimaryMapper(ns -> primaries.list(ns.getMetadata().getName())
+                        .map(ResourceID::fromResource).collect(Collectors.toSet()))
+                .build(), context);
+        var gpuNodes = new InformerEventSource<>(InformerEventSourceConfiguration
+                .from(GpuNode.class, ModelDeployment.class).withName("gpunodes")
+                .withSecondaryToPrimaryMapper(n -> affected(n.getSpec() == null ? null
+                        : scheduler.onNode(new io.gpupool.core.model.NodeKey(n.getSpec().cluster, n.getSpec().nodeName))))
+                .build(), context);
+        var gpuClasses = new InformerEventSource<>(InformerEventSourceConfiguration
+                .from(GpuClass.class, ModelDeployment.class).withName("gpuclasses")
+                .withSecondaryToPrimaryMapper(c -> affected(null))
+                .build(), context);
+        var organizations = new InformerEventSource<>(InformerEventSourceConfiguration
+                .from(Organization.class, ModelDeployment.class).withName("organizations")
+                .withSecondaryToPrimaryMapper(org -> affected(scheduler.workloads().stream()
+                        .filter(w -> org.getMetadata().getName().equals(w.organization()))
+                        .map(w -> w.id()).collect(Collectors.toSet())))
+                .build(), context);
+        var pools = new InformerEventSource<>(InformerEventSourceConfiguration
+                .from(GpuPool.class, ModelDeployment.class).withName("gpupools")
+                .withSecondaryToPrimaryMapper(p -> affected(null))
+                .build(), context);
+        var pods = new InformerEventSource<>(InformerEventSourceConfiguration
+                .from(Pod.class, ModelDeployment.class).withName("pods")
+                .withLabelSelector(SERVING_SELECTOR)
+                .withSecondaryToPrimaryMapper(pod -> {
+                    String md = pod.getMetadata().getLabels().get(ApiGroup.MODEL_DEPLOYMENT_LABEL);
+                    return md == null ? Set.of() : Set.of(new ResourceID(md, pod.getMetadata().getNamespace()));
+                })
+                .build(), context);
+        var requeue = new SimpleInboundEventSource<ModelDeployment>("scheduler");
+        scheduler.onRequeue(id -> requeue.propagateEvent(new ResourceID(id.name(), id.namespace())));
+        this.view = new InformerPoolView(namespaces, gpuNodes, gpuClasses, organizations, pools, pods, primaries);
+        rebalancer.attach(view);
+        return List.of(namespaces, gpuNodes, gpuClasses, organizations, pools, pods, requeue);
+    }
+
+    /**
+     * A pool input changed: ask for a rebalancing cycle (which requeues every ModelDeployment whose admission it
+     * changes) and wake the ModelDeployments that wait for GPUs or that the change touches directly.
+     */
+    private Set<ResourceID> affected(Set<WorkloadId> touched) {
+        rebalancer.request();
+        Set<WorkloadId> ids = new HashSet<>(scheduler.waiting());
+        if (touched != null) {
+            ids.addAll(touched);
+        }
+        return ids.stream().map(id -> new ResourceID(id.name(), id.namespace())).collect(Collectors.toSet());
+    }
+
+    @Override
+    public UpdateControl<ModelDeployment> reconcile(ModelDeployment md, Context<ModelDeployment> context) {
+        ModelDeploymentStatus previous = md.getStatus() == null ? new ModelDeploymentStatus() : md.getStatus();
+        StatusBuilder status = new StatusBuilder(md, previous, clock);
+        ServingSettings settings = ServingSettings.from(view.pool().map(GpuPool::getSpec).orElse(null));
+        WorkloadId id = Workloads.id(md);
+
+        String organization = view.organizationOf(md.getMetadata().getNamespace()).orElse(null);
+        List<String> problems = ModelDeploymentValidator.validate(md.getMetadata().getName(), md.getSpec());
+        Admission admission;
+        if (organization == null || view.organization(organization).isEmpty()) {
+            String message = organization == null
+                    ? "Namespace '" + md.getMetadata().getNamespace() + "' has no " + ApiGroup.ORGANIZATION_LABEL
+                            + " label, so this ModelDeployment belongs to no organization. Ask a pool admin to label "
+                            + "the namespace with your organization."
+                    : "Organization '" + organization + "' (from the namespace label) does not exist. Ask a pool "
+                            + "admin to create it.";
+            admission = scheduler.schedule(Workloads.frozen(md, organization, 1, List.of(), List.of()), view);
+            status.notAdmitted(NO_ORGANIZATION, message, admission, "Pending");
+            warnOnTransition(md, previous, NO_ORGANIZATION, message);
+        } else if (!problems.isEmpty()) {
+            String message = String.join(" ", problems);
+            int gpus = md.getSpec() != null && md.getSpec().gpu != null && md.getSpec().gpu.count != null
+                    ? Math.max(1, md.getSpec().gpu.count) : 1;
+            admission = scheduler.schedule(Workloads.frozen(md, organization, gpus, List.of(), List.of()), view);
+            status.notAdmitted(Conditions.INVALID_SPEC, message, admission, "Failed");
+            status.organization(organization);
+            warnOnTransition(md, previous, Conditions.INVALID_SPEC, message);
+        } else {
+            admission = scheduler.schedule(Workloads.demand(md, organization, List.of(), List.of()), view);
+            status.organization(organization);
+            status.estimatedMemoryMiB(Workloads.requiredMemoryMiB(md.getSpec()));
+            status.admission(admission);
+            if (admission.pending() != null) {
+                warnOnTransition(md, previous, admission.pending().reason(), admission.pending().message());
+            }
+            if (admission.preempted() != null && !Objects.equals(admission.preempted(),
+                    Conditions.find(previous.conditions, Conditions.PREEMPTED).map(c -> c.getMessage()).orElse(null))) {
+                events.warning(md, "Preempted", admission.preempted());
+            }
+        }
+
+        // Only invalid objects skip the workflow: a bad edit must never take running replicas down.
+        if (problems.isEmpty() && organization != null) {
+            List<Placement> local = admission.placements().stream()
+                    .filter(p -> InformerPoolView.LOCAL_CLUSTER.equals(p.cluster)).toList();
+            var workflow = context.managedWorkflowAndDependentResourceContext();
+            workflow.put(LOCAL_PLACEMENTS, local);
+            workflow.put(SETTINGS, settings);
+            workflow.reconcileManagedWorkflow();
+        }
+        int ready = context.getSecondaryResourcesAsStream(Deployment.class)
+                .filter(d -> d.getStatus() != null && d.getStatus().getReadyReplicas() != null)
+                .mapToInt(d -> Math.min(d.getStatus().getReadyReplicas(), d.getSpec().getReplicas()))
+                .sum();
+        ModelDeploymentStatus next = status.readiness(ready, ServingRenderer.endpoint(md)).build();
+        if (StatusBuilder.sameStatus(previous, next)) {
+            return UpdateControl.noUpdate();
+        }
+        return UpdateControl.patchStatus(freshWithStatus(md, next));
+    }
+
+    @Override
+    public DeleteControl cleanup(ModelDeployment md, Context<ModelDeployment> context) {
+        if (view != null) {
+            scheduler.release(Workloads.id(md), view);
+        }
+        return DeleteControl.defaultDelete();
+    }
+
+    @Override
+    public ErrorStatusUpdateControl<ModelDeployment> updateErrorStatus(ModelDeployment md,
+            Context<ModelDeployment> context, Exception e) {
+        LOG.warnf(e, "Reconciling ModelDeployment %s/%s failed", md.getMetadata().getNamespace(),
+                md.getMetadata().getName());
+        ModelDeploymentStatus previous = md.getStatus() == null ? new ModelDeploymentStatus() : md.getStatus();
+        ModelDeploymentStatus next = new StatusBuilder(md, previous, clock).reconcileError(e.getMessage()).build();
+        return ErrorStatusUpdateControl.patchStatus(freshWithStatus(md, next));
+    }
+
+    private void warnOnTransition(ModelDeployment md, ModelDeploymentStatus previous, String reason, String message) {
+        boolean already = Conditions.find(previous.conditions, Conditions.ADMITTED)
+                .map(c -> reason.equals(c.getReason()) && message.equals(c.getMessage())).orElse(false);
+        if (!already) {
+            events.warning(md, reason, message);
+        }
+    }
+
+    /** Status is patched from a fresh object that carries only identity and the new status. */
+    static ModelDeployment freshWithStatus(ModelDeployment md, ModelDeploymentStatus status) {
+        ModelDeployment fresh = new ModelDeployment();
+        fresh.setMetadata(new ObjectMetaBuilder().withName(md.getMetadata().getName())
+                .withNamespace(md.getMetadata().getNamespace()).build());
+        fresh.setStatus(status);
+        return fresh;
+    }
+}

@@ -1,0 +1,131 @@
+package io.gpupool.operator.modeldeployment;
+
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+import io.fabric8.kubernetes.api.model.Condition;
+import io.gpupool.api.v1alpha1.ModelDeployment;
+import io.gpupool.api.v1alpha1.ModelDeploymentStatus;
+import io.gpupool.api.v1alpha1.ReplicaCounts;
+import io.gpupool.core.status.Conditions;
+import io.gpupool.operator.scheduling.Admission;
+
+/** Builds a ModelDeployment's next status from what one reconcile learned; conditions keep their transition times. */
+final class StatusBuilder {
+
+    private final ModelDeployment md;
+    private final ModelDeploymentStatus next = new ModelDeploymentStatus();
+    private final Clock clock;
+    private final Long generation;
+    private int desired;
+    private int admitted;
+    private String fixedPhase;
+
+    StatusBuilder(ModelDeployment md, ModelDeploymentStatus previous, Clock clock) {
+        this.md = md;
+        this.clock = clock;
+        this.generation = md.getMetadata().getGeneration();
+        this.next.conditions = new ArrayList<>(previous.conditions == null ? List.of() : previous.conditions);
+        this.next.organization = previous.organization;
+        this.next.estimatedMemoryMiB = previous.estimatedMemoryMiB;
+        this.next.endpoint = previous.endpoint;
+        this.next.placements = previous.placements == null ? new ArrayList<>() : new ArrayList<>(previous.placements);
+        this.desired = md.getSpec() == null || md.getSpec().replicas == null ? 1 : md.getSpec().replicas;
+    }
+
+    StatusBuilder organization(String organization) {
+        next.organization = organization;
+        return this;
+    }
+
+    StatusBuilder estimatedMemoryMiB(long mib) {
+        next.estimatedMemoryMiB = mib;
+        return this;
+    }
+
+    /** The ModelDeployment cannot be admitted as it is; what runs keeps running. */
+    StatusBuilder notAdmitted(String reason, String message, Admission admission, String phase) {
+        next.placements = new ArrayList<>(admission.placements());
+        admitted = admission.admittedReplicas();
+        setCondition(Conditions.ADMITTED, false, reason, message);
+        fixedPhase = phase;
+        return this;
+    }
+
+    StatusBuilder admission(Admission admission) {
+        next.placements = new ArrayList<>(admission.placements());
+        admitted = admission.admittedReplicas();
+        if (admission.pending() != null) {
+            setCondition(Conditions.ADMITTED, admitted > 0, admission.pending().reason(),
+                    admitted + " of " + desired + " replica(s) admitted. " + admission.pending().message());
+        } else {
+            setCondition(Conditions.ADMITTED, true, "Admitted",
+                    admitted + " of " + desired + " replica(s) admitted: " + describe(admission));
+        }
+        if (admission.preempted() != null) {
+            setCondition(Conditions.PREEMPTED, true, "Preempted", admission.preempted());
+        } else if (admission.pending() == null) {
+            next.conditions = Conditions.remove(next.conditions, Conditions.PREEMPTED);
+        }
+        return this;
+    }
+
+    StatusBuilder readiness(int ready, String endpoint) {
+        next.replicas = new ReplicaCounts(desired, admitted, ready);
+        next.endpoint = endpoint;
+        boolean allReady = ready >= desired;
+        setCondition(Conditions.READY, allReady && fixedPhase == null,
+                fixedPhase != null ? conditionReason(Conditions.ADMITTED) : allReady ? "AllReplicasReady" : "ReplicasNotReady",
+                ready + " of " + desired + " replica(s) ready.");
+        if (fixedPhase != null) {
+            next.phase = fixedPhase;
+        } else if (allReady) {
+            next.phase = "Running";
+        } else if (ready > 0) {
+            next.phase = "Degraded";
+        } else if (admitted > 0) {
+            next.phase = "Admitted";
+        } else {
+            next.phase = "Pending";
+        }
+        next.observedGeneration = generation;
+        return this;
+    }
+
+    StatusBuilder reconcileError(String message) {
+        setCondition(Conditions.READY, false, "ReconcileError",
+                "The operator could not reconcile this ModelDeployment and will retry: " + message);
+        next.observedGeneration = generation;
+        return this;
+    }
+
+    ModelDeploymentStatus build() {
+        return next;
+    }
+
+    private String conditionReason(String type) {
+        return Conditions.find(next.conditions, type).map(Condition::getReason).orElse("Unknown");
+    }
+
+    private void setCondition(String type, boolean status, String reason, String message) {
+        next.conditions = Conditions.set(next.conditions, type, status, reason, message, generation, clock);
+    }
+
+    private static String describe(Admission admission) {
+        return admission.placements().isEmpty() ? "no replicas requested."
+                : String.join(", ", admission.placements().stream().map(p -> p.replicas + " on " + p.cluster + "/"
+                        + p.node + " (" + p.gpuClass + ")").toList()) + ".";
+    }
+
+    /** True when patching would change nothing a person or a controller reads. */
+    static boolean sameStatus(ModelDeploymentStatus a, ModelDeploymentStatus b) {
+        return Objects.equals(a.phase, b.phase) && Objects.equals(a.replicas, b.replicas)
+                && Objects.equals(a.placements, b.placements) && Objects.equals(a.endpoint, b.endpoint)
+                && Objects.equals(a.organization, b.organization)
+                && Objects.equals(a.estimatedMemoryMiB, b.estimatedMemoryMiB)
+                && Objects.equals(a.conditions, b.conditions)
+                && Objects.equals(a.observedGeneration, b.observedGeneration);
+    }
+}

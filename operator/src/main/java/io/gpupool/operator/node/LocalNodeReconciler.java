@@ -1,0 +1,35 @@
+package io.gpupool.operator.node;
+
+import io.fabric8.kubernetes.api.model.Node;
+import io.gpupool.api.v1alpha1.ApiGroup;
+import io.javaoperatorsdk.operator.api.config.informer.Informer;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.api.reconciler.Workflow;
+import io.javaoperatorsdk.operator.api.reconciler.dependent.Dependent;
+
+/**
+ * Contributes the GPU nodes of the pool's own cluster: every Node labelled {@code gpupool.io/organization} that has
+ * GPUs gets a GpuNode in the hub namespace of the cluster {@code local}. (Contributed remote clusters do the same
+ * through their agent.)
+ */
+@Workflow(dependents = @Dependent(type = GpuNodeDependent.class, reconcilePrecondition = ContributesGpus.class))
+@ControllerConfiguration(name = LocalNodeReconciler.NAME, informer = @Informer(labelSelector = ApiGroup.ORGANIZATION_LABEL),
+        generationAwareEventProcessing = false)
+public class LocalNodeReconciler implements Reconciler<Node> {
+
+    public static final String NAME = "localnode";
+    public static final String LOCAL_CLUSTER = "local";
+
+    public static String hubNamespace(String cluster) {
+        return HubNamespaces.name(cluster);
+    }
+
+    @Override
+    public UpdateControl<Node> reconcile(Node node, Context<Node> context) {
+        // All the work is the GpuNode dependent's; it runs before this method.
+        return UpdateControl.noUpdate();
+    }
+}

@@ -1,0 +1,20 @@
+package io.gpupool.operator.scheduling;
+
+import java.util.List;
+
+import io.gpupool.api.v1alpha1.Placement;
+import io.gpupool.core.model.PendingReason;
+
+/**
+ * What the scheduler decided for one ModelDeployment.
+ *
+ * @param placements where its replicas run
+ * @param pending    why some replicas wait, or null
+ * @param preempted  why replicas were evicted in the last cycle, or null
+ */
+public record Admission(List<Placement> placements, PendingReason pending, String preempted) {
+
+    public int admittedReplicas() {
+        return placements.stream().mapToInt(p -> p.replicas).sum();
+    }
+}

@@ -1,0 +1,280 @@
+package io.gpupool.operator.scheduling;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import org.jboss.logging.Logger;
+
+import io.gpupool.api.v1alpha1.GpuNode;
+import io.gpupool.api.v1alpha1.GpuPool;
+import io.gpupool.api.v1alpha1.ModelDeployment;
+import io.gpupool.api.v1alpha1.Placement;
+import io.gpupool.core.admission.AdmissionEngine;
+import io.gpupool.core.inventory.PoolInputs;
+import io.gpupool.core.inventory.Workloads;
+import io.gpupool.core.model.Assignment;
+import io.gpupool.core.model.CycleResult;
+import io.gpupool.core.model.Eviction;
+import io.gpupool.core.model.GpuClassDef;
+import io.gpupool.core.model.NodeKey;
+import io.gpupool.core.model.PendingReason;
+import io.gpupool.core.model.PoolNode;
+import io.gpupool.core.model.PoolSnapshot;
+import io.gpupool.core.model.Workload;
+import io.gpupool.core.model.WorkloadId;
+
+/**
+ * The one place admission decisions are made. Every ModelDeployment reconcile calls {@link #schedule}, which runs a
+ * cycle of the admission engine over the whole pool under a lock, so that two reconciles can never hand out the same
+ * GPUs. The assignment of every workload is kept here between cycles (the ledger) because a status patch reaches the
+ * informer cache later than the next reconcile may run; the ledger is rebuilt from the ModelDeployments' status on
+ * start, so the API server stays the source of truth across restarts. GPUs of replicas that were taken away are held
+ * until their pods are gone (derived from the pod cache at each cycle, not remembered), so no GPU is booked twice.
+ */
+@ApplicationScoped
+public class PoolScheduler {
+
+    private static final Logger LOG = Logger.getLogger(PoolScheduler.class);
+
+    private final AdmissionEngine engine;
+    private final Clock clock;
+    private final Map<WorkloadId, Workload> ledger = new HashMap<>();
+    private final Map<WorkloadId, PendingReason> pending = new HashMap<>();
+    private final Map<WorkloadId, String> preempted = new HashMap<>();
+    private volatile Consumer<WorkloadId> requeue = id -> {
+    };
+    private volatile BiConsumer<CycleOutcome, PoolView> cycleListener = (o, v) -> {
+    };
+    private boolean initialized;
+
+    @Inject
+    public PoolScheduler(AdmissionEngine engine, Clock clock) {
+        this.engine = engine;
+        this.clock = clock;
+    }
+
+    /** Where to send the ids of ModelDeployments whose admission changed in a cycle run on behalf of another. */
+    public void onRequeue(Consumer<WorkloadId> requeue) {
+        this.requeue = requeue;
+    }
+
+    /** Told after each cycle, for status of nodes, classes and organizations, and for metrics. */
+    public void onCycle(BiConsumer<CycleOutcome, PoolView> listener) {
+        this.cycleListener = listener;
+    }
+
+    /**
+     * Runs a cycle with the given workload's current demand and returns its admission.
+     *
+     * @param demand the ModelDeployment's demand (its {@code assigned} and {@code draining} are ignored: the ledger and
+     *               the pod cache are authoritative)
+     */
+    public Admission schedule(Workload demand, PoolView view) {
+        CycleOutcome outcome;
+        Admission admission;
+        synchronized (this) {
+            ensureInitialized(view);
+            Workload current = ledger.get(demand.id());
+            ledger.put(demand.id(), demand.withAssigned(current == null ? List.of() : current.assigned()));
+            outcome = runCycle(view, demand.id());
+            admission = admissionOf(demand.id());
+        }
+        cycleListener.accept(outcome, view);
+        return admission;
+    }
+
+    /** Forgets a deleted ModelDeployment; the GPUs its pods hold stay booked until the pods are gone. */
+    public void release(WorkloadId id, PoolView view) {
+        CycleOutcome outcome;
+        synchronized (this) {
+            ensureInitialized(view);
+            if (ledger.remove(id) == null) {
+                return;
+            }
+            pending.remove(id);
+            preempted.remove(id);
+            outcome = runCycle(view, null);
+        }
+        cycleListener.accept(outcome, view);
+    }
+
+    /** Runs a cycle on behalf of no one, when pool inputs changed (a node, class, organization or the pool). */
+    public void rebalance(PoolView view) {
+        CycleOutcome outcome;
+        synchronized (this) {
+            ensureInitialized(view);
+            outcome = runCycle(view, null);
+        }
+        cycleListener.accept(outcome, view);
+    }
+
+    /** Ids of ModelDeployments that wait for GPUs: capacity changes should wake them. */
+    public synchronized Set<WorkloadId> waiting() {
+        return new HashSet<>(pending.keySet());
+    }
+
+    /** Ids of ModelDeployments with replicas on a node. */
+    public synchronized Set<WorkloadId> onNode(NodeKey node) {
+        Set<WorkloadId> ids = new HashSet<>();
+        for (Workload w : ledger.values()) {
+            if (w.assigned().stream().anyMatch(a -> a.node().equals(node))) {
+                ids.add(w.id());
+            }
+        }
+        return ids;
+    }
+
+    /** GPUs assigned per node (replicas × GPUs per replica, draining included). */
+    public synchronized Map<NodeKey, Integer> allocatedGpus() {
+        Map<NodeKey, Integer> out = new HashMap<>();
+        for (Workload w : ledger.values()) {
+            for (Assignment a : w.assigned()) {
+                out.merge(a.node(), a.replicas() * w.gpusPerReplica(), Integer::sum);
+            }
+            for (Assignment d : w.draining()) {
+                out.merge(d.node(), d.replicas() * w.gpusPerReplica(), Integer::sum);
+            }
+        }
+        return out;
+    }
+
+    public synchronized List<Workload> workloads() {
+        return List.copyOf(ledger.values());
+    }
+
+    private Admission admissionOf(WorkloadId id) {
+        Workload w = ledger.get(id);
+        List<Placement> placements = new ArrayList<>();
+        if (w != null) {
+            for (Assignment a : w.assigned()) {
+                placements.add(new Placement(a.node().cluster(), a.node().node(), a.gpuClass(), a.replicas()));
+            }
+        }
+        placements.sort(Comparator.comparing((Placement p) -> p.cluster).thenComparing(p -> p.node));
+        return new Admission(placements, pending.get(id), preempted.get(id));
+    }
+
+    private CycleOutcome runCycle(PoolView view, WorkloadId caller) {
+        GpuPool pool = view.pool().orElse(null);
+        List<GpuClassDef> classes = PoolInputs.classes(view.gpuClasses());
+        Instant now = clock.instant();
+        var timeout = PoolInputs.heartbeatTimeout(pool == null ? null : pool.getSpec());
+        List<PoolNode> nodes = new ArrayList<>();
+        for (GpuNode n : view.gpuNodes()) {
+            if (n.getSpec() == null || n.getSpec().gpu == null) {
+                continue;
+            }
+            Instant heartbeat = n.getStatus() == null ? null : PoolInputs.parseTime(n.getStatus().lastHeartbeatTime);
+            nodes.add(PoolInputs.node(n, classes, "local".equals(n.getSpec().cluster) ? null : heartbeat, now, timeout));
+        }
+        Map<WorkloadId, Map<NodeKey, Integer>> pods = view.livePods();
+        List<Workload> workloads = new ArrayList<>();
+        for (Workload w : ledger.values()) {
+            Workload withDraining = new Workload(w.id(), w.organization(), w.gpusPerReplica(), w.minMemoryMiB(),
+                    w.allowedClasses(), w.desiredReplicas(), w.priority(), w.shared(), w.arrival(), w.frozen(),
+                    w.assigned(), draining(w, pods.getOrDefault(w.id(), Map.of())));
+            ledger.put(w.id(), withDraining);
+            workloads.add(withDraining);
+        }
+        PoolSnapshot snapshot = new PoolSnapshot(classes, nodes,
+                view.organizations().stream().map(PoolInputs::quota).toList(), workloads,
+                PoolInputs.policy(pool == null ? null : pool.getSpec()));
+        CycleResult result = engine.cycle(snapshot);
+
+        Set<WorkloadId> changed = new HashSet<>();
+        for (Workload w : workloads) {
+            List<Assignment> next = result.assignments().getOrDefault(w.id(), w.assigned());
+            if (!sameAssignments(next, w.assigned())) {
+                changed.add(w.id());
+                ledger.put(w.id(), w.withAssigned(next));
+            }
+            PendingReason reason = result.pending().get(w.id());
+            PendingReason before = reason == null ? pending.remove(w.id()) : pending.put(w.id(), reason);
+            if (!Objects.equals(before, reason)) {
+                changed.add(w.id());
+            }
+        }
+        for (Eviction e : result.evictions()) {
+            LOG.infof("Evicting %d replica(s) of %s from %s: %s", e.replicas(), e.victim(), e.node(), e.reason());
+            preempted.put(e.victim(), e.reason());
+            changed.add(e.victim());
+        }
+        changed.remove(caller);
+        changed.forEach(requeue);
+        return new CycleOutcome(snapshot.withWorkloads(List.copyOf(ledger.values())), result, Map.copyOf(allocatedGpus()));
+    }
+
+    /** Replicas whose pods still run on a node beyond what is assigned there: they hold GPUs until they stop. */
+    static List<Assignment> draining(Workload w, Map<NodeKey, Integer> livePods) {
+        Map<NodeKey, Integer> assigned = new HashMap<>();
+        Map<NodeKey, String> classes = new HashMap<>();
+        for (Assignment a : w.assigned()) {
+            assigned.merge(a.node(), a.replicas(), Integer::sum);
+        }
+        for (Assignment d : w.draining()) {
+            classes.put(d.node(), d.gpuClass());
+        }
+        List<Assignment> out = new ArrayList<>();
+        livePods.forEach((node, count) -> {
+            int extra = count - assigned.getOrDefault(node, 0);
+            if (extra > 0) {
+                out.add(new Assignment(node, classes.get(node), extra));
+            }
+        });
+        out.sort(Comparator.comparing(Assignment::node));
+        return out;
+    }
+
+    private static boolean sameAssignments(List<Assignment> a, List<Assignment> b) {
+        Map<NodeKey, Integer> x = new LinkedHashMap<>();
+        Map<NodeKey, Integer> y = new LinkedHashMap<>();
+        a.forEach(e -> x.merge(e.node(), e.replicas(), Integer::sum));
+        b.forEach(e -> y.merge(e.node(), e.replicas(), Integer::sum));
+        return x.equals(y);
+    }
+
+    /**
+     * Rebuilds the ledger from the ModelDeployments' recorded placements the first time the scheduler is used. Until
+     * each one reconciles with its real demand, it is frozen: it keeps its replicas and gets no new ones.
+     */
+    private void ensureInitialized(PoolView view) {
+        if (initialized) {
+            return;
+        }
+        for (ModelDeployment md : view.modelDeployments()) {
+            if (md.getStatus() == null || md.getStatus().placements == null || md.getStatus().placements.isEmpty()) {
+                continue;
+            }
+            List<Assignment> assigned = new ArrayList<>();
+            for (Placement p : md.getStatus().placements) {
+                if (p.replicas > 0 && p.cluster != null && p.node != null) {
+                    assigned.add(new Assignment(new NodeKey(p.cluster, p.node), p.gpuClass, p.replicas));
+                }
+            }
+            int gpus = md.getSpec() != null && md.getSpec().gpu != null && md.getSpec().gpu.count != null
+                    ? md.getSpec().gpu.count
+                    : 1;
+            ledger.put(Workloads.id(md), Workloads.frozen(md, md.getStatus().organization, gpus, assigned, List.of()));
+        }
+        initialized = true;
+        LOG.infof("Scheduler ledger rebuilt from %d ModelDeployment(s) with placements", ledger.size());
+    }
+
+    /** The snapshot a cycle saw (with the ledger after it) and what it decided. */
+    public record CycleOutcome(PoolSnapshot snapshot, CycleResult result, Map<NodeKey, Integer> allocated) {
+    }
+}

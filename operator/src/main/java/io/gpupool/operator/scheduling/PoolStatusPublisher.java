@@ -1,0 +1,180 @@
+package io.gpupool.operator.scheduling;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+
+import org.jboss.logging.Logger;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.gpupool.api.v1alpha1.ClassUsage;
+import io.gpupool.api.v1alpha1.GpuClass;
+import io.gpupool.api.v1alpha1.GpuClassStatus;
+import io.gpupool.api.v1alpha1.GpuNode;
+import io.gpupool.api.v1alpha1.GpuNodeStatus;
+import io.gpupool.api.v1alpha1.GpuPool;
+import io.gpupool.api.v1alpha1.GpuPoolStatus;
+import io.gpupool.api.v1alpha1.Organization;
+import io.gpupool.api.v1alpha1.OrganizationStatus;
+import io.gpupool.core.inventory.PoolInputs;
+import io.gpupool.core.model.NodeKey;
+import io.gpupool.core.model.NodeState;
+import io.gpupool.core.model.PoolNode;
+import io.gpupool.core.status.Conditions;
+import io.gpupool.core.status.PoolReport;
+import io.quarkus.runtime.StartupEvent;
+
+/**
+ * The status aggregator of the pool's own objects: after every admission cycle it writes what the cycle saw into the
+ * status of GpuNodes, GpuClasses, Organizations and the GpuPool, patching only objects whose status changed. It is the
+ * only writer of those statuses, so they never fight.
+ */
+@ApplicationScoped
+public class PoolStatusPublisher {
+
+    private static final Logger LOG = Logger.getLogger(PoolStatusPublisher.class);
+
+    private final KubernetesClient client;
+    private final java.time.Clock clock;
+
+    @Inject
+    public PoolStatusPublisher(KubernetesClient client, java.time.Clock clock) {
+        this.client = client;
+        this.clock = clock;
+    }
+
+    void register(@Observes StartupEvent start, PoolScheduler scheduler) {
+        scheduler.onCycle(this::publish);
+    }
+
+    void publish(PoolScheduler.CycleOutcome outcome, PoolView view) {
+        Map<NodeKey, PoolNode> nodes = new HashMap<>();
+        outcome.snapshot().nodes().forEach(n -> nodes.put(n.key(), n));
+        PoolReport report = PoolReport.of(outcome.snapshot(), outcome.result());
+
+        for (GpuNode n : view.gpuNodes()) {
+            if (n.getSpec() == null) {
+                continue;
+            }
+            PoolNode pn = nodes.get(PoolInputs.nodeKey(n));
+            GpuNodeStatus previous = n.getStatus() == null ? new GpuNodeStatus() : n.getStatus();
+            GpuNodeStatus next = new GpuNodeStatus();
+            next.lastHeartbeatTime = previous.lastHeartbeatTime;
+            next.gpuClass = pn == null ? null : pn.gpuClass();
+            next.allocatable = pn == null || !pn.takesNewReplicas() ? 0 : pn.gpus();
+            next.allocated = outcome.allocated().getOrDefault(PoolInputs.nodeKey(n), 0);
+            next.conditions = readyCondition(previous, pn, n.getMetadata().getGeneration());
+            if (!sameNodeStatus(previous, next)) {
+                n.setStatus(next);
+                patch(n, next);
+            }
+        }
+        for (GpuClass c : view.gpuClasses()) {
+            GpuClassStatus next = new GpuClassStatus();
+            var usage = report.classes().get(c.getMetadata().getName());
+            next.nodes = usage == null ? 0 : usage.nodes();
+            next.gpus = usage == null ? 0 : usage.gpus();
+            next.allocated = usage == null ? 0 : usage.allocated();
+            next.observedGeneration = c.getMetadata().getGeneration();
+            GpuClassStatus previous = c.getStatus();
+            if (previous == null || !Objects.equals(previous.nodes, next.nodes) || !Objects.equals(previous.gpus, next.gpus)
+                    || !Objects.equals(previous.allocated, next.allocated)
+                    || !Objects.equals(previous.observedGeneration, next.observedGeneration)) {
+                patch(c, next);
+            }
+        }
+        for (Organization org : view.organizations()) {
+            OrganizationStatus previous = org.getStatus() == null ? new OrganizationStatus() : org.getStatus();
+            OrganizationStatus next = new OrganizationStatus();
+            var orgReport = report.organizations().get(org.getMetadata().getName());
+            next.classes = orgReport == null ? new ArrayList<>() : new ArrayList<>(orgReport.classes());
+            next.weightedShare = orgReport == null ? 0.0 : orgReport.weightedShare();
+            next.namespaces = previous.namespaces;
+            next.observedGeneration = org.getMetadata().getGeneration();
+            next.conditions = Conditions.set(previous.conditions, Conditions.READY, true, "QuotaComputed",
+                    "Quota and usage computed by the last admission cycle.", next.observedGeneration, clock);
+            if (!Objects.equals(previous.classes, next.classes) || !Objects.equals(previous.weightedShare, next.weightedShare)
+                    || !Objects.equals(previous.observedGeneration, next.observedGeneration)
+                    || !Objects.equals(previous.conditions, next.conditions)) {
+                patch(org, next);
+            }
+        }
+        view.pool().ifPresent(pool -> {
+            GpuPoolStatus next = new GpuPoolStatus();
+            next.gpus = report.classes().values().stream().mapToInt(PoolReport.ClassTotals::gpus).sum();
+            next.allocated = outcome.allocated().values().stream().mapToInt(Integer::intValue).sum();
+            next.observedGeneration = pool.getMetadata().getGeneration();
+            GpuPoolStatus previous = pool.getStatus();
+            if (previous == null || !Objects.equals(previous.gpus, next.gpus)
+                    || !Objects.equals(previous.allocated, next.allocated)
+                    || !Objects.equals(previous.observedGeneration, next.observedGeneration)) {
+                patch(pool, next);
+            }
+        });
+    }
+
+    private List<io.fabric8.kubernetes.api.model.Condition> readyCondition(GpuNodeStatus previous, PoolNode pn,
+            Long generation) {
+        boolean ready;
+        String reason;
+        String message;
+        if (pn == null) {
+            ready = false;
+            reason = "Unknown";
+            message = "The node is not part of the last admission cycle.";
+        } else if (pn.state() == NodeState.GONE) {
+            ready = false;
+            reason = "HeartbeatExpired";
+            message = "Its agent has not reported within the heartbeat timeout; its replicas are placed elsewhere.";
+        } else if (pn.gpuClass() == null) {
+            ready = false;
+            reason = "NoGpuClass";
+            message = "No GpuClass matches this GPU; create one whose match covers its product and memory.";
+        } else if (pn.state() == NodeState.CORDONED) {
+            ready = false;
+            reason = "Unschedulable";
+            message = "The node is cordoned, withdrawn or not ready: it keeps its replicas but takes no new ones.";
+        } else {
+            ready = true;
+            reason = "Schedulable";
+            message = "The node takes replicas of class " + pn.gpuClass() + ".";
+        }
+        return Conditions.set(previous.conditions, Conditions.READY, ready, reason, message, generation, clock);
+    }
+
+    private static boolean sameNodeStatus(GpuNodeStatus a, GpuNodeStatus b) {
+        return Objects.equals(a.gpuClass, b.gpuClass) && Objects.equals(a.allocatable, b.allocatable)
+                && Objects.equals(a.allocated, b.allocated) && Objects.equals(a.conditions, b.conditions);
+    }
+
+    @SuppressWarnings({ "unchecked", "rawtypes" })
+    private <T extends HasMetadata> void patch(T current, Object status) {
+        try {
+            HasMetadata fresh = current.getClass().getDeclaredConstructor().newInstance();
+            fresh.setMetadata(new ObjectMetaBuilder().withName(current.getMetadata().getName())
+                    .withNamespace(current.getMetadata().getNamespace()).build());
+            ((io.fabric8.kubernetes.client.CustomResource) fresh).setStatus(status);
+            client.resource(fresh).patchStatus();
+        } catch (KubernetesClientException e) {
+            // The next cycle writes it again; a status is never worth failing a reconcile.
+            LOG.debugf("Could not patch status of %s %s: %s", current.getKind(), current.getMetadata().getName(),
+                    e.getMessage());
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static Map<String, Integer> sorted(Map<String, Integer> m) {
+        return new TreeMap<>(m);
+    }
+}

@@ -1,0 +1,30 @@
+package io.gpupool.operator.scheduling;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import io.gpupool.api.v1alpha1.GpuClass;
+import io.gpupool.api.v1alpha1.GpuNode;
+import io.gpupool.api.v1alpha1.GpuPool;
+import io.gpupool.api.v1alpha1.ModelDeployment;
+import io.gpupool.api.v1alpha1.Organization;
+import io.gpupool.core.model.NodeKey;
+import io.gpupool.core.model.WorkloadId;
+
+/** What the scheduler reads of the pool, served from informer caches (never from direct API calls). */
+public interface PoolView {
+
+    List<GpuClass> gpuClasses();
+
+    List<GpuNode> gpuNodes();
+
+    List<Organization> organizations();
+
+    Optional<GpuPool> pool();
+
+    List<ModelDeployment> modelDeployments();
+
+    /** Serving pods that still hold GPUs (not Succeeded or Failed), counted per ModelDeployment and node. */
+    Map<WorkloadId, Map<NodeKey, Integer>> livePods();
+}
