@@ -26,8 +26,4 @@ public class GpuClass extends CustomResource<GpuClassSpec, GpuClassStatus> {
         return new GpuClassSpec();
     }
 
-    @Override
-    protected GpuClassStatus initStatus() {
-        return new GpuClassStatus();
-    }
 }

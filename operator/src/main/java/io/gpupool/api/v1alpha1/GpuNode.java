@@ -31,8 +31,4 @@ public class GpuNode extends CustomResource<GpuNodeSpec, GpuNodeStatus> implemen
         return new GpuNodeSpec();
     }
 
-    @Override
-    protected GpuNodeStatus initStatus() {
-        return new GpuNodeStatus();
-    }
 }

@@ -26,8 +26,4 @@ public class GpuPool extends CustomResource<GpuPoolSpec, GpuPoolStatus> {
         return new GpuPoolSpec();
     }
 
-    @Override
-    protected GpuPoolStatus initStatus() {
-        return new GpuPoolStatus();
-    }
 }

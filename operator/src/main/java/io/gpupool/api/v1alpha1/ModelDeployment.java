@@ -32,8 +32,4 @@ public class ModelDeployment extends CustomResource<ModelDeploymentSpec, ModelDe
         return new ModelDeploymentSpec();
     }
 
-    @Override
-    protected ModelDeploymentStatus initStatus() {
-        return new ModelDeploymentStatus();
-    }
 }

@@ -27,8 +27,4 @@ public class Organization extends CustomResource<OrganizationSpec, OrganizationS
         return new OrganizationSpec();
     }
 
-    @Override
-    protected OrganizationStatus initStatus() {
-        return new OrganizationStatus();
-    }
 }

@@ -4,6 +4,8 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -27,6 +29,7 @@ public class EventRecorder {
 
     private final KubernetesClient client;
     private final Clock clock;
+    private final Map<String, String> lastWarning = new ConcurrentHashMap<>();
 
     @Inject
     public EventRecorder(KubernetesClient client, Clock clock) {
@@ -40,6 +43,23 @@ public class EventRecorder {
 
     public void warning(HasMetadata about, String reason, String message) {
         record(about, "Warning", reason, message);
+    }
+
+    /**
+     * Records a warning unless the same reason and message were last recorded for this object: a reconcile that runs
+     * again before its status patch is visible must not repeat the Event.
+     */
+    public void warningOnce(HasMetadata about, String reason, String message) {
+        String key = about.getMetadata().getUid() + "/" + about.getMetadata().getName();
+        String value = reason + "\n" + message;
+        if (!value.equals(lastWarning.put(key, value))) {
+            warning(about, reason, message);
+        }
+    }
+
+    /** Forgets a deleted object. */
+    public void forget(HasMetadata about) {
+        lastWarning.remove(about.getMetadata().getUid() + "/" + about.getMetadata().getName());
     }
 
     private void record(HasMetadata about, String type, String reason, String message) {

@@ -13,7 +13,6 @@ import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
 import io.fabric8.kubernetes.api.model.Namespace;
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.gpupool.api.v1alpha1.ApiGroup;
@@ -161,7 +160,7 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
                             + "admin to create it.";
             admission = scheduler.schedule(Workloads.frozen(md, organization, 1, List.of(), List.of()), view);
             status.notAdmitted(NO_ORGANIZATION, message, admission, "Pending");
-            warnOnTransition(md, previous, NO_ORGANIZATION, message);
+            events.warningOnce(md, NO_ORGANIZATION, message);
         } else if (!problems.isEmpty()) {
             String message = String.join(" ", problems);
             int gpus = md.getSpec() != null && md.getSpec().gpu != null && md.getSpec().gpu.count != null
@@ -169,14 +168,14 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
             admission = scheduler.schedule(Workloads.frozen(md, organization, gpus, List.of(), List.of()), view);
             status.notAdmitted(Conditions.INVALID_SPEC, message, admission, "Failed");
             status.organization(organization);
-            warnOnTransition(md, previous, Conditions.INVALID_SPEC, message);
+            events.warningOnce(md, Conditions.INVALID_SPEC, message);
         } else {
             admission = scheduler.schedule(Workloads.demand(md, organization, List.of(), List.of()), view);
             status.organization(organization);
             status.estimatedMemoryMiB(Workloads.requiredMemoryMiB(md.getSpec()));
             status.admission(admission);
             if (admission.pending() != null) {
-                warnOnTransition(md, previous, admission.pending().reason(), admission.pending().message());
+                events.warningOnce(md, admission.pending().reason(), admission.pending().message());
             }
             if (admission.preempted() != null && !Objects.equals(admission.preempted(),
                     Conditions.find(previous.conditions, Conditions.PREEMPTED).map(c -> c.getMessage()).orElse(null))) {
@@ -201,7 +200,7 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
         if (StatusBuilder.sameStatus(previous, next)) {
             return UpdateControl.noUpdate();
         }
-        return UpdateControl.patchStatus(freshWithStatus(md, next));
+        return UpdateControl.patchStatus(withStatus(md, next));
     }
 
     @Override
@@ -209,6 +208,7 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
         if (view != null) {
             scheduler.release(Workloads.id(md), view);
         }
+        events.forget(md);
         return DeleteControl.defaultDelete();
     }
 
@@ -219,23 +219,15 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
                 md.getMetadata().getName());
         ModelDeploymentStatus previous = md.getStatus() == null ? new ModelDeploymentStatus() : md.getStatus();
         ModelDeploymentStatus next = new StatusBuilder(md, previous, clock).reconcileError(e.getMessage()).build();
-        return ErrorStatusUpdateControl.patchStatus(freshWithStatus(md, next));
+        return ErrorStatusUpdateControl.patchStatus(withStatus(md, next));
     }
 
-    private void warnOnTransition(ModelDeployment md, ModelDeploymentStatus previous, String reason, String message) {
-        boolean already = Conditions.find(previous.conditions, Conditions.ADMITTED)
-                .map(c -> reason.equals(c.getReason()) && message.equals(c.getMessage())).orElse(false);
-        if (!already) {
-            events.warning(md, reason, message);
-        }
-    }
-
-    /** Status is patched from a fresh object that carries only identity and the new status. */
-    static ModelDeployment freshWithStatus(ModelDeployment md, ModelDeploymentStatus status) {
-        ModelDeployment fresh = new ModelDeployment();
-        fresh.setMetadata(new ObjectMetaBuilder().withName(md.getMetadata().getName())
-                .withNamespace(md.getMetadata().getNamespace()).build());
-        fresh.setStatus(status);
-        return fresh;
+    /**
+     * The object to patch status from. JOSDK computes the patch against the cached original; a fresh object holding
+     * only identity would turn into a JSON patch that removes the metadata (the mock server never answers it).
+     */
+    static ModelDeployment withStatus(ModelDeployment md, ModelDeploymentStatus status) {
+        md.setStatus(status);
+        return md;
     }
 }

@@ -12,6 +12,7 @@ import io.gpupool.core.render.ServingRenderer;
 import io.gpupool.core.render.ServingSettings;
 import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.dependent.GarbageCollected;
 import io.javaoperatorsdk.operator.processing.dependent.CRUDKubernetesBulkDependentResource;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependentResource;
@@ -20,7 +21,7 @@ import io.javaoperatorsdk.operator.processing.event.ResourceID;
 /** One Deployment per node the ModelDeployment's replicas are placed on in the pool's own cluster. */
 @KubernetesDependent(informer = @Informer(labelSelector = ModelDeploymentReconciler.SERVING_SELECTOR))
 public class ServingDeploymentsDependent extends KubernetesDependentResource<Deployment, ModelDeployment>
-        implements CRUDKubernetesBulkDependentResource<Deployment, ModelDeployment> {
+        implements CRUDKubernetesBulkDependentResource<Deployment, ModelDeployment>, GarbageCollected<ModelDeployment> {
 
     public ServingDeploymentsDependent() {
         super(Deployment.class);

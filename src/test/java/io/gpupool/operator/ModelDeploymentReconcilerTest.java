@@ -1,0 +1,262 @@
+package io.gpupool.operator;
+
+import static io.gpupool.testing.PoolFixtures.gpuClass;
+import static io.gpupool.testing.PoolFixtures.modelDeployment;
+import static io.gpupool.testing.PoolFixtures.namespace;
+import static io.gpupool.testing.PoolFixtures.node;
+import static io.gpupool.testing.PoolFixtures.organization;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import jakarta.inject.Inject;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.gpupool.api.v1alpha1.ApiGroup;
+import io.gpupool.api.v1alpha1.GpuNode;
+import io.gpupool.api.v1alpha1.ModelDeployment;
+import io.gpupool.api.v1alpha1.Placement;
+import io.gpupool.core.status.Conditions;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
+
+/**
+ * The operator against the Fabric8 mock server (CRUD mode): apply → workload, Service and status; scale; waiting for
+ * capacity; cleanup; invalid specs; organization spoofing. The mock server has no controllers: tests play the
+ * Deployment controller by writing Deployment status themselves.
+ */
+@QuarkusTest
+@WithKubernetesTestServer
+class ModelDeploymentReconcilerTest {
+
+    private static final Duration WAIT = Duration.ofSeconds(20);
+
+    @Inject
+    KubernetesClient client;
+
+    private static int run;
+    private String ns;
+
+    @BeforeEach
+    void pool() {
+        // Every test gets its own namespace and organization; nodes and classes are shared and created once.
+        run++;
+        ns = "team-" + run;
+        String org = "org-" + run;
+        client.resource(organization(org)).createOr(r -> r.update());
+        client.resource(namespace(ns, org)).createOr(r -> r.update());
+        if (client.resources(io.gpupool.api.v1alpha1.GpuClass.class).withName("l4-24g").get() == null) {
+            client.resource(gpuClass("l4-24g", 20000, "NVIDIA-L4*")).create();
+            client.resource(gpuClass("a100-80g", 80000, "NVIDIA-A100-SXM4-80GB")).create();
+            client.resource(gpuClass("rtx-24g", 20000, "*RTX-4090*")).create();
+        }
+    }
+
+    private ModelDeployment awaitStatus(String name, java.util.function.Predicate<ModelDeployment> ok) {
+        await().atMost(WAIT).until(() -> {
+            ModelDeployment md = client.resources(ModelDeployment.class).inNamespace(ns).withName(name).get();
+            return md != null && md.getStatus() != null && ok.test(md);
+        });
+        return client.resources(ModelDeployment.class).inNamespace(ns).withName(name).get();
+    }
+
+    private Condition condition(ModelDeployment md, String type) {
+        return Conditions.find(md.getStatus().conditions, type).orElseThrow();
+    }
+
+    private List<Deployment> deployments(String md) {
+        return client.apps().deployments().inNamespace(ns).withLabel(ApiGroup.MODEL_DEPLOYMENT_LABEL, md).list()
+                .getItems();
+    }
+
+    private void contribute(String fixture, String org) {
+        client.resource(node(fixture, org)).createOr(r -> r.update());
+        await().atMost(WAIT).until(() -> client.resources(GpuNode.class).inNamespace("gpupool-cluster-local")
+                .withName(fixture).get() != null);
+    }
+
+    @Test
+    void appliedModelIsPlacedServedAndReportsItsEndpoint() {
+        contribute("a100-80g-01", "org-" + run);
+        long start = System.nanoTime();
+        client.resource(modelDeployment(ns, "llama", 2, 1)).create();
+
+        await().atMost(WAIT).until(() -> deployments("llama").size() == 1);
+        long applyToWorkloadMillis = (System.nanoTime() - start) / 1_000_000;
+        System.out.println("apply-to-workload: " + applyToWorkloadMillis + " ms");
+
+        Deployment d = deployments("llama").get(0);
+        assertThat(d.getSpec().getReplicas()).isEqualTo(2);
+        assertThat(d.getMetadata().getOwnerReferences()).singleElement()
+                .satisfies(o -> assertThat(o.getKind()).isEqualTo("ModelDeployment"));
+        var pod = d.getSpec().getTemplate().getSpec();
+        assertThat(pod.getAffinity().getNodeAffinity().getRequiredDuringSchedulingIgnoredDuringExecution()
+                .getNodeSelectorTerms().get(0).getMatchFields().get(0).getValues()).containsExactly("a100-80g-01");
+        assertThat(pod.getContainers().get(0).getResources().getLimits().get("nvidia.com/gpu").getAmount()).isEqualTo("1");
+        Service svc = client.services().inNamespace(ns).withName("llama").get();
+        assertThat(svc).isNotNull();
+        assertThat(svc.getSpec().getSelector()).containsEntry(ApiGroup.MODEL_DEPLOYMENT_LABEL, "llama");
+
+        ModelDeployment md = awaitStatus("llama", m -> "Admitted".equals(m.getStatus().phase));
+        assertThat(md.getStatus().placements).containsExactly(new Placement("local", "a100-80g-01", "a100-80g", 2));
+        assertThat(md.getStatus().replicas.admitted).isEqualTo(2);
+        assertThat(md.getStatus().organization).isEqualTo("org-" + run);
+        assertThat(md.getStatus().endpoint).isEqualTo("http://llama." + ns + ".svc:8000/v1");
+        assertThat(condition(md, Conditions.ADMITTED).getStatus()).isEqualTo("True");
+
+        // Play the Deployment controller: the pods become ready.
+        d.setStatus(new DeploymentStatusBuilder().withReplicas(2).withReadyReplicas(2).build());
+        client.resource(d).updateStatus();
+        md = awaitStatus("llama", m -> "Running".equals(m.getStatus().phase));
+        assertThat(md.getStatus().replicas.ready).isEqualTo(2);
+        assertThat(condition(md, Conditions.READY).getStatus()).isEqualTo("True");
+        assertThat(md.getStatus().observedGeneration).isEqualTo(md.getMetadata().getGeneration());
+
+        GpuNode gpuNode = client.resources(GpuNode.class).inNamespace("gpupool-cluster-local").withName("a100-80g-01").get();
+        await().atMost(WAIT).until(() -> {
+            GpuNode n = client.resources(GpuNode.class).inNamespace("gpupool-cluster-local").withName("a100-80g-01").get();
+            return n.getStatus() != null && Integer.valueOf(2).equals(n.getStatus().allocated);
+        });
+        assertThat(gpuNode.getSpec().gpu.count).isEqualTo(4);
+    }
+
+    @Test
+    void scaleUpAndDownFollowsTheSpec() {
+        contribute("rtx4090-home-01", "org-" + run);
+        var md = modelDeployment(ns, "scaled", 1, 1);
+        md.getSpec().gpu.classes = List.of("rtx-24g");
+        client.resource(md).create();
+        awaitStatus("scaled", m -> m.getStatus().replicas != null && m.getStatus().replicas.admitted == 1);
+
+        client.resources(ModelDeployment.class).inNamespace(ns).withName("scaled").edit(m -> {
+            m.getSpec().replicas = 2;
+            return m;
+        });
+        awaitStatus("scaled", m -> m.getStatus().replicas.admitted == 2);
+        await().atMost(WAIT).until(() -> deployments("scaled").stream().mapToInt(d -> d.getSpec().getReplicas()).sum() == 2);
+
+        client.resources(ModelDeployment.class).inNamespace(ns).withName("scaled").edit(m -> {
+            m.getSpec().replicas = 3; // the 4090 box has only 2 GPUs
+            return m;
+        });
+        ModelDeployment waiting = awaitStatus("scaled", m -> m.getStatus().replicas.desired == 3);
+        assertThat(waiting.getStatus().replicas.admitted).isEqualTo(2);
+        assertThat(condition(waiting, Conditions.ADMITTED).getReason()).isEqualTo("InsufficientCapacity");
+
+        client.resources(ModelDeployment.class).inNamespace(ns).withName("scaled").edit(m -> {
+            m.getSpec().replicas = 1;
+            return m;
+        });
+        awaitStatus("scaled", m -> m.getStatus().replicas.admitted == 1 && m.getStatus().replicas.desired == 1);
+        await().atMost(WAIT).until(() -> deployments("scaled").stream().mapToInt(d -> d.getSpec().getReplicas()).sum() == 1);
+    }
+
+    @Test
+    void waitsWithAReasonUntilANodeAppearsThenRuns() {
+        var md = modelDeployment(ns, "big", 1, 8);
+        md.getSpec().model.parametersBillions = 70.0;
+        client.resource(md).create();
+        ModelDeployment pending = awaitStatus("big", m -> "Pending".equals(m.getStatus().phase));
+        Condition admitted = condition(pending, Conditions.ADMITTED);
+        assertThat(admitted.getStatus()).isEqualTo("False");
+        assertThat(admitted.getReason()).isEqualTo("NoMatchingGpu");
+        assertThat(admitted.getMessage()).contains("8 GPU(s)");
+        assertThat(deployments("big")).isEmpty();
+
+        client.resource(gpuClass("h100-80g", 80000, "NVIDIA-H100-*")).createOr(r -> r.update());
+        contribute("dgx-h100-01", "org-" + run);
+        ModelDeployment placed = awaitStatus("big", m -> m.getStatus().replicas.admitted == 1);
+        assertThat(placed.getStatus().placements).extracting(p -> p.node).containsExactly("dgx-h100-01");
+        await().atMost(WAIT).until(() -> deployments("big").size() == 1);
+    }
+
+    @Test
+    void deletingFreesTheGpusForTheNextInLine() {
+        contribute("l4-01", "org-" + run);
+        var first = modelDeployment(ns, "first", 1, 1);
+        first.getSpec().gpu.classes = List.of("l4-24g");
+        first.getSpec().model.maxContextLength = 2048;
+        client.resource(first).create();
+        awaitStatus("first", m -> m.getStatus().replicas != null && m.getStatus().replicas.admitted == 1);
+        var second = modelDeployment(ns, "second", 1, 1);
+        second.getSpec().gpu.classes = List.of("l4-24g");
+        second.getSpec().model.maxContextLength = 2048;
+        client.resource(second).create();
+        awaitStatus("second", m -> "InsufficientCapacity".equals(condition(m, Conditions.ADMITTED).getReason()));
+
+        client.resources(ModelDeployment.class).inNamespace(ns).withName("first").delete();
+        ModelDeployment admitted = awaitStatus("second", m -> m.getStatus().replicas.admitted == 1);
+        assertThat(admitted.getStatus().placements).extracting(p -> p.node).containsExactly("l4-01");
+    }
+
+    @Test
+    void invalidSpecsAreReportedNotRetried() {
+        Map<String, java.util.function.Consumer<ModelDeployment>> mutations = Map.of(
+                "unknown-engine", m -> m.getSpec().engine = "tgi",
+                "zero-gpus", m -> m.getSpec().gpu.count = 0,
+                "s3-source", m -> m.getSpec().model.source = "s3://bucket/model",
+                "remote-code", m -> m.getSpec().engineArgs = List.of("--trust-remote-code"));
+        mutations.forEach((name, mutate) -> {
+            ModelDeployment md = modelDeployment(ns, name, 1, 1);
+            mutate.accept(md);
+            client.resource(md).create();
+        });
+        Map<String, String> expected = Map.of("unknown-engine", "unknown engine 'tgi'", "zero-gpus",
+                "spec.gpu.count must be at least 1", "s3-source", "scheme 's3' is not supported yet",
+                "remote-code", "allowRemoteCode is false");
+        expected.forEach((name, message) -> {
+            ModelDeployment md = awaitStatus(name, m -> "Failed".equals(m.getStatus().phase));
+            Condition admitted = condition(md, Conditions.ADMITTED);
+            assertThat(admitted.getReason()).isEqualTo(Conditions.INVALID_SPEC);
+            assertThat(admitted.getMessage()).contains(message);
+            assertThat(deployments(name)).isEmpty();
+        });
+        await().atMost(WAIT).untilAsserted(() -> assertThat(client.v1().events().inNamespace(ns).list().getItems())
+                .filteredOn(e -> Conditions.INVALID_SPEC.equals(e.getReason()))
+                .extracting(e -> e.getInvolvedObject().getName())
+                .containsExactlyInAnyOrderElementsOf(expected.keySet()));
+    }
+
+    @Test
+    void aReplicaLargerThanAnyNodeWaitsWithNoMatchingGpu() {
+        contribute("l4-01", "org-" + run);
+        var md = modelDeployment(ns, "huge", 1, 1);
+        md.getSpec().model.parametersBillions = 405.0;
+        client.resource(md).create();
+        ModelDeployment pending = awaitStatus("huge", m -> "Pending".equals(m.getStatus().phase));
+        assertThat(condition(pending, Conditions.ADMITTED).getReason()).isEqualTo("NoMatchingGpu");
+        assertThat(pending.getStatus().estimatedMemoryMiB).isGreaterThan(80_000L);
+    }
+
+    @Test
+    void namespaceWithoutOrganizationGetsAClearCondition() {
+        client.resource(namespace("orphans", null)).createOr(r -> r.update());
+        client.resource(modelDeployment("orphans", "lost", 1, 1)).create();
+        await().atMost(WAIT).until(() -> {
+            ModelDeployment md = client.resources(ModelDeployment.class).inNamespace("orphans").withName("lost").get();
+            return md.getStatus() != null && md.getStatus().conditions.stream()
+                    .anyMatch(c -> "NoOrganization".equals(c.getReason()) && c.getMessage().contains("orphans"));
+        });
+    }
+
+    @Test
+    void organizationComesFromTheNamespaceNotFromTheObject() {
+        contribute("t4-01", "org-" + run);
+        var md = modelDeployment(ns, "spoof", 0, 1);
+        md.getMetadata().setLabels(Map.of(ApiGroup.ORGANIZATION_LABEL, "someone-else"));
+        md.getMetadata().setAnnotations(Map.of(ApiGroup.ORGANIZATION_LABEL, "someone-else"));
+        client.resource(md).create();
+        ModelDeployment done = awaitStatus("spoof", m -> m.getStatus().organization != null);
+        assertThat(done.getStatus().organization).isEqualTo("org-" + run);
+    }
+}

@@ -1,0 +1,81 @@
+package io.gpupool.testing;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.List;
+
+import io.fabric8.kubernetes.api.model.Namespace;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.gpupool.api.v1alpha1.ApiGroup;
+import io.gpupool.api.v1alpha1.GpuClass;
+import io.gpupool.api.v1alpha1.GpuClassSpec;
+import io.gpupool.api.v1alpha1.ModelDeployment;
+import io.gpupool.api.v1alpha1.ModelDeploymentSpec;
+import io.gpupool.api.v1alpha1.ModelSpec;
+import io.gpupool.api.v1alpha1.Organization;
+
+/** Small builders for the objects tests create. */
+public final class PoolFixtures {
+
+    private PoolFixtures() {
+    }
+
+    /** A Node from src/test/resources/fixtures/nodes, contributed by the given organization (or none when null). */
+    public static Node node(String fixture, String organization) {
+        try (InputStream in = PoolFixtures.class.getResourceAsStream("/fixtures/nodes/" + fixture + ".yaml")) {
+            if (in == null) {
+                throw new IllegalArgumentException("no node fixture " + fixture);
+            }
+            Node node = Serialization.unmarshal(in, Node.class);
+            if (organization != null) {
+                node.getMetadata().getLabels().put(ApiGroup.ORGANIZATION_LABEL, organization);
+            }
+            return node;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public static Namespace namespace(String name, String organization) {
+        var b = new NamespaceBuilder().withNewMetadata().withName(name).endMetadata();
+        if (organization != null) {
+            b.editMetadata().addToLabels(ApiGroup.ORGANIZATION_LABEL, organization).endMetadata();
+        }
+        return b.build();
+    }
+
+    public static Organization organization(String name) {
+        Organization org = new Organization();
+        org.setMetadata(new ObjectMetaBuilder().withName(name).build());
+        org.getSpec().displayName = name;
+        return org;
+    }
+
+    public static GpuClass gpuClass(String name, long minMemoryMiB, String... products) {
+        GpuClass c = new GpuClass();
+        c.setMetadata(new ObjectMetaBuilder().withName(name).build());
+        GpuClassSpec spec = new GpuClassSpec();
+        spec.match.products = List.of(products);
+        spec.match.minMemoryMiB = minMemoryMiB;
+        c.setSpec(spec);
+        return c;
+    }
+
+    /** A valid vLLM ModelDeployment of an 8B model (about 20 GiB per GPU). */
+    public static ModelDeployment modelDeployment(String namespace, String name, int replicas, int gpus) {
+        ModelDeployment md = new ModelDeployment();
+        md.setMetadata(new ObjectMetaBuilder().withNamespace(namespace).withName(name).build());
+        ModelDeploymentSpec spec = new ModelDeploymentSpec();
+        spec.model = new ModelSpec();
+        spec.model.source = "hf://meta-llama/Llama-3.1-8B-Instruct";
+        spec.model.parametersBillions = 8.0;
+        spec.replicas = replicas;
+        spec.gpu.count = gpus;
+        md.setSpec(spec);
+        return md;
+    }
+}
