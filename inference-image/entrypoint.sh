@@ -5,8 +5,9 @@
 # builds the engine's arguments and execs the engine, so that SIGTERM reaches the engine directly.
 #
 # POSIX sh on purpose: both base images (vllm/vllm-openai, llama.cpp server-cuda; Ubuntu, /bin/sh is dash) have it.
-# Besides shell builtins it runs curl, awk, sed, mkdir, mktemp, mv, rm, wc (flock and sha256sum when present); the
-# validation and a warm start (model already cached) use builtins almost only, so a restart costs milliseconds.
+# Besides shell builtins it runs curl, awk, sed, tr, cut, wc, cat, id, sleep, mkdir, mktemp, mv, rm (flock and
+# sha256sum when present); the validation and a warm start (model already cached) use builtins only, so a restart
+# costs milliseconds before the engine starts.
 #
 # Every failure prints ONE line on stderr ("gpupool-entrypoint: ...", also written to /dev/termination-log) and exits
 # non-zero; README.md lists the exit codes. Progress goes to stdout.
@@ -500,7 +501,7 @@ fetch_listing() {
             *) fl_error="listing $repo_id@$revision on $hf_endpoint failed (HTTP $http_code)" ;;
         esac
         [ "$fl_attempt" -ge 3 ] && return 1
-        nap "$fl_attempt"
+        nap 1
         fl_attempt=$((fl_attempt + 1))
     done
 }
@@ -783,7 +784,13 @@ download_file() {
                 df_error="$df_name of $repo_id@$revision has $df_have bytes, the listing says $df_size"
                 rm -f "$df_part"
             elif [ "$df_sha" != - ] && command -v sha256sum > /dev/null 2>&1; then
-                df_got=$(sha256sum < "$df_part")
+                # In the background, like curl: hashing a large shard takes a while and SIGTERM must not wait.
+                df_got=''
+                sha256sum < "$df_part" > "$work/digest" &
+                wait_pid=$!
+                wait "$wait_pid"
+                wait_pid=''
+                read -r df_got 2> /dev/null < "$work/digest"
                 if [ "${df_got%% *}" != "$df_sha" ]; then
                     df_done=false
                     df_error="$df_name of $repo_id@$revision does not match its sha256"
@@ -873,6 +880,8 @@ if [ "$engine" = vllm ]; then
     esac
     load_args='--load-format safetensors'
     [ "$allow_unsafe" = true ] && load_args=''
+    # Extra arguments are counted, not logged: they may hold secrets such as --api-key.
+    log "starting vllm: $engine_bin serve $snapshot --served-model-name $served_name --port $port --tensor-parallel-size $tp --max-model-len $max_len${dtype_args:+ $dtype_args} --gpu-memory-utilization $gpu_util${load_args:+ $load_args} (+ $# extra argument(s))"
     set -- "$engine_bin" serve "$snapshot" \
         --served-model-name "$served_name" \
         --host 0.0.0.0 \
@@ -897,6 +906,7 @@ else
         done
         split_args="--split-mode layer --tensor-split $split_ratio"
     fi
+    log "starting llamacpp: $engine_bin -m $snapshot/$model_file --port $port -c $max_len -ngl 999 --alias $served_name $split_args (+ $# extra argument(s))"
     set -- "$engine_bin" -m "$snapshot/$model_file" \
         --host 0.0.0.0 \
         --port "$port" \
@@ -915,5 +925,4 @@ cleanup
 unset HF_TOKEN HUGGING_FACE_HUB_TOKEN
 HF_HUB_OFFLINE=1
 export HF_HUB_OFFLINE
-log "starting $engine: $*"
 exec "$@"

@@ -280,14 +280,19 @@ class EntrypointDownloadTest {
     }
 
     @Test
-    void anUnreachableHubStillServesACompleteCachedSnapshot() throws IOException {
-        ok(entrypoint.run(vllm()));
+    void anUnreachableHubFailsAfterRetriesButStillServesACompleteCachedSnapshot() throws IOException {
         int closedPort;
         try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             closedPort = s.getLocalPort();
         }
         Map<String, String> offline = vllm();
         offline.put("HF_ENDPOINT", "http://127.0.0.1:" + closedPort);
+        Entrypoint.Result nothingCached = entrypoint.run(offline);
+        assertThat(nothingCached.exit()).isEqualTo(69);
+        assertThat(nothingCached.stderr()).isEqualTo("gpupool-entrypoint: cannot reach http://127.0.0.1:" + closedPort
+                + " to list acme/tiny-llm@main (curl exit 7)\n");
+
+        ok(entrypoint.run(vllm()));
         Entrypoint.Result r = ok(entrypoint.run(offline));
         assertThat(r.stdout()).contains("warning: cannot reach http://127.0.0.1:" + closedPort
                 + " to list acme/tiny-llm@main (curl exit 7); serving the cached acme/tiny-llm@" + Fixtures.TINY_LLM_SHA);
