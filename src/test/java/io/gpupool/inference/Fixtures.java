@@ -18,17 +18,6 @@ final class Fixtures {
     static final String HOSTILE = "acme/hostile";
     static final String GGUF_ONLY = "acme/gguf-only";
 
-    /**
-     * Knobs the entrypoint reads that are not part of the operator's contract (test and diagnosis only; production
-     * works without them). Documented at the top of entrypoint.sh and in the README.
-     */
-    static final java.util.Set<String> TEST_ONLY_KNOBS = java.util.Set.of(
-            "GPUPOOL_VLLM_BIN",
-            "GPUPOOL_LLAMA_SERVER_BIN",
-            "GPUPOOL_TEST_GPU_COUNT",
-            "GPUPOOL_TEST_LOCK_MODE",
-            "GPUPOOL_TEST_LOCK_STALE_SECONDS");
-
     private Fixtures() {
     }
 

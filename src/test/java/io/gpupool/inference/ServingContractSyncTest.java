@@ -18,10 +18,22 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * {@link ServingContract} is the single definition of the environment between the operator and the image: the
- * entrypoint reads exactly its variables (plus the test-only knobs listed in {@link Fixtures#TEST_ONLY_KNOBS}), and
+ * entrypoint reads exactly its variables (plus the test-only knobs listed in {@link #TEST_ONLY_KNOBS}), and
  * the README's contract table has one row per constant with the right "required" column.
  */
 class ServingContractSyncTest {
+
+    /**
+     * The knobs the entrypoint reads that are not part of the operator's contract: for tests and diagnosis only,
+     * never rendered by the operator, with defaults that production relies on. Documented at the top of
+     * entrypoint.sh and in the README.
+     */
+    static final Set<String> TEST_ONLY_KNOBS = Set.of(
+            "GPUPOOL_VLLM_BIN",
+            "GPUPOOL_LLAMA_SERVER_BIN",
+            "GPUPOOL_TEST_GPU_COUNT",
+            "GPUPOOL_TEST_LOCK_MODE",
+            "GPUPOOL_TEST_LOCK_STALE_SECONDS");
 
     static final Pattern NAME = Pattern.compile("GPUPOOL_[A-Z_]+");
 
@@ -43,9 +55,9 @@ class ServingContractSyncTest {
         String script = Files.readString(Entrypoint.SCRIPT);
         Set<String> mentioned = names(script, NAME);
         Set<String> withoutKnobs = new TreeSet<>(mentioned);
-        withoutKnobs.removeAll(Fixtures.TEST_ONLY_KNOBS);
+        withoutKnobs.removeAll(TEST_ONLY_KNOBS);
         assertThat(withoutKnobs).isEqualTo(contract());
-        assertThat(mentioned).as("every listed knob is still used").containsAll(Fixtures.TEST_ONLY_KNOBS);
+        assertThat(mentioned).as("every listed knob is still used").containsAll(TEST_ONLY_KNOBS);
 
         // And each is actually read as a parameter expansion, not only named in a comment or a message.
         Set<String> expanded = names(script, Pattern.compile("\\$\\{(GPUPOOL_[A-Z_]+)[-:+}]"));
@@ -71,7 +83,7 @@ class ServingContractSyncTest {
         for (ServingContract c : ServingContract.values()) {
             assertThat(rows.get(c.name())).as(c.name() + " required").isEqualTo(c.required());
         }
-        for (String knob : Fixtures.TEST_ONLY_KNOBS) {
+        for (String knob : TEST_ONLY_KNOBS) {
             assertThat(readme).as("test-only knob documented").contains("`" + knob + "`");
         }
     }
