@@ -44,10 +44,18 @@ public final class ServingRenderer {
     public static final String HEALTH_PATH = "/health";
     public static final String NODE_ANNOTATION = "gpupool.io/node";
     public static final String NODE_HASH_LABEL = "gpupool.io/node-hash";
+    public static final String DRAIN_HOOK = "/usr/local/bin/gpupool-drain";
     static final int STARTUP_PROBE_PERIOD_SECONDS = 10;
-    /** Start-up budget: ten minutes for pulling and starting, plus 30 s per GiB of weights to download and load. */
-    static final int STARTUP_BASE_SECONDS = 600;
-    static final int STARTUP_SECONDS_PER_GIB = 30;
+    /**
+     * Start-up budget, as inference-image/README.md documents it: download at 50 MB/s, load at 500 MB/s, plus 300 s
+     * for the image and the engine to start; never below 60 periods.
+     */
+    static final double DOWNLOAD_BYTES_PER_SECOND = 50e6;
+    static final double LOAD_BYTES_PER_SECOND = 500e6;
+    static final int STARTUP_BASE_SECONDS = 300;
+    static final int STARTUP_MIN_FAILURES = 60;
+    /** Seconds of the grace period kept for the engine's own shutdown after the drain hook returns. */
+    static final int SHUTDOWN_RESERVE_SECONDS = 20;
 
     private ServingRenderer() {
     }
@@ -159,6 +167,7 @@ public final class ServingRenderer {
                 .withContainers(container(md, gpus, settings))
                 .addNewVolume().withName("models").withNewEmptyDir().endEmptyDir().endVolume()
                 .addNewVolume().withName("tmp").withNewEmptyDir().endEmptyDir().endVolume()
+                .addNewVolume().withName("home").withNewEmptyDir().endEmptyDir().endVolume()
                 // Tensor-parallel workers exchange tensors through shared memory; the default 64 MiB /dev/shm is too small.
                 .addNewVolume().withName("dshm").withNewEmptyDir().withMedium("Memory").endEmptyDir().endVolume()
                 .build();
@@ -180,15 +189,21 @@ public final class ServingRenderer {
                 .addToLimits(NodeGpuDiscovery.GPU_RESOURCE, gpuQuantity)
                 .endResources()
                 .withStartupProbe(startupProbe(spec))
-                .withReadinessProbe(httpProbe(5, 3))
-                .withLivenessProbe(httpProbe(15, 4))
+                .withReadinessProbe(httpProbe(5, 5, 3))
+                .withLivenessProbe(httpProbe(10, 10, 6))
+                // Neither engine drains on SIGTERM: the image's hook waits for in-flight requests to finish first.
+                .withNewLifecycle().withNewPreStop().withNewExec().withCommand(DRAIN_HOOK,
+                        String.valueOf(Math.max(0, settings.drainGracePeriodSeconds() - SHUTDOWN_RESERVE_SECONDS)), "5")
+                .endExec().endPreStop().endLifecycle()
                 .withNewSecurityContext()
                 .withAllowPrivilegeEscalation(false).withPrivileged(false).withReadOnlyRootFilesystem(true)
-                .withRunAsNonRoot(true)
+                .withRunAsNonRoot(true).withRunAsUser(1000L).withRunAsGroup(1000L)
+                .withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile()
                 .withNewCapabilities().withDrop("ALL").endCapabilities()
                 .endSecurityContext()
                 .addNewVolumeMount().withName("models").withMountPath(ServingContract.CACHE_DIR).endVolumeMount()
                 .addNewVolumeMount().withName("tmp").withMountPath("/tmp").endVolumeMount()
+                .addNewVolumeMount().withName("home").withMountPath("/home/gpupool").endVolumeMount()
                 .addNewVolumeMount().withName("dshm").withMountPath("/dev/shm").endVolumeMount()
                 .build();
     }
@@ -235,18 +250,19 @@ public final class ServingRenderer {
      * not killed while it loads (KServe #1247, #3795).
      */
     static Probe startupProbe(ModelDeploymentSpec spec) {
-        double weightsGiB = spec.model.parametersBillions == null ? 16
-                : spec.model.parametersBillions * MemoryEstimator.bytesPerParameter(spec.model.dtype);
-        int budgetSeconds = STARTUP_BASE_SECONDS + (int) Math.ceil(weightsGiB * STARTUP_SECONDS_PER_GIB);
+        double weightsBytes = (spec.model.parametersBillions == null ? 8 : spec.model.parametersBillions) * 1e9
+                * MemoryEstimator.bytesPerParameter(spec.model.dtype);
+        double seconds = weightsBytes / DOWNLOAD_BYTES_PER_SECOND + weightsBytes / LOAD_BYTES_PER_SECOND
+                + STARTUP_BASE_SECONDS;
+        int failures = Math.max(STARTUP_MIN_FAILURES, (int) Math.ceil(seconds / STARTUP_PROBE_PERIOD_SECONDS));
         return new ProbeBuilder().withNewHttpGet().withPath(HEALTH_PATH).withPort(new IntOrString(PORT_NAME))
-                .endHttpGet().withPeriodSeconds(STARTUP_PROBE_PERIOD_SECONDS)
-                .withFailureThreshold((int) Math.ceil((double) budgetSeconds / STARTUP_PROBE_PERIOD_SECONDS))
+                .endHttpGet().withPeriodSeconds(STARTUP_PROBE_PERIOD_SECONDS).withFailureThreshold(failures)
                 .withTimeoutSeconds(5).build();
     }
 
-    static Probe httpProbe(int periodSeconds, int failureThreshold) {
+    static Probe httpProbe(int periodSeconds, int timeoutSeconds, int failureThreshold) {
         return new ProbeBuilder().withNewHttpGet().withPath(HEALTH_PATH).withPort(new IntOrString(PORT_NAME))
                 .endHttpGet().withPeriodSeconds(periodSeconds).withFailureThreshold(failureThreshold)
-                .withTimeoutSeconds(5).build();
+                .withTimeoutSeconds(timeoutSeconds).build();
     }
 }
