@@ -44,6 +44,9 @@ class ModelDeploymentReconcilerTest {
     @Inject
     KubernetesClient client;
 
+    @Inject
+    io.micrometer.core.instrument.MeterRegistry registry;
+
     private static int run;
     private String ns;
 
@@ -128,6 +131,16 @@ class ModelDeploymentReconcilerTest {
             return n.getStatus() != null && Integer.valueOf(2).equals(n.getStatus().allocated);
         });
         assertThat(gpuNode.getSpec().gpu.count).isEqualTo(4);
+
+        // The same facts as Prometheus gauges.
+        await().atMost(WAIT).untilAsserted(() -> {
+            assertThat(registry.get("gpupool_gpus").tags("class", "a100-80g", "state", "allocated").gauge().value())
+                    .isGreaterThanOrEqualTo(2);
+            assertThat(registry.get("gpupool_gpus").tags("class", "a100-80g", "state", "schedulable").gauge().value())
+                    .isEqualTo(4);
+            assertThat(registry.get("gpupool_organization_used_gpus").tags("organization", "org-" + run, "class",
+                    "a100-80g").gauge().value()).isEqualTo(2);
+        });
     }
 
     @Test

@@ -57,8 +57,7 @@ public class PoolScheduler {
     private final Map<WorkloadId, String> preempted = new HashMap<>();
     private volatile Consumer<WorkloadId> requeue = id -> {
     };
-    private volatile BiConsumer<CycleOutcome, PoolView> cycleListener = (o, v) -> {
-    };
+    private final List<BiConsumer<CycleOutcome, PoolView>> cycleListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     private boolean initialized;
 
     @Inject
@@ -74,7 +73,7 @@ public class PoolScheduler {
 
     /** Told after each cycle, for status of nodes, classes and organizations, and for metrics. */
     public void onCycle(BiConsumer<CycleOutcome, PoolView> listener) {
-        this.cycleListener = listener;
+        cycleListeners.add(listener);
     }
 
     /**
@@ -93,7 +92,7 @@ public class PoolScheduler {
             outcome = runCycle(view, demand.id());
             admission = admissionOf(demand.id());
         }
-        cycleListener.accept(outcome, view);
+        cycleListeners.forEach(l -> l.accept(outcome, view));
         return admission;
     }
 
@@ -109,7 +108,7 @@ public class PoolScheduler {
             preempted.remove(id);
             outcome = runCycle(view, null);
         }
-        cycleListener.accept(outcome, view);
+        cycleListeners.forEach(l -> l.accept(outcome, view));
     }
 
     /** Runs a cycle on behalf of no one, when pool inputs changed (a node, class, organization or the pool). */
@@ -119,7 +118,7 @@ public class PoolScheduler {
             ensureInitialized(view);
             outcome = runCycle(view, null);
         }
-        cycleListener.accept(outcome, view);
+        cycleListeners.forEach(l -> l.accept(outcome, view));
     }
 
     /** Ids of ModelDeployments that wait for GPUs: capacity changes should wake them. */
