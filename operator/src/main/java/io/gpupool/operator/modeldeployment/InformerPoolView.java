@@ -74,6 +74,19 @@ final class InformerPoolView implements PoolView {
     }
 
     @Override
+    public Map<String, Integer> memberNamespaces() {
+        Map<String, Integer> out = new HashMap<>();
+        namespaces.list().forEach(ns -> {
+            String org = ns.getMetadata().getLabels() == null ? null
+                    : ns.getMetadata().getLabels().get(ApiGroup.ORGANIZATION_LABEL);
+            if (org != null && !org.isBlank()) {
+                out.merge(org, 1, Integer::sum);
+            }
+        });
+        return out;
+    }
+
+    @Override
     public Map<WorkloadId, Map<NodeKey, Integer>> livePods() {
         Map<WorkloadId, Map<NodeKey, Integer>> out = new HashMap<>();
         pods.list().forEach(pod -> {

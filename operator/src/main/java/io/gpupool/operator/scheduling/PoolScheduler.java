@@ -181,11 +181,13 @@ public class PoolScheduler {
             nodes.add(PoolInputs.node(n, classes, "local".equals(n.getSpec().cluster) ? null : heartbeat, now, timeout));
         }
         Map<WorkloadId, Map<NodeKey, Integer>> pods = view.livePods();
+        Map<NodeKey, String> nodeClasses = new HashMap<>();
+        nodes.forEach(n -> nodeClasses.put(n.key(), n.gpuClass()));
         List<Workload> workloads = new ArrayList<>();
         for (Workload w : ledger.values()) {
             Workload withDraining = new Workload(w.id(), w.organization(), w.gpusPerReplica(), w.minMemoryMiB(),
                     w.allowedClasses(), w.desiredReplicas(), w.priority(), w.shared(), w.arrival(), w.frozen(),
-                    w.assigned(), draining(w, pods.getOrDefault(w.id(), Map.of())));
+                    w.assigned(), draining(w, pods.getOrDefault(w.id(), Map.of()), nodeClasses));
             ledger.put(w.id(), withDraining);
             workloads.add(withDraining);
         }
@@ -218,20 +220,16 @@ public class PoolScheduler {
     }
 
     /** Replicas whose pods still run on a node beyond what is assigned there: they hold GPUs until they stop. */
-    static List<Assignment> draining(Workload w, Map<NodeKey, Integer> livePods) {
+    static List<Assignment> draining(Workload w, Map<NodeKey, Integer> livePods, Map<NodeKey, String> nodeClasses) {
         Map<NodeKey, Integer> assigned = new HashMap<>();
-        Map<NodeKey, String> classes = new HashMap<>();
         for (Assignment a : w.assigned()) {
             assigned.merge(a.node(), a.replicas(), Integer::sum);
-        }
-        for (Assignment d : w.draining()) {
-            classes.put(d.node(), d.gpuClass());
         }
         List<Assignment> out = new ArrayList<>();
         livePods.forEach((node, count) -> {
             int extra = count - assigned.getOrDefault(node, 0);
             if (extra > 0) {
-                out.add(new Assignment(node, classes.get(node), extra));
+                out.add(new Assignment(node, nodeClasses.get(node), extra));
             }
         });
         out.sort(Comparator.comparing(Assignment::node));

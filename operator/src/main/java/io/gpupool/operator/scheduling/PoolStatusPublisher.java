@@ -93,17 +93,19 @@ public class PoolStatusPublisher {
                 patch(c, next);
             }
         }
+        Map<String, Integer> members = view.memberNamespaces();
         for (Organization org : view.organizations()) {
             OrganizationStatus previous = org.getStatus() == null ? new OrganizationStatus() : org.getStatus();
             OrganizationStatus next = new OrganizationStatus();
             var orgReport = report.organizations().get(org.getMetadata().getName());
             next.classes = orgReport == null ? new ArrayList<>() : new ArrayList<>(orgReport.classes());
             next.weightedShare = orgReport == null ? 0.0 : orgReport.weightedShare();
-            next.namespaces = previous.namespaces;
+            next.namespaces = members.getOrDefault(org.getMetadata().getName(), 0);
             next.observedGeneration = org.getMetadata().getGeneration();
             next.conditions = Conditions.set(previous.conditions, Conditions.READY, true, "QuotaComputed",
                     "Quota and usage computed by the last admission cycle.", next.observedGeneration, clock);
             if (!Objects.equals(previous.classes, next.classes) || !Objects.equals(previous.weightedShare, next.weightedShare)
+                    || !Objects.equals(previous.namespaces, next.namespaces)
                     || !Objects.equals(previous.observedGeneration, next.observedGeneration)
                     || !Objects.equals(previous.conditions, next.conditions)) {
                 patch(org, next);

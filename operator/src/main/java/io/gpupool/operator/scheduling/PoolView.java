@@ -25,6 +25,9 @@ public interface PoolView {
 
     List<ModelDeployment> modelDeployments();
 
+    /** Number of namespaces labelled as members, per organization. */
+    Map<String, Integer> memberNamespaces();
+
     /** Serving pods that still hold GPUs (not Succeeded or Failed), counted per ModelDeployment and node. */
     Map<WorkloadId, Map<NodeKey, Integer>> livePods();
 }
