@@ -91,8 +91,11 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
         var namespaces = new InformerEventSource<>(InformerEventSourceConfiguration
                 .from(Namespace.class, ModelDeployment.class).withName("namespaces")
                 .withLabelSelector(ApiGroup.ORGANIZATION_LABEL)
-                .withSecondaryToPrimaryMapper(ns -> primaries.list(ns.getMetadata().getName())
-                        .map(ResourceID::fromResource).collect(Collectors.toSet()))
+                .withSecondaryToPrimaryMapper(ns -> {
+                    rebalancer.request(); // organizations' member counts change with their namespaces
+                    return primaries.list(ns.getMetadata().getName()).map(ResourceID::fromResource)
+                            .collect(Collectors.toSet());
+                })
                 .build(), context);
         var gpuNodes = new InformerEventSource<>(InformerEventSourceConfiguration
                 .from(GpuNode.class, ModelDeployment.class).withName("gpunodes")
