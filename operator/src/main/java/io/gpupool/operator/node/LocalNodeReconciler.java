@@ -1,8 +1,6 @@
 package io.gpupool.operator.node;
 
 import io.fabric8.kubernetes.api.model.Node;
-import io.gpupool.api.v1alpha1.ApiGroup;
-import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
@@ -16,8 +14,9 @@ import io.javaoperatorsdk.operator.api.reconciler.dependent.Dependent;
  * through their agent.)
  */
 @Workflow(dependents = @Dependent(type = GpuNodeDependent.class, reconcilePrecondition = ContributesGpus.class))
-@ControllerConfiguration(name = LocalNodeReconciler.NAME, informer = @Informer(labelSelector = ApiGroup.ORGANIZATION_LABEL),
-        generationAwareEventProcessing = false)
+// No label selector: removing the organization label from a Node must reach the reconciler as an update (so that the
+// precondition turns false and the GpuNode is withdrawn), not vanish from the informer as a delete.
+@ControllerConfiguration(name = LocalNodeReconciler.NAME, generationAwareEventProcessing = false)
 public class LocalNodeReconciler implements Reconciler<Node> {
 
     public static final String NAME = "localnode";

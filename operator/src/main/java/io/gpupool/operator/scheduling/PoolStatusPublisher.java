@@ -14,7 +14,6 @@ import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.gpupool.api.v1alpha1.ClassUsage;
@@ -75,7 +74,6 @@ public class PoolStatusPublisher {
             next.allocated = outcome.allocated().getOrDefault(PoolInputs.nodeKey(n), 0);
             next.conditions = readyCondition(previous, pn, n.getMetadata().getGeneration());
             if (!sameNodeStatus(previous, next)) {
-                n.setStatus(next);
                 patch(n, next);
             }
         }
@@ -159,20 +157,21 @@ public class PoolStatusPublisher {
                 && Objects.equals(a.allocated, b.allocated) && Objects.equals(a.conditions, b.conditions);
     }
 
+    /**
+     * Replaces the status from the cached object (a PUT on /status with its resourceVersion). A merge patch would be
+     * shorter, but merge-patch semantics for lists differ between servers (the mock server appends them); a conflict
+     * means the object changed, and that change's event brings another cycle.
+     */
     @SuppressWarnings({ "unchecked", "rawtypes" })
     private <T extends HasMetadata> void patch(T current, Object status) {
         try {
-            HasMetadata fresh = current.getClass().getDeclaredConstructor().newInstance();
-            fresh.setMetadata(new ObjectMetaBuilder().withName(current.getMetadata().getName())
-                    .withNamespace(current.getMetadata().getNamespace()).build());
-            ((io.fabric8.kubernetes.client.CustomResource) fresh).setStatus(status);
-            client.resource(fresh).patchStatus();
+            T copy = (T) io.fabric8.kubernetes.client.utils.Serialization.clone(current);
+            ((io.fabric8.kubernetes.client.CustomResource) copy).setStatus(status);
+            client.resource(copy).updateStatus();
         } catch (KubernetesClientException e) {
             // The next cycle writes it again; a status is never worth failing a reconcile.
-            LOG.debugf("Could not patch status of %s %s: %s", current.getKind(), current.getMetadata().getName(),
+            LOG.debugf("Could not update status of %s %s: %s", current.getKind(), current.getMetadata().getName(),
                     e.getMessage());
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException(e);
         }
     }
 

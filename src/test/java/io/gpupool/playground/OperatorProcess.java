@@ -1,0 +1,50 @@
+package io.gpupool.playground;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The real operator, as production runs it: the packaged Quarkus application in its own JVM, pointed at the
+ * playground's API server through KUBECONFIG. Leader election is off (one replica), and server-side apply is off on
+ * the embedded server, which does not implement it.
+ */
+final class OperatorProcess implements AutoCloseable {
+
+    final Path log;
+    private final Process process;
+
+    private OperatorProcess(Process process, Path log) {
+        this.process = process;
+        this.log = log;
+    }
+
+    static OperatorProcess start(PlaygroundApiServer server, Path workDir) throws IOException {
+        // hack/playground.sh builds target/playground-app with server-side apply off for the embedded server.
+        Path jar = Path.of("target", server.isReal ? "quarkus-app" : "playground-app", "quarkus-run.jar");
+        if (!Files.exists(jar)) {
+            throw new IllegalStateException("The operator is not built: run `mvn -B package -DskipTests` first "
+                    + "(hack/playground.sh does).");
+        }
+        String java = ProcessHandle.current().info().command().orElse("java");
+        Path log = workDir.resolve("operator.log");
+        ProcessBuilder pb = new ProcessBuilder(java, "-jar", jar.toString())
+                .redirectErrorStream(true).redirectOutput(log.toFile());
+        var env = pb.environment();
+        env.put("KUBECONFIG", server.kubeconfig.toAbsolutePath().toString());
+        // Leader election is active in the prod profile only (a build-time setting); one replica needs none.
+        env.put("QUARKUS_PROFILE", "playground");
+        env.put("QUARKUS_HTTP_PORT", "0");
+        env.put("QUARKUS_MANAGEMENT_PORT", "0");
+        return new OperatorProcess(pb.start(), log);
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(10, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+        }
+    }
+}

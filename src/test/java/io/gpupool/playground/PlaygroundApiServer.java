@@ -1,0 +1,97 @@
+package io.gpupool.playground;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+
+import io.fabric8.kubeapitest.KubeAPIServer;
+import io.fabric8.kubeapitest.KubeAPIServerConfigBuilder;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.mockwebserver.Context;
+import io.fabric8.mockwebserver.MockWebServer;
+
+/**
+ * The playground's API server: the real kube-apiserver (kube-api-test) when hack/provision-kube-apiserver.sh has put
+ * its binaries in place, otherwise Fabric8's embedded mock server in CRUD mode. Either way it writes a kubeconfig that
+ * kubectl and the operator use.
+ */
+final class PlaygroundApiServer implements AutoCloseable {
+
+    static final String VERSION = "1.20.2";
+
+    private final KubeAPIServer real;
+    private final KubernetesMockServer embedded;
+    final Path kubeconfig;
+    final boolean isReal;
+
+    private PlaygroundApiServer(KubeAPIServer real, KubernetesMockServer embedded, Path kubeconfig) {
+        this.real = real;
+        this.embedded = embedded;
+        this.kubeconfig = kubeconfig;
+        this.isReal = real != null;
+    }
+
+    static boolean realBinariesPresent() {
+        String dir = System.getenv().getOrDefault("KUBE_API_TEST_DIR", System.getProperty("user.home") + "/.kubeapitest");
+        return Files.isExecutable(Path.of(dir, "k8s", VERSION + "-linux-amd64", "kube-apiserver"));
+    }
+
+    static PlaygroundApiServer start(Path workDir, boolean forceEmbedded) throws IOException {
+        Path kubeconfig = workDir.resolve("kubeconfig");
+        if (!forceEmbedded && realBinariesPresent()) {
+            KubeAPIServer server = new KubeAPIServer(KubeAPIServerConfigBuilder.anAPIServerConfig()
+                    .withOfflineMode(true).withApiServerVersion(VERSION).withUpdateKubeConfig(false).build());
+            server.start();
+            Files.writeString(kubeconfig, server.getKubeConfigYaml());
+            return new PlaygroundApiServer(server, null, kubeconfig);
+        }
+        KubernetesMockServer server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
+                new KubernetesCrudDispatcher(), false);
+        server.init(InetAddress.getLoopbackAddress(), 0);
+        String url = "http://127.0.0.1:" + server.getPort();
+        Files.writeString(kubeconfig, """
+                apiVersion: v1
+                kind: Config
+                clusters:
+                - name: playground
+                  cluster:
+                    server: %s
+                contexts:
+                - name: playground
+                  context:
+                    cluster: playground
+                    user: playground
+                    namespace: default
+                current-context: playground
+                users:
+                - name: playground
+                  user:
+                    token: playground
+                """.formatted(url));
+        return new PlaygroundApiServer(null, server, kubeconfig);
+    }
+
+    KubernetesClient client() throws IOException {
+        return new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(Files.readString(kubeconfig))).build();
+    }
+
+    String describe() {
+        return isReal ? "real kube-apiserver " + VERSION + " + etcd" : "embedded API server (Fabric8 mock, CRUD mode)";
+    }
+
+    @Override
+    public void close() {
+        if (real != null) {
+            real.stop();
+        }
+        if (embedded != null) {
+            embedded.destroy();
+        }
+    }
+}
