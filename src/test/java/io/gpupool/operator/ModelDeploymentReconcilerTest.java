@@ -213,6 +213,31 @@ class ModelDeploymentReconcilerTest {
     }
 
     @Test
+    void aWithdrawnNodeLeavesThePoolAndItsReplicasMove() {
+        contribute("a10-01", "org-" + run);
+        client.resource(gpuClass("a10-24g", 20000, "NVIDIA-A10")).createOr(r -> r.update());
+        var md = modelDeployment(ns, "mover", 1, 1);
+        md.getSpec().gpu.classes = List.of("a10-24g", "rtx-24g");
+        md.getSpec().model.maxContextLength = 2048;
+        client.resource(md).create();
+        awaitStatus("mover", m -> m.getStatus().placements.stream().anyMatch(p -> p.node.equals("a10-01")));
+
+        // The contributor takes the node back: its GpuNode goes, and the replica is placed on the next best class.
+        contribute("rtx4090-home-01", "org-" + run);
+        client.nodes().withName("a10-01").edit(n -> {
+            n.getMetadata().getLabels().remove(ApiGroup.ORGANIZATION_LABEL);
+            return n;
+        });
+        await().atMost(WAIT).until(() -> client.resources(GpuNode.class).inNamespace("gpupool-cluster-local")
+                .withName("a10-01").get() == null);
+        ModelDeployment moved = awaitStatus("mover",
+                m -> m.getStatus().placements.stream().anyMatch(p -> p.node.equals("rtx4090-home-01")));
+        assertThat(moved.getStatus().placements).extracting(p -> p.node).containsExactly("rtx4090-home-01");
+        await().atMost(WAIT).until(() -> deployments("mover").stream()
+                .allMatch(d -> "rtx4090-home-01".equals(d.getMetadata().getAnnotations().get("gpupool.io/node"))));
+    }
+
+    @Test
     void invalidSpecsAreReportedNotRetried() {
         Map<String, java.util.function.Consumer<ModelDeployment>> mutations = Map.of(
                 "unknown-engine", m -> m.getSpec().engine = "tgi",

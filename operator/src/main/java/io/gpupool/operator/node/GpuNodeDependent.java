@@ -6,6 +6,7 @@ import io.gpupool.api.v1alpha1.ApiGroup;
 import io.gpupool.api.v1alpha1.GpuNode;
 import io.gpupool.core.discovery.GpuNodes;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.CRUDKubernetesDependentResource;
 
 /** The GpuNode of a Node of the pool's own cluster, owned by the Node so that it goes when the Node goes. */
@@ -13,6 +14,13 @@ public class GpuNodeDependent extends CRUDKubernetesDependentResource<GpuNode, N
 
     public GpuNodeDependent() {
         super(GpuNode.class);
+    }
+
+    /** Which GpuNode belongs to a Node, without rendering it: also asked when the Node stopped contributing. */
+    @Override
+    protected ResourceID targetSecondaryResourceID(Node node, Context<Node> context) {
+        return new ResourceID(node.getMetadata().getName(),
+                LocalNodeReconciler.hubNamespace(LocalNodeReconciler.LOCAL_CLUSTER));
     }
 
     @Override
