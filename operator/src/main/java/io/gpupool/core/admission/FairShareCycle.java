@@ -1,0 +1,925 @@
+package io.gpupool.core.admission;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.Set;
+
+import io.gpupool.core.fairshare.QuotaBook;
+import io.gpupool.core.fairshare.Shares;
+import io.gpupool.core.model.Assignment;
+import io.gpupool.core.model.CycleResult;
+import io.gpupool.core.model.Eviction;
+import io.gpupool.core.model.NodeKey;
+import io.gpupool.core.model.NodeState;
+import io.gpupool.core.model.PendingReason;
+import io.gpupool.core.model.PoolNode;
+import io.gpupool.core.model.PoolSnapshot;
+import io.gpupool.core.model.Workload;
+
+/**
+ * One cycle of {@link FairShareAdmission}. Mutable working state over arrays indexed by node, workload, organization
+ * and class; used once.
+ *
+ * <p>
+ * The cycle:
+ * <ol>
+ * <li>keeps what may stay ({@link FirstComeAdmission#keepValid}); GPUs of draining replicas, and of replicas it takes
+ * away (scaled down, node no longer suitable), stay held until their pods are gone;</li>
+ * <li>phase 1: replicas that stay within their organization's nominal quota (or, for shared models, within the
+ * commons), the organization with the lowest weighted share first. A replica that finds no free node, and could not
+ * borrow elsewhere either, reclaims: it evicts borrowed replicas (and, failing that, lower-priority replicas of its own
+ * organization) on one node, claims that node's GPUs and waits ({@code Preempting}) until the evicted pods are
+ * gone;</li>
+ * <li>phase 2: everything else borrows idle GPUs, one replica at a time, the organization whose weighted share would
+ * be lowest with the replica first. A replica that finds no node may only evict lower-priority replicas of its own
+ * organization;</li>
+ * <li>explains every replica that still waits.</li>
+ * </ol>
+ */
+final class FairShareCycle {
+
+    private static final Comparator<Victim> VICTIM_ORDER = Comparator.comparing((Victim v) -> v.own)
+            .thenComparing(v -> -v.orgShare).thenComparingInt(v -> v.w.priority())
+            .thenComparing(v -> -v.w.arrival()).thenComparing(v -> v.w.id());
+
+    private final QuotaBook book;
+    private final boolean reclaim;
+    private final int nc;
+
+    private final List<PoolNode> nodes;
+    private final int[] cls;
+    private final int[] free;
+    private final int[] soon;
+    private final FreeGpuIndex index;
+    private final int[][] classNodes;
+    private final List<List<Integer>> onNode;
+
+    private final Workload[] ws;
+    private final int[] org;
+    private final boolean[] passThrough;
+    private final int[][] classRanks;
+    private final boolean[][] allowed;
+    private final List<LinkedHashMap<Integer, Integer>> placed;
+    private final int[] running;
+    private final int[] claimed;
+    private final int[][] sharedRunning;
+    private final int[][] sharedCommons;
+    private final String[] preempting;
+
+    private final int[][] quotaUsed;
+    private final int[][] runningOrg;
+    private final int[] commonsUsed;
+    private final long[] held;
+    private final long[] reservedSum;
+    private final double[] share;
+    private final boolean[] shareDirty;
+    private final int[] orgVersion;
+    private final Set<PlanKey> failedPlans = new HashSet<>();
+    private final List<Eviction> evictions = new ArrayList<>();
+
+    FairShareCycle(PoolSnapshot snapshot) {
+        book = QuotaBook.of(snapshot);
+        reclaim = book.policy().reclaim();
+        nc = book.classCount();
+        int no = book.orgCount();
+
+        nodes = new ArrayList<>(snapshot.nodes());
+        nodes.sort(Comparator.comparing(PoolNode::key));
+        int nn = nodes.size();
+        Map<NodeKey, Integer> nodeIdx = new HashMap<>(nn * 2);
+        Map<NodeKey, PoolNode> byKey = new HashMap<>(nn * 2);
+        cls = new int[nn];
+        free = new int[nn];
+        soon = new int[nn];
+        onNode = new ArrayList<>(nn);
+        for (int n = 0; n < nn; n++) {
+            PoolNode node = nodes.get(n);
+            nodeIdx.put(node.key(), n);
+            byKey.put(node.key(), node);
+            cls[n] = book.classIndex(node.gpuClass());
+            free[n] = node.gpus();
+            onNode.add(new ArrayList<>(2));
+        }
+
+        List<Workload> ordered = new ArrayList<>(snapshot.workloads());
+        ordered.sort(FirstComeAdmission.ARRIVAL_ORDER);
+        int nw = ordered.size();
+        ws = ordered.toArray(new Workload[0]);
+        org = new int[nw];
+        passThrough = new boolean[nw];
+        classRanks = new int[nw][];
+        allowed = new boolean[nw][];
+        placed = new ArrayList<>(nw);
+        running = new int[nw];
+        claimed = new int[nw];
+        sharedRunning = new int[nw][];
+        sharedCommons = new int[nw][];
+        preempting = new String[nw];
+        int[][] stoppingByClass = new int[nw][];
+
+        // GPUs of draining replicas are held until their pods are gone.
+        for (int i = 0; i < nw; i++) {
+            Workload w = ws[i];
+            org[i] = book.orgIndex(w.organization());
+            passThrough[i] = w.gpusPerReplica() <= 0;
+            stoppingByClass[i] = new int[nc];
+            for (Assignment d : w.draining()) {
+                Integer n = nodeIdx.get(d.node());
+                if (n != null) {
+                    hold(n, d.replicas() * Math.max(0, w.gpusPerReplica()), stoppingByClass[i], d.replicas());
+                }
+            }
+        }
+        // Keep what may stay, oldest first; what is taken away stops and holds its GPUs meanwhile.
+        Map<NodeKey, Integer> freeByKey = new HashMap<>(nn * 2);
+        for (int n = 0; n < nn; n++) {
+            freeByKey.put(nodes.get(n).key(), free[n]);
+        }
+        List<List<Assignment>> kept = new ArrayList<>(nw);
+        for (int i = 0; i < nw; i++) {
+            kept.add(passThrough[i] ? ws[i].assigned() : FirstComeAdmission.keepValid(ws[i], byKey, freeByKey));
+        }
+        for (int n = 0; n < nn; n++) {
+            free[n] = freeByKey.get(nodes.get(n).key());
+        }
+        for (int i = 0; i < nw; i++) {
+            Workload w = ws[i];
+            LinkedHashMap<Integer, Integer> mine = new LinkedHashMap<>();
+            for (Assignment a : kept.get(i)) {
+                Integer n = nodeIdx.get(a.node());
+                if (n != null && mine.merge(n, a.replicas(), Integer::sum) == a.replicas()) {
+                    onNode.get(n).add(i);
+                }
+                running[i] += a.replicas();
+            }
+            placed.add(mine);
+            if (passThrough[i]) {
+                continue;
+            }
+            Map<Integer, Integer> left = new HashMap<>(mine);
+            for (Assignment a : w.assigned()) {
+                Integer n = nodeIdx.get(a.node());
+                if (n == null) {
+                    continue;
+                }
+                int stay = left.getOrDefault(n, 0);
+                int removed = a.replicas() - stay;
+                left.put(n, Math.max(0, stay - a.replicas()));
+                if (removed > 0) {
+                    hold(n, removed * w.gpusPerReplica(), stoppingByClass[i], removed);
+                }
+            }
+        }
+
+        // The ledger: who holds what, against which quota.
+        quotaUsed = new int[no][nc];
+        runningOrg = new int[no][nc];
+        commonsUsed = new int[nc];
+        held = new long[nc];
+        for (int i = 0; i < nw; i++) {
+            Workload w = ws[i];
+            int k = w.gpusPerReplica();
+            int[] runningByClass = new int[nc];
+            for (Map.Entry<Integer, Integer> e : placed.get(i).entrySet()) {
+                int n = e.getKey();
+                if (cls[n] >= 0 && nodes.get(n).state() != NodeState.GONE) {
+                    runningByClass[cls[n]] += e.getValue();
+                }
+            }
+            if (k <= 0) {
+                continue;
+            }
+            if (w.shared()) {
+                sharedRunning[i] = runningByClass;
+                sharedCommons[i] = new int[nc];
+            }
+            int o = org[i];
+            for (int c = 0; c < nc; c++) {
+                int replicas = runningByClass[c] + stoppingByClass[i][c];
+                if (replicas == 0) {
+                    continue;
+                }
+                held[c] += (long) replicas * k;
+                if (w.shared()) {
+                    int cr = Shares.commonsReplicas(replicas, k, book.commons(c) - commonsUsed[c]);
+                    sharedCommons[i][c] = cr;
+                    commonsUsed[c] += cr * k;
+                    quotaUsed[o][c] += (replicas - cr) * k;
+                    runningOrg[o][c] += (runningByClass[c] - Math.min(runningByClass[c], cr)) * k;
+                } else {
+                    quotaUsed[o][c] += replicas * k;
+                    runningOrg[o][c] += runningByClass[c] * k;
+                }
+            }
+        }
+        reservedSum = new long[nc];
+        for (int o = 0; o < no; o++) {
+            for (int c = 0; c < nc; c++) {
+                reservedSum[c] += book.reserved(o, c, quotaUsed[o][c]);
+            }
+        }
+        share = new double[no];
+        shareDirty = new boolean[no];
+        java.util.Arrays.fill(shareDirty, true);
+        orgVersion = new int[no];
+
+        for (int i = 0; i < nw; i++) {
+            List<String> names = ws[i].allowedClasses();
+            allowed[i] = new boolean[nc];
+            if (names.isEmpty()) {
+                java.util.Arrays.fill(allowed[i], true);
+            } else {
+                List<Integer> ranks = new ArrayList<>();
+                for (String name : names) {
+                    int c = book.classIndex(name);
+                    if (c >= 0 && !allowed[i][c]) {
+                        allowed[i][c] = true;
+                        ranks.add(c);
+                    }
+                }
+                classRanks[i] = ranks.stream().mapToInt(Integer::intValue).toArray();
+            }
+        }
+
+        index = new FreeGpuIndex(nodes, cls, nc, free);
+        List<List<Integer>> byClass = new ArrayList<>();
+        for (int c = 0; c < nc; c++) {
+            byClass.add(new ArrayList<>());
+        }
+        for (int n = 0; n < nn; n++) {
+            if (index.takes(n)) {
+                byClass.get(cls[n]).add(n);
+            }
+        }
+        classNodes = new int[nc][];
+        for (int c = 0; c < nc; c++) {
+            classNodes[c] = byClass.get(c).stream().mapToInt(Integer::intValue).toArray();
+        }
+    }
+
+    /** Marks GPUs of stopping replicas on a node as held (they are free for nobody until the pods are gone). */
+    private void hold(int n, int gpus, int[] stoppingByClass, int replicas) {
+        free[n] -= gpus;
+        if (nodes.get(n).state() == NodeState.GONE || cls[n] < 0) {
+            return;
+        }
+        soon[n] += gpus;
+        stoppingByClass[cls[n]] += replicas;
+    }
+
+    CycleResult run() {
+        phase2(phase1());
+        return result();
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Phase 1: within nominal quota (or the commons), with reclaim.
+
+    private List<Integer> phase1() {
+        List<Integer> waiting = new ArrayList<>();
+        for (int i = 0; i < ws.length; i++) {
+            if (missing(i) > 0) {
+                waiting.add(i);
+            }
+        }
+        // Shares do not change in phase 1: nobody borrows more.
+        waiting.sort(Comparator.<Integer>comparingDouble(i -> orgShare(org[i]))
+                .thenComparingInt(i -> -ws[i].priority()).thenComparingInt(i -> i));
+        List<Integer> next = new ArrayList<>();
+        for (int i : waiting) {
+            while (missing(i) > 0) {
+                boolean[] within = withinMask(i);
+                if (!any(within)) {
+                    break;
+                }
+                int n = index.best(ws[i].gpusPerReplica(), ws[i].minMemoryMiB(), classRanks[i], within,
+                        placed.get(i).keySet());
+                if (n >= 0) {
+                    admit(i, n);
+                    continue;
+                }
+                if (!reclaim || canBorrowNow(i)) {
+                    break;
+                }
+                Plan p = plan(i, within, true);
+                if (p == null) {
+                    break;
+                }
+                apply(i, p);
+            }
+            if (preempting[i] == null && missing(i) > 0) {
+                next.add(i);
+            }
+        }
+        return next;
+    }
+
+    private boolean canBorrowNow(int i) {
+        boolean[] mask = quotaMask(i);
+        return any(mask) && index.best(ws[i].gpusPerReplica(), ws[i].minMemoryMiB(), classRanks[i], mask,
+                placed.get(i).keySet()) >= 0;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Phase 2: borrowing, one replica at a time, lowest share first.
+
+    private record Turn(int org, double share, int priority, int index) {
+    }
+
+    private void phase2(List<Integer> waiting) {
+        Map<Integer, ArrayDeque<Integer>> queues = new HashMap<>();
+        List<Integer> sorted = new ArrayList<>(waiting);
+        sorted.sort(Comparator.<Integer>comparingInt(i -> -ws[i].priority()).thenComparingInt(i -> i));
+        for (int i : sorted) {
+            queues.computeIfAbsent(org[i], o -> new ArrayDeque<>()).add(i);
+        }
+        PriorityQueue<Turn> turns = new PriorityQueue<>(Comparator.comparingDouble(Turn::share)
+                .thenComparingInt(t -> -t.priority()).thenComparingInt(Turn::index));
+        for (ArrayDeque<Integer> q : queues.values()) {
+            turns.add(turn(q.peek()));
+        }
+        while (!turns.isEmpty()) {
+            Turn t = turns.poll();
+            ArrayDeque<Integer> q = queues.get(t.org());
+            int i = q.peek();
+            if (!borrowOne(i)) {
+                q.poll();
+            }
+            if (!q.isEmpty()) {
+                turns.add(turn(q.peek()));
+            }
+        }
+    }
+
+    private Turn turn(int i) {
+        return new Turn(org[i], shareWith(i), ws[i].priority(), i);
+    }
+
+    /** Places one more replica; returns whether the workload may try another one in this cycle. */
+    private boolean borrowOne(int i) {
+        boolean[] mask = quotaMask(i);
+        int n = any(mask) ? index.best(ws[i].gpusPerReplica(), ws[i].minMemoryMiB(), classRanks[i], mask,
+                placed.get(i).keySet()) : -1;
+        if (n >= 0) {
+            admit(i, n);
+            return missing(i) > 0;
+        }
+        if (reclaim) {
+            Plan p = plan(i, allowed[i], false);
+            if (p != null) {
+                apply(i, p);
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The weighted share the organization would have with one more replica of the workload, in the class where it
+     * would be lowest (Kueue orders by the share with the workload admitted). Within nominal quota or the commons it is
+     * the current share.
+     */
+    private double shareWith(int i) {
+        int o = org[i];
+        int k = ws[i].gpusPerReplica();
+        double top1 = 0;
+        double top2 = 0;
+        int top1c = -1;
+        for (int c = 0; c < nc; c++) {
+            double r = Shares.classRatio(book, o, c, quotaUsed[o][c]);
+            if (r > top1) {
+                top2 = top1;
+                top1 = r;
+                top1c = c;
+            } else if (r > top2) {
+                top2 = r;
+            }
+        }
+        double best = Double.NaN;
+        for (int c = 0; c < nc; c++) {
+            if (!allowed[i][c]) {
+                continue;
+            }
+            double candidate;
+            if (ws[i].shared() && commonsRoom(c) >= k) {
+                candidate = Shares.weighted(top1, book.weight(o));
+            } else {
+                int after = quotaUsed[o][c] + k;
+                int bl = book.borrowingLimit(o, c);
+                if (bl != QuotaBook.UNLIMITED && after - book.nominal(o, c) > bl) {
+                    continue;
+                }
+                double others = c == top1c ? top2 : top1;
+                candidate = Shares.weighted(Math.max(others, Shares.classRatio(book, o, c, after)), book.weight(o));
+            }
+            if (Double.isNaN(best) || candidate < best) {
+                best = candidate;
+            }
+        }
+        return Double.isNaN(best) ? Shares.weighted(top1, book.weight(o)) : best;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Quota.
+
+    /** Replicas still to place or claim in this cycle. */
+    private int missing(int i) {
+        return waiting(i) - claimed[i];
+    }
+
+    /** Replicas the workload lacks: not running (some may have claimed GPUs being released). */
+    private int waiting(int i) {
+        Workload w = ws[i];
+        return w.frozen() || passThrough[i] ? 0 : w.desiredReplicas() - running[i];
+    }
+
+    private int commonsRoom(int c) {
+        return book.commons(c) - commonsUsed[c];
+    }
+
+    private boolean chargesCommons(int i, int c) {
+        return ws[i].shared() && commonsRoom(c) >= ws[i].gpusPerReplica();
+    }
+
+    /** Allowed classes where one more replica stays within nominal quota (or the commons carries it). */
+    private boolean[] withinMask(int i) {
+        boolean[] mask = new boolean[nc];
+        int o = org[i];
+        int k = ws[i].gpusPerReplica();
+        for (int c = 0; c < nc; c++) {
+            mask[c] = allowed[i][c] && (chargesCommons(i, c) || quotaUsed[o][c] + k <= book.nominal(o, c));
+        }
+        return mask;
+    }
+
+    /** Allowed classes where the quota lets one more replica in now, within nominal or by borrowing. */
+    private boolean[] quotaMask(int i) {
+        boolean[] mask = new boolean[nc];
+        for (int c = 0; c < nc; c++) {
+            mask[c] = allowed[i][c] && quotaAllows(i, c, 0, 0);
+        }
+        return mask;
+    }
+
+    /**
+     * Whether the quota lets one more replica of the workload into class {@code c}, once {@code quotaFreed} GPUs of
+     * its organization's quota usage and {@code heldFreed} GPUs held in the class are released.
+     */
+    private boolean quotaAllows(int i, int c, int quotaFreed, int heldFreed) {
+        if (chargesCommons(i, c)) {
+            return true;
+        }
+        int o = org[i];
+        int used = quotaUsed[o][c] - quotaFreed;
+        long reserved = reservedSum[c] - book.reserved(o, c, quotaUsed[o][c]) + book.reserved(o, c, used);
+        return book.allows(o, c, used, ws[i].gpusPerReplica(), held[c] - heldFreed, reserved);
+    }
+
+    private void addQuota(int o, int c, int gpus) {
+        reservedSum[c] -= book.reserved(o, c, quotaUsed[o][c]);
+        quotaUsed[o][c] += gpus;
+        reservedSum[c] += book.reserved(o, c, quotaUsed[o][c]);
+        shareDirty[o] = true;
+    }
+
+    private double orgShare(int o) {
+        if (shareDirty[o]) {
+            share[o] = Shares.weightedShare(book, o, quotaUsed[o]);
+            shareDirty[o] = false;
+        }
+        return share[o];
+    }
+
+    /** GPUs of a shared workload's running replicas in a class that count against its organization's quota. */
+    private int sharedOrgRunningGpus(int i, int c) {
+        int r = sharedRunning[i][c];
+        return (r - Math.min(r, sharedCommons[i][c])) * ws[i].gpusPerReplica();
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Changes of state.
+
+    private void setFree(int n, int value) {
+        int before = free[n];
+        free[n] = value;
+        index.moved(n, before);
+    }
+
+    private void admit(int i, int n) {
+        Workload w = ws[i];
+        int k = w.gpusPerReplica();
+        int c = cls[n];
+        int o = org[i];
+        setFree(n, free[n] - k);
+        held[c] += k;
+        if (w.shared()) {
+            int before = sharedOrgRunningGpus(i, c);
+            sharedRunning[i][c]++;
+            if (commonsRoom(c) >= k) {
+                sharedCommons[i][c]++;
+                commonsUsed[c] += k;
+            } else {
+                addQuota(o, c, k);
+            }
+            runningOrg[o][c] += sharedOrgRunningGpus(i, c) - before;
+        } else {
+            addQuota(o, c, k);
+            runningOrg[o][c] += k;
+        }
+        if (placed.get(i).merge(n, 1, Integer::sum) == 1) {
+            onNode.get(n).add(i);
+        }
+        running[i]++;
+        orgVersion[o]++;
+    }
+
+    private void evict(int v, int n, int preemptor, String reason) {
+        Workload w = ws[v];
+        int k = w.gpusPerReplica();
+        int c = cls[n];
+        int o = org[v];
+        int before = w.shared() ? sharedOrgRunningGpus(v, c) : k;
+        LinkedHashMap<Integer, Integer> mine = placed.get(v);
+        int left = mine.get(n) - 1;
+        if (left == 0) {
+            mine.remove(n);
+        } else {
+            mine.put(n, left);
+        }
+        running[v]--;
+        if (w.shared()) {
+            sharedRunning[v][c]--;
+            runningOrg[o][c] -= before - sharedOrgRunningGpus(v, c);
+        } else {
+            runningOrg[o][c] -= k;
+        }
+        soon[n] += k;
+        orgVersion[o]++;
+        Eviction last = evictions.isEmpty() ? null : evictions.get(evictions.size() - 1);
+        NodeKey key = nodes.get(n).key();
+        if (last != null && last.victim().equals(w.id()) && last.node().equals(key)
+                && last.preemptor().equals(ws[preemptor].id())) {
+            evictions.set(evictions.size() - 1,
+                    new Eviction(w.id(), key, last.replicas() + 1, last.preemptor(), last.reason()));
+        } else {
+            evictions.add(new Eviction(w.id(), key, 1, ws[preemptor].id(), reason));
+        }
+    }
+
+    /** The preemptor books the node's free GPUs and those being released; it is placed once they are free. */
+    private void claim(int i, int n) {
+        int k = ws[i].gpusPerReplica();
+        int c = cls[n];
+        int fromFree = Math.min(Math.max(0, free[n]), k);
+        if (fromFree > 0) {
+            setFree(n, free[n] - fromFree);
+            held[c] += fromFree;
+        }
+        soon[n] -= k - fromFree;
+        if (chargesCommons(i, c)) {
+            commonsUsed[c] += k;
+        } else {
+            addQuota(org[i], c, k);
+        }
+        claimed[i]++;
+        orgVersion[org[i]]++;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Preemption.
+
+    private static final class Victim {
+        final int index;
+        final Workload w;
+        final int org;
+        final boolean own;
+        final double orgShare;
+
+        Victim(int index, Workload w, int org, boolean own, double orgShare) {
+            this.index = index;
+            this.w = w;
+            this.org = org;
+            this.own = own;
+            this.orgShare = orgShare;
+        }
+    }
+
+    private static final class Plan {
+        final int node;
+        final int rank;
+        final int have;
+        final List<Victim> victims;
+        final int evictedGpus;
+
+        Plan(int node, int rank, int have, List<Victim> victims, int evictedGpus) {
+            this.node = node;
+            this.rank = rank;
+            this.have = have;
+            this.victims = victims;
+            this.evictedGpus = evictedGpus;
+        }
+
+        Victim worst() {
+            return victims.get(victims.size() - 1);
+        }
+    }
+
+    private record PlanKey(int org, int orgVersion, int gpus, long minMemoryMiB, List<String> classes, int priority,
+            boolean phase1, boolean shared) {
+    }
+
+    /**
+     * The best way to make room for one replica on one node: GPUs being released there first (no eviction), else the
+     * node whose victims are the most evictable (victim order: other organizations' borrowed replicas, highest
+     * weighted share first, then lowest priority, then newest; then lower-priority replicas of the preemptor's own
+     * organization), then the fewest evicted GPUs, the most preferred class and the node name.
+     *
+     * @param mask   classes to look at
+     * @param phase1 the replica stays within nominal quota (or the commons): it may reclaim borrowed replicas of other
+     *               organizations; otherwise it may only evict lower-priority replicas of its own organization
+     */
+    private Plan plan(int i, boolean[] mask, boolean phase1) {
+        Workload w = ws[i];
+        PlanKey key = new PlanKey(org[i], orgVersion[org[i]], w.gpusPerReplica(), w.minMemoryMiB(),
+                w.allowedClasses(), w.priority(), phase1, w.shared());
+        if (failedPlans.contains(key)) {
+            return null;
+        }
+        Plan best = null;
+        for (int c = 0; c < nc; c++) {
+            if (!mask[c]) {
+                continue;
+            }
+            int rank = classRank(i, c);
+            if (best != null && best.victims.isEmpty() && best.rank < rank) {
+                continue;
+            }
+            for (int n : classNodes[c]) {
+                PoolNode node = nodes.get(n);
+                if (node.memoryMiB() < w.minMemoryMiB() || node.gpus() < w.gpusPerReplica()) {
+                    continue;
+                }
+                Plan p = planOn(i, n, c, rank, phase1);
+                if (p != null && better(p, best)) {
+                    best = p;
+                }
+            }
+        }
+        if (best == null) {
+            failedPlans.add(key);
+        }
+        return best;
+    }
+
+    private int classRank(int i, int c) {
+        int[] ranks = classRanks[i];
+        if (ranks == null) {
+            return 0;
+        }
+        for (int r = 0; r < ranks.length; r++) {
+            if (ranks[r] == c) {
+                return r;
+            }
+        }
+        return Integer.MAX_VALUE;
+    }
+
+    private Plan planOn(int i, int n, int c, int rank, boolean phase1) {
+        Workload w = ws[i];
+        int k = w.gpusPerReplica();
+        int a = org[i];
+        int have = free[n] + soon[n];
+        if (have >= k) {
+            return phase1 || quotaAllows(i, c, 0, 0) ? new Plan(n, rank, have, List.of(), 0) : null;
+        }
+        // Upper bound first, to skip nodes cheaply.
+        int bound = have;
+        for (int v : onNode.get(n)) {
+            int count = placed.get(v).getOrDefault(n, 0);
+            if (count > 0 && (org[v] == a ? ws[v].priority() < w.priority() : phase1)) {
+                bound += count * ws[v].gpusPerReplica();
+            }
+        }
+        if (bound < k) {
+            return null;
+        }
+        List<Victim> cross = new ArrayList<>();
+        List<Victim> own = new ArrayList<>();
+        for (int v : onNode.get(n)) {
+            int count = placed.get(v).getOrDefault(n, 0);
+            if (count == 0) {
+                continue;
+            }
+            boolean mine = org[v] == a;
+            if (mine ? ws[v].priority() >= w.priority() : !phase1) {
+                continue;
+            }
+            Victim victim = new Victim(v, ws[v], org[v], mine, mine ? 0 : orgShare(org[v]));
+            for (int r = 0; r < count; r++) {
+                (mine ? own : cross).add(victim);
+            }
+        }
+        cross.sort(VICTIM_ORDER);
+        own.sort(VICTIM_ORDER);
+        List<Victim> taken = new ArrayList<>();
+        Map<Integer, Integer> plannedOrg = new HashMap<>();
+        Map<Integer, Integer> plannedShared = new HashMap<>();
+        double preemptorShare = chargesCommons(i, c) ? 0.0
+                : Shares.weightedClassShare(book, a, c, quotaUsed[a][c] + k);
+        int evicted = 0;
+        for (Victim v : cross) {
+            if (have >= k) {
+                break;
+            }
+            int kv = v.w.gpusPerReplica();
+            int planned = plannedOrg.getOrDefault(v.org, 0);
+            // Only a borrowed replica may go: its organization is above nominal quota in this class.
+            if (runningOrg[v.org][c] - planned <= book.nominal(v.org, c)) {
+                continue;
+            }
+            if (v.w.shared() && sharedOrgRunningGpus(v.index, c) - plannedShared.getOrDefault(v.index, 0) * kv <= 0) {
+                continue;
+            }
+            double targetShare = Shares.weightedClassShare(book, v.org, c, quotaUsed[v.org][c] - planned - kv);
+            if (!Shares.lessThanOrEqualToFinalShare(preemptorShare, targetShare)) {
+                continue;
+            }
+            plannedOrg.merge(v.org, kv, Integer::sum);
+            plannedShared.merge(v.index, 1, Integer::sum);
+            taken.add(v);
+            have += kv;
+            evicted += kv;
+        }
+        int quotaFreed = 0;
+        int heldFreed = 0;
+        for (Victim v : own) {
+            if (have >= k && (phase1 || quotaAllows(i, c, quotaFreed, heldFreed))) {
+                break;
+            }
+            int kv = v.w.gpusPerReplica();
+            taken.add(v);
+            have += kv;
+            evicted += kv;
+            heldFreed += kv;
+            if (!v.w.shared()) {
+                quotaFreed += kv;
+            }
+        }
+        if (have < k || taken.isEmpty() || !(phase1 || quotaAllows(i, c, quotaFreed, heldFreed))) {
+            return null;
+        }
+        return new Plan(n, rank, free[n] + soon[n], taken, evicted);
+    }
+
+    private static boolean better(Plan p, Plan best) {
+        if (best == null) {
+            return true;
+        }
+        boolean pz = p.victims.isEmpty();
+        boolean bz = best.victims.isEmpty();
+        if (pz != bz) {
+            return pz;
+        }
+        if (!pz) {
+            int cmp = VICTIM_ORDER.compare(p.worst(), best.worst());
+            if (cmp != 0) {
+                return cmp < 0;
+            }
+            if (p.evictedGpus != best.evictedGpus) {
+                return p.evictedGpus < best.evictedGpus;
+            }
+            if (p.victims.size() != best.victims.size()) {
+                return p.victims.size() < best.victims.size();
+            }
+        }
+        if (p.rank != best.rank) {
+            return p.rank < best.rank;
+        }
+        if (p.have != best.have) {
+            return p.have < best.have;
+        }
+        return p.node < best.node;
+    }
+
+    private void apply(int i, Plan p) {
+        Workload w = ws[i];
+        int n = p.node;
+        int c = cls[n];
+        String preemptorOrg = book.orgName(org[i]);
+        for (Victim v : p.victims) {
+            String reason;
+            if (v.own) {
+                reason = "preempted by " + w.id() + " of the same organization " + preemptorOrg + ": it has priority "
+                        + w.priority() + ", higher than " + v.w.priority() + ", and needs the GPUs of node "
+                        + nodes.get(n).key();
+            } else {
+                int borrowed = runningOrg[v.org][c] - book.nominal(v.org, c);
+                reason = "reclaimed by org " + preemptorOrg + " for " + w.id() + ": org " + book.orgName(v.org)
+                        + " borrows " + borrowed + " GPU(s) of class " + book.className(c)
+                        + " beyond its nominal quota of " + book.nominal(v.org, c) + ", and " + w.id() + " needs "
+                        + w.gpusPerReplica() + " GPU(s) of node " + nodes.get(n).key() + " within "
+                        + (chargesCommons(i, c) ? "the commons" : preemptorOrg + "'s nominal quota");
+            }
+            evict(v.index, n, i, reason);
+        }
+        claim(i, n);
+        String where = nodes.get(n).key() + " (class " + book.className(c) + ")";
+        preempting[i] = p.victims.isEmpty()
+                ? "Waiting for " + w.gpusPerReplica() + " GPU(s) on " + where
+                        + " that stopping replicas still hold; the replica starts once they are released."
+                : "Preempting " + p.victims.size() + " replica(s) on " + where + " to free " + w.gpusPerReplica()
+                        + " GPU(s); the replica starts once they have stopped.";
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Result.
+
+    private CycleResult result() {
+        Map<io.gpupool.core.model.WorkloadId, List<Assignment>> assignments = new LinkedHashMap<>();
+        for (int i = 0; i < ws.length; i++) {
+            if (passThrough[i]) {
+                assignments.put(ws[i].id(), ws[i].assigned());
+                continue;
+            }
+            List<Assignment> list = new ArrayList<>(placed.get(i).size());
+            for (Map.Entry<Integer, Integer> e : placed.get(i).entrySet()) {
+                PoolNode node = nodes.get(e.getKey());
+                list.add(new Assignment(node.key(), node.gpuClass(), e.getValue()));
+            }
+            assignments.put(ws[i].id(), Collections.unmodifiableList(list));
+        }
+        Map<io.gpupool.core.model.WorkloadId, PendingReason> pending = new LinkedHashMap<>();
+        Map<NodeKey, Integer> freeByKey = null;
+        Map<List<Object>, PendingReason> noFit = new HashMap<>();
+        for (int i = 0; i < ws.length; i++) {
+            if (waiting(i) <= 0) {
+                continue;
+            }
+            Workload w = ws[i];
+            if (preempting[i] != null) {
+                pending.put(w.id(), new PendingReason(PendingReason.PREEMPTING, preempting[i]));
+                continue;
+            }
+            PendingReason quota = quotaReason(i);
+            if (quota != null) {
+                pending.put(w.id(), quota);
+                continue;
+            }
+            if (freeByKey == null) {
+                freeByKey = new HashMap<>(nodes.size() * 2);
+                for (int n = 0; n < nodes.size(); n++) {
+                    freeByKey.put(nodes.get(n).key(), free[n]);
+                }
+            }
+            Map<NodeKey, Integer> f = freeByKey;
+            pending.put(w.id(), noFit.computeIfAbsent(
+                    List.of(w.gpusPerReplica(), w.minMemoryMiB(), w.allowedClasses()),
+                    sig -> NodeFit.whyNoFit(w, nodes, f)));
+        }
+        return new CycleResult(assignments, List.copyOf(evictions), pending);
+    }
+
+    /** QuotaExceeded when a node of an allowed class has room now and only the quota keeps the replica out. */
+    private PendingReason quotaReason(int i) {
+        Workload w = ws[i];
+        int k = w.gpusPerReplica();
+        int o = org[i];
+        int[] order = classRanks[i];
+        for (int r = 0; r < (order == null ? nc : order.length); r++) {
+            int c = order == null ? r : order[r];
+            if (!allowed[i][c] || !index.anyFit(k, w.minMemoryMiB(), c) || quotaAllows(i, c, 0, 0)) {
+                continue;
+            }
+            int used = quotaUsed[o][c];
+            int bl = book.borrowingLimit(o, c);
+            String limit = bl == QuotaBook.UNLIMITED ? "none" : Integer.toString(bl);
+            QuotaBook.Block block = book.quotaBlock(o, c, used, k, held[c], reservedSum[c]);
+            String why = block == QuotaBook.Block.BORROWING_LIMIT
+                    ? "a replica needs " + k + " more GPU(s), which would borrow " + (used + k - book.nominal(o, c))
+                            + ", more than the limit"
+                    : "the idle GPUs of the class are kept for other organizations' nominal quotas (lending limits)";
+            String commons = w.shared() ? " The commons (" + book.commons(c) + " GPUs) is fully used." : "";
+            return new PendingReason(PendingReason.QUOTA_EXCEEDED,
+                    "Organization " + book.orgName(o) + " is at its quota for GpuClass " + book.className(c)
+                            + ": nominal " + book.nominal(o, c) + " GPUs, used " + used + ", borrowing limit " + limit
+                            + "; " + why + "." + commons);
+        }
+        return null;
+    }
+
+    private static boolean any(boolean[] mask) {
+        for (boolean b : mask) {
+            if (b) {
+                return true;
+            }
+        }
+        return false;
+    }
+}
