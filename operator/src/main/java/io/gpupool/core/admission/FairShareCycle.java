@@ -77,6 +77,7 @@ final class FairShareCycle {
     private final int[][] quotaUsed;
     private final int[][] runningOrg;
     private final int[] commonsUsed;
+    /** GPUs held (running, stopping or claimed) on the SCHEDULABLE nodes of each class: the capacity's side. */
     private final long[] held;
     private final long[] reservedSum;
     private final double[] share;
@@ -124,6 +125,7 @@ final class FairShareCycle {
         sharedCommons = new int[nw][];
         preempting = new String[nw];
         int[][] stoppingByClass = new int[nw][];
+        held = new long[nc];
 
         // GPUs of draining replicas are held until their pods are gone.
         for (int i = 0; i < nw; i++) {
@@ -183,19 +185,22 @@ final class FairShareCycle {
         quotaUsed = new int[no][nc];
         runningOrg = new int[no][nc];
         commonsUsed = new int[nc];
-        held = new long[nc];
         for (int i = 0; i < nw; i++) {
             Workload w = ws[i];
             int k = w.gpusPerReplica();
             int[] runningByClass = new int[nc];
-            for (Map.Entry<Integer, Integer> e : placed.get(i).entrySet()) {
-                int n = e.getKey();
-                if (cls[n] >= 0 && nodes.get(n).state() != NodeState.GONE) {
-                    runningByClass[cls[n]] += e.getValue();
-                }
-            }
             if (k <= 0) {
                 continue;
+            }
+            for (Map.Entry<Integer, Integer> e : placed.get(i).entrySet()) {
+                int n = e.getKey();
+                NodeState state = nodes.get(n).state();
+                if (cls[n] >= 0 && state != NodeState.GONE) {
+                    runningByClass[cls[n]] += e.getValue();
+                    if (state == NodeState.SCHEDULABLE) {
+                        held[cls[n]] += (long) e.getValue() * k;
+                    }
+                }
             }
             if (w.shared()) {
                 sharedRunning[i] = runningByClass;
@@ -207,7 +212,6 @@ final class FairShareCycle {
                 if (replicas == 0) {
                     continue;
                 }
-                held[c] += (long) replicas * k;
                 if (w.shared()) {
                     int cr = Shares.commonsReplicas(replicas, k, book.commons(c) - commonsUsed[c]);
                     sharedCommons[i][c] = cr;
@@ -268,8 +272,12 @@ final class FairShareCycle {
     /** Marks GPUs of stopping replicas on a node as held (they are free for nobody until the pods are gone). */
     private void hold(int n, int gpus, int[] stoppingByClass, int replicas) {
         free[n] -= gpus;
-        if (nodes.get(n).state() == NodeState.GONE || cls[n] < 0) {
+        NodeState state = nodes.get(n).state();
+        if (state == NodeState.GONE || cls[n] < 0) {
             return;
+        }
+        if (state == NodeState.SCHEDULABLE) {
+            held[cls[n]] += gpus;
         }
         soon[n] += gpus;
         stoppingByClass[cls[n]] += replicas;
