@@ -34,13 +34,13 @@ import io.gpupool.core.model.Workload;
  * <li>keeps what may stay ({@link FirstComeAdmission#keepValid}); GPUs of draining replicas, and of replicas it takes
  * away (scaled down, node no longer suitable), stay held until their pods are gone;</li>
  * <li>phase 1: replicas that stay within their organization's nominal quota (or, for shared models, within the
- * commons), the organization with the lowest weighted share first. A replica that finds no free node, and could not
- * borrow elsewhere either, reclaims: it evicts borrowed replicas (and, failing that, lower-priority replicas of its own
- * organization) on one node, claims that node's GPUs and waits ({@code Preempting}) until the evicted pods are
- * gone;</li>
+ * commons), the organization with the lowest weighted share first, then higher priority. A replica that finds no free
+ * node, and could not borrow elsewhere either, preempts on one node: borrowed replicas of other organizations, and
+ * lower-priority replicas of its own organization where its quota or the node's room needs them gone. It claims the
+ * node's GPUs and waits ({@code Preempting}) until the evicted pods are gone; in the next cycles it is again a phase-1
+ * replica, ahead of its victims, and claims the GPUs being released instead of evicting more;</li>
  * <li>phase 2: everything else borrows idle GPUs, one replica at a time, the organization whose weighted share would
- * be lowest with the replica first. A replica that finds no node may only evict lower-priority replicas of its own
- * organization;</li>
+ * be lowest with the replica first. Nobody is evicted to borrow;</li>
  * <li>explains every replica that still waits.</li>
  * </ol>
  */
@@ -64,11 +64,14 @@ final class FairShareCycle {
 
     private final Workload[] ws;
     private final int[] org;
+    private final List<List<Integer>> orgWorkloads;
     private final boolean[] passThrough;
     private final int[][] classRanks;
     private final boolean[][] allowed;
     private final List<LinkedHashMap<Integer, Integer>> placed;
     private final int[] running;
+    /** Replicas placed in this cycle, per workload and node: they are not evicted in the cycle that placed them. */
+    private final Map<Integer, Map<Integer, Integer>> fresh = new HashMap<>();
     private final int[] claimed;
     private final int[][] sharedRunning;
     private final int[][] sharedCommons;
@@ -124,7 +127,6 @@ final class FairShareCycle {
         sharedRunning = new int[nw][];
         sharedCommons = new int[nw][];
         preempting = new String[nw];
-        int[][] stoppingByClass = new int[nw][];
         held = new long[nc];
 
         // GPUs of draining replicas are held until their pods are gone.
@@ -132,11 +134,10 @@ final class FairShareCycle {
             Workload w = ws[i];
             org[i] = book.orgIndex(w.organization());
             passThrough[i] = w.gpusPerReplica() <= 0;
-            stoppingByClass[i] = new int[nc];
             for (Assignment d : w.draining()) {
                 Integer n = nodeIdx.get(d.node());
                 if (n != null) {
-                    hold(n, d.replicas() * Math.max(0, w.gpusPerReplica()), stoppingByClass[i], d.replicas());
+                    hold(n, d.replicas() * Math.max(0, w.gpusPerReplica()));
                 }
             }
         }
@@ -176,12 +177,12 @@ final class FairShareCycle {
                 int removed = a.replicas() - stay;
                 left.put(n, Math.max(0, stay - a.replicas()));
                 if (removed > 0) {
-                    hold(n, removed * w.gpusPerReplica(), stoppingByClass[i], removed);
+                    hold(n, removed * w.gpusPerReplica());
                 }
             }
         }
 
-        // The ledger: who holds what, against which quota.
+        // The ledger: whose quota running replicas count against. Stopping replicas only hold their GPUs.
         quotaUsed = new int[no][nc];
         runningOrg = new int[no][nc];
         commonsUsed = new int[nc];
@@ -208,20 +209,17 @@ final class FairShareCycle {
             }
             int o = org[i];
             for (int c = 0; c < nc; c++) {
-                int replicas = runningByClass[c] + stoppingByClass[i][c];
+                int replicas = runningByClass[c];
                 if (replicas == 0) {
                     continue;
                 }
+                int cr = w.shared() ? Shares.commonsReplicas(replicas, k, book.commons(c) - commonsUsed[c]) : 0;
                 if (w.shared()) {
-                    int cr = Shares.commonsReplicas(replicas, k, book.commons(c) - commonsUsed[c]);
                     sharedCommons[i][c] = cr;
                     commonsUsed[c] += cr * k;
-                    quotaUsed[o][c] += (replicas - cr) * k;
-                    runningOrg[o][c] += (runningByClass[c] - Math.min(runningByClass[c], cr)) * k;
-                } else {
-                    quotaUsed[o][c] += replicas * k;
-                    runningOrg[o][c] += runningByClass[c] * k;
                 }
+                quotaUsed[o][c] += (replicas - cr) * k;
+                runningOrg[o][c] += (replicas - cr) * k;
             }
         }
         reservedSum = new long[nc];
@@ -253,6 +251,13 @@ final class FairShareCycle {
             }
         }
 
+        orgWorkloads = new ArrayList<>(no);
+        for (int o = 0; o < no; o++) {
+            orgWorkloads.add(new ArrayList<>());
+        }
+        for (int i = 0; i < nw; i++) {
+            orgWorkloads.get(org[i]).add(i);
+        }
         index = new FreeGpuIndex(nodes, cls, nc, free);
         List<List<Integer>> byClass = new ArrayList<>();
         for (int c = 0; c < nc; c++) {
@@ -270,7 +275,7 @@ final class FairShareCycle {
     }
 
     /** Marks GPUs of stopping replicas on a node as held (they are free for nobody until the pods are gone). */
-    private void hold(int n, int gpus, int[] stoppingByClass, int replicas) {
+    private void hold(int n, int gpus) {
         free[n] -= gpus;
         NodeState state = nodes.get(n).state();
         if (state == NodeState.GONE || cls[n] < 0) {
@@ -280,7 +285,6 @@ final class FairShareCycle {
             held[cls[n]] += gpus;
         }
         soon[n] += gpus;
-        stoppingByClass[cls[n]] += replicas;
     }
 
     CycleResult run() {
@@ -305,19 +309,20 @@ final class FairShareCycle {
         for (int i : waiting) {
             while (missing(i) > 0) {
                 boolean[] within = withinMask(i);
-                if (!any(within)) {
-                    break;
-                }
-                int n = index.best(ws[i].gpusPerReplica(), ws[i].minMemoryMiB(), classRanks[i], within,
-                        placed.get(i).keySet());
+                int n = any(within) ? index.best(ws[i].gpusPerReplica(), ws[i].minMemoryMiB(), classRanks[i], within,
+                        placed.get(i).keySet()) : -1;
                 if (n >= 0) {
                     admit(i, n);
                     continue;
                 }
-                if (!reclaim || canBorrowNow(i)) {
+                if (!reclaim) {
                     break;
                 }
-                Plan p = plan(i, within, true);
+                boolean[] reclaimable = reclaimMask(i, within);
+                if (!any(reclaimable) || canBorrowNow(i)) {
+                    break;
+                }
+                Plan p = plan(i, reclaimable);
                 if (p == null) {
                     break;
                 }
@@ -328,6 +333,39 @@ final class FairShareCycle {
             }
         }
         return next;
+    }
+
+    /**
+     * Classes where a replica may preempt: it stays within nominal quota (or the commons), possibly once lower-priority
+     * replicas of its own organization are gone.
+     */
+    private boolean[] reclaimMask(int i, boolean[] within) {
+        boolean[] mask = within.clone();
+        int o = org[i];
+        int k = ws[i].gpusPerReplica();
+        for (int c = 0; c < nc; c++) {
+            if (allowed[i][c] && !mask[c] && quotaUsed[o][c] + k - book.nominal(o, c) <= ownLowerPriorityGpus(i, c)) {
+                mask[c] = true;
+            }
+        }
+        return mask;
+    }
+
+    /** GPUs of a class that running lower-priority replicas of the workload's organization count against its quota. */
+    private int ownLowerPriorityGpus(int i, int c) {
+        int gpus = 0;
+        for (int v : orgWorkloads.get(org[i])) {
+            Workload w = ws[v];
+            if (w.priority() >= ws[i].priority() || w.shared()) {
+                continue;
+            }
+            for (Map.Entry<Integer, Integer> e : placed.get(v).entrySet()) {
+                if (cls[e.getKey()] == c) {
+                    gpus += evictable(v, e.getKey()) * w.gpusPerReplica();
+                }
+            }
+        }
+        return gpus;
     }
 
     private boolean canBorrowNow(int i) {
@@ -371,22 +409,16 @@ final class FairShareCycle {
         return new Turn(org[i], shareWith(i), ws[i].priority(), i);
     }
 
-    /** Places one more replica; returns whether the workload may try another one in this cycle. */
+    /** Places one more replica on idle GPUs; returns whether the workload may try another one in this cycle. */
     private boolean borrowOne(int i) {
         boolean[] mask = quotaMask(i);
         int n = any(mask) ? index.best(ws[i].gpusPerReplica(), ws[i].minMemoryMiB(), classRanks[i], mask,
                 placed.get(i).keySet()) : -1;
-        if (n >= 0) {
-            admit(i, n);
-            return missing(i) > 0;
+        if (n < 0) {
+            return false;
         }
-        if (reclaim) {
-            Plan p = plan(i, allowed[i], false);
-            if (p != null) {
-                apply(i, p);
-            }
-        }
-        return false;
+        admit(i, n);
+        return missing(i) > 0;
     }
 
     /**
@@ -471,23 +503,18 @@ final class FairShareCycle {
     private boolean[] quotaMask(int i) {
         boolean[] mask = new boolean[nc];
         for (int c = 0; c < nc; c++) {
-            mask[c] = allowed[i][c] && quotaAllows(i, c, 0, 0);
+            mask[c] = allowed[i][c] && quotaAllows(i, c);
         }
         return mask;
     }
 
-    /**
-     * Whether the quota lets one more replica of the workload into class {@code c}, once {@code quotaFreed} GPUs of
-     * its organization's quota usage and {@code heldFreed} GPUs held in the class are released.
-     */
-    private boolean quotaAllows(int i, int c, int quotaFreed, int heldFreed) {
+    /** Whether the quota lets one more replica of the workload into class {@code c} now. */
+    private boolean quotaAllows(int i, int c) {
         if (chargesCommons(i, c)) {
             return true;
         }
         int o = org[i];
-        int used = quotaUsed[o][c] - quotaFreed;
-        long reserved = reservedSum[c] - book.reserved(o, c, quotaUsed[o][c]) + book.reserved(o, c, used);
-        return book.allows(o, c, used, ws[i].gpusPerReplica(), held[c] - heldFreed, reserved);
+        return book.allows(o, c, quotaUsed[o][c], ws[i].gpusPerReplica(), held[c], reservedSum[c]);
     }
 
     private void addQuota(int o, int c, int gpus) {
@@ -544,6 +571,7 @@ final class FairShareCycle {
         if (placed.get(i).merge(n, 1, Integer::sum) == 1) {
             onNode.get(n).add(i);
         }
+        fresh.computeIfAbsent(i, x -> new HashMap<>()).merge(n, 1, Integer::sum);
         running[i]++;
         orgVersion[o]++;
     }
@@ -562,12 +590,13 @@ final class FairShareCycle {
             mine.put(n, left);
         }
         running[v]--;
+        int leaving = k;
         if (w.shared()) {
             sharedRunning[v][c]--;
-            runningOrg[o][c] -= before - sharedOrgRunningGpus(v, c);
-        } else {
-            runningOrg[o][c] -= k;
+            leaving = before - sharedOrgRunningGpus(v, c);
         }
+        runningOrg[o][c] -= leaving;
+        addQuota(o, c, -leaving);
         soon[n] += k;
         orgVersion[o]++;
         Eviction last = evictions.isEmpty() ? null : evictions.get(evictions.size() - 1);
@@ -635,28 +664,26 @@ final class FairShareCycle {
         }
 
         Victim worst() {
-            return victims.get(victims.size() - 1);
+            return Collections.max(victims, VICTIM_ORDER);
         }
     }
 
     private record PlanKey(int org, int orgVersion, int gpus, long minMemoryMiB, List<String> classes, int priority,
-            boolean phase1, boolean shared) {
+            boolean shared) {
     }
 
     /**
-     * The best way to make room for one replica on one node: GPUs being released there first (no eviction), else the
-     * node whose victims are the most evictable (victim order: other organizations' borrowed replicas, highest
-     * weighted share first, then lowest priority, then newest; then lower-priority replicas of the preemptor's own
-     * organization), then the fewest evicted GPUs, the most preferred class and the node name.
-     *
-     * @param mask   classes to look at
-     * @param phase1 the replica stays within nominal quota (or the commons): it may reclaim borrowed replicas of other
-     *               organizations; otherwise it may only evict lower-priority replicas of its own organization
+     * The best way to make room for one replica that stays within nominal quota (or the commons), on one node: GPUs
+     * being released there first (no eviction), else the node whose victims are the most evictable, then the fewest
+     * evicted GPUs, the most preferred class, the tightest fit and the node name. Victims, in order: lower-priority
+     * replicas of the preemptor's own organization as far as its quota needs them gone, then borrowed replicas of other
+     * organizations (highest weighted share first, then lowest priority, then newest), then more lower-priority
+     * replicas of its own organization if the node still lacks room.
      */
-    private Plan plan(int i, boolean[] mask, boolean phase1) {
+    private Plan plan(int i, boolean[] mask) {
         Workload w = ws[i];
         PlanKey key = new PlanKey(org[i], orgVersion[org[i]], w.gpusPerReplica(), w.minMemoryMiB(),
-                w.allowedClasses(), w.priority(), phase1, w.shared());
+                w.allowedClasses(), w.priority(), w.shared());
         if (failedPlans.contains(key)) {
             return null;
         }
@@ -674,7 +701,7 @@ final class FairShareCycle {
                 if (node.memoryMiB() < w.minMemoryMiB() || node.gpus() < w.gpusPerReplica()) {
                     continue;
                 }
-                Plan p = planOn(i, n, c, rank, phase1);
+                Plan p = planOn(i, n, c, rank);
                 if (p != null && better(p, best)) {
                     best = p;
                 }
@@ -699,34 +726,47 @@ final class FairShareCycle {
         return Integer.MAX_VALUE;
     }
 
-    private Plan planOn(int i, int n, int c, int rank, boolean phase1) {
+    /** Replicas of a workload on a node that may be evicted: all but those placed in this cycle. */
+    private int evictable(int v, int n) {
+        int count = placed.get(v).getOrDefault(n, 0);
+        Map<Integer, Integer> mine = fresh.get(v);
+        return mine == null ? count : count - mine.getOrDefault(n, 0);
+    }
+
+    private Plan planOn(int i, int n, int c, int rank) {
         Workload w = ws[i];
         int k = w.gpusPerReplica();
         int a = org[i];
         int have = free[n] + soon[n];
-        if (have >= k) {
-            return phase1 || quotaAllows(i, c, 0, 0) ? new Plan(n, rank, have, List.of(), 0) : null;
+        // GPUs of its own quota that must be freed first (lower-priority replicas of its organization).
+        int quotaNeed = chargesCommons(i, c) ? 0 : Math.max(0, quotaUsed[a][c] + k - book.nominal(a, c));
+        if (have >= k && quotaNeed == 0) {
+            return new Plan(n, rank, have, List.of(), 0);
         }
         // Upper bound first, to skip nodes cheaply.
         int bound = have;
+        int ownBound = 0;
         for (int v : onNode.get(n)) {
-            int count = placed.get(v).getOrDefault(n, 0);
-            if (count > 0 && (org[v] == a ? ws[v].priority() < w.priority() : phase1)) {
+            int count = evictable(v, n);
+            if (count > 0 && (org[v] != a || ws[v].priority() < w.priority())) {
                 bound += count * ws[v].gpusPerReplica();
+                if (org[v] == a && !ws[v].shared()) {
+                    ownBound += count * ws[v].gpusPerReplica();
+                }
             }
         }
-        if (bound < k) {
+        if (bound < k || ownBound < quotaNeed) {
             return null;
         }
         List<Victim> cross = new ArrayList<>();
         List<Victim> own = new ArrayList<>();
         for (int v : onNode.get(n)) {
-            int count = placed.get(v).getOrDefault(n, 0);
-            if (count == 0) {
+            int count = evictable(v, n);
+            if (count <= 0) {
                 continue;
             }
             boolean mine = org[v] == a;
-            if (mine ? ws[v].priority() >= w.priority() : !phase1) {
+            if (mine && ws[v].priority() >= w.priority()) {
                 continue;
             }
             Victim victim = new Victim(v, ws[v], org[v], mine, mine ? 0 : orgShare(org[v]));
@@ -737,11 +777,24 @@ final class FairShareCycle {
         cross.sort(VICTIM_ORDER);
         own.sort(VICTIM_ORDER);
         List<Victim> taken = new ArrayList<>();
+        int evicted = 0;
+        int quotaFreed = 0;
+        int nextOwn = 0;
+        while (quotaFreed < quotaNeed && nextOwn < own.size()) {
+            Victim v = own.get(nextOwn++);
+            taken.add(v);
+            have += v.w.gpusPerReplica();
+            evicted += v.w.gpusPerReplica();
+            quotaFreed += v.w.shared() ? 0 : v.w.gpusPerReplica();
+        }
+        if (quotaFreed < quotaNeed) {
+            return null;
+        }
         Map<Integer, Integer> plannedOrg = new HashMap<>();
         Map<Integer, Integer> plannedShared = new HashMap<>();
+        // Within nominal quota once its own victims are gone: its share in this class is 0 (or that of the commons).
         double preemptorShare = chargesCommons(i, c) ? 0.0
-                : Shares.weightedClassShare(book, a, c, quotaUsed[a][c] + k);
-        int evicted = 0;
+                : Shares.weightedClassShare(book, a, c, quotaUsed[a][c] - quotaFreed + k);
         for (Victim v : cross) {
             if (have >= k) {
                 break;
@@ -765,22 +818,13 @@ final class FairShareCycle {
             have += kv;
             evicted += kv;
         }
-        int quotaFreed = 0;
-        int heldFreed = 0;
-        for (Victim v : own) {
-            if (have >= k && (phase1 || quotaAllows(i, c, quotaFreed, heldFreed))) {
-                break;
-            }
-            int kv = v.w.gpusPerReplica();
+        while (have < k && nextOwn < own.size()) {
+            Victim v = own.get(nextOwn++);
             taken.add(v);
-            have += kv;
-            evicted += kv;
-            heldFreed += kv;
-            if (!v.w.shared()) {
-                quotaFreed += kv;
-            }
+            have += v.w.gpusPerReplica();
+            evicted += v.w.gpusPerReplica();
         }
-        if (have < k || taken.isEmpty() || !(phase1 || quotaAllows(i, c, quotaFreed, heldFreed))) {
+        if (have < k) {
             return null;
         }
         return new Plan(n, rank, free[n] + soon[n], taken, evicted);
@@ -902,7 +946,7 @@ final class FairShareCycle {
         int[] order = classRanks[i];
         for (int r = 0; r < (order == null ? nc : order.length); r++) {
             int c = order == null ? r : order[r];
-            if (!allowed[i][c] || !index.anyFit(k, w.minMemoryMiB(), c) || quotaAllows(i, c, 0, 0)) {
+            if (!allowed[i][c] || !index.anyFit(k, w.minMemoryMiB(), c) || quotaAllows(i, c)) {
                 continue;
             }
             int used = quotaUsed[o][c];

@@ -22,8 +22,10 @@ import io.gpupool.core.model.Workload;
  * <p>
  * A replica holds its GPUs while it runs and while it stops: "used" counts the result's assignments, the snapshot's
  * draining replicas and the replicas the result took away (evicted or scaled down), which the operator turns into
- * draining replicas. Replicas on gone nodes hold nothing. The commons carries shared ModelDeployments first, oldest
- * first, whole replicas at a time; the rest of their GPUs count against their organization's quota like any other.
+ * draining replicas; "draining" is the stopping part. Replicas on gone nodes hold nothing. Quotas count running
+ * replicas only (as the engine does): the commons carries running shared ModelDeployments first, oldest first, whole
+ * replicas at a time; everything else running counts against the organization's nominal quota, and beyond it is
+ * borrowed.
  */
 public final class QuotaAccounting {
 
@@ -77,16 +79,15 @@ public final class QuotaAccounting {
                 }
             }
             for (int c = 0; c < nc; c++) {
-                int replicas = running[c] + stopping[c];
-                if (replicas == 0 || o < 0) {
+                if (running[c] + stopping[c] == 0 || o < 0) {
                     continue;
                 }
                 if (w.shared()) {
-                    int cr = Shares.commonsReplicas(replicas, k, commonsLeft[c]);
+                    int cr = Shares.commonsReplicas(running[c], k, commonsLeft[c]);
                     commonsLeft[c] -= cr * k;
                     fromCommons[o][c] += cr * k;
                 }
-                used[o][c] += replicas * k;
+                used[o][c] += (running[c] + stopping[c]) * k;
                 draining[o][c] += stopping[c] * k;
             }
             int missing = w.desiredReplicas() - count(now);
@@ -104,7 +105,7 @@ public final class QuotaAccounting {
         int[][] borrowed = new int[no][nc];
         for (int o = 0; o < no; o++) {
             for (int c = 0; c < nc; c++) {
-                quotaUsed[o][c] = used[o][c] - fromCommons[o][c];
+                quotaUsed[o][c] = used[o][c] - draining[o][c] - fromCommons[o][c];
                 borrowed[o][c] = Math.max(0, quotaUsed[o][c] - book.nominal(o, c));
             }
         }
