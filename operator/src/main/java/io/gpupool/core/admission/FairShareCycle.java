@@ -70,8 +70,13 @@ final class FairShareCycle {
     private final boolean[][] allowed;
     private final List<LinkedHashMap<Integer, Integer>> placed;
     private final int[] running;
-    /** Replicas placed in this cycle, per workload and node: they are not evicted in the cycle that placed them. */
-    private final Map<Integer, Map<Integer, Integer>> fresh = new HashMap<>();
+    /**
+     * Nodes where a workload got replicas in this cycle: none of its replicas there is evicted in the same cycle, and a
+     * workload that lost replicas gets none placed ({@link #lostReplicas}), so a result never both removes and adds
+     * replicas of one workload on one node.
+     */
+    private final Map<Integer, Set<Integer>> fresh = new HashMap<>();
+    private final Set<Integer> lostReplicas = new HashSet<>();
     private final int[] claimed;
     private final int[][] sharedRunning;
     private final int[][] sharedCommons;
@@ -307,7 +312,7 @@ final class FairShareCycle {
                 .thenComparingInt(i -> -ws[i].priority()).thenComparingInt(i -> i));
         List<Integer> next = new ArrayList<>();
         for (int i : waiting) {
-            while (missing(i) > 0) {
+            while (missing(i) > 0 && !lostReplicas.contains(i)) {
                 boolean[] within = withinMask(i);
                 int n = any(within) ? index.best(ws[i].gpusPerReplica(), ws[i].minMemoryMiB(), classRanks[i], within,
                         placed.get(i).keySet()) : -1;
@@ -411,6 +416,9 @@ final class FairShareCycle {
 
     /** Places one more replica on idle GPUs; returns whether the workload may try another one in this cycle. */
     private boolean borrowOne(int i) {
+        if (lostReplicas.contains(i)) {
+            return false;
+        }
         boolean[] mask = quotaMask(i);
         int n = any(mask) ? index.best(ws[i].gpusPerReplica(), ws[i].minMemoryMiB(), classRanks[i], mask,
                 placed.get(i).keySet()) : -1;
@@ -571,7 +579,7 @@ final class FairShareCycle {
         if (placed.get(i).merge(n, 1, Integer::sum) == 1) {
             onNode.get(n).add(i);
         }
-        fresh.computeIfAbsent(i, x -> new HashMap<>()).merge(n, 1, Integer::sum);
+        fresh.computeIfAbsent(i, x -> new HashSet<>()).add(n);
         running[i]++;
         orgVersion[o]++;
     }
@@ -590,6 +598,7 @@ final class FairShareCycle {
             mine.put(n, left);
         }
         running[v]--;
+        lostReplicas.add(v);
         int leaving = k;
         if (w.shared()) {
             sharedRunning[v][c]--;
@@ -726,11 +735,10 @@ final class FairShareCycle {
         return Integer.MAX_VALUE;
     }
 
-    /** Replicas of a workload on a node that may be evicted: all but those placed in this cycle. */
+    /** Replicas of a workload on a node that may be evicted: none where it got replicas in this cycle. */
     private int evictable(int v, int n) {
-        int count = placed.get(v).getOrDefault(n, 0);
-        Map<Integer, Integer> mine = fresh.get(v);
-        return mine == null ? count : count - mine.getOrDefault(n, 0);
+        Set<Integer> mine = fresh.get(v);
+        return mine != null && mine.contains(n) ? 0 : placed.get(v).getOrDefault(n, 0);
     }
 
     private Plan planOn(int i, int n, int c, int rank) {
@@ -818,6 +826,22 @@ final class FairShareCycle {
             have += kv;
             evicted += kv;
         }
+        if (have < k) {
+            // The greedy pass may have stopped an organization's evictions at a small replica that brought it back to
+            // nominal quota, where evicting a larger one first would have made room: look for any set that does.
+            List<Victim> complete = completeCrossVictims(cross, c, k - (have - (evicted - quotaFreedGpus(taken))),
+                    preemptorShare);
+            if (complete != null) {
+                taken.removeIf(v -> !v.own);
+                evicted = quotaFreedGpus(taken);
+                have = free[n] + soon[n] + evicted;
+                for (Victim v : complete) {
+                    taken.add(v);
+                    have += v.w.gpusPerReplica();
+                    evicted += v.w.gpusPerReplica();
+                }
+            }
+        }
         while (have < k && nextOwn < own.size()) {
             Victim v = own.get(nextOwn++);
             taken.add(v);
@@ -828,6 +852,104 @@ final class FairShareCycle {
             return null;
         }
         return new Plan(n, rank, free[n] + soon[n], taken, evicted);
+    }
+
+    /** GPUs of the own-organization victims among {@code taken}. */
+    private static int quotaFreedGpus(List<Victim> taken) {
+        int gpus = 0;
+        for (Victim v : taken) {
+            if (v.own) {
+                gpus += v.w.gpusPerReplica();
+            }
+        }
+        return gpus;
+    }
+
+    /**
+     * A set of borrowed replicas of other organizations on one node that frees at least {@code need} GPUs, or null.
+     * An organization may lose replicas as long as it is above nominal quota before each one goes, so the most it
+     * can lose is found by letting its largest chosen replica go last: any set whose GPUs, less the largest, stay below
+     * what it borrows. The set is then trimmed to what is needed, keeping the most evictable victims.
+     */
+    private List<Victim> completeCrossVictims(List<Victim> cross, int c, int need, double preemptorShare) {
+        Map<Integer, List<Victim>> byOrg = new LinkedHashMap<>();
+        for (Victim v : cross) {
+            if (!v.w.shared()) {
+                byOrg.computeIfAbsent(v.org, o -> new ArrayList<>()).add(v);
+            }
+        }
+        List<Victim> chosen = new ArrayList<>();
+        int total = 0;
+        for (Map.Entry<Integer, List<Victim>> e : byOrg.entrySet()) {
+            int x = e.getKey();
+            int borrowed = runningOrg[x][c] - book.nominal(x, c);
+            if (borrowed <= 0) {
+                continue;
+            }
+            List<Victim> best = mostEvictable(e.getValue(), borrowed);
+            int gpus = 0;
+            for (Victim v : best) {
+                gpus += v.w.gpusPerReplica();
+            }
+            if (Shares.lessThanOrEqualToFinalShare(preemptorShare,
+                    Shares.weightedClassShare(book, x, c, quotaUsed[x][c] - gpus))) {
+                total += gpus;
+                chosen.addAll(best);
+            }
+        }
+        if (total < need) {
+            return null;
+        }
+        chosen.sort(VICTIM_ORDER);
+        for (int j = chosen.size() - 1; j >= 0; j--) {
+            int kv = chosen.get(j).w.gpusPerReplica();
+            if (total - kv >= need) {
+                total -= kv;
+                chosen.remove(j);
+            }
+        }
+        return chosen;
+    }
+
+    /** The replicas of one organization with the most GPUs such that their GPUs less the largest stay below budget. */
+    private static List<Victim> mostEvictable(List<Victim> replicas, int borrowed) {
+        List<Victim> bySize = new ArrayList<>(replicas);
+        bySize.sort(Comparator.comparingInt((Victim v) -> -v.w.gpusPerReplica()));
+        int cap = borrowed - 1;
+        List<Victim> best = List.of();
+        int bestTotal = 0;
+        for (int last = 0; last < bySize.size(); last++) {
+            // Subset sum over the smaller-or-equal replicas after it, up to cap GPUs.
+            int m = bySize.size() - last - 1;
+            int[] from = new int[cap + 1];
+            java.util.Arrays.fill(from, -2);
+            from[0] = -1;
+            int[] reachedBy = new int[cap + 1];
+            for (int j = 0; j < m; j++) {
+                int size = bySize.get(last + 1 + j).w.gpusPerReplica();
+                for (int sum = cap; sum >= size; sum--) {
+                    if (from[sum] == -2 && from[sum - size] != -2) {
+                        from[sum] = sum - size;
+                        reachedBy[sum] = last + 1 + j;
+                    }
+                }
+            }
+            int top = cap;
+            while (top > 0 && from[top] == -2) {
+                top--;
+            }
+            int total = bySize.get(last).w.gpusPerReplica() + top;
+            if (total > bestTotal) {
+                List<Victim> set = new ArrayList<>();
+                set.add(bySize.get(last));
+                for (int sum = top; sum > 0; sum = from[sum]) {
+                    set.add(bySize.get(reachedBy[sum]));
+                }
+                best = set;
+                bestTotal = total;
+            }
+        }
+        return best;
     }
 
     private static boolean better(Plan p, Plan best) {
