@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import io.gpupool.core.fairshare.ClassAccount;
 import io.gpupool.core.fairshare.QuotaAccounting;
 import io.gpupool.core.fairshare.QuotaReport;
+import io.gpupool.core.model.Claim;
 import io.gpupool.core.model.CycleResult;
 import io.gpupool.core.model.Eviction;
 import io.gpupool.core.model.NodeState;
@@ -160,6 +161,7 @@ class FairShareAdmissionTest {
         // The GPUs are not handed over in the same cycle.
         assertThat(replicas(r1, "acme", "llm")).isZero();
         assertThat(r1.pending().get(id("acme", "llm")).reason()).isEqualTo(PendingReason.PREEMPTING);
+        assertThat(r1.claims()).containsExactly(new Claim(id("acme", "llm"), key("n1"), 1));
 
         // The victim's pods still stop: nothing more is evicted, the preemptor still waits.
         PoolSnapshot s2 = OperatorLoop.apply(s1, r1, false);
@@ -169,6 +171,7 @@ class FairShareAdmissionTest {
         assertThat(r2.evictions()).isEmpty();
         assertThat(replicas(r2, "acme", "llm")).isZero();
         assertThat(r2.pending().get(id("acme", "llm")).reason()).isEqualTo(PendingReason.PREEMPTING);
+        assertThat(r2.claims()).containsExactly(new Claim(id("acme", "llm"), key("n1"), 1));
         assertThat(account(s2, r2, "beta", "a100").used()).isEqualTo(8);
         assertThat(account(s2, r2, "beta", "a100").draining()).isEqualTo(4);
 
@@ -177,9 +180,49 @@ class FairShareAdmissionTest {
         CycleResult r3 = cycle(s3);
         assertThat(r3.evictions()).isEmpty();
         assertThat(replicas(r3, "acme", "llm")).isEqualTo(1);
+        assertThat(r3.claims()).isEmpty();
         assertThat(r3.pending()).containsOnlyKeys(id("beta", "new"));
         assertThat(account(s3, r3, "beta", "a100").borrowed()).isEqualTo(4);
         assertThat(account(s3, r3, "acme", "a100").lent()).isEqualTo(4);
+    }
+
+    @Test
+    void freedGpusGoToThePreemptorEvenIfAnotherReplicaComesFirst() {
+        // o0 (4 GPUs on n1, n2) needs one 3-GPU node for w5: only o2's n0 has 3. o2 borrows one GPU.
+        PoolSnapshot s = Pool.plain().gpuClass("c0", 1.0).node("n0", "o2", "c0", 3).node("n1", "o0", "c0", 2)
+                .node("n2", "o0", "c0", 2).org("o0", 1).org("o2", 1)
+                .workload("w0", "o0", 1, 1).on("n0", "c0", 1).add().workload("w1", "o0", 1, 1).on("n0", "c0", 1).add()
+                .workload("w2", "o0", 1, 1).on("n2", "c0", 1).add()
+                .workload("w3", "o2", 1, 1).priority(2).on("n0", "c0", 1).add()
+                .workload("w4", "o2", 2, 1).priority(2).on("n1", "c0", 1).add()
+                .workload("w5", "o0", 3, 1).priority(1).add()
+                .workload("w6", "o2", 1, 1).priority(1).on("n2", "c0", 1).add().snapshot();
+        java.util.Set<Object> seen = new java.util.HashSet<>();
+        for (int step = 0; step < 10; step++) {
+            CycleResult r = cycle(s);
+            PoolSnapshot next = OperatorLoop.apply(s, r, true);
+            if (r.evictions().isEmpty() && r.claims().isEmpty() && next.workloads().equals(s.workloads())) {
+                break;
+            }
+            assertThat(seen.add(next.workloads())).as("state repeats").isTrue();
+            s = next;
+        }
+        CycleResult r = cycle(s);
+        assertThat(r.assignments().get(id("o0", "w5"))).containsExactly(Pool.on("n0", "c0", 1));
+        assertThat(r.evictions()).isEmpty();
+        QuotaReport report = QuotaAccounting.report(s, r);
+        assertThat(report.organization("o0").gpuClass("c0").used()).isEqualTo(4);
+        assertThat(report.organization("o2").gpuClass("c0").used()).isEqualTo(3);
+    }
+
+    @Test
+    void aClaimLapsesWhenThePreemptorNoLongerNeedsIt() {
+        PoolSnapshot s = acmeNode().workload("llm", "acme", 4, 0).add().snapshot();
+        s = new PoolSnapshot(s.classes(), s.nodes(), s.organizations(), s.workloads(), s.policy(),
+                List.of(new Claim(id("acme", "llm"), key("n1"), 1)));
+        CycleResult r = cycle(s);
+        assertThat(r.claims()).isEmpty();
+        assertThat(replicas(r, "acme", "llm")).isZero();
     }
 
     @Test
@@ -315,7 +358,7 @@ class FairShareAdmissionTest {
         s2 = new PoolSnapshot(s2.classes(), s2.nodes(), s2.organizations(),
                 append(s2.workloads(), Pool.plain().workload("chat", "beta", 2, 1).arrival(5000).add().snapshot()
                         .workloads().get(0)),
-                s2.policy());
+                s2.policy(), s2.claims());
         CycleResult r2 = cycle(s2);
         assertThat(r2.evictions()).extracting(Eviction::victim).containsExactly(id("acme", "llm"));
     }

@@ -251,7 +251,7 @@ class FairShareProperties {
                 }
             }
             snapshot = new PoolSnapshot(snapshot.classes(), List.copyOf(nodes), snapshot.organizations(),
-                    List.copyOf(ws), snapshot.policy());
+                    List.copyOf(ws), snapshot.policy(), snapshot.claims());
         }
 
         /**
@@ -273,7 +273,7 @@ class FairShareProperties {
                         cross.add(List.of(preemptor, victim, e.node().toString()));
                     }
                 }
-                if (r.evictions().isEmpty() && noDraining(s) && sameAssignments(s, r)) {
+                if (r.evictions().isEmpty() && r.claims().isEmpty() && noDraining(s) && sameAssignments(s, r)) {
                     snapshot = s;
                     borrowingWhenSettled = QuotaAccounting.report(s, r).organizations().stream()
                             .anyMatch(o -> o.weightedShare() > 0);
@@ -435,7 +435,7 @@ class FairShareProperties {
             for (Workload w : s.workloads()) {
                 m.put(w.id(), List.of(norm(w.assigned()), norm(w.draining())));
             }
-            return m;
+            return List.of(m, Set.copyOf(s.claims()));
         }
 
         private static Map<NodeKey, Integer> norm(List<Assignment> as) {

@@ -16,8 +16,9 @@ import io.gpupool.core.model.PoolSnapshot;
 import io.gpupool.core.model.Workload;
 
 /**
- * Does what the operator does with a cycle's result: the new assignments become the workloads' assignments, and the
- * replicas taken away (evicted or scaled down) on nodes that still exist become draining until their pods are gone.
+ * Does what the operator does with a cycle's result: the new assignments become the workloads' assignments, the
+ * replicas taken away (evicted or scaled down) on nodes that still exist become draining until their pods are gone,
+ * and the claims are passed to the next cycle.
  */
 public final class OperatorLoop {
 
@@ -58,7 +59,7 @@ public final class OperatorLoop {
             }
             next.add(with(w, now, List.copyOf(draining.values())));
         }
-        return new PoolSnapshot(s.classes(), s.nodes(), s.organizations(), next, s.policy());
+        return new PoolSnapshot(s.classes(), s.nodes(), s.organizations(), next, s.policy(), r.claims());
     }
 
     /** The snapshot once every draining pod is gone. */
@@ -71,7 +72,7 @@ public final class OperatorLoop {
         for (Workload w : s.workloads()) {
             next.add(f.apply(w));
         }
-        return new PoolSnapshot(s.classes(), s.nodes(), s.organizations(), next, s.policy());
+        return new PoolSnapshot(s.classes(), s.nodes(), s.organizations(), next, s.policy(), s.claims());
     }
 
     public static Workload with(Workload w, List<Assignment> assigned, List<Assignment> draining) {

@@ -15,6 +15,7 @@ import java.util.Set;
 import io.gpupool.core.fairshare.QuotaBook;
 import io.gpupool.core.fairshare.Shares;
 import io.gpupool.core.model.Assignment;
+import io.gpupool.core.model.Claim;
 import io.gpupool.core.model.CycleResult;
 import io.gpupool.core.model.Eviction;
 import io.gpupool.core.model.NodeKey;
@@ -23,6 +24,7 @@ import io.gpupool.core.model.PendingReason;
 import io.gpupool.core.model.PoolNode;
 import io.gpupool.core.model.PoolSnapshot;
 import io.gpupool.core.model.Workload;
+import io.gpupool.core.model.WorkloadId;
 
 /**
  * One cycle of {@link FairShareAdmission}. Mutable working state over arrays indexed by node, workload, organization
@@ -93,6 +95,10 @@ final class FairShareCycle {
     private final int[] orgVersion;
     private final Set<PlanKey> failedPlans = new HashSet<>();
     private final List<Eviction> evictions = new ArrayList<>();
+    private final List<Claim> priorClaims;
+    private final Map<NodeKey, Integer> nodeIdx;
+    private final Map<WorkloadId, Integer> workloadIdx;
+    private final Map<List<Object>, Integer> claims = new LinkedHashMap<>();
 
     FairShareCycle(PoolSnapshot snapshot) {
         book = QuotaBook.of(snapshot);
@@ -103,7 +109,8 @@ final class FairShareCycle {
         nodes = new ArrayList<>(snapshot.nodes());
         nodes.sort(Comparator.comparing(PoolNode::key));
         int nn = nodes.size();
-        Map<NodeKey, Integer> nodeIdx = new HashMap<>(nn * 2);
+        priorClaims = snapshot.claims();
+        nodeIdx = new HashMap<>(nn * 2);
         Map<NodeKey, PoolNode> byKey = new HashMap<>(nn * 2);
         cls = new int[nn];
         free = new int[nn];
@@ -133,6 +140,10 @@ final class FairShareCycle {
         sharedCommons = new int[nw][];
         preempting = new String[nw];
         held = new long[nc];
+        workloadIdx = new HashMap<>(nw * 2);
+        for (int i = 0; i < nw; i++) {
+            workloadIdx.put(ws[i].id(), i);
+        }
 
         // GPUs of draining replicas are held until their pods are gone.
         for (int i = 0; i < nw; i++) {
@@ -300,7 +311,41 @@ final class FairShareCycle {
     // ---------------------------------------------------------------------------------------------------------------
     // Phase 1: within nominal quota (or the commons), with reclaim.
 
+    /**
+     * GPUs freed by a preemption go to the preemptor: the claims of the previous cycle come first. A claim still holds
+     * while its workload lacks replicas, stays within nominal quota (or the commons) in the node's class and fits the
+     * node; it is placed there if the GPUs are free, and claims them again while they are being released.
+     */
+    private void honorClaims() {
+        for (Claim claim : priorClaims) {
+            Integer wi = workloadIdx.get(claim.workload());
+            Integer ni = nodeIdx.get(claim.node());
+            if (wi == null || ni == null) {
+                continue;
+            }
+            int i = wi;
+            int n = ni;
+            Workload w = ws[i];
+            int k = w.gpusPerReplica();
+            for (int r = 0; r < claim.replicas(); r++) {
+                if (missing(i) <= 0 || lostReplicas.contains(i) || !index.takes(n) || !NodeFit.matches(w, nodes.get(n))
+                        || !withinMask(i)[cls[n]]) {
+                    break;
+                }
+                if (free[n] >= k) {
+                    admit(i, n);
+                } else if (free[n] + soon[n] >= k) {
+                    claim(i, n);
+                    preempting[i] = waitingMessage(i, n);
+                } else {
+                    break;
+                }
+            }
+        }
+    }
+
     private List<Integer> phase1() {
+        honorClaims();
         List<Integer> waiting = new ArrayList<>();
         for (int i = 0; i < ws.length; i++) {
             if (missing(i) > 0) {
@@ -636,6 +681,7 @@ final class FairShareCycle {
         }
         claimed[i]++;
         orgVersion[org[i]]++;
+        claims.merge(List.of(ws[i].id(), nodes.get(n).key()), 1, Integer::sum);
     }
 
     // ---------------------------------------------------------------------------------------------------------------
@@ -1004,19 +1050,25 @@ final class FairShareCycle {
             evict(v.index, n, i, reason);
         }
         claim(i, n);
-        String where = nodes.get(n).key() + " (class " + book.className(c) + ")";
-        preempting[i] = p.victims.isEmpty()
-                ? "Waiting for " + w.gpusPerReplica() + " GPU(s) on " + where
-                        + " that stopping replicas still hold; the replica starts once they are released."
-                : "Preempting " + p.victims.size() + " replica(s) on " + where + " to free " + w.gpusPerReplica()
+        preempting[i] = p.victims.isEmpty() ? waitingMessage(i, n)
+                : "Preempting " + p.victims.size() + " replica(s) on " + where(n) + " to free " + w.gpusPerReplica()
                         + " GPU(s); the replica starts once they have stopped.";
+    }
+
+    private String where(int n) {
+        return nodes.get(n).key() + " (class " + book.className(cls[n]) + ")";
+    }
+
+    private String waitingMessage(int i, int n) {
+        return "Waiting for " + ws[i].gpusPerReplica() + " GPU(s) on " + where(n)
+                + " that stopping replicas still hold; the replica starts once they are released.";
     }
 
     // ---------------------------------------------------------------------------------------------------------------
     // Result.
 
     private CycleResult result() {
-        Map<io.gpupool.core.model.WorkloadId, List<Assignment>> assignments = new LinkedHashMap<>();
+        Map<WorkloadId, List<Assignment>> assignments = new LinkedHashMap<>();
         for (int i = 0; i < ws.length; i++) {
             if (passThrough[i]) {
                 assignments.put(ws[i].id(), ws[i].assigned());
@@ -1029,7 +1081,7 @@ final class FairShareCycle {
             }
             assignments.put(ws[i].id(), Collections.unmodifiableList(list));
         }
-        Map<io.gpupool.core.model.WorkloadId, PendingReason> pending = new LinkedHashMap<>();
+        Map<WorkloadId, PendingReason> pending = new LinkedHashMap<>();
         Map<NodeKey, Integer> freeByKey = null;
         Map<List<Object>, PendingReason> noFit = new HashMap<>();
         for (int i = 0; i < ws.length; i++) {
@@ -1057,7 +1109,11 @@ final class FairShareCycle {
                     List.of(w.gpusPerReplica(), w.minMemoryMiB(), w.allowedClasses()),
                     sig -> NodeFit.whyNoFit(w, nodes, f)));
         }
-        return new CycleResult(assignments, List.copyOf(evictions), pending);
+        List<Claim> out = new ArrayList<>(claims.size());
+        for (Map.Entry<List<Object>, Integer> e : claims.entrySet()) {
+            out.add(new Claim((WorkloadId) e.getKey().get(0), (NodeKey) e.getKey().get(1), e.getValue()));
+        }
+        return new CycleResult(assignments, List.copyOf(evictions), pending, List.copyOf(out));
     }
 
     /** QuotaExceeded when a node of an allowed class has room now and only the quota keeps the replica out. */
