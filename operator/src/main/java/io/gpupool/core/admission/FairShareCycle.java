@@ -48,9 +48,23 @@ import io.gpupool.core.model.WorkloadId;
  */
 final class FairShareCycle {
 
-    private static final Comparator<Victim> VICTIM_ORDER = Comparator.comparing((Victim v) -> v.own)
-            .thenComparing(v -> -v.orgShare).thenComparingInt(v -> v.w.priority())
-            .thenComparing(v -> -v.w.arrival()).thenComparing(v -> v.w.id());
+    /**
+     * Most evictable first: other organizations' replicas before the preemptor's own, the highest weighted share first,
+     * then the lowest priority, then the newest, then the name.
+     */
+    private static final Comparator<Victim> VICTIM_ORDER = (x, y) -> {
+        if (x.own != y.own) {
+            return x.own ? 1 : -1;
+        }
+        int c = Double.compare(y.orgShare, x.orgShare);
+        if (c == 0) {
+            c = Integer.compare(x.w.priority(), y.w.priority());
+        }
+        if (c == 0) {
+            c = Long.compare(y.w.arrival(), x.w.arrival());
+        }
+        return c != 0 ? c : x.w.id().compareTo(y.w.id());
+    };
 
     private final QuotaBook book;
     private final boolean reclaim;
@@ -60,9 +74,16 @@ final class FairShareCycle {
     private final int[] cls;
     private final int[] free;
     private final int[] soon;
+    /** Nodes with GPUs held by stopping replicas that nobody has claimed yet. */
+    private final java.util.BitSet releasing = new java.util.BitSet();
+    private final long[] memoryMiB;
+    private final List<List<PoolNode>> nodesOfClass = new ArrayList<>();
+    private final List<PoolNode> unclassified = new ArrayList<>();
+    private final int[] gpus;
     private final FreeGpuIndex index;
     private final int[][] classNodes;
-    private final List<List<Integer>> onNode;
+    /** Replicas on each node, one slot per workload. */
+    private final List<List<Slot>> onNode;
 
     private final Workload[] ws;
     private final int[] org;
@@ -72,13 +93,15 @@ final class FairShareCycle {
     private final boolean[][] allowed;
     private final List<LinkedHashMap<Integer, Integer>> placed;
     private final int[] running;
+    private final List<List<Slot>> slotsOf;
     /**
-     * Nodes where a workload got replicas in this cycle: none of its replicas there is evicted in the same cycle, and a
-     * workload that lost replicas gets none placed ({@link #lostReplicas}), so a result never both removes and adds
-     * replicas of one workload on one node.
+     * Workloads that lost replicas in this cycle get none placed, and none of a workload's replicas on a node where it
+     * got replicas in this cycle is evicted ({@link Slot#fresh}), so a result never both removes and adds replicas of
+     * one workload on one node.
      */
-    private final Map<Integer, Set<Integer>> fresh = new HashMap<>();
     private final Set<Integer> lostReplicas = new HashSet<>();
+    private final int[] plannedOrg;
+    private final int[] plannedWorkload;
     private final int[] claimed;
     private final int[][] sharedRunning;
     private final int[][] sharedCommons;
@@ -92,7 +115,6 @@ final class FairShareCycle {
     private final long[] reservedSum;
     private final double[] share;
     private final boolean[] shareDirty;
-    private final int[] orgVersion;
     private final Set<PlanKey> failedPlans = new HashSet<>();
     private final List<Eviction> evictions = new ArrayList<>();
     private final List<Claim> priorClaims;
@@ -115,14 +137,22 @@ final class FairShareCycle {
         cls = new int[nn];
         free = new int[nn];
         soon = new int[nn];
+        memoryMiB = new long[nn];
+        gpus = new int[nn];
         onNode = new ArrayList<>(nn);
+        for (int c = 0; c < nc; c++) {
+            nodesOfClass.add(new ArrayList<>());
+        }
         for (int n = 0; n < nn; n++) {
             PoolNode node = nodes.get(n);
             nodeIdx.put(node.key(), n);
             byKey.put(node.key(), node);
             cls[n] = book.classIndex(node.gpuClass());
             free[n] = node.gpus();
-            onNode.add(new ArrayList<>(2));
+            memoryMiB[n] = node.memoryMiB();
+            (cls[n] < 0 ? unclassified : nodesOfClass.get(cls[n])).add(node);
+            gpus[n] = node.gpus();
+            onNode.add(new ArrayList<>(4));
         }
 
         List<Workload> ordered = new ArrayList<>(snapshot.workloads());
@@ -169,17 +199,25 @@ final class FairShareCycle {
         for (int n = 0; n < nn; n++) {
             free[n] = freeByKey.get(nodes.get(n).key());
         }
+        slotsOf = new ArrayList<>(nw);
         for (int i = 0; i < nw; i++) {
             Workload w = ws[i];
             LinkedHashMap<Integer, Integer> mine = new LinkedHashMap<>();
             for (Assignment a : kept.get(i)) {
                 Integer n = nodeIdx.get(a.node());
-                if (n != null && mine.merge(n, a.replicas(), Integer::sum) == a.replicas()) {
-                    onNode.get(n).add(i);
+                if (n != null) {
+                    mine.merge(n, a.replicas(), Integer::sum);
                 }
                 running[i] += a.replicas();
             }
             placed.add(mine);
+            List<Slot> slots = new ArrayList<>(mine.size());
+            for (Map.Entry<Integer, Integer> e : mine.entrySet()) {
+                Slot slot = new Slot(i, e.getKey(), e.getValue());
+                slots.add(slot);
+                onNode.get(e.getKey()).add(slot);
+            }
+            slotsOf.add(slots);
             if (passThrough[i]) {
                 continue;
             }
@@ -238,6 +276,8 @@ final class FairShareCycle {
                 runningOrg[o][c] += (replicas - cr) * k;
             }
         }
+        plannedOrg = new int[no];
+        plannedWorkload = new int[nw];
         reservedSum = new long[nc];
         for (int o = 0; o < no; o++) {
             for (int c = 0; c < nc; c++) {
@@ -247,7 +287,6 @@ final class FairShareCycle {
         share = new double[no];
         shareDirty = new boolean[no];
         java.util.Arrays.fill(shareDirty, true);
-        orgVersion = new int[no];
 
         for (int i = 0; i < nw; i++) {
             List<String> names = ws[i].allowedClasses();
@@ -255,15 +294,16 @@ final class FairShareCycle {
             if (names.isEmpty()) {
                 java.util.Arrays.fill(allowed[i], true);
             } else {
-                List<Integer> ranks = new ArrayList<>();
+                int[] ranks = new int[names.size()];
+                int r = 0;
                 for (String name : names) {
                     int c = book.classIndex(name);
                     if (c >= 0 && !allowed[i][c]) {
                         allowed[i][c] = true;
-                        ranks.add(c);
+                        ranks[r++] = c;
                     }
                 }
-                classRanks[i] = ranks.stream().mapToInt(Integer::intValue).toArray();
+                classRanks[i] = r == ranks.length ? ranks : java.util.Arrays.copyOf(ranks, r);
             }
         }
 
@@ -291,16 +331,17 @@ final class FairShareCycle {
     }
 
     /** Marks GPUs of stopping replicas on a node as held (they are free for nobody until the pods are gone). */
-    private void hold(int n, int gpus) {
-        free[n] -= gpus;
+    private void hold(int n, int amount) {
+        free[n] -= amount;
         NodeState state = nodes.get(n).state();
         if (state == NodeState.GONE || cls[n] < 0) {
             return;
         }
         if (state == NodeState.SCHEDULABLE) {
-            held[cls[n]] += gpus;
+            held[cls[n]] += amount;
         }
-        soon[n] += gpus;
+        soon[n] += amount;
+        releasing.set(n);
     }
 
     CycleResult run() {
@@ -409,9 +450,9 @@ final class FairShareCycle {
             if (w.priority() >= ws[i].priority() || w.shared()) {
                 continue;
             }
-            for (Map.Entry<Integer, Integer> e : placed.get(v).entrySet()) {
-                if (cls[e.getKey()] == c) {
-                    gpus += evictable(v, e.getKey()) * w.gpusPerReplica();
+            for (Slot slot : slotsOf.get(v)) {
+                if (cls[slot.node] == c) {
+                    gpus += slot.evictable() * w.gpusPerReplica();
                 }
             }
         }
@@ -621,15 +662,27 @@ final class FairShareCycle {
             addQuota(o, c, k);
             runningOrg[o][c] += k;
         }
-        if (placed.get(i).merge(n, 1, Integer::sum) == 1) {
-            onNode.get(n).add(i);
+        placed.get(i).merge(n, 1, Integer::sum);
+        Slot slot = null;
+        for (Slot s : slotsOf.get(i)) {
+            if (s.node == n) {
+                slot = s;
+            }
         }
-        fresh.computeIfAbsent(i, x -> new HashSet<>()).add(n);
+        if (slot == null) {
+            slot = new Slot(i, n, 0);
+            slotsOf.get(i).add(slot);
+            onNode.get(n).add(slot);
+        }
+        slot.count++;
+        slot.fresh = true;
         running[i]++;
-        orgVersion[o]++;
     }
 
-    private void evict(int v, int n, int preemptor, String reason) {
+    private void evict(Slot slot, int preemptor, String reason) {
+        int v = slot.w;
+        int n = slot.node;
+        slot.count--;
         Workload w = ws[v];
         int k = w.gpusPerReplica();
         int c = cls[n];
@@ -652,7 +705,7 @@ final class FairShareCycle {
         runningOrg[o][c] -= leaving;
         addQuota(o, c, -leaving);
         soon[n] += k;
-        orgVersion[o]++;
+        releasing.set(n);
         Eviction last = evictions.isEmpty() ? null : evictions.get(evictions.size() - 1);
         NodeKey key = nodes.get(n).key();
         if (last != null && last.victim().equals(w.id()) && last.node().equals(key)
@@ -674,28 +727,33 @@ final class FairShareCycle {
             held[c] += fromFree;
         }
         soon[n] -= k - fromFree;
+        if (soon[n] <= 0) {
+            releasing.clear(n);
+        }
         if (chargesCommons(i, c)) {
             commonsUsed[c] += k;
         } else {
             addQuota(org[i], c, k);
         }
         claimed[i]++;
-        orgVersion[org[i]]++;
         claims.merge(List.of(ws[i].id(), nodes.get(n).key()), 1, Integer::sum);
     }
 
     // ---------------------------------------------------------------------------------------------------------------
     // Preemption.
 
+    /** One replica that may be evicted. */
     private static final class Victim {
+        final Slot slot;
         final int index;
         final Workload w;
         final int org;
         final boolean own;
         final double orgShare;
 
-        Victim(int index, Workload w, int org, boolean own, double orgShare) {
-            this.index = index;
+        Victim(Slot slot, Workload w, int org, boolean own, double orgShare) {
+            this.slot = slot;
+            this.index = slot.w;
             this.w = w;
             this.org = org;
             this.own = own;
@@ -709,6 +767,8 @@ final class FairShareCycle {
         final int have;
         final List<Victim> victims;
         final int evictedGpus;
+        /** The least evictable victim, or null. */
+        final Victim worst;
 
         Plan(int node, int rank, int have, List<Victim> victims, int evictedGpus) {
             this.node = node;
@@ -716,15 +776,15 @@ final class FairShareCycle {
             this.have = have;
             this.victims = victims;
             this.evictedGpus = evictedGpus;
-        }
-
-        Victim worst() {
-            return Collections.max(victims, VICTIM_ORDER);
+            this.worst = victims.isEmpty() ? null : Collections.max(victims, VICTIM_ORDER);
         }
     }
 
-    private record PlanKey(int org, int orgVersion, int gpus, long minMemoryMiB, List<String> classes, int priority,
-            boolean shared) {
+    /**
+     * What a failed plan depends on. Within phase 1 a failure stays a failure: free GPUs and victims only decrease
+     * (replicas placed in the cycle are not evictable) and the organization's quota usage only grows.
+     */
+    private record PlanKey(int org, int gpus, long minMemoryMiB, List<String> classes, int priority, boolean shared) {
     }
 
     /**
@@ -737,28 +797,36 @@ final class FairShareCycle {
      */
     private Plan plan(int i, boolean[] mask) {
         Workload w = ws[i];
-        PlanKey key = new PlanKey(org[i], orgVersion[org[i]], w.gpusPerReplica(), w.minMemoryMiB(),
-                w.allowedClasses(), w.priority(), w.shared());
+        PlanKey key = new PlanKey(org[i], w.gpusPerReplica(), w.minMemoryMiB(), w.allowedClasses(), w.priority(),
+                w.shared());
         if (failedPlans.contains(key)) {
             return null;
         }
+        // A plan without victims beats any other. The replica found no free node, so such a plan needs GPUs being
+        // released: only nodes with stopping replicas can have one.
         Plan best = null;
+        for (int n = releasing.nextSetBit(0); n >= 0; n = releasing.nextSetBit(n + 1)) {
+            if (index.takes(n) && mask[cls[n]] && fits(w, n)) {
+                Plan p = planOn(i, n, cls[n], classRank(i, cls[n]), null);
+                if (p != null && p.victims.isEmpty() && better(p, best)) {
+                    best = p;
+                }
+            }
+        }
+        if (best != null) {
+            return best;
+        }
         for (int c = 0; c < nc; c++) {
             if (!mask[c]) {
                 continue;
             }
             int rank = classRank(i, c);
-            if (best != null && best.victims.isEmpty() && best.rank < rank) {
-                continue;
-            }
             for (int n : classNodes[c]) {
-                PoolNode node = nodes.get(n);
-                if (node.memoryMiB() < w.minMemoryMiB() || node.gpus() < w.gpusPerReplica()) {
-                    continue;
-                }
-                Plan p = planOn(i, n, c, rank);
-                if (p != null && better(p, best)) {
-                    best = p;
+                if (fits(w, n)) {
+                    Plan p = planOn(i, n, c, rank, best);
+                    if (p != null && better(p, best)) {
+                        best = p;
+                    }
                 }
             }
         }
@@ -766,6 +834,11 @@ final class FairShareCycle {
             failedPlans.add(key);
         }
         return best;
+    }
+
+    /** Whether the node's GPUs are large enough and numerous enough for one replica (class and state aside). */
+    private boolean fits(Workload w, int n) {
+        return memoryMiB[n] >= w.minMemoryMiB() && gpus[n] >= w.gpusPerReplica();
     }
 
     private int classRank(int i, int c) {
@@ -781,13 +854,31 @@ final class FairShareCycle {
         return Integer.MAX_VALUE;
     }
 
-    /** Replicas of a workload on a node that may be evicted: none where it got replicas in this cycle. */
-    private int evictable(int v, int n) {
-        Set<Integer> mine = fresh.get(v);
-        return mine != null && mine.contains(n) ? 0 : placed.get(v).getOrDefault(n, 0);
+    /** Replicas of one workload on one node. */
+    private static final class Slot {
+        final int w;
+        final int node;
+        int count;
+        /** It got replicas on this node in this cycle. */
+        boolean fresh;
+
+        Slot(int w, int node, int count) {
+            this.w = w;
+            this.node = node;
+            this.count = count;
+        }
+
+        /** Replicas that may be evicted: none where the workload got replicas in this cycle. */
+        int evictable() {
+            return fresh ? 0 : count;
+        }
     }
 
-    private Plan planOn(int i, int n, int c, int rank) {
+    /**
+     * The plan for one node, or null when there is none or it cannot be better than {@code best}: once a plan exists,
+     * another node can only win with victims no worse than its worst one, and nothing beats a plan without victims.
+     */
+    private Plan planOn(int i, int n, int c, int rank, Plan best) {
         Workload w = ws[i];
         int k = w.gpusPerReplica();
         int a = org[i];
@@ -797,16 +888,29 @@ final class FairShareCycle {
         if (have >= k && quotaNeed == 0) {
             return new Plan(n, rank, have, List.of(), 0);
         }
-        // Upper bound first, to skip nodes cheaply.
+        if (best != null && best.victims.isEmpty()) {
+            return null;
+        }
+        Victim bar = best == null ? null : best.worst;
+        // Upper bound first, to skip nodes cheaply: replicas of borrowing organizations and lower-priority own ones.
         int bound = have;
         int ownBound = 0;
-        for (int v : onNode.get(n)) {
-            int count = evictable(v, n);
-            if (count > 0 && (org[v] != a || ws[v].priority() < w.priority())) {
-                bound += count * ws[v].gpusPerReplica();
-                if (org[v] == a && !ws[v].shared()) {
-                    ownBound += count * ws[v].gpusPerReplica();
-                }
+        List<Slot> here = onNode.get(n);
+        for (int j = 0; j < here.size(); j++) {
+            Slot slot = here.get(j);
+            int v = slot.w;
+            int x = org[v];
+            boolean mine = x == a;
+            if (mine ? ws[v].priority() >= w.priority() : runningOrg[x][c] <= book.nominal(x, c)) {
+                continue;
+            }
+            if (bar != null && worseThan(v, mine, bar)) {
+                continue;
+            }
+            int gpus = slot.evictable() * ws[v].gpusPerReplica();
+            bound += gpus;
+            if (mine && !ws[v].shared()) {
+                ownBound += gpus;
             }
         }
         if (bound < k || ownBound < quotaNeed) {
@@ -814,16 +918,20 @@ final class FairShareCycle {
         }
         List<Victim> cross = new ArrayList<>();
         List<Victim> own = new ArrayList<>();
-        for (int v : onNode.get(n)) {
-            int count = evictable(v, n);
+        for (Slot slot : here) {
+            int count = slot.evictable();
             if (count <= 0) {
                 continue;
             }
+            int v = slot.w;
             boolean mine = org[v] == a;
-            if (mine && ws[v].priority() >= w.priority()) {
+            if (mine ? ws[v].priority() >= w.priority() : runningOrg[org[v]][c] <= book.nominal(org[v], c)) {
                 continue;
             }
-            Victim victim = new Victim(v, ws[v], org[v], mine, mine ? 0 : orgShare(org[v]));
+            if (bar != null && worseThan(v, mine, bar)) {
+                continue;
+            }
+            Victim victim = new Victim(slot, ws[v], org[v], mine, mine ? 0 : orgShare(org[v]));
             for (int r = 0; r < count; r++) {
                 (mine ? own : cross).add(victim);
             }
@@ -844,8 +952,6 @@ final class FairShareCycle {
         if (quotaFreed < quotaNeed) {
             return null;
         }
-        Map<Integer, Integer> plannedOrg = new HashMap<>();
-        Map<Integer, Integer> plannedShared = new HashMap<>();
         // Within nominal quota once its own victims are gone: its share in this class is 0 (or that of the commons).
         double preemptorShare = chargesCommons(i, c) ? 0.0
                 : Shares.weightedClassShare(book, a, c, quotaUsed[a][c] - quotaFreed + k);
@@ -854,23 +960,27 @@ final class FairShareCycle {
                 break;
             }
             int kv = v.w.gpusPerReplica();
-            int planned = plannedOrg.getOrDefault(v.org, 0);
+            int planned = plannedOrg[v.org];
             // Only a borrowed replica may go: its organization is above nominal quota in this class.
             if (runningOrg[v.org][c] - planned <= book.nominal(v.org, c)) {
                 continue;
             }
-            if (v.w.shared() && sharedOrgRunningGpus(v.index, c) - plannedShared.getOrDefault(v.index, 0) * kv <= 0) {
+            if (v.w.shared() && sharedOrgRunningGpus(v.index, c) - plannedWorkload[v.index] * kv <= 0) {
                 continue;
             }
             double targetShare = Shares.weightedClassShare(book, v.org, c, quotaUsed[v.org][c] - planned - kv);
             if (!Shares.lessThanOrEqualToFinalShare(preemptorShare, targetShare)) {
                 continue;
             }
-            plannedOrg.merge(v.org, kv, Integer::sum);
-            plannedShared.merge(v.index, 1, Integer::sum);
+            plannedOrg[v.org] += kv;
+            plannedWorkload[v.index]++;
             taken.add(v);
             have += kv;
             evicted += kv;
+        }
+        for (Victim v : cross) {
+            plannedOrg[v.org] = 0;
+            plannedWorkload[v.index] = 0;
         }
         if (have < k) {
             // The greedy pass may have stopped an organization's evictions at a small replica that brought it back to
@@ -898,6 +1008,24 @@ final class FairShareCycle {
             return null;
         }
         return new Plan(n, rank, free[n] + soon[n], taken, evicted);
+    }
+
+    /** Whether a replica of workload {@code v} would come after {@code bar} in {@link #VICTIM_ORDER}. */
+    private boolean worseThan(int v, boolean own, Victim bar) {
+        if (own != bar.own) {
+            return own;
+        }
+        int c = Double.compare(bar.orgShare, own ? 0 : orgShare(org[v]));
+        if (c == 0) {
+            c = Integer.compare(ws[v].priority(), bar.w.priority());
+        }
+        if (c == 0) {
+            c = Long.compare(bar.w.arrival(), ws[v].arrival());
+        }
+        if (c == 0) {
+            c = ws[v].id().compareTo(bar.w.id());
+        }
+        return c > 0;
     }
 
     /** GPUs of the own-organization victims among {@code taken}. */
@@ -1008,7 +1136,7 @@ final class FairShareCycle {
             return pz;
         }
         if (!pz) {
-            int cmp = VICTIM_ORDER.compare(p.worst(), best.worst());
+            int cmp = VICTIM_ORDER.compare(p.worst, best.worst);
             if (cmp != 0) {
                 return cmp < 0;
             }
@@ -1047,7 +1175,7 @@ final class FairShareCycle {
                         + w.gpusPerReplica() + " GPU(s) of node " + nodes.get(n).key() + " within "
                         + (chargesCommons(i, c) ? "the commons" : preemptorOrg + "'s nominal quota");
             }
-            evict(v.index, n, i, reason);
+            evict(v.slot, i, reason);
         }
         claim(i, n);
         preempting[i] = p.victims.isEmpty() ? waitingMessage(i, n)
@@ -1105,15 +1233,31 @@ final class FairShareCycle {
                 }
             }
             Map<NodeKey, Integer> f = freeByKey;
+            int wi = i;
             pending.put(w.id(), noFit.computeIfAbsent(
                     List.of(w.gpusPerReplica(), w.minMemoryMiB(), w.allowedClasses()),
-                    sig -> NodeFit.whyNoFit(w, nodes, f)));
+                    sig -> NodeFit.whyNoFit(w, relevantNodes(wi), f)));
         }
         List<Claim> out = new ArrayList<>(claims.size());
         for (Map.Entry<List<Object>, Integer> e : claims.entrySet()) {
             out.add(new Claim((WorkloadId) e.getKey().get(0), (NodeKey) e.getKey().get(1), e.getValue()));
         }
         return new CycleResult(assignments, List.copyOf(evictions), pending, List.copyOf(out));
+    }
+
+    /**
+     * The nodes {@link NodeFit#whyNoFit} needs to look at for a workload: those of its allowed classes, and those of
+     * no class (for its hint). The others never match, so its answer is the same as over all nodes.
+     */
+    private List<PoolNode> relevantNodes(int i) {
+        if (classRanks[i] == null) {
+            return nodes;
+        }
+        List<PoolNode> out = new ArrayList<>(unclassified);
+        for (int c : classRanks[i]) {
+            out.addAll(nodesOfClass.get(c));
+        }
+        return out;
     }
 
     /** QuotaExceeded when a node of an allowed class has room now and only the quota keeps the replica out. */
