@@ -81,19 +81,21 @@ final class FairShareCycle {
     private final List<PoolNode> unclassified = new ArrayList<>();
     private final int[] gpus;
     private final FreeGpuIndex index;
-    private final int[][] classNodes;
     /** Replicas on each node, one slot per workload. */
     private final List<List<Slot>> onNode;
 
     private final Workload[] ws;
     private final int[] org;
-    private final List<List<Integer>> orgWorkloads;
     private final boolean[] passThrough;
     private final int[][] classRanks;
     private final boolean[][] allowed;
     private final List<LinkedHashMap<Integer, Integer>> placed;
     private final int[] running;
     private final List<List<Slot>> slotsOf;
+    /** Slots per organization and class (on nodes that are not gone): where its evictable replicas are. */
+    private final List<List<List<Slot>>> orgClassSlots;
+    private final int[] visited;
+    private int visit;
     /**
      * Workloads that lost replicas in this cycle get none placed, and none of a workload's replicas on a node where it
      * got replicas in this cycle is evicted ({@link Slot#fresh}), so a result never both removes and adds replicas of
@@ -200,6 +202,15 @@ final class FairShareCycle {
             free[n] = freeByKey.get(nodes.get(n).key());
         }
         slotsOf = new ArrayList<>(nw);
+        orgClassSlots = new ArrayList<>(no);
+        for (int o = 0; o < no; o++) {
+            List<List<Slot>> perClass = new ArrayList<>(nc);
+            for (int c = 0; c < nc; c++) {
+                perClass.add(new ArrayList<>());
+            }
+            orgClassSlots.add(perClass);
+        }
+        visited = new int[nn];
         for (int i = 0; i < nw; i++) {
             Workload w = ws[i];
             LinkedHashMap<Integer, Integer> mine = new LinkedHashMap<>();
@@ -216,6 +227,10 @@ final class FairShareCycle {
                 Slot slot = new Slot(i, e.getKey(), e.getValue());
                 slots.add(slot);
                 onNode.get(e.getKey()).add(slot);
+                int c = cls[e.getKey()];
+                if (c >= 0 && nodes.get(e.getKey()).state() != NodeState.GONE && org[i] >= 0) {
+                    orgClassSlots.get(org[i]).get(c).add(slot);
+                }
             }
             slotsOf.add(slots);
             if (passThrough[i]) {
@@ -307,27 +322,7 @@ final class FairShareCycle {
             }
         }
 
-        orgWorkloads = new ArrayList<>(no);
-        for (int o = 0; o < no; o++) {
-            orgWorkloads.add(new ArrayList<>());
-        }
-        for (int i = 0; i < nw; i++) {
-            orgWorkloads.get(org[i]).add(i);
-        }
         index = new FreeGpuIndex(nodes, cls, nc, free);
-        List<List<Integer>> byClass = new ArrayList<>();
-        for (int c = 0; c < nc; c++) {
-            byClass.add(new ArrayList<>());
-        }
-        for (int n = 0; n < nn; n++) {
-            if (index.takes(n)) {
-                byClass.get(cls[n]).add(n);
-            }
-        }
-        classNodes = new int[nc][];
-        for (int c = 0; c < nc; c++) {
-            classNodes[c] = byClass.get(c).stream().mapToInt(Integer::intValue).toArray();
-        }
     }
 
     /** Marks GPUs of stopping replicas on a node as held (they are free for nobody until the pods are gone). */
@@ -444,19 +439,14 @@ final class FairShareCycle {
 
     /** GPUs of a class that running lower-priority replicas of the workload's organization count against its quota. */
     private int ownLowerPriorityGpus(int i, int c) {
-        int gpus = 0;
-        for (int v : orgWorkloads.get(org[i])) {
-            Workload w = ws[v];
-            if (w.priority() >= ws[i].priority() || w.shared()) {
-                continue;
-            }
-            for (Slot slot : slotsOf.get(v)) {
-                if (cls[slot.node] == c) {
-                    gpus += slot.evictable() * w.gpusPerReplica();
-                }
+        int total = 0;
+        for (Slot slot : orgClassSlots.get(org[i]).get(c)) {
+            Workload w = ws[slot.w];
+            if (w.priority() < ws[i].priority() && !w.shared()) {
+                total += slot.evictable() * w.gpusPerReplica();
             }
         }
-        return gpus;
+        return total;
     }
 
     private boolean canBorrowNow(int i) {
@@ -673,6 +663,7 @@ final class FairShareCycle {
             slot = new Slot(i, n, 0);
             slotsOf.get(i).add(slot);
             onNode.get(n).add(slot);
+            orgClassSlots.get(o).get(c).add(slot);
         }
         slot.count++;
         slot.fresh = true;
@@ -816,13 +807,25 @@ final class FairShareCycle {
         if (best != null) {
             return best;
         }
+        // Otherwise only nodes with replicas of borrowing organizations or lower-priority ones of its own can help.
+        visit++;
         for (int c = 0; c < nc; c++) {
             if (!mask[c]) {
                 continue;
             }
             int rank = classRank(i, c);
-            for (int n : classNodes[c]) {
-                if (fits(w, n)) {
+            for (int x = 0; x < orgClassSlots.size(); x++) {
+                boolean mine = x == org[i];
+                if (!mine && runningOrg[x][c] <= book.nominal(x, c)) {
+                    continue;
+                }
+                for (Slot slot : orgClassSlots.get(x).get(c)) {
+                    int n = slot.node;
+                    if (visited[n] == visit || slot.evictable() == 0 || !index.takes(n) || !fits(w, n)
+                            || (mine && ws[slot.w].priority() >= w.priority())) {
+                        continue;
+                    }
+                    visited[n] = visit;
                     Plan p = planOn(i, n, c, rank, best);
                     if (p != null && better(p, best)) {
                         best = p;
