@@ -349,8 +349,9 @@ final class FairShareCycle {
 
     /**
      * GPUs freed by a preemption go to the preemptor: the claims of the previous cycle come first. A claim still holds
-     * while its workload lacks replicas, stays within nominal quota (or the commons) in the node's class and fits the
-     * node; it is placed there if the GPUs are free, and claims them again while they are being released.
+     * while its workload lacks replicas, fits the node, and stays within nominal quota (or the commons) in the node's
+     * class ahead of its organization's lower-priority replicas (which may have borrowed meanwhile: they then count as
+     * borrowed). It is placed there if the GPUs are free, and claims them again while they are being released.
      */
     private void honorClaims() {
         for (Claim claim : priorClaims) {
@@ -365,7 +366,7 @@ final class FairShareCycle {
             int k = w.gpusPerReplica();
             for (int r = 0; r < claim.replicas(); r++) {
                 if (missing(i) <= 0 || lostReplicas.contains(i) || !index.takes(n) || !NodeFit.matches(w, nodes.get(n))
-                        || !withinMask(i)[cls[n]]) {
+                        || !reclaimMask(i, withinMask(i))[cls[n]]) {
                     break;
                 }
                 if (free[n] >= k) {
