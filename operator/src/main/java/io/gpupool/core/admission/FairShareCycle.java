@@ -89,8 +89,8 @@ final class FairShareCycle {
     private final boolean[] passThrough;
     private final int[][] classRanks;
     private final boolean[][] allowed;
-    private final List<LinkedHashMap<Integer, Integer>> placed;
     private final int[] running;
+    /** Each workload's replicas, one slot per node, in the order of its assignment (kept first, then new nodes). */
     private final List<List<Slot>> slotsOf;
     /** Slots per organization and class (on nodes that are not gone): where its evictable replicas are. */
     private final List<List<List<Slot>>> orgClassSlots;
@@ -109,7 +109,9 @@ final class FairShareCycle {
     private final int[][] sharedCommons;
     private final String[] preempting;
 
+    /** GPUs counted against each organization's quota per class: running replicas and claims, not the commons. */
     private final int[][] quotaUsed;
+    /** Like {@link #quotaUsed} without claims: decides whether an organization's replicas count as borrowed. */
     private final int[][] runningOrg;
     private final int[] commonsUsed;
     /** GPUs held (running, stopping or claimed) on the SCHEDULABLE nodes of each class: the capacity's side. */
@@ -165,7 +167,6 @@ final class FairShareCycle {
         passThrough = new boolean[nw];
         classRanks = new int[nw][];
         allowed = new boolean[nw][];
-        placed = new ArrayList<>(nw);
         running = new int[nw];
         claimed = new int[nw];
         sharedRunning = new int[nw][];
@@ -221,7 +222,6 @@ final class FairShareCycle {
                 }
                 running[i] += a.replicas();
             }
-            placed.add(mine);
             List<Slot> slots = new ArrayList<>(mine.size());
             for (Map.Entry<Integer, Integer> e : mine.entrySet()) {
                 Slot slot = new Slot(i, e.getKey(), e.getValue());
@@ -262,13 +262,13 @@ final class FairShareCycle {
             if (k <= 0) {
                 continue;
             }
-            for (Map.Entry<Integer, Integer> e : placed.get(i).entrySet()) {
-                int n = e.getKey();
+            for (Slot slot : slotsOf.get(i)) {
+                int n = slot.node;
                 NodeState state = nodes.get(n).state();
                 if (cls[n] >= 0 && state != NodeState.GONE) {
-                    runningByClass[cls[n]] += e.getValue();
+                    runningByClass[cls[n]] += slot.count;
                     if (state == NodeState.SCHEDULABLE) {
-                        held[cls[n]] += (long) e.getValue() * k;
+                        held[cls[n]] += (long) slot.count * k;
                     }
                 }
             }
@@ -397,7 +397,7 @@ final class FairShareCycle {
             while (missing(i) > 0 && !lostReplicas.contains(i)) {
                 boolean[] within = withinMask(i);
                 int n = any(within) ? index.best(ws[i].gpusPerReplica(), ws[i].minMemoryMiB(), classRanks[i], within,
-                        placed.get(i).keySet()) : -1;
+                        usedNodes(i)) : -1;
                 if (n >= 0) {
                     admit(i, n);
                     continue;
@@ -453,7 +453,7 @@ final class FairShareCycle {
     private boolean canBorrowNow(int i) {
         boolean[] mask = quotaMask(i);
         return any(mask) && index.best(ws[i].gpusPerReplica(), ws[i].minMemoryMiB(), classRanks[i], mask,
-                placed.get(i).keySet()) >= 0;
+                usedNodes(i)) >= 0;
     }
 
     // ---------------------------------------------------------------------------------------------------------------
@@ -498,7 +498,7 @@ final class FairShareCycle {
         }
         boolean[] mask = quotaMask(i);
         int n = any(mask) ? index.best(ws[i].gpusPerReplica(), ws[i].minMemoryMiB(), classRanks[i], mask,
-                placed.get(i).keySet()) : -1;
+                usedNodes(i)) : -1;
         if (n < 0) {
             return false;
         }
@@ -553,6 +553,18 @@ final class FairShareCycle {
 
     // ---------------------------------------------------------------------------------------------------------------
     // Quota.
+
+    /** Nodes the workload has replicas on (NodeFit prefers them). */
+    private List<Integer> usedNodes(int i) {
+        List<Slot> slots = slotsOf.get(i);
+        List<Integer> used = new ArrayList<>(slots.size());
+        for (Slot slot : slots) {
+            if (slot.count > 0) {
+                used.add(slot.node);
+            }
+        }
+        return used;
+    }
 
     /** Replicas still to place or claim in this cycle. */
     private int missing(int i) {
@@ -653,7 +665,6 @@ final class FairShareCycle {
             addQuota(o, c, k);
             runningOrg[o][c] += k;
         }
-        placed.get(i).merge(n, 1, Integer::sum);
         Slot slot = null;
         for (Slot s : slotsOf.get(i)) {
             if (s.node == n) {
@@ -680,13 +691,6 @@ final class FairShareCycle {
         int c = cls[n];
         int o = org[v];
         int before = w.shared() ? sharedOrgRunningGpus(v, c) : k;
-        LinkedHashMap<Integer, Integer> mine = placed.get(v);
-        int left = mine.get(n) - 1;
-        if (left == 0) {
-            mine.remove(n);
-        } else {
-            mine.put(n, left);
-        }
         running[v]--;
         lostReplicas.add(v);
         int leaving = k;
@@ -1206,10 +1210,12 @@ final class FairShareCycle {
                 assignments.put(ws[i].id(), ws[i].assigned());
                 continue;
             }
-            List<Assignment> list = new ArrayList<>(placed.get(i).size());
-            for (Map.Entry<Integer, Integer> e : placed.get(i).entrySet()) {
-                PoolNode node = nodes.get(e.getKey());
-                list.add(new Assignment(node.key(), node.gpuClass(), e.getValue()));
+            List<Assignment> list = new ArrayList<>(slotsOf.get(i).size());
+            for (Slot slot : slotsOf.get(i)) {
+                if (slot.count > 0) {
+                    PoolNode node = nodes.get(slot.node);
+                    list.add(new Assignment(node.key(), node.gpuClass(), slot.count));
+                }
             }
             assignments.put(ws[i].id(), Collections.unmodifiableList(list));
         }
