@@ -19,4 +19,8 @@ public record PoolSnapshot(List<GpuClassDef> classes, List<PoolNode> nodes, List
             List<Workload> workloads, PoolPolicy policy) {
         this(classes, nodes, organizations, workloads, policy, List.of());
     }
+
+    public PoolSnapshot withWorkloads(List<Workload> newWorkloads) {
+        return new PoolSnapshot(classes, nodes, organizations, newWorkloads, policy, claims);
+    }
 }
