@@ -4,6 +4,7 @@ import static io.gpupool.core.testing.Invariants.count;
 import static io.gpupool.core.testing.Pool.key;
 import static io.gpupool.core.testing.Pool.quota;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.entry;
 
 import java.util.List;
 
@@ -12,7 +13,6 @@ import org.junit.jupiter.api.Test;
 import io.gpupool.core.fairshare.ClassAccount;
 import io.gpupool.core.fairshare.QuotaAccounting;
 import io.gpupool.core.fairshare.QuotaReport;
-import io.gpupool.core.model.Claim;
 import io.gpupool.core.model.CycleResult;
 import io.gpupool.core.model.Eviction;
 import io.gpupool.core.model.NodeState;
@@ -161,7 +161,7 @@ class FairShareAdmissionTest {
         // The GPUs are not handed over in the same cycle.
         assertThat(replicas(r1, "acme", "llm")).isZero();
         assertThat(r1.pending().get(id("acme", "llm")).reason()).isEqualTo(PendingReason.PREEMPTING);
-        assertThat(r1.claims()).containsExactly(new Claim(id("acme", "llm"), key("n1"), 1));
+        assertThat(r1.claims()).containsExactly(entry(id("acme", "llm"), List.of(Pool.on("n1", "a100", 1))));
 
         // The victim's pods still stop: nothing more is evicted, the preemptor still waits.
         PoolSnapshot s2 = OperatorLoop.apply(s1, r1, false);
@@ -171,7 +171,7 @@ class FairShareAdmissionTest {
         assertThat(r2.evictions()).isEmpty();
         assertThat(replicas(r2, "acme", "llm")).isZero();
         assertThat(r2.pending().get(id("acme", "llm")).reason()).isEqualTo(PendingReason.PREEMPTING);
-        assertThat(r2.claims()).containsExactly(new Claim(id("acme", "llm"), key("n1"), 1));
+        assertThat(r2.claims()).containsExactly(entry(id("acme", "llm"), List.of(Pool.on("n1", "a100", 1))));
         assertThat(account(s2, r2, "beta", "a100").used()).isEqualTo(8);
         assertThat(account(s2, r2, "beta", "a100").draining()).isEqualTo(4);
 
@@ -218,8 +218,9 @@ class FairShareAdmissionTest {
     @Test
     void aClaimLapsesWhenThePreemptorNoLongerNeedsIt() {
         PoolSnapshot s = acmeNode().workload("llm", "acme", 4, 0).add().snapshot();
-        s = new PoolSnapshot(s.classes(), s.nodes(), s.organizations(), s.workloads(), s.policy(),
-                List.of(new Claim(id("acme", "llm"), key("n1"), 1)));
+        s = OperatorLoop.mapWorkloads(s, w -> new Workload(w.id(), w.organization(), w.gpusPerReplica(),
+                w.minMemoryMiB(), w.allowedClasses(), w.desiredReplicas(), w.priority(), w.shared(), w.arrival(),
+                w.frozen(), w.assigned(), w.draining(), List.of(Pool.on("n1", "a100", 1))));
         CycleResult r = cycle(s);
         assertThat(r.claims()).isEmpty();
         assertThat(replicas(r, "acme", "llm")).isZero();
@@ -358,7 +359,7 @@ class FairShareAdmissionTest {
         s2 = new PoolSnapshot(s2.classes(), s2.nodes(), s2.organizations(),
                 append(s2.workloads(), Pool.plain().workload("chat", "beta", 2, 1).arrival(5000).add().snapshot()
                         .workloads().get(0)),
-                s2.policy(), s2.claims());
+                s2.policy());
         CycleResult r2 = cycle(s2);
         assertThat(r2.evictions()).extracting(Eviction::victim).containsExactly(id("acme", "llm"));
     }

@@ -251,7 +251,7 @@ class FairShareProperties {
                 }
             }
             snapshot = new PoolSnapshot(snapshot.classes(), List.copyOf(nodes), snapshot.organizations(),
-                    List.copyOf(ws), snapshot.policy(), snapshot.claims());
+                    List.copyOf(ws), snapshot.policy());
         }
 
         /**
@@ -442,9 +442,9 @@ class FairShareProperties {
         private static Object state(PoolSnapshot s) {
             Map<WorkloadId, List<Object>> m = new TreeMap<>();
             for (Workload w : s.workloads()) {
-                m.put(w.id(), List.of(norm(w.assigned()), norm(w.draining())));
+                m.put(w.id(), List.of(norm(w.assigned()), norm(w.draining()), norm(w.claimed())));
             }
-            return List.of(m, Set.copyOf(s.claims()));
+            return m;
         }
 
         private static Map<NodeKey, Integer> norm(List<Assignment> as) {

@@ -18,7 +18,7 @@ import io.gpupool.core.model.Workload;
 /**
  * Does what the operator does with a cycle's result: the new assignments become the workloads' assignments, the
  * replicas taken away (evicted or scaled down) on nodes that still exist become draining until their pods are gone,
- * and the claims are passed to the next cycle.
+ * and the claims go to the workloads' {@code claimed}.
  */
 public final class OperatorLoop {
 
@@ -57,9 +57,11 @@ public final class OperatorLoop {
                     draining.merge(a.node(), new Assignment(a.node(), a.gpuClass(), removed), OperatorLoop::sum);
                 }
             }
-            next.add(with(w, now, List.copyOf(draining.values())));
+            next.add(new Workload(w.id(), w.organization(), w.gpusPerReplica(), w.minMemoryMiB(), w.allowedClasses(),
+                    w.desiredReplicas(), w.priority(), w.shared(), w.arrival(), w.frozen(), List.copyOf(now),
+                    List.copyOf(draining.values()), r.claims().getOrDefault(w.id(), List.of())));
         }
-        return new PoolSnapshot(s.classes(), s.nodes(), s.organizations(), next, s.policy(), r.claims());
+        return s.withWorkloads(next);
     }
 
     /** The snapshot once every draining pod is gone. */
@@ -72,18 +74,18 @@ public final class OperatorLoop {
         for (Workload w : s.workloads()) {
             next.add(f.apply(w));
         }
-        return new PoolSnapshot(s.classes(), s.nodes(), s.organizations(), next, s.policy(), s.claims());
+        return s.withWorkloads(next);
     }
 
     public static Workload with(Workload w, List<Assignment> assigned, List<Assignment> draining) {
         return new Workload(w.id(), w.organization(), w.gpusPerReplica(), w.minMemoryMiB(), w.allowedClasses(),
                 w.desiredReplicas(), w.priority(), w.shared(), w.arrival(), w.frozen(), List.copyOf(assigned),
-                List.copyOf(draining));
+                List.copyOf(draining), w.claimed());
     }
 
     public static Workload withDesired(Workload w, int desired) {
         return new Workload(w.id(), w.organization(), w.gpusPerReplica(), w.minMemoryMiB(), w.allowedClasses(),
-                desired, w.priority(), w.shared(), w.arrival(), w.frozen(), w.assigned(), w.draining());
+                desired, w.priority(), w.shared(), w.arrival(), w.frozen(), w.assigned(), w.draining(), w.claimed());
     }
 
     private static Assignment sum(Assignment a, Assignment b) {

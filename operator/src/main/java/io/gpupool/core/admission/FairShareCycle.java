@@ -15,7 +15,6 @@ import java.util.Set;
 import io.gpupool.core.fairshare.QuotaBook;
 import io.gpupool.core.fairshare.Shares;
 import io.gpupool.core.model.Assignment;
-import io.gpupool.core.model.Claim;
 import io.gpupool.core.model.CycleResult;
 import io.gpupool.core.model.Eviction;
 import io.gpupool.core.model.NodeKey;
@@ -121,10 +120,9 @@ final class FairShareCycle {
     private final boolean[] shareDirty;
     private final Set<PlanKey> failedPlans = new HashSet<>();
     private final List<Eviction> evictions = new ArrayList<>();
-    private final List<Claim> priorClaims;
     private final Map<NodeKey, Integer> nodeIdx;
-    private final Map<WorkloadId, Integer> workloadIdx;
-    private final Map<List<Object>, Integer> claims = new LinkedHashMap<>();
+    /** Claims of this cycle, per workload and node. */
+    private final Map<Integer, Map<Integer, Integer>> claims = new LinkedHashMap<>();
 
     FairShareCycle(PoolSnapshot snapshot) {
         book = QuotaBook.of(snapshot);
@@ -135,7 +133,6 @@ final class FairShareCycle {
         nodes = new ArrayList<>(snapshot.nodes());
         nodes.sort(Comparator.comparing(PoolNode::key));
         int nn = nodes.size();
-        priorClaims = snapshot.claims();
         nodeIdx = new HashMap<>(nn * 2);
         Map<NodeKey, PoolNode> byKey = new HashMap<>(nn * 2);
         cls = new int[nn];
@@ -173,10 +170,6 @@ final class FairShareCycle {
         sharedCommons = new int[nw][];
         preempting = new String[nw];
         held = new long[nc];
-        workloadIdx = new HashMap<>(nw * 2);
-        for (int i = 0; i < nw; i++) {
-            workloadIdx.put(ws[i].id(), i);
-        }
 
         // GPUs of draining replicas are held until their pods are gone.
         for (int i = 0; i < nw; i++) {
@@ -354,29 +347,31 @@ final class FairShareCycle {
      * borrowed). It is placed there if the GPUs are free, and claims them again while they are being released.
      */
     private void honorClaims() {
-        for (Claim claim : priorClaims) {
-            Integer wi = workloadIdx.get(claim.workload());
-            Integer ni = nodeIdx.get(claim.node());
-            if (wi == null || ni == null) {
-                continue;
+        for (int i = 0; i < ws.length; i++) {
+            for (Assignment claim : ws[i].claimed()) {
+                Integer ni = nodeIdx.get(claim.node());
+                if (ni != null && !passThrough[i]) {
+                    honorClaim(i, ni, claim.replicas());
+                }
             }
-            int i = wi;
-            int n = ni;
-            Workload w = ws[i];
-            int k = w.gpusPerReplica();
-            for (int r = 0; r < claim.replicas(); r++) {
-                if (missing(i) <= 0 || lostReplicas.contains(i) || !index.takes(n) || !NodeFit.matches(w, nodes.get(n))
-                        || !reclaimMask(i, withinMask(i))[cls[n]]) {
-                    break;
-                }
-                if (free[n] >= k) {
-                    admit(i, n);
-                } else if (free[n] + soon[n] >= k) {
-                    claim(i, n);
-                    preempting[i] = waitingMessage(i, n);
-                } else {
-                    break;
-                }
+        }
+    }
+
+    private void honorClaim(int i, int n, int replicas) {
+        Workload w = ws[i];
+        int k = w.gpusPerReplica();
+        for (int r = 0; r < replicas; r++) {
+            if (missing(i) <= 0 || lostReplicas.contains(i) || !index.takes(n) || !NodeFit.matches(w, nodes.get(n))
+                    || !reclaimMask(i, withinMask(i))[cls[n]]) {
+                return;
+            }
+            if (free[n] >= k) {
+                admit(i, n);
+            } else if (free[n] + soon[n] >= k) {
+                claim(i, n);
+                preempting[i] = waitingMessage(i, n);
+            } else {
+                return;
             }
         }
     }
@@ -732,7 +727,7 @@ final class FairShareCycle {
             addQuota(org[i], c, k);
         }
         claimed[i]++;
-        claims.merge(List.of(ws[i].id(), nodes.get(n).key()), 1, Integer::sum);
+        claims.computeIfAbsent(i, x -> new LinkedHashMap<>()).merge(n, 1, Integer::sum);
     }
 
     // ---------------------------------------------------------------------------------------------------------------
@@ -1248,11 +1243,16 @@ final class FairShareCycle {
                     List.of(w.gpusPerReplica(), w.minMemoryMiB(), w.allowedClasses()),
                     sig -> NodeFit.whyNoFit(w, relevantNodes(wi), f)));
         }
-        List<Claim> out = new ArrayList<>(claims.size());
-        for (Map.Entry<List<Object>, Integer> e : claims.entrySet()) {
-            out.add(new Claim((WorkloadId) e.getKey().get(0), (NodeKey) e.getKey().get(1), e.getValue()));
+        Map<WorkloadId, List<Assignment>> out = new LinkedHashMap<>();
+        for (Map.Entry<Integer, Map<Integer, Integer>> e : claims.entrySet()) {
+            List<Assignment> list = new ArrayList<>();
+            for (Map.Entry<Integer, Integer> c : e.getValue().entrySet()) {
+                PoolNode node = nodes.get(c.getKey());
+                list.add(new Assignment(node.key(), node.gpuClass(), c.getValue()));
+            }
+            out.put(ws[e.getKey()].id(), List.copyOf(list));
         }
-        return new CycleResult(assignments, List.copyOf(evictions), pending, List.copyOf(out));
+        return new CycleResult(assignments, List.copyOf(evictions), pending, out);
     }
 
     /**
