@@ -18,6 +18,7 @@ import org.openjdk.jmh.annotations.Warmup;
 import io.gpupool.core.admission.FairShareAdmission;
 import io.gpupool.core.model.CycleResult;
 import io.gpupool.core.model.PoolSnapshot;
+import io.gpupool.core.testing.OperatorLoop;
 
 /**
  * One fair-share admission cycle over 10,000 waiting replicas, 2,000 GPU nodes, 50 organizations and 6 GpuClasses
@@ -40,15 +41,25 @@ public class AdmissionCycleBenchmark {
     public int scale;
 
     private PoolSnapshot snapshot;
+    private PoolSnapshot next;
     private final FairShareAdmission engine = new FairShareAdmission();
 
     @Setup(Level.Trial)
     public void setUp() {
         snapshot = SyntheticPool.generate(42, 10_000 * scale, 2_000 * scale, 50 * scale, 6 * scale);
+        // The cycle after: its result applied as the operator does, the evicted pods gone.
+        next = OperatorLoop.podsGone(OperatorLoop.apply(snapshot, engine.cycle(snapshot), true));
     }
 
+    /** The first cycle over the busy pool: revalidates, reclaims (hundreds of evictions), borrows. */
     @Benchmark
     public CycleResult cycle() {
         return engine.cycle(snapshot);
+    }
+
+    /** The cycle after it: claims are honoured, the rest mostly waits. */
+    @Benchmark
+    public CycleResult nextCycle() {
+        return engine.cycle(next);
     }
 }
