@@ -18,10 +18,26 @@ import java.util.List;
  * @param draining        replicas taken away from it (evicted or scaled down) whose pods are still stopping: they
  *                        hold their GPUs until they are gone, so that no GPU is ever booked twice, but they do not
  *                        count as its replicas
+ * @param claimed         replicas it waits to place after a preemption, per node: the previous cycle's
+ *                        {@link CycleResult#claims()} for it. The GPUs freed by its preemption go to it, not to whoever
+ *                        comes first once they are free. Keep them like {@code draining} (a lost claim never
+ *                        double-books a GPU; it can only cost another round of preemption)
  */
 public record Workload(WorkloadId id, String organization, int gpusPerReplica, long minMemoryMiB,
         List<String> allowedClasses, int desiredReplicas, int priority, boolean shared, long arrival, boolean frozen,
-        List<Assignment> assigned, List<Assignment> draining) {
+        List<Assignment> assigned, List<Assignment> draining, List<Assignment> claimed) {
+
+    public Workload {
+        claimed = claimed == null ? List.of() : claimed;
+    }
+
+    /** A workload without claims. */
+    public Workload(WorkloadId id, String organization, int gpusPerReplica, long minMemoryMiB,
+            List<String> allowedClasses, int desiredReplicas, int priority, boolean shared, long arrival, boolean frozen,
+            List<Assignment> assigned, List<Assignment> draining) {
+        this(id, organization, gpusPerReplica, minMemoryMiB, allowedClasses, desiredReplicas, priority, shared, arrival,
+                frozen, assigned, draining, List.of());
+    }
 
     public int assignedReplicas() {
         int n = 0;
@@ -33,7 +49,7 @@ public record Workload(WorkloadId id, String organization, int gpusPerReplica, l
 
     public Workload withAssigned(List<Assignment> newAssigned) {
         return new Workload(id, organization, gpusPerReplica, minMemoryMiB, allowedClasses, desiredReplicas, priority,
-                shared, arrival, frozen, List.copyOf(newAssigned), draining);
+                shared, arrival, frozen, List.copyOf(newAssigned), draining, claimed);
     }
 
     public boolean allows(String gpuClass) {
