@@ -12,6 +12,9 @@ import io.gpupool.core.model.CycleResult;
 import io.gpupool.core.model.PoolNode;
 import io.gpupool.core.model.PoolSnapshot;
 import io.gpupool.core.model.Workload;
+import io.gpupool.core.fairshare.ClassAccount;
+import io.gpupool.core.fairshare.OrgAccount;
+import io.gpupool.core.fairshare.QuotaAccounting;
 
 /**
  * What a person wants to know about the pool after a cycle: per GpuClass its nodes, GPUs and allocation; per
@@ -27,7 +30,6 @@ public record PoolReport(Map<String, ClassTotals> classes, Map<String, OrgTotals
 
     public static PoolReport of(PoolSnapshot snapshot, CycleResult result) {
         Map<String, int[]> classes = new TreeMap<>();
-        Map<String, Map<String, int[]>> orgs = new TreeMap<>();
         Map<io.gpupool.core.model.NodeKey, PoolNode> nodes = new HashMap<>();
         for (PoolNode n : snapshot.nodes()) {
             nodes.put(n.key(), n);
@@ -38,7 +40,6 @@ public record PoolReport(Map<String, ClassTotals> classes, Map<String, OrgTotals
             c[0]++;
             if (n.takesNewReplicas()) {
                 c[1] += n.gpus();
-                orgClass(orgs, n.organization(), n.gpuClass())[0] += n.gpus();
             }
         }
         for (Workload w : snapshot.workloads()) {
@@ -50,26 +51,21 @@ public record PoolReport(Map<String, ClassTotals> classes, Map<String, OrgTotals
                 }
                 int gpus = a.replicas() * w.gpusPerReplica();
                 classes.computeIfAbsent(n.gpuClass(), k -> new int[3])[2] += gpus;
-                if (w.organization() != null) {
-                    orgClass(orgs, w.organization(), n.gpuClass())[1] += gpus;
-                }
             }
         }
         Map<String, ClassTotals> classTotals = new TreeMap<>();
         classes.forEach((k, v) -> classTotals.put(k, new ClassTotals(v[0], v[1], v[2])));
+        // Quota figures come from the one accounting of the fair-share rules, whatever engine decided.
         Map<String, OrgTotals> orgTotals = new TreeMap<>();
-        for (var org : snapshot.organizations()) {
-            orgs.computeIfAbsent(org.name(), k -> new TreeMap<>());
-        }
-        orgs.forEach((org, perClass) -> {
+        for (OrgAccount account : QuotaAccounting.report(snapshot, result).organizations()) {
             List<ClassUsage> usage = new ArrayList<>();
-            perClass.forEach((cls, v) -> usage.add(new ClassUsage(cls, v[0], 0, v[1], 0, 0, 0)));
-            orgTotals.put(org, new OrgTotals(usage, 0.0));
-        });
+            for (ClassAccount c : account.classes()) {
+                usage.add(new ClassUsage(c.gpuClass(), c.contributed(), c.nominal(), c.used(), c.borrowed(), c.lent(),
+                        c.pending()));
+            }
+            double share = Double.isFinite(account.weightedShare()) ? account.weightedShare() : Double.MAX_VALUE;
+            orgTotals.put(account.organization(), new OrgTotals(usage, share));
+        }
         return new PoolReport(classTotals, orgTotals);
-    }
-
-    private static int[] orgClass(Map<String, Map<String, int[]>> orgs, String org, String cls) {
-        return orgs.computeIfAbsent(org == null ? "" : org, k -> new TreeMap<>()).computeIfAbsent(cls, k -> new int[2]);
     }
 }

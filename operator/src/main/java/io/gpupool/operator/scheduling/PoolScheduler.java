@@ -88,7 +88,11 @@ public class PoolScheduler {
         synchronized (this) {
             ensureInitialized(view);
             Workload current = ledger.get(demand.id());
-            ledger.put(demand.id(), demand.withAssigned(current == null ? List.of() : current.assigned()));
+            ledger.put(demand.id(), current == null ? demand.withAssigned(List.of())
+                    : new Workload(demand.id(), demand.organization(), demand.gpusPerReplica(), demand.minMemoryMiB(),
+                            demand.allowedClasses(), demand.desiredReplicas(), demand.priority(), demand.shared(),
+                            demand.arrival(), demand.frozen(), current.assigned(), current.draining(),
+                            current.claimed()));
             outcome = runCycle(view, demand.id());
             admission = admissionOf(demand.id());
         }
@@ -187,7 +191,7 @@ public class PoolScheduler {
         for (Workload w : ledger.values()) {
             Workload withDraining = new Workload(w.id(), w.organization(), w.gpusPerReplica(), w.minMemoryMiB(),
                     w.allowedClasses(), w.desiredReplicas(), w.priority(), w.shared(), w.arrival(), w.frozen(),
-                    w.assigned(), draining(w, pods.getOrDefault(w.id(), Map.of()), nodeClasses));
+                    w.assigned(), draining(w, pods.getOrDefault(w.id(), Map.of()), nodeClasses), w.claimed());
             ledger.put(w.id(), withDraining);
             workloads.add(withDraining);
         }
@@ -199,9 +203,14 @@ public class PoolScheduler {
         Set<WorkloadId> changed = new HashSet<>();
         for (Workload w : workloads) {
             List<Assignment> next = result.assignments().getOrDefault(w.id(), w.assigned());
+            // Claims (GPUs a preemptor waits for while its victims stop) live in the ledger like the assignment.
+            List<Assignment> claimed = result.claims().getOrDefault(w.id(), List.of());
+            Workload updated = new Workload(w.id(), w.organization(), w.gpusPerReplica(), w.minMemoryMiB(),
+                    w.allowedClasses(), w.desiredReplicas(), w.priority(), w.shared(), w.arrival(), w.frozen(),
+                    List.copyOf(next), w.draining(), claimed);
+            ledger.put(w.id(), updated);
             if (!sameAssignments(next, w.assigned())) {
                 changed.add(w.id());
-                ledger.put(w.id(), w.withAssigned(next));
             }
             PendingReason reason = result.pending().get(w.id());
             PendingReason before = reason == null ? pending.remove(w.id()) : pending.put(w.id(), reason);

@@ -1,0 +1,119 @@
+package io.gpupool.operator;
+
+import static io.gpupool.testing.PoolFixtures.gpuClass;
+import static io.gpupool.testing.PoolFixtures.modelDeployment;
+import static io.gpupool.testing.PoolFixtures.namespace;
+import static io.gpupool.testing.PoolFixtures.node;
+import static io.gpupool.testing.PoolFixtures.organization;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.function.Predicate;
+
+import jakarta.inject.Inject;
+
+import org.junit.jupiter.api.Test;
+
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.gpupool.api.v1alpha1.ClassUsage;
+import io.gpupool.api.v1alpha1.GpuNode;
+import io.gpupool.api.v1alpha1.GpuPool;
+import io.gpupool.api.v1alpha1.ModelDeployment;
+import io.gpupool.api.v1alpha1.Organization;
+import io.gpupool.core.status.Conditions;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
+
+/**
+ * Three organizations contend for one GpuClass on the mock server: one that contributes nothing borrows idle GPUs,
+ * then a contributor reclaims its nominal quota; statuses and Events tell the story.
+ */
+@QuarkusTest
+@WithKubernetesTestServer
+class FairShareReconcileTest {
+
+    private static final Duration WAIT = Duration.ofSeconds(30);
+
+    @Inject
+    KubernetesClient client;
+
+    private void contribute(String name, String org) {
+        Node n = node("a100-80g-01", org);
+        n.getMetadata().setName(name);
+        n.getMetadata().getLabels().put("nvidia.com/gpu.product", "FAIRSHARE-TEST-GPU");
+        client.resource(n).createOr(r -> r.update());
+        await().atMost(WAIT).until(() -> client.resources(GpuNode.class).inNamespace("gpupool-cluster-local")
+                .withName(name).get() != null);
+    }
+
+    private ModelDeployment md(String ns, String name, int replicas) {
+        ModelDeployment md = modelDeployment(ns, name, replicas, 1);
+        md.getSpec().gpu.classes = List.of("fs-gpu");
+        return md;
+    }
+
+    private ModelDeployment awaitMd(String ns, String name, Predicate<ModelDeployment> ok) {
+        await().atMost(WAIT).until(() -> {
+            ModelDeployment m = client.resources(ModelDeployment.class).inNamespace(ns).withName(name).get();
+            return m != null && m.getStatus() != null && m.getStatus().replicas != null && ok.test(m);
+        });
+        return client.resources(ModelDeployment.class).inNamespace(ns).withName(name).get();
+    }
+
+    private ClassUsage usage(String org) {
+        Organization o = client.resources(Organization.class).withName(org).get();
+        return o.getStatus().classes.stream().filter(c -> "fs-gpu".equals(c.gpuClass)).findFirst().orElseThrow();
+    }
+
+    @Test
+    void aContributorReclaimsWhatABorrowerTook() {
+        GpuPool pool = new GpuPool();
+        pool.setMetadata(new ObjectMetaBuilder().withName("default").build());
+        pool.setSpec(new io.gpupool.api.v1alpha1.GpuPoolSpec());
+        pool.getSpec().fairShare.commonsReservePercent = 0;
+        client.resource(pool).createOr(r -> r.update());
+        client.resource(gpuClass("fs-gpu", 0, "FAIRSHARE-TEST-GPU")).createOr(r -> r.update());
+        for (String org : List.of("fs-a", "fs-b", "fs-c")) {
+            client.resource(organization(org)).createOr(r -> r.update());
+            client.resource(namespace(org, org)).createOr(r -> r.update());
+        }
+        contribute("fs-node-a", "fs-a");
+        contribute("fs-node-b", "fs-b");
+
+        // fs-c contributes nothing: it borrows 6 of the 8 idle GPUs.
+        client.resource(md("fs-c", "borrower", 6)).create();
+        awaitMd("fs-c", "borrower", m -> m.getStatus().replicas.admitted == 6);
+        await().atMost(WAIT).untilAsserted(() -> assertThat(usage("fs-c").borrowed).isEqualTo(6));
+
+        // fs-a wants its own 4 GPUs back: borrowed replicas are evicted, then its replicas are admitted.
+        client.resource(md("fs-a", "owner", 4)).create();
+        ModelDeployment owner = awaitMd("fs-a", "owner", m -> m.getStatus().replicas.admitted == 4);
+        assertThat(owner.getStatus().placements).extracting(p -> p.node).containsOnly("fs-node-a", "fs-node-b");
+
+        ModelDeployment borrower = awaitMd("fs-c", "borrower", m -> m.getStatus().replicas.admitted < 6);
+        assertThat(Conditions.find(borrower.getStatus().conditions, Conditions.PREEMPTED)).hasValueSatisfying(
+                c -> assertThat(c.getMessage()).contains("fs-a"));
+        await().atMost(WAIT).untilAsserted(() -> assertThat(client.v1().events().inNamespace("fs-c").list().getItems())
+                .anySatisfy(e -> {
+                    assertThat(e.getReason()).isEqualTo("Preempted");
+                    assertThat(e.getInvolvedObject().getName()).isEqualTo("borrower");
+                    assertThat(e.getMessage()).contains("fs-a");
+                }));
+
+        // No GPU is double-booked and the quotas add up.
+        await().atMost(WAIT).untilAsserted(() -> {
+            assertThat(usage("fs-a").used).isEqualTo(4);
+            assertThat(usage("fs-a").nominal).isEqualTo(4);
+            int used = usage("fs-a").used + usage("fs-b").used + usage("fs-c").used;
+            assertThat(used).isLessThanOrEqualTo(8);
+            for (String node : List.of("fs-node-a", "fs-node-b")) {
+                GpuNode n = client.resources(GpuNode.class).inNamespace("gpupool-cluster-local").withName(node).get();
+                assertThat(n.getStatus().allocated).isLessThanOrEqualTo(4);
+            }
+        });
+    }
+}
