@@ -57,10 +57,19 @@ class FairShareReconcileTest {
     }
 
     private ModelDeployment awaitMd(String ns, String name, Predicate<ModelDeployment> ok) {
-        await().atMost(WAIT).until(() -> {
-            ModelDeployment m = client.resources(ModelDeployment.class).inNamespace(ns).withName(name).get();
-            return m != null && m.getStatus() != null && m.getStatus().replicas != null && ok.test(m);
-        });
+        try {
+            await().atMost(WAIT).until(() -> {
+                ModelDeployment m = client.resources(ModelDeployment.class).inNamespace(ns).withName(name).get();
+                return m != null && m.getStatus() != null && m.getStatus().replicas != null && ok.test(m);
+            });
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            throw new AssertionError("Timed out; the pool is now:\n" + io.fabric8.kubernetes.client.utils.Serialization
+                    .asYaml(client.resources(ModelDeployment.class).inAnyNamespace().list().getItems().stream()
+                            .filter(m -> m.getMetadata().getNamespace().startsWith("fs-")).map(m -> m.getStatus()).toList())
+                    + io.fabric8.kubernetes.client.utils.Serialization.asYaml(client.resources(Organization.class)
+                            .list().getItems().stream().filter(o -> o.getMetadata().getName().startsWith("fs-"))
+                            .map(o -> o.getStatus()).toList()), e);
+        }
         return client.resources(ModelDeployment.class).inNamespace(ns).withName(name).get();
     }
 

@@ -82,15 +82,20 @@ class ModelDeploymentReconcilerTest {
                 .getItems();
     }
 
-    private void contribute(String fixture, String org) {
-        client.resource(node(fixture, org)).createOr(r -> r.update());
+    /** Contributes a copy of a fixture Node under a name of this test's own, so that tests never share a node. */
+    private String contribute(String fixture, String org) {
+        var node = node(fixture, org);
+        String name = fixture + "-" + run;
+        node.getMetadata().setName(name);
+        client.resource(node).createOr(r -> r.update());
         await().atMost(WAIT).until(() -> client.resources(GpuNode.class).inNamespace("gpupool-cluster-local")
-                .withName(fixture).get() != null);
+                .withName(name).get() != null);
+        return name;
     }
 
     @Test
     void appliedModelIsPlacedServedAndReportsItsEndpoint() {
-        contribute("a100-80g-01", "org-" + run);
+        String a100 = contribute("a100-80g-01", "org-" + run);
         long start = System.nanoTime();
         client.resource(modelDeployment(ns, "llama", 2, 1)).create();
 
@@ -104,14 +109,14 @@ class ModelDeploymentReconcilerTest {
                 .satisfies(o -> assertThat(o.getKind()).isEqualTo("ModelDeployment"));
         var pod = d.getSpec().getTemplate().getSpec();
         assertThat(pod.getAffinity().getNodeAffinity().getRequiredDuringSchedulingIgnoredDuringExecution()
-                .getNodeSelectorTerms().get(0).getMatchFields().get(0).getValues()).containsExactly("a100-80g-01");
+                .getNodeSelectorTerms().get(0).getMatchFields().get(0).getValues()).containsExactly(a100);
         assertThat(pod.getContainers().get(0).getResources().getLimits().get("nvidia.com/gpu").getAmount()).isEqualTo("1");
         Service svc = client.services().inNamespace(ns).withName("llama").get();
         assertThat(svc).isNotNull();
         assertThat(svc.getSpec().getSelector()).containsEntry(ApiGroup.MODEL_DEPLOYMENT_LABEL, "llama");
 
         ModelDeployment md = awaitStatus("llama", m -> "Admitted".equals(m.getStatus().phase));
-        assertThat(md.getStatus().placements).containsExactly(new Placement("local", "a100-80g-01", "a100-80g", 2));
+        assertThat(md.getStatus().placements).containsExactly(new Placement("local", a100, "a100-80g", 2));
         assertThat(md.getStatus().replicas.admitted).isEqualTo(2);
         assertThat(md.getStatus().organization).isEqualTo("org-" + run);
         assertThat(md.getStatus().endpoint).isEqualTo("http://llama." + ns + ".svc:8000/v1");
@@ -125,9 +130,9 @@ class ModelDeploymentReconcilerTest {
         assertThat(condition(md, Conditions.READY).getStatus()).isEqualTo("True");
         assertThat(md.getStatus().observedGeneration).isEqualTo(md.getMetadata().getGeneration());
 
-        GpuNode gpuNode = client.resources(GpuNode.class).inNamespace("gpupool-cluster-local").withName("a100-80g-01").get();
+        GpuNode gpuNode = client.resources(GpuNode.class).inNamespace("gpupool-cluster-local").withName(a100).get();
         await().atMost(WAIT).until(() -> {
-            GpuNode n = client.resources(GpuNode.class).inNamespace("gpupool-cluster-local").withName("a100-80g-01").get();
+            GpuNode n = client.resources(GpuNode.class).inNamespace("gpupool-cluster-local").withName(a100).get();
             return n.getStatus() != null && Integer.valueOf(2).equals(n.getStatus().allocated);
         });
         assertThat(gpuNode.getSpec().gpu.count).isEqualTo(4);
@@ -187,15 +192,15 @@ class ModelDeploymentReconcilerTest {
         assertThat(deployments("big")).isEmpty();
 
         client.resource(gpuClass("h100-80g", 80000, "NVIDIA-H100-*")).createOr(r -> r.update());
-        contribute("dgx-h100-01", "org-" + run);
+        String dgx = contribute("dgx-h100-01", "org-" + run);
         ModelDeployment placed = awaitStatus("big", m -> m.getStatus().replicas.admitted == 1);
-        assertThat(placed.getStatus().placements).extracting(p -> p.node).containsExactly("dgx-h100-01");
+        assertThat(placed.getStatus().placements).extracting(p -> p.node).containsExactly(dgx);
         await().atMost(WAIT).until(() -> deployments("big").size() == 1);
     }
 
     @Test
     void deletingFreesTheGpusForTheNextInLine() {
-        contribute("l4-01", "org-" + run);
+        String l4 = contribute("l4-01", "org-" + run);
         var first = modelDeployment(ns, "first", 1, 1);
         first.getSpec().gpu.classes = List.of("l4-24g");
         first.getSpec().model.maxContextLength = 2048;
@@ -209,32 +214,32 @@ class ModelDeploymentReconcilerTest {
 
         client.resources(ModelDeployment.class).inNamespace(ns).withName("first").delete();
         ModelDeployment admitted = awaitStatus("second", m -> m.getStatus().replicas.admitted == 1);
-        assertThat(admitted.getStatus().placements).extracting(p -> p.node).containsExactly("l4-01");
+        assertThat(admitted.getStatus().placements).extracting(p -> p.node).containsExactly(l4);
     }
 
     @Test
     void aWithdrawnNodeLeavesThePoolAndItsReplicasMove() {
-        contribute("a10-01", "org-" + run);
+        String a10 = contribute("a10-01", "org-" + run);
         client.resource(gpuClass("a10-24g", 20000, "NVIDIA-A10")).createOr(r -> r.update());
         var md = modelDeployment(ns, "mover", 1, 1);
         md.getSpec().gpu.classes = List.of("a10-24g", "rtx-24g");
         md.getSpec().model.maxContextLength = 2048;
         client.resource(md).create();
-        awaitStatus("mover", m -> m.getStatus().placements.stream().anyMatch(p -> p.node.equals("a10-01")));
+        awaitStatus("mover", m -> m.getStatus().placements.stream().anyMatch(p -> p.node.equals(a10)));
 
         // The contributor takes the node back: its GpuNode goes, and the replica is placed on the next best class.
-        contribute("rtx4090-home-01", "org-" + run);
-        client.nodes().withName("a10-01").edit(n -> {
+        String rtx = contribute("rtx4090-home-01", "org-" + run);
+        client.nodes().withName(a10).edit(n -> {
             n.getMetadata().getLabels().remove(ApiGroup.ORGANIZATION_LABEL);
             return n;
         });
         await().atMost(WAIT).until(() -> client.resources(GpuNode.class).inNamespace("gpupool-cluster-local")
-                .withName("a10-01").get() == null);
+                .withName(a10).get() == null);
         ModelDeployment moved = awaitStatus("mover",
-                m -> m.getStatus().placements.stream().anyMatch(p -> p.node.equals("rtx4090-home-01")));
-        assertThat(moved.getStatus().placements).extracting(p -> p.node).containsExactly("rtx4090-home-01");
+                m -> m.getStatus().placements.stream().anyMatch(p -> p.node.equals(rtx)));
+        assertThat(moved.getStatus().placements).extracting(p -> p.node).containsExactly(rtx);
         await().atMost(WAIT).until(() -> deployments("mover").stream()
-                .allMatch(d -> "rtx4090-home-01".equals(d.getMetadata().getAnnotations().get("gpupool.io/node"))));
+                .allMatch(d -> rtx.equals(d.getMetadata().getAnnotations().get("gpupool.io/node"))));
     }
 
     @Test
