@@ -18,6 +18,8 @@ public final class SimResult {
     long end;
     double availableGpuSeconds;
     double allocatedGpuSeconds;
+    /** GPU-seconds of workloads whose replicas were all admitted (running), a part of the allocated GPU-seconds. */
+    double busyGpuSeconds;
     /** Per organization: GPU-seconds allocated, each GPU weighted by its GpuClass value. */
     final Map<String, Double> orgValueGpuSeconds = new TreeMap<>();
     /** Organizations that submitted work. */
@@ -44,6 +46,11 @@ public final class SimResult {
      * divided by its quota weight (1 for every organization in the simulator); J = (Σx)² / (n·Σx²). NaN when nobody
      * got anything.
      */
+    /** GPU-seconds of fully admitted workloads / available GPU-seconds. */
+    public double busy() {
+        return availableGpuSeconds == 0 ? 0 : busyGpuSeconds / availableGpuSeconds;
+    }
+
     public double jain() {
         double sum = 0;
         double sq = 0;

@@ -105,6 +105,7 @@ final class Simulation {
     private Map<String, Integer> inUse = new TreeMap<>();
     private Map<String, Double> valueInUse = new HashMap<>();
     private int allocated;
+    private int busy;
 
     // metrics
     final SimResult result;
@@ -322,12 +323,16 @@ final class Simulation {
         Map<String, Integer> now = new TreeMap<>();
         Map<String, Double> value = new HashMap<>();
         int total = 0;
+        int running = 0;
         for (Live w : holding) {
             for (Assignment a : w.assigned) {
                 int g = a.replicas() * w.row.gpusPerReplica();
                 now.merge(w.row.organization(), g, Integer::sum);
                 value.merge(w.row.organization(), g * classValue.getOrDefault(a.gpuClass(), 1.0), Double::sum);
                 total += g;
+                if (w.running) {
+                    running += g;
+                }
             }
         }
         if (!now.equals(inUse)) {
@@ -338,6 +343,7 @@ final class Simulation {
         }
         valueInUse = value;
         allocated = total;
+        busy = running;
     }
 
     private void integrate(long from, long to) {
@@ -353,6 +359,7 @@ final class Simulation {
         }
         result.availableGpuSeconds += (double) available * dt;
         result.allocatedGpuSeconds += (double) allocated * dt;
+        result.busyGpuSeconds += (double) busy * dt;
         for (Map.Entry<String, Double> e : valueInUse.entrySet()) {
             result.orgValueGpuSeconds.merge(e.getKey(), e.getValue() * dt, Double::sum);
         }

@@ -202,13 +202,13 @@ public final class TraceSimulator {
     /** The comparison table, in Markdown. */
     public static String table(List<SimResult> results) {
         StringBuilder sb = new StringBuilder();
-        sb.append("| policy | utilization | Jain | delay p50 (s) | delay p99 (s) | preempted replicas | reclaims | "
+        sb.append("| policy | utilization | running | Jain | delay p50 (s) | delay p99 (s) | preempted replicas | reclaims | "
                 + "reclaim p50 (s) | reclaim max (s) | finished | unfinished |\n");
-        sb.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+        sb.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
         for (SimResult r : results) {
             double j = r.jain();
-            sb.append(String.format(Locale.ROOT, "| %s | %.1f %% | %s | %s | %s | %d | %d | %s | %s | %d | %d |%n",
-                    r.policy.label, 100 * r.utilization(), Double.isNaN(j) ? "-" : String.format(Locale.ROOT, "%.3f", j),
+            sb.append(String.format(Locale.ROOT, "| %s | %.1f %% | %.1f %% | %s | %s | %s | %d | %d | %s | %s | %d | %d |%n",
+                    r.policy.label, 100 * r.utilization(), 100 * r.busy(), Double.isNaN(j) ? "-" : String.format(Locale.ROOT, "%.3f", j),
                     num(r.delayP50()), num(r.delayP99()), r.preemptedReplicas(), r.reclaimCount(), num(r.reclaimP50()),
                     num(r.reclaimMax()), r.finished(), r.unfinished()));
         }
