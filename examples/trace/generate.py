@@ -1,3 +1,4 @@
+# Generates the sample trace of README's "Trace simulator" section: python3 examples/trace/generate.py
 import random
 random.seed(7)
 pool = """cluster,node,organization,gpu_product,gpu_memory_mib,gpus,joins_at_s,leaves_at_s
@@ -15,19 +16,19 @@ home-g,rtx-4,gamma,NVIDIA-GeForce-RTX-4090,24564,2,0,5400
 open('examples/trace/pool.csv','w').write(pool)
 jobs = []
 # delta contributes nothing; it and beta flood the idle A100s early
-for i in range(40):
-    t = i * 30
+for i in range(16):
+    t = i * 40
     org = 'delta' if i % 2 == 0 else 'beta'
-    jobs.append((t, org, random.choice([1800, 2400, 3600]), random.choice([2, 4]), 1, 40000, 0, 'false'))
+    jobs.append((t, org, random.choice([1200, 1800, 2400]), 2, 1, 40000, 0, 'false'))
 # acme comes back at t=1200 wanting its A100s: reclaim
-for i in range(12):
-    jobs.append((1200 + i * 60, 'acme', random.choice([1200, 1800]), 4, random.choice([1, 2]), 70000, 0, 'false'))
+for i in range(8):
+    jobs.append((1200 + i * 60, 'acme', random.choice([1200, 1800]), 4, 1, 70000, 0, 'false'))
 # steady background of small inference jobs from everyone
-for i in range(140):
+for i in range(170):
     t = random.randint(0, 7200)
     org = random.choice(['acme', 'beta', 'gamma', 'delta'])
     mem = random.choice([0, 16000, 20000])
-    jobs.append((t, org, random.randint(300, 2400), 1, random.choice([1, 1, 2]), mem, random.choice([0, 0, 1]), 'false'))
+    jobs.append((t, org, random.randint(300, 1500), 1, random.choice([1, 1, 1, 2]), mem, random.choice([0, 0, 1]), 'false'))
 # a shared community model
 jobs.append((600, 'gamma', 6000, 1, 2, 20000, 5, 'true'))
 jobs.append((3000, 'beta', 3000, 2, 2, 20000, 0, 'true'))
