@@ -37,7 +37,8 @@ public final class TraceSimulator {
             Path svg) {
 
         public static Options of(Path pool, Path workloads) {
-            return new Options(pool, workloads, Path.of("examples/01-gpuclasses.yaml"), List.of(Policy.values()),
+            return new Options(pool, workloads,
+                    Path.of(System.getProperty("gpupool.sim.classes", "examples/01-gpuclasses.yaml")), List.of(Policy.values()),
                     DEFAULT_MAX_WAITING, null, null);
         }
 
