@@ -1,0 +1,102 @@
+package io.gpupool.sim;
+
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/** The metrics of one policy on one trace, aggregated incrementally. */
+public final class SimResult {
+
+    final Policy policy;
+    long submitted;
+    long finished;
+    long unfinished;
+    long cycles;
+    long preemptedReplicas;
+    long maxLive;
+    long end;
+    double availableGpuSeconds;
+    double allocatedGpuSeconds;
+    /** GPU-seconds of workloads whose replicas were all admitted (running), a part of the allocated GPU-seconds. */
+    double busyGpuSeconds;
+    /** Per organization: GPU-seconds allocated, each GPU weighted by its GpuClass value. */
+    final Map<String, Double> orgValueGpuSeconds = new TreeMap<>();
+    /** Organizations that submitted work. */
+    final Set<String> submitters = new TreeSet<>();
+    /** Submit to all replicas admitted (first time), seconds. */
+    final Histogram queueDelay = new Histogram();
+    /** The same, for workloads that had to preempt to reclaim their quota. */
+    final Histogram reclaimDelay = new Histogram();
+
+    SimResult(Policy policy) {
+        this.policy = policy;
+    }
+
+    public String policy() {
+        return policy.key;
+    }
+
+    public double utilization() {
+        return availableGpuSeconds == 0 ? 0 : allocatedGpuSeconds / availableGpuSeconds;
+    }
+
+    /**
+     * Jain's index over the organizations that submitted work: x_i = time-averaged value-weighted GPUs of org i
+     * divided by its quota weight (1 for every organization in the simulator); J = (Σx)² / (n·Σx²). NaN when nobody
+     * got anything.
+     */
+    /** GPU-seconds of fully admitted workloads / available GPU-seconds. */
+    public double busy() {
+        return availableGpuSeconds == 0 ? 0 : busyGpuSeconds / availableGpuSeconds;
+    }
+
+    public double jain() {
+        double sum = 0;
+        double sq = 0;
+        int n = 0;
+        for (String o : submitters) {
+            double x = orgValueGpuSeconds.getOrDefault(o, 0.0) / Math.max(1, end) / 1.0;
+            sum += x;
+            sq += x * x;
+            n++;
+        }
+        return n == 0 || sq == 0 ? Double.NaN : sum * sum / (n * sq);
+    }
+
+    public long preemptedReplicas() {
+        return preemptedReplicas;
+    }
+
+    public long maxLive() {
+        return maxLive;
+    }
+
+    public long finished() {
+        return finished;
+    }
+
+    public long unfinished() {
+        return unfinished;
+    }
+
+    public long delayP50() {
+        return queueDelay.percentile(0.5);
+    }
+
+    public long delayP99() {
+        return queueDelay.percentile(0.99);
+    }
+
+    public long reclaimP50() {
+        return reclaimDelay.percentile(0.5);
+    }
+
+    public long reclaimMax() {
+        return reclaimDelay.max();
+    }
+
+    public long reclaimCount() {
+        return reclaimDelay.count();
+    }
+}

@@ -1,0 +1,370 @@
+package io.gpupool.sim;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+import io.gpupool.core.admission.AdmissionEngine;
+import io.gpupool.core.classes.GpuClassMatcher;
+import io.gpupool.core.model.Assignment;
+import io.gpupool.core.model.CycleResult;
+import io.gpupool.core.model.Eviction;
+import io.gpupool.core.model.GpuClassDef;
+import io.gpupool.core.model.NodeKey;
+import io.gpupool.core.model.NodeState;
+import io.gpupool.core.model.OrgQuota;
+import io.gpupool.core.model.PoolNode;
+import io.gpupool.core.model.PoolSnapshot;
+import io.gpupool.core.model.Workload;
+import io.gpupool.core.model.WorkloadId;
+
+/**
+ * Replays one trace under one policy in virtual time. Events: node joins and leaves, submissions, completions; one
+ * engine cycle per distinct event time (up to {@value #ROUNDS_PER_INSTANT} at the same instant while cycles evict or
+ * claim: evicted replicas are gone at once, so nothing is ever draining). Only waiting and running workloads are kept
+ * in memory; the workload CSV is streamed.
+ */
+final class Simulation {
+
+    static final int ROUNDS_PER_INSTANT = 3;
+    static final String NAMESPACE = "sim";
+
+    /** A live workload. */
+    private static final class Live {
+        final Trace.WorkloadRow row;
+        final long seq;
+        final WorkloadId wid;
+        long remaining;
+        List<Assignment> assigned = List.of();
+        List<Assignment> claimed = List.of();
+        boolean running;
+        long runStart;
+        long generation;
+        boolean admittedOnce;
+        boolean reclaimer;
+
+        Live(Trace.WorkloadRow row, long seq) {
+            this.row = row;
+            this.seq = seq;
+            this.wid = new WorkloadId(NAMESPACE, row.id());
+            this.remaining = row.duration();
+        }
+
+        boolean holds() {
+            return !assigned.isEmpty() || !claimed.isEmpty();
+        }
+
+        Workload model() {
+            return new Workload(wid, row.organization(), row.gpusPerReplica(), row.minMemoryMiB(), List.of(),
+                    row.replicas(), row.priority(), row.shared(), seq, false, assigned, List.of(), claimed);
+        }
+    }
+
+    private record Completion(long at, Live w, long generation) {
+    }
+
+    /** Receives GPUs in use per organization over time (for CSV and SVG). */
+    interface Observer {
+        /** GPUs each organization holds during [from, to), and the GPUs available then. */
+        void interval(Policy policy, long from, long to, Map<String, Integer> inUse, int available);
+
+        /** Called after every instant whose allocation changed. */
+        default void changed(Policy policy, long at, Map<String, Integer> inUse) {
+        }
+    }
+
+    private final Policy policy;
+    private final AdmissionEngine engine;
+    private final List<GpuClassDef> classes;
+    private final Map<String, Double> classValue = new HashMap<>();
+    private final Set<String> classNames = new TreeSet<>();
+    private final List<Trace.NodeRow> pool;
+    private final Path workloadCsv;
+    private final int maxWaitingShown;
+    private final Observer observer;
+
+    // state
+    private final Map<NodeKey, PoolNode> nodes = new LinkedHashMap<>();
+    private final Set<String> orgs = new TreeSet<>();
+    private final Map<WorkloadId, Live> live = new HashMap<>();
+    private final TreeMap<Long, Live> waiting = new TreeMap<>();
+    private final Set<Live> holding = new LinkedHashSet<>();
+    private final PriorityQueue<Completion> completions = new PriorityQueue<>(
+            Comparator.comparingLong(Completion::at).thenComparingLong(c -> c.w().seq));
+    private List<OrgQuota> quotas;
+    private List<PoolNode> nodeList;
+    private Map<String, Integer> inUse = new TreeMap<>();
+    private Map<String, Double> valueInUse = new HashMap<>();
+    private int allocated;
+    private int busy;
+
+    // metrics
+    final SimResult result;
+
+    Simulation(Policy policy, List<GpuClassDef> classes, List<Trace.NodeRow> pool, Path workloadCsv, int maxWaitingShown,
+            Observer observer) {
+        this.policy = policy;
+        this.engine = policy.engine();
+        this.classes = List.copyOf(classes);
+        for (GpuClassDef c : classes) {
+            classValue.put(c.name(), c.value());
+            classNames.add(c.name());
+        }
+        this.pool = pool;
+        this.workloadCsv = workloadCsv;
+        this.maxWaitingShown = maxWaitingShown;
+        this.observer = observer;
+        this.result = new SimResult(policy);
+        for (Trace.NodeRow n : pool) {
+            orgs.add(n.organization());
+            String c = nodeClass(n);
+            classNames.add(c);
+            classValue.putIfAbsent(c, 1.0);
+        }
+    }
+
+    private String nodeClass(Trace.NodeRow n) {
+        String c = GpuClassMatcher.classify(n.product(), n.memoryMiB(), classes);
+        return c != null ? c : n.product();
+    }
+
+    SimResult run() {
+        // node events: joins and leaves, in time order
+        List<long[]> nodeEvents = new ArrayList<>();
+        for (int i = 0; i < pool.size(); i++) {
+            nodeEvents.add(new long[] { pool.get(i).joinsAt(), i, 1 });
+            if (pool.get(i).leavesAt() >= 0) {
+                nodeEvents.add(new long[] { pool.get(i).leavesAt(), i, 0 });
+            }
+        }
+        nodeEvents.sort(Comparator.<long[]>comparingLong(e -> e[0]).thenComparingLong(e -> e[2]));
+        int ne = 0;
+        long seq = 0;
+        long last = 0;
+        boolean started = false;
+        try (Trace.WorkloadReader reader = new Trace.WorkloadReader(workloadCsv)) {
+            while (true) {
+                long t = Long.MAX_VALUE;
+                if (ne < nodeEvents.size()) {
+                    t = Math.min(t, nodeEvents.get(ne)[0]);
+                }
+                if (reader.peek() != null) {
+                    t = Math.min(t, reader.peek().submit());
+                }
+                if (!completions.isEmpty()) {
+                    t = Math.min(t, completions.peek().at());
+                }
+                if (t == Long.MAX_VALUE) {
+                    break;
+                }
+                // nothing left to happen but node events with no work around: stop
+                if (reader.peek() == null && completions.isEmpty() && live.isEmpty()) {
+                    break;
+                }
+                if (!started) {
+                    last = t;
+                    started = true;
+                }
+                integrate(last, t);
+                last = t;
+                // apply the events of instant t
+                boolean nodesChanged = false;
+                List<NodeKey> gone = new ArrayList<>();
+                while (ne < nodeEvents.size() && nodeEvents.get(ne)[0] == t) {
+                    long[] e = nodeEvents.get(ne++);
+                    Trace.NodeRow n = pool.get((int) e[1]);
+                    NodeKey key = new NodeKey(n.cluster(), n.node());
+                    if (e[2] == 1) {
+                        nodes.put(key, new PoolNode(key, n.organization(), nodeClass(n), n.memoryMiB(), n.gpus(),
+                                NodeState.SCHEDULABLE));
+                    } else {
+                        PoolNode p = nodes.get(key);
+                        if (p != null) {
+                            nodes.put(key, new PoolNode(key, p.organization(), p.gpuClass(), p.memoryMiB(), p.gpus(),
+                                    NodeState.GONE));
+                            gone.add(key);
+                        }
+                    }
+                    nodesChanged = true;
+                }
+                while (!completions.isEmpty() && completions.peek().at() == t) {
+                    Completion c = completions.poll();
+                    if (c.generation() != c.w().generation || !c.w().running) {
+                        continue;
+                    }
+                    finish(c.w(), t);
+                }
+                while (reader.peek() != null && reader.peek().submit() == t) {
+                    Trace.WorkloadRow row = reader.take();
+                    Live w = new Live(row, seq++);
+                    if (live.putIfAbsent(w.wid, w) != null) {
+                        throw new TraceFormatException(reader.file(), reader.line(), "id",
+                                "workload " + row.id() + " is submitted again while it is still waiting or running");
+                    }
+                    orgs.add(row.organization());
+                    result.submitters.add(row.organization());
+                    waiting.put(w.seq, w);
+                    result.submitted++;
+                }
+                result.maxLive = Math.max(result.maxLive, live.size());
+                if (nodesChanged || quotas == null) {
+                    nodeList = List.copyOf(nodes.values());
+                    quotas = policy.quotas(orgs, nodeList, classNames);
+                } else if (quotas.size() != orgs.size()) {
+                    quotas = policy.quotas(orgs, nodeList, classNames);
+                }
+                boolean any = !gone.isEmpty();
+                for (int round = 0; round < ROUNDS_PER_INSTANT; round++) {
+                    if (waiting.isEmpty() && !any) {
+                        break;
+                    }
+                    any = false;
+                    boolean more = cycle(t);
+                    if (!more) {
+                        break;
+                    }
+                }
+                for (NodeKey k : gone) {
+                    nodes.remove(k);
+                }
+                if (!gone.isEmpty()) {
+                    nodeList = List.copyOf(nodes.values());
+                    quotas = policy.quotas(orgs, nodeList, classNames);
+                }
+                recount(t);
+            }
+        }
+        result.end = last;
+        result.unfinished = live.size();
+        return result;
+    }
+
+    /** One engine cycle; true when it evicted or claimed (worth another round at the same instant). */
+    private boolean cycle(long t) {
+        LinkedHashSet<Live> shown = new LinkedHashSet<>(holding);
+        int n = 0;
+        for (Live w : waiting.values()) {
+            if (n++ >= maxWaitingShown) {
+                break;
+            }
+            shown.add(w);
+        }
+        List<Workload> models = new ArrayList<>(shown.size());
+        for (Live w : shown) {
+            models.add(w.model());
+        }
+        PoolSnapshot snap = new PoolSnapshot(classes, nodeList, quotas, models, policy.poolPolicy());
+        CycleResult r = engine.cycle(snap);
+        result.cycles++;
+        for (Eviction e : r.evictions()) {
+            result.preemptedReplicas += e.replicas();
+            Live p = live.get(e.preemptor());
+            if (p != null) {
+                p.reclaimer = true;
+            }
+        }
+        for (Live w : shown) {
+            List<Assignment> a = r.assignments().get(w.wid);
+            w.assigned = a == null ? List.of() : List.copyOf(a);
+            List<Assignment> c = r.claims().get(w.wid);
+            w.claimed = c == null ? List.of() : List.copyOf(c);
+            if (w.holds()) {
+                holding.add(w);
+            } else {
+                holding.remove(w);
+            }
+            int replicas = 0;
+            for (Assignment x : w.assigned) {
+                replicas += x.replicas();
+            }
+            boolean full = replicas >= w.row.replicas();
+            if (full && !w.running) {
+                w.running = true;
+                w.runStart = t;
+                w.generation++;
+                waiting.remove(w.seq);
+                completions.add(new Completion(t + w.remaining, w, w.generation));
+                if (!w.admittedOnce) {
+                    w.admittedOnce = true;
+                    result.queueDelay.add(t - w.row.submit());
+                    if (w.reclaimer) {
+                        result.reclaimDelay.add(t - w.row.submit());
+                    }
+                }
+            } else if (!full && w.running) {
+                w.running = false;
+                w.remaining = Math.max(0, w.remaining - (t - w.runStart));
+                w.generation++;
+                waiting.put(w.seq, w);
+            }
+        }
+        return !r.evictions().isEmpty() || !r.claims().isEmpty();
+    }
+
+    private void finish(Live w, long t) {
+        w.running = false;
+        live.remove(w.wid);
+        holding.remove(w);
+        waiting.remove(w.seq);
+        result.finished++;
+    }
+
+    /** Recomputes GPUs in use per organization (running and partly admitted replicas hold GPUs). */
+    private void recount(long t) {
+        Map<String, Integer> now = new TreeMap<>();
+        Map<String, Double> value = new HashMap<>();
+        int total = 0;
+        int running = 0;
+        for (Live w : holding) {
+            for (Assignment a : w.assigned) {
+                int g = a.replicas() * w.row.gpusPerReplica();
+                now.merge(w.row.organization(), g, Integer::sum);
+                value.merge(w.row.organization(), g * classValue.getOrDefault(a.gpuClass(), 1.0), Double::sum);
+                total += g;
+                if (w.running) {
+                    running += g;
+                }
+            }
+        }
+        if (!now.equals(inUse)) {
+            inUse = now;
+            if (observer != null) {
+                observer.changed(policy, t, now);
+            }
+        }
+        valueInUse = value;
+        allocated = total;
+        busy = running;
+    }
+
+    private void integrate(long from, long to) {
+        if (to <= from) {
+            return;
+        }
+        long dt = to - from;
+        int available = 0;
+        for (PoolNode n : nodes.values()) {
+            if (n.state() == NodeState.SCHEDULABLE && n.gpuClass() != null) {
+                available += n.gpus();
+            }
+        }
+        result.availableGpuSeconds += (double) available * dt;
+        result.allocatedGpuSeconds += (double) allocated * dt;
+        result.busyGpuSeconds += (double) busy * dt;
+        for (Map.Entry<String, Double> e : valueInUse.entrySet()) {
+            result.orgValueGpuSeconds.merge(e.getKey(), e.getValue() * dt, Double::sum);
+        }
+        if (observer != null) {
+            observer.interval(policy, from, to, inUse, available);
+        }
+    }
+}
