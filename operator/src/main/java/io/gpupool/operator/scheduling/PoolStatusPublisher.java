@@ -163,6 +163,9 @@ public class PoolStatusPublisher {
             HasMetadata fresh = current.getClass().getDeclaredConstructor().newInstance();
             fresh.setMetadata(new ObjectMetaBuilder().withName(current.getMetadata().getName())
                     .withNamespace(current.getMetadata().getNamespace()).build());
+            // Only the status goes over the wire: the spec a new instance starts with (initSpec) would be ignored by
+            // the /status endpoint, but API servers before 1.22 would still record its fields as this client's.
+            ((io.fabric8.kubernetes.client.CustomResource) fresh).setSpec(null);
             ((io.fabric8.kubernetes.client.CustomResource) fresh).setStatus(status);
             client.resource(fresh).patchStatus();
         } catch (KubernetesClientException e) {
