@@ -44,6 +44,7 @@ public final class RealKubeApiServer implements ParameterResolver, org.junit.jup
 
     private static final Object LOCK = new Object();
     private static volatile Server server;
+    private static RuntimeException startFailure;
 
     @Override
     public void beforeAll(ExtensionContext context) {
@@ -68,8 +69,17 @@ public final class RealKubeApiServer implements ParameterResolver, org.junit.jup
 
     private static Server start() {
         synchronized (LOCK) {
+            if (startFailure != null) {
+                // Fail every class of the tier at once with the same reason, instead of trying to start it again.
+                throw startFailure;
+            }
             if (server == null) {
-                server = Server.start();
+                try {
+                    server = Server.start();
+                } catch (RuntimeException e) {
+                    startFailure = e;
+                    throw e;
+                }
                 Runtime.getRuntime().addShutdownHook(new Thread(server::stopQuietly, "kube-apiserver-stop"));
             }
             return server;
