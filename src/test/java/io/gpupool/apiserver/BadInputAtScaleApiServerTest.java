@@ -65,14 +65,21 @@ class BadInputAtScaleApiServerTest {
 
     @AfterAll
     static void stop() {
-        if (pool != null) {
-            pool.deleteModelDeployments(operator != null);
-        }
-        if (operator != null) {
-            operator.close();
-        }
-        if (pool != null) {
-            pool.close();
+        try {
+            if (pool != null) {
+                pool.deleteModelDeployments(operator != null);
+            }
+        } finally {
+            // Never leave an operator running: the next class would have two fighting over the same objects.
+            try {
+                if (operator != null) {
+                    operator.close();
+                }
+            } finally {
+                if (pool != null) {
+                    pool.close();
+                }
+            }
         }
     }
 
@@ -300,7 +307,8 @@ class BadInputAtScaleApiServerTest {
             assertThat(client.services().inNamespace(NS).withName(name).get()).as(name).isNotNull();
         }
 
-        // No retry loop: over a quiet period nothing is written and (almost) nothing reconciled.
+        // No retry loop: over a quiet period nothing is written (neither the ModelDeployments nor the pool objects
+        // whose status the operator keeps) and (almost) nothing reconciled.
         Map<String, String> versions = versions();
         int reconcilesBefore = operator.reconciles().total();
         await().pollDelay(Duration.ofSeconds(8)).atMost(Duration.ofSeconds(9)).until(() -> true);
@@ -342,6 +350,12 @@ class BadInputAtScaleApiServerTest {
         Map<String, String> out = new LinkedHashMap<>();
         client.resources(ModelDeployment.class).inNamespace(NS).list().getItems()
                 .forEach(m -> out.put(m.getMetadata().getName(), m.getMetadata().getResourceVersion()));
+        for (Class<? extends io.fabric8.kubernetes.client.CustomResource<?, ?>> kind : List.of(
+                io.gpupool.api.v1alpha1.GpuNode.class, io.gpupool.api.v1alpha1.GpuClass.class,
+                io.gpupool.api.v1alpha1.Organization.class)) {
+            client.resources(kind).inAnyNamespace().list().getItems().forEach(o -> out.put(
+                    o.getKind() + "/" + o.getMetadata().getName(), o.getMetadata().getResourceVersion()));
+        }
         return out;
     }
 

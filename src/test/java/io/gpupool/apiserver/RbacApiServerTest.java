@@ -49,7 +49,7 @@ class RbacApiServerTest {
     private static final String SERVICE_ACCOUNT = "system:serviceaccount:" + OPERATOR_NS + ":" + RELEASE;
     private static final String NS = "rbac-team";
     private static final String ORG = "rbac-org";
-    private static final Duration WAIT = Duration.ofSeconds(30);
+    private static final Duration WAIT = Duration.ofSeconds(60);
 
     private static KubernetesClient admin;
     private static KubernetesClient asOperator;

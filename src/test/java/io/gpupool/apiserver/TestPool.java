@@ -26,7 +26,7 @@ import io.gpupool.testing.PoolFixtures;
  */
 final class TestPool implements AutoCloseable {
 
-    static final Duration WAIT = Duration.ofSeconds(30);
+    static final Duration WAIT = Duration.ofSeconds(60);
     static final String HUB = HubNamespaces.name(LocalNodeReconciler.LOCAL_CLUSTER);
 
     private final KubernetesClient admin;
@@ -78,7 +78,18 @@ final class TestPool implements AutoCloseable {
      */
     void deleteModelDeployments(boolean operatorRunning) {
         for (String ns : namespaces) {
-            admin.resources(ModelDeployment.class).inNamespace(ns).delete();
+            // One by one (a collection delete of hundreds of objects can outlast the client's request timeout), from a
+            // few threads.
+            List<ModelDeployment> all = admin.resources(ModelDeployment.class).inNamespace(ns).list().getItems();
+            var deleters = java.util.concurrent.Executors.newFixedThreadPool(4);
+            try {
+                deleters.invokeAll(all.stream().map(md -> (java.util.concurrent.Callable<Object>) () -> admin.resource(md)
+                        .delete()).toList());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                deleters.shutdownNow();
+            }
         }
         if (operatorRunning) {
             try {
