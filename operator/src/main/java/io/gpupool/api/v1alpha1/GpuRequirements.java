@@ -11,6 +11,7 @@ import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Size;
+import io.fabric8.generator.annotation.ValidationRule;
 
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class GpuRequirements {
@@ -29,7 +30,8 @@ public class GpuRequirements {
     public Long minMemoryMiB;
 
     @Size(max = 32)
+    @ValidationRule(value = "self.all(x, self.exists_one(y, y == x))", message = "lists a GpuClass more than once")
     @JsonPropertyDescription("Allow-list of GpuClass names, in order of preference. Empty means any class whose GPUs "
             + "have enough memory.")
-    public List<@Pattern("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$") String> classes = new ArrayList<>();
+    public List<@Size(min = 1, max = 253) @Pattern("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$") String> classes = new ArrayList<>();
 }

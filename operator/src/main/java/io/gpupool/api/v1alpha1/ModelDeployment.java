@@ -27,9 +27,8 @@ import com.fasterxml.jackson.annotation.JsonClassDescription;
         + "and creates the serving pods and a Service.")
 public class ModelDeployment extends CustomResource<ModelDeploymentSpec, ModelDeploymentStatus> implements Namespaced {
 
-    @Override
-    protected ModelDeploymentSpec initSpec() {
-        return new ModelDeploymentSpec();
-    }
-
+    // No initSpec(): a new ModelDeployment() has no spec, on purpose. JOSDK adds its finalizer with a server-side
+    // apply of a fresh instance holding only name, namespace and finalizer; a spec made by initSpec() would ride along
+    // with its Java defaults (replicas 1, gpu.classes []), and since that apply is forced, the operator would take
+    // those fields from the user and overwrite them (found by the real-API-server tier: replicas 2 became 1).
 }

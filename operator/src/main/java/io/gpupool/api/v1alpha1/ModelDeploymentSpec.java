@@ -12,8 +12,17 @@ import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
+import io.fabric8.generator.annotation.ValidationRule;
 import io.fabric8.kubernetes.api.model.EnvVar;
 
+// CEL rules (Kubernetes 1.25+; older servers drop them and the operator reports the same problems as InvalidSpec).
+@ValidationRule(value = "!has(self.engine) || self.engine != 'llamacpp' || has(self.model.file)",
+        message = "spec.model.file is required with engine llamacpp: name the GGUF file to serve", fieldPath = ".model.file",
+        reason = "FieldValueRequired")
+@ValidationRule(value = "!has(self.engineArgs) || (has(self.allowRemoteCode) && self.allowRemoteCode) || "
+        + "!self.engineArgs.exists(a, a == '--trust-remote-code' || a.startsWith('--trust-remote-code='))",
+        message = "engineArgs asks for --trust-remote-code but allowRemoteCode is false: set allowRemoteCode: true to "
+                + "let the model's own code run", fieldPath = ".engineArgs")
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class ModelDeploymentSpec {
 

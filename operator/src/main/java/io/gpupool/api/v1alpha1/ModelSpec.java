@@ -27,7 +27,9 @@ public class ModelSpec {
             + "serving. Defaults to main.")
     public String revision = "main";
 
-    @Min(0.001)
+    // Exclusive 0, not an inclusive 0.001: older API servers compare an integer value with a fractional minimum
+    // truncated to an integer, so parametersBillions: 0 passed 'minimum: 0.001' on 1.20.
+    @Min(value = 0, inclusive = false)
     @Max(10000)
     @JsonPropertyDescription("Number of model parameters in billions (8 for Llama-3.1-8B). Used to estimate the GPU "
             + "memory a replica needs when gpu.minMemoryMiB is not set.")

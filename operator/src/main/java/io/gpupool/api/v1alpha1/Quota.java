@@ -10,6 +10,7 @@ import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Size;
+import io.fabric8.generator.annotation.ValidationRule;
 
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class Quota {
@@ -22,16 +23,19 @@ public class Quota {
     public Double weight = 1.0;
 
     @Size(max = 64)
+    @ValidationRule(value = "self.all(x, self.exists_one(y, y.gpuClass == x.gpuClass))", message = "lists a GpuClass more than once")
     @JsonPropertyDescription("GPUs guaranteed per GpuClass, on top of what the organization contributes (in "
             + "ContributionWeighted mode).")
     public List<ClassGpus> nominal = new ArrayList<>();
 
     @Size(max = 64)
+    @ValidationRule(value = "self.all(x, self.exists_one(y, y.gpuClass == x.gpuClass))", message = "lists a GpuClass more than once")
     @JsonPropertyDescription("Most GPUs per GpuClass the organization may borrow beyond its nominal quota. A class not "
             + "listed may be borrowed without limit.")
     public List<ClassGpus> borrowingLimit = new ArrayList<>();
 
     @Size(max = 64)
+    @ValidationRule(value = "self.all(x, self.exists_one(y, y.gpuClass == x.gpuClass))", message = "lists a GpuClass more than once")
     @JsonPropertyDescription("Most GPUs per GpuClass of its nominal quota that others may borrow while it is idle. A "
             + "class not listed is lent without limit.")
     public List<ClassGpus> lendingLimit = new ArrayList<>();

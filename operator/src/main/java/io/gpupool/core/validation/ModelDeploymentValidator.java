@@ -22,6 +22,8 @@ public final class ModelDeploymentValidator {
     public static final int MAX_NAME_LENGTH = 52;
     private static final Pattern DNS_1035_LABEL = Pattern.compile("^[a-z]([-a-z0-9]*[a-z0-9])?$");
     private static final Pattern HF_SOURCE = Pattern.compile("^hf://[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$");
+    /** What Kubernetes accepts as an environment variable name. */
+    private static final Pattern ENV_NAME = Pattern.compile("^[-._a-zA-Z][-._a-zA-Z0-9]*$");
     private static final Pattern SCHEME = Pattern.compile("^([a-zA-Z][a-zA-Z0-9+.-]*)://.*$");
     /** Flags the operator renders itself; setting them in engineArgs would break placement or security. */
     private static final List<String> RESERVED_ARGS = List.of("--port", "--host", "--tensor-parallel-size", "-tp",
@@ -129,6 +131,12 @@ public final class ModelDeploymentValidator {
             } else if (e.getName().startsWith("GPUPOOL_") || e.getName().equals("HF_TOKEN")) {
                 problems.add("spec.env must not set " + e.getName() + ": the operator sets it from the spec "
                         + (e.getName().equals("HF_TOKEN") ? "(use hfTokenSecretRef)." : "."));
+            } else if (!ENV_NAME.matcher(e.getName()).matches()) {
+                // Kubernetes refuses such a container: without this check the Deployment apply fails on every retry.
+                problems.add("spec.env name '" + e.getName() + "' is not a valid environment variable name (letters, "
+                        + "digits, '_', '-' and '.', not starting with a digit).");
+            } else if (e.getValue() != null && !e.getValue().isEmpty() && e.getValueFrom() != null) {
+                problems.add("spec.env " + e.getName() + " sets both value and valueFrom; set one.");
             }
         }
     }

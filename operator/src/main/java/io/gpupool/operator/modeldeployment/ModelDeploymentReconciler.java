@@ -13,8 +13,11 @@ import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
 import io.fabric8.kubernetes.api.model.Namespace;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.gpupool.api.v1alpha1.ApiGroup;
 import io.gpupool.api.v1alpha1.GpuClass;
 import io.gpupool.api.v1alpha1.GpuNode;
@@ -41,6 +44,7 @@ import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
 import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.api.reconciler.PrimaryUpdateAndCacheUtils;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.api.reconciler.Workflow;
@@ -67,6 +71,15 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
     static final String LOCAL_PLACEMENTS = "localPlacements";
     static final String SETTINGS = "settings";
     static final String NO_ORGANIZATION = "NoOrganization";
+    /**
+     * Field manager of the status when it is written with server-side apply. The controller's own manager (its name)
+     * applies the finalizer, and the dependents; the status gets a manager of its own because API servers before 1.22
+     * do not record which subresource a managed-fields entry belongs to: an apply to /status and an apply to the object
+     * under the same manager replace each other's ownership. And only the status is sent: on those servers an apply to
+     * /status that carries the spec takes ownership of the spec away from the user (the values are reset, the
+     * ownership is not), so their next {@code kubectl apply --server-side} would conflict with the operator.
+     */
+    public static final String STATUS_FIELD_MANAGER = "gpupool-operator-status";
 
     private static final Logger LOG = Logger.getLogger(ModelDeploymentReconciler.class);
 
@@ -203,6 +216,10 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
         if (StatusBuilder.sameStatus(previous, next)) {
             return UpdateControl.noUpdate();
         }
+        if (serverSideApply(context)) {
+            applyStatus(md, next, context);
+            return UpdateControl.noUpdate();
+        }
         return UpdateControl.patchStatus(withStatus(md, next));
     }
 
@@ -222,7 +239,36 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
                 md.getMetadata().getName());
         ModelDeploymentStatus previous = md.getStatus() == null ? new ModelDeploymentStatus() : md.getStatus();
         ModelDeploymentStatus next = new StatusBuilder(md, previous, clock).reconcileError(e.getMessage()).build();
+        if (serverSideApply(context)) {
+            try {
+                applyStatus(md, next, context);
+            } catch (RuntimeException statusFailure) {
+                LOG.debugf("Could not record the error in the status of %s/%s: %s", md.getMetadata().getNamespace(),
+                        md.getMetadata().getName(), statusFailure.getMessage());
+            }
+            return ErrorStatusUpdateControl.noStatusUpdate();
+        }
         return ErrorStatusUpdateControl.patchStatus(withStatus(md, next));
+    }
+
+    /** Whether the primary resource is written with server-side apply (quarkus.operator-sdk.enable-ssa, default on). */
+    private static boolean serverSideApply(Context<ModelDeployment> context) {
+        return context.getControllerConfiguration().getConfigurationService().useSSAToPatchPrimaryResource();
+    }
+
+    /**
+     * Applies the status alone under {@link #STATUS_FIELD_MANAGER}, with optimistic locking on the version this
+     * reconcile read, and caches the result so that the next reconcile sees it.
+     */
+    private static void applyStatus(ModelDeployment md, ModelDeploymentStatus status, Context<ModelDeployment> context) {
+        ModelDeployment statusOnly = new ModelDeployment();
+        statusOnly.setMetadata(new ObjectMetaBuilder().withName(md.getMetadata().getName())
+                .withNamespace(md.getMetadata().getNamespace()).build());
+        statusOnly.setStatus(status);
+        PatchContext apply = new PatchContext.Builder().withPatchType(PatchType.SERVER_SIDE_APPLY)
+                .withFieldManager(STATUS_FIELD_MANAGER).withForce(true).build();
+        PrimaryUpdateAndCacheUtils.updateAndCacheResource(md, context, current -> statusOnly,
+                patch -> context.getClient().resource(patch).subresource("status").patch(apply));
     }
 
     /**

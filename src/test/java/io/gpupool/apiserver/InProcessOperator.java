@@ -1,0 +1,134 @@
+package io.gpupool.apiserver;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.gpupool.api.v1alpha1.ModelDeployment;
+import io.gpupool.core.admission.FirstComeAdmission;
+import io.gpupool.operator.events.EventRecorder;
+import io.gpupool.operator.modeldeployment.ModelDeploymentReconciler;
+import io.gpupool.operator.node.LocalNodeReconciler;
+import io.gpupool.operator.scheduling.PoolRebalancer;
+import io.gpupool.operator.scheduling.PoolScheduler;
+import io.gpupool.operator.scheduling.PoolStatusPublisher;
+import io.gpupool.operator.scheduling.SchedulingWiring;
+import io.javaoperatorsdk.operator.Operator;
+import io.javaoperatorsdk.operator.api.monitoring.Metrics;
+import io.javaoperatorsdk.operator.api.reconciler.RetryInfo;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+
+/**
+ * The gpupool operator, run in-process against the real API server with the plain JOSDK API.
+ *
+ * <p>Why not {@code @QuarkusTest}: a Quarkus test application is started once per profile and cannot be stopped and
+ * started again inside a test, which the restart test needs, and several independent operators (admin identity, the
+ * chart's ServiceAccount) are needed in one run. JOSDK reads the same annotations at run time that quarkus-operator-sdk
+ * reads at build time ({@code @ControllerConfiguration}, {@code @Workflow(explicitInvocation)}, the dependents'
+ * {@code @KubernetesDependent} informer selectors), so the controllers are configured the same way. The CDI beans are
+ * built by hand in the order CDI builds them, and the configuration is the production one: server-side apply for the
+ * dependents AND for the primary resource's status and finalizer (quarkus.operator-sdk.enable-ssa=true, the default
+ * outside the mock-server tests), all namespaces, generation-aware. Not covered here: leader election (prod profile)
+ * and the metrics/health endpoints.
+ */
+public final class InProcessOperator implements AutoCloseable {
+
+    private final PoolScheduler scheduler;
+    private final PoolRebalancer rebalancer;
+    private final Operator operator;
+    private final ReconcileCounter reconciles;
+
+    private InProcessOperator(PoolScheduler scheduler, PoolRebalancer rebalancer, Operator operator,
+            ReconcileCounter reconciles) {
+        this.scheduler = scheduler;
+        this.rebalancer = rebalancer;
+        this.operator = operator;
+        this.reconciles = reconciles;
+    }
+
+    /** Builds the beans, registers both controllers and starts (returns when the informers are synced). */
+    public static InProcessOperator start(KubernetesClient client) {
+        Clock clock = Clock.systemUTC();
+        PoolScheduler scheduler = new PoolScheduler(new FirstComeAdmission(), clock);
+        PoolRebalancer rebalancer = new PoolRebalancer(scheduler);
+        EventRecorder events = new EventRecorder(client, clock);
+        PoolStatusPublisher publisher = new PoolStatusPublisher(client, clock);
+        SchedulingWiring.publishStatusAfterEachCycle(scheduler, publisher);
+        ReconcileCounter reconciles = new ReconcileCounter();
+
+        Operator operator = new Operator(o -> o.withKubernetesClient(client)
+                .withCloseClientOnStop(false)
+                .withUseSSAToPatchPrimaryResource(true)
+                .withSSABasedCreateUpdateMatchForDependentResources(true)
+                .withStopOnInformerErrorDuringStartup(true)
+                .withCacheSyncTimeout(Duration.ofSeconds(60))
+                .withReconciliationTerminationTimeout(Duration.ofSeconds(10))
+                .withMetrics(reconciles));
+        operator.register(new ModelDeploymentReconciler(scheduler, rebalancer, events, clock));
+        operator.register(new LocalNodeReconciler());
+        operator.start();
+        return new InProcessOperator(scheduler, rebalancer, operator, reconciles);
+    }
+
+    public PoolScheduler scheduler() {
+        return scheduler;
+    }
+
+    /** Reconciles of ModelDeployments so far, per object. */
+    public ReconcileCounter reconciles() {
+        return reconciles;
+    }
+
+    @Override
+    public void close() {
+        try {
+            operator.stop();
+        } finally {
+            SchedulingWiring.stop(rebalancer);
+        }
+    }
+
+    /** Counts reconcile executions and failures of ModelDeployments through JOSDK's metrics hook. */
+    public static final class ReconcileCounter implements Metrics {
+
+        private final Map<ResourceID, AtomicInteger> started = new ConcurrentHashMap<>();
+        private final Map<ResourceID, AtomicInteger> failed = new ConcurrentHashMap<>();
+
+        @Override
+        public void reconcileCustomResource(HasMetadata resource, RetryInfo retryInfo, Map<String, Object> metadata) {
+            if (resource instanceof ModelDeployment) {
+                started.computeIfAbsent(ResourceID.fromResource(resource), k -> new AtomicInteger()).incrementAndGet();
+            }
+        }
+
+        @Override
+        public void failedReconciliation(HasMetadata resource, Exception exception, Map<String, Object> metadata) {
+            if (resource instanceof ModelDeployment) {
+                failed.computeIfAbsent(ResourceID.fromResource(resource), k -> new AtomicInteger()).incrementAndGet();
+            }
+        }
+
+        public int of(String namespace, String name) {
+            AtomicInteger n = started.get(new ResourceID(name, namespace));
+            return n == null ? 0 : n.get();
+        }
+
+        public int total() {
+            return started.values().stream().mapToInt(AtomicInteger::get).sum();
+        }
+
+        public int failures() {
+            return failed.values().stream().mapToInt(AtomicInteger::get).sum();
+        }
+
+        public Map<ResourceID, Integer> snapshot() {
+            Map<ResourceID, Integer> out = new java.util.HashMap<>();
+            started.forEach((k, v) -> out.put(k, v.get()));
+            return out;
+        }
+    }
+}

@@ -1,0 +1,265 @@
+package io.gpupool.apiserver;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Predicate;
+import java.util.stream.Collectors;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.ManagedFieldsEntry;
+import io.fabric8.kubernetes.api.model.OwnerReference;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.gpupool.api.v1alpha1.ApiGroup;
+import io.gpupool.api.v1alpha1.ModelDeployment;
+import io.gpupool.api.v1alpha1.Placement;
+import io.gpupool.core.status.Conditions;
+import io.gpupool.operator.modeldeployment.ModelDeploymentReconciler;
+import io.gpupool.testing.PoolFixtures;
+
+/**
+ * The operator, configured as in production (server-side apply on), against a real API server: apply → serving
+ * workload (Deployments + Service with owner references) → status (Admitted with placements, Running once the
+ * Deployments report ready pods) → delete (the finalizer is removed, the GPUs go to the next in line), and a restart
+ * in the middle that must neither duplicate nor lose anything.
+ */
+@ApiServerTier
+class OperatorApiServerTest {
+
+    private static final Duration WAIT = Duration.ofSeconds(60);
+    private static final String NS = "op-team";
+    private static final String ORG = "op-org";
+
+    private static KubernetesClient client;
+    private static TestPool pool;
+    private static InProcessOperator operator;
+
+    @BeforeAll
+    static void startOperator(RealKubeApiServer.Server server) {
+        server.applyCrds();
+        client = server.admin();
+        pool = new TestPool(client).member(NS, ORG)
+                .gpuClass("a100-80g", 80000, "NVIDIA-A100-SXM4-80GB")
+                .gpuClass("h100-80g", 80000, "NVIDIA-H100-*");
+        operator = InProcessOperator.start(client);
+        pool.contribute("a100-80g-01", ORG).contribute("dgx-h100-01", ORG);
+    }
+
+    @AfterAll
+    static void stopOperator() {
+        try {
+            if (pool != null) {
+                pool.deleteModelDeployments(operator != null);
+            }
+        } finally {
+            // Never leave an operator running: the next class would have two fighting over the same objects.
+            try {
+                if (operator != null) {
+                    operator.close();
+                }
+            } finally {
+                if (pool != null) {
+                    pool.close();
+                }
+            }
+        }
+    }
+
+    /** What a user's `kubectl apply --server-side` does: the spec is owned by the user's field manager. */
+    static ModelDeployment apply(String name, int replicas, int gpus, String gpuClass) {
+        ModelDeployment md = PoolFixtures.modelDeployment(NS, name, replicas, gpus);
+        md.getSpec().gpu.classes = List.of(gpuClass);
+        md.getSpec().model.maxContextLength = 4096;
+        return client.resource(md).fieldManager("kubectl").forceConflicts().serverSideApply();
+    }
+
+    static ModelDeployment get(String name) {
+        return client.resources(ModelDeployment.class).inNamespace(NS).withName(name).get();
+    }
+
+    static ModelDeployment awaitStatus(String name, Predicate<ModelDeployment> ok) {
+        // ignoreExceptions: a status on its way may lack parts the predicate reads.
+        await().atMost(WAIT).ignoreExceptions().until(() -> {
+            ModelDeployment md = get(name);
+            return md != null && md.getStatus() != null && ok.test(md);
+        });
+        return get(name);
+    }
+
+    static Condition condition(ModelDeployment md, String type) {
+        return Conditions.find(md.getStatus().conditions, type).orElseThrow();
+    }
+
+    static List<Deployment> deployments(String md) {
+        return client.apps().deployments().inNamespace(NS).withLabel(ApiGroup.MODEL_DEPLOYMENT_LABEL, md).list()
+                .getItems();
+    }
+
+    static void assertOwnedBy(HasMetadata child, ModelDeployment md) {
+        assertThat(child.getMetadata().getOwnerReferences()).as(child.getKind() + " " + child.getMetadata().getName())
+                .singleElement().satisfies(o -> {
+                    assertThat(o.getApiVersion()).isEqualTo("gpupool.io/v1alpha1");
+                    assertThat(o.getKind()).isEqualTo("ModelDeployment");
+                    assertThat(o.getName()).isEqualTo(md.getMetadata().getName());
+                    assertThat(o.getUid()).isEqualTo(md.getMetadata().getUid());
+                });
+    }
+
+    static int allocated(String node) {
+        var n = client.resources(io.gpupool.api.v1alpha1.GpuNode.class).inNamespace(TestPool.HUB).withName(node).get();
+        return n.getStatus() == null || n.getStatus().allocated == null ? -1 : n.getStatus().allocated;
+    }
+
+    @Test
+    void applyToServingWorkloadToStatusToCleanup() {
+        apply("llama", 2, 1, "a100-80g");
+
+        await().atMost(WAIT).until(() -> deployments("llama").size() == 1
+                && client.services().inNamespace(NS).withName("llama").get() != null);
+        ModelDeployment md = get("llama");
+        md = awaitStatus("llama", m -> "Admitted".equals(m.getStatus().phase) && m.getStatus().replicas.admitted == 2);
+        await().atMost(WAIT).until(() -> deployments("llama").get(0).getSpec().getReplicas() == 2);
+        assertThat(md.getMetadata().getFinalizers()).contains("modeldeployments.gpupool.io/finalizer");
+        Deployment d = deployments("llama").get(0);
+        assertOwnedBy(d, md);
+        assertThat(d.getSpec().getReplicas()).isEqualTo(2);
+        assertThat(d.getSpec().getTemplate().getSpec().getAffinity().getNodeAffinity()
+                .getRequiredDuringSchedulingIgnoredDuringExecution().getNodeSelectorTerms().get(0).getMatchFields()
+                .get(0).getValues()).containsExactly("a100-80g-01");
+        Service svc = client.services().inNamespace(NS).withName("llama").get();
+        assertOwnedBy(svc, md);
+        assertThat(svc.getSpec().getClusterIP()).isNotBlank(); // a real API server allocates it
+
+        md = awaitStatus("llama", m -> "Admitted".equals(m.getStatus().phase));
+        assertThat(md.getStatus().placements).containsExactly(new Placement("local", "a100-80g-01", "a100-80g", 2));
+        assertThat(md.getStatus().replicas.admitted).isEqualTo(2);
+        assertThat(md.getStatus().organization).isEqualTo(ORG);
+        assertThat(condition(md, Conditions.ADMITTED).getStatus()).isEqualTo("True");
+        assertFieldOwnership(md);
+
+        // No Deployment controller here: play it, the pods become ready.
+        d.setStatus(new DeploymentStatusBuilder().withObservedGeneration(d.getMetadata().getGeneration())
+                .withReplicas(2).withReadyReplicas(2).withAvailableReplicas(2).withUpdatedReplicas(2).build());
+        client.resource(d).updateStatus();
+        md = awaitStatus("llama", m -> "Running".equals(m.getStatus().phase));
+        assertThat(md.getStatus().replicas.ready).isEqualTo(2);
+        // The user applies again, without --force-conflicts: nothing of theirs is owned by anyone else.
+        ModelDeployment again = PoolFixtures.modelDeployment(NS, "llama", 2, 1);
+        again.getSpec().gpu.classes = List.of("a100-80g");
+        again.getSpec().model.maxContextLength = 4096;
+        again.getSpec().engineArgs = List.of("--enable-prefix-caching");
+        client.resource(again).fieldManager("kubectl").serverSideApply();
+        md = awaitStatus("llama", m -> m.getStatus().observedGeneration == 2L && "Running".equals(m.getStatus().phase));
+        await().atMost(WAIT).until(() -> deployments("llama").get(0).getSpec().getTemplate().getSpec().getContainers()
+                .get(0).getArgs().contains("--enable-prefix-caching"));
+        assertThat(condition(md, Conditions.READY).getStatus()).isEqualTo("True");
+        assertThat(md.getStatus().observedGeneration).isEqualTo(md.getMetadata().getGeneration());
+        assertFieldOwnership(md);
+        await().atMost(WAIT).until(() -> allocated("a100-80g-01") == 2);
+
+        // A second model that needs 3 of the node's 4 GPUs waits ...
+        apply("waiter", 1, 3, "a100-80g");
+        ModelDeployment waiting = awaitStatus("waiter",
+                m -> "InsufficientCapacity".equals(condition(m, Conditions.ADMITTED).getReason()));
+        assertThat(waiting.getStatus().replicas.admitted).isZero();
+        assertThat(deployments("waiter")).isEmpty();
+
+        // ... until the first is deleted: the finalizer goes, the GPUs are freed and handed on.
+        String uid = md.getMetadata().getUid();
+        client.resources(ModelDeployment.class).inNamespace(NS).withName("llama").delete();
+        await().atMost(WAIT).until(() -> get("llama") == null);
+        ModelDeployment admitted = awaitStatus("waiter", m -> m.getStatus().replicas.admitted == 1);
+        assertThat(admitted.getStatus().placements).containsExactly(new Placement("local", "a100-80g-01", "a100-80g", 1));
+        await().atMost(WAIT).until(() -> allocated("a100-80g-01") == 3);
+        // Without kube-controller-manager there is no garbage collector: the children stay, owned by the gone object
+        // (a real cluster deletes them because of exactly these owner references).
+        assertThat(deployments("llama")).singleElement()
+                .satisfies(left -> assertThat(left.getMetadata().getOwnerReferences()).extracting(OwnerReference::getUid)
+                        .containsExactly(uid));
+        client.resources(ModelDeployment.class).inNamespace(NS).withName("waiter").delete();
+        await().atMost(WAIT).until(() -> get("waiter") == null);
+    }
+
+    @Test
+    void restartInTheMiddleNeitherDuplicatesNorLosesAnything(RealKubeApiServer.Server server) {
+        // dgx-h100-01 has 8 GPUs: fill them exactly.
+        apply("r-two-by-two", 2, 2, "h100-80g");
+        apply("r-one-by-four", 1, 4, "h100-80g");
+        ModelDeployment a = awaitStatus("r-two-by-two", m -> m.getStatus().replicas != null && m.getStatus().replicas.admitted == 2);
+        ModelDeployment b = awaitStatus("r-one-by-four", m -> m.getStatus().replicas != null && m.getStatus().replicas.admitted == 1);
+        await().atMost(WAIT).until(() -> deployments("r-two-by-two").size() == 1 && deployments("r-one-by-four").size() == 1);
+        await().atMost(WAIT).until(() -> allocated("dgx-h100-01") == 8);
+        Map<String, String> before = deploymentVersions("r-two-by-two", "r-one-by-four");
+        List<Placement> placementsA = a.getStatus().placements;
+        List<Placement> placementsB = b.getStatus().placements;
+
+        operator.close();
+        // While no operator runs: a newcomer arrives, and one Deployment's pods become ready.
+        apply("r-newcomer", 1, 1, "h100-80g");
+        Deployment d = deployments("r-two-by-two").get(0);
+        d.setStatus(new DeploymentStatusBuilder().withReplicas(2).withReadyReplicas(2).build());
+        client.resource(d).updateStatus();
+        before.put(d.getMetadata().getName(), deployments("r-two-by-two").get(0).getMetadata().getResourceVersion());
+
+        operator = InProcessOperator.start(client);
+        // The ledger is rebuilt from status.placements: the node is full, the newcomer waits (no double booking) ...
+        ModelDeployment newcomer = awaitStatus("r-newcomer",
+                m -> "InsufficientCapacity".equals(condition(m, Conditions.ADMITTED).getReason()));
+        assertThat(newcomer.getStatus().placements).isEmpty();
+        // ... the others keep their placements, and reconcile to the same Deployments (the same objects, unchanged).
+        a = awaitStatus("r-two-by-two", m -> "Running".equals(m.getStatus().phase));
+        b = get("r-one-by-four");
+        assertThat(a.getStatus().placements).isEqualTo(placementsA);
+        assertThat(b.getStatus().placements).isEqualTo(placementsB);
+        await().during(Duration.ofSeconds(3)).atMost(WAIT).until(() -> allocated("dgx-h100-01") == 8);
+        assertThat(deploymentVersions("r-two-by-two", "r-one-by-four")).isEqualTo(before);
+        assertThat(deployments("r-newcomer")).isEmpty();
+        assertThat(operator.reconciles().failures()).isZero();
+
+        // Life goes on with the new operator: deleting one hands its GPUs to the newcomer.
+        client.resources(ModelDeployment.class).inNamespace(NS).withName("r-one-by-four").delete();
+        await().atMost(WAIT).until(() -> get("r-one-by-four") == null);
+        newcomer = awaitStatus("r-newcomer", m -> m.getStatus().replicas.admitted == 1);
+        assertThat(newcomer.getStatus().placements).extracting(p -> p.node).containsExactly("dgx-h100-01");
+        await().atMost(WAIT).until(() -> allocated("dgx-h100-01") == 5);
+    }
+
+    /** Name → resourceVersion of the Deployments of the given ModelDeployments. */
+    static Map<String, String> deploymentVersions(String... names) {
+        Map<String, String> out = new java.util.TreeMap<>();
+        for (String n : names) {
+            deployments(n).forEach(d -> out.put(d.getMetadata().getName(), d.getMetadata().getResourceVersion()));
+        }
+        return out;
+    }
+
+    /**
+     * Spec, finalizer and status have one owner each: the user's field manager keeps the whole spec (so their next
+     * `kubectl apply --server-side` never conflicts with the operator), the controller owns only its finalizer, and
+     * the status is applied under its own manager (1.20 does not tell /status applies apart in managedFields).
+     */
+    static void assertFieldOwnership(ModelDeployment md) {
+        Map<String, List<String>> topLevelFieldsByManager = md.getMetadata().getManagedFields().stream()
+                .collect(Collectors.toMap(m -> m.getManager() + "/" + m.getOperation(),
+                        m -> m.getFieldsV1().getAdditionalProperties().keySet().stream().sorted().toList()));
+        assertThat(topLevelFieldsByManager).containsOnly(
+                Map.entry("kubectl/Apply", List.of("f:spec")),
+                Map.entry(ModelDeploymentReconciler.NAME + "/Apply", List.of("f:metadata")),
+                Map.entry(ModelDeploymentReconciler.STATUS_FIELD_MANAGER + "/Apply", List.of("f:status")));
+        ManagedFieldsEntry controller = md.getMetadata().getManagedFields().stream()
+                .filter(m -> m.getManager().equals(ModelDeploymentReconciler.NAME)).findFirst().orElseThrow();
+        assertThat(controller.getFieldsV1().getAdditionalProperties().get("f:metadata").toString()).contains("f:finalizers")
+                .doesNotContain("f:labels");
+    }
+}

@@ -1,0 +1,194 @@
+package io.gpupool.apiserver;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+
+import com.marcnuri.helm.Helm;
+
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
+import io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.gpupool.api.v1alpha1.ApiGroup;
+import io.gpupool.api.v1alpha1.GpuClass;
+import io.gpupool.api.v1alpha1.GpuNode;
+import io.gpupool.api.v1alpha1.ModelDeployment;
+import io.gpupool.api.v1alpha1.Organization;
+import io.gpupool.testing.PoolFixtures;
+
+/**
+ * The operator's RBAC as the Helm chart renders it, on a server that enforces it (kube-api-test runs the API server
+ * with --authorization-mode=RBAC): the ServiceAccount's permissions are enough to take a ModelDeployment from apply
+ * to serving workload, status and cleanup (the operator runs with a client that impersonates the ServiceAccount), and
+ * it is refused (403) what it does not need.
+ */
+@ApiServerTier
+class RbacApiServerTest {
+
+    private static final String RELEASE = "gpupool-operator";
+    private static final String OPERATOR_NS = "gpupool-system";
+    private static final String SERVICE_ACCOUNT = "system:serviceaccount:" + OPERATOR_NS + ":" + RELEASE;
+    private static final String NS = "rbac-team";
+    private static final String ORG = "rbac-org";
+    private static final Duration WAIT = Duration.ofSeconds(60);
+
+    private static KubernetesClient admin;
+    private static KubernetesClient asOperator;
+    private static TestPool pool;
+    private static final List<HasMetadata> rendered = new ArrayList<>();
+
+    @BeforeAll
+    static void installChartRbac(RealKubeApiServer.Server server) {
+        server.applyCrds();
+        admin = server.admin();
+        admin.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(OPERATOR_NS).endMetadata().build())
+                .createOr(r -> r.update());
+        String yaml = new Helm(Path.of("charts/gpupool-operator")).template().withName(RELEASE)
+                .withNamespace(OPERATOR_NS).call();
+        for (HasMetadata o : admin.load(new java.io.ByteArrayInputStream(yaml.getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+                .items()) {
+            if (o.getMetadata().getNamespace() == null && !(o instanceof ClusterRole)
+                    && !(o instanceof io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding)) {
+                o.getMetadata().setNamespace(OPERATOR_NS);
+            }
+            rendered.add(admin.resource(o).createOr(r -> r.update()));
+        }
+        assertThat(rendered).extracting(HasMetadata::getKind).contains("ServiceAccount", "ClusterRole",
+                "ClusterRoleBinding", "Role", "RoleBinding");
+        asOperator = server.impersonating(SERVICE_ACCOUNT);
+        pool = new TestPool(admin).member(NS, ORG).gpuClass("rbac-rtx", 20000, "*RTX-4090*");
+    }
+
+    @AfterAll
+    static void cleanUp() {
+        if (pool != null) {
+            pool.close();
+        }
+        if (asOperator != null) {
+            asOperator.close();
+        }
+        for (HasMetadata o : rendered) {
+            admin.resource(o).delete();
+        }
+    }
+
+    @Test
+    void theChartsServiceAccountCanRunTheOperatorFromApplyToCleanup() {
+        try (InProcessOperator operator = InProcessOperator.start(asOperator)) {
+            pool.contribute("rtx4090-home-01", ORG); // the operator (as the ServiceAccount) creates the GpuNode
+            ModelDeployment md = PoolFixtures.modelDeployment(NS, "coder", 1, 1);
+            md.getSpec().gpu.classes = List.of("rbac-rtx");
+            md.getSpec().model.maxContextLength = 4096;
+            admin.resource(md).fieldManager("kubectl").serverSideApply();
+
+            await().atMost(WAIT).until(() -> deployments("coder").size() == 1
+                    && admin.services().inNamespace(NS).withName("coder").get() != null);
+            Deployment d = deployments("coder").get(0);
+            d.setStatus(new DeploymentStatusBuilder().withReplicas(1).withReadyReplicas(1).build());
+            admin.resource(d).updateStatus();
+            await().atMost(WAIT).until(() -> {
+                ModelDeployment m = get("coder");
+                return m.getStatus() != null && "Running".equals(m.getStatus().phase);
+            });
+            // Pool status written by the operator: GpuNode, GpuClass and Organization status.
+            await().atMost(WAIT).until(() -> {
+                GpuNode n = admin.resources(GpuNode.class).inNamespace(TestPool.HUB).withName("rtx4090-home-01").get();
+                GpuClass c = admin.resources(GpuClass.class).withName("rbac-rtx").get();
+                Organization o = admin.resources(Organization.class).withName(ORG).get();
+                return n.getStatus() != null && Integer.valueOf(1).equals(n.getStatus().allocated)
+                        && c.getStatus() != null && Integer.valueOf(1).equals(c.getStatus().allocated)
+                        && o.getStatus() != null && o.getStatus().conditions != null;
+            });
+            assertThat(admin.v1().events().inNamespace(NS).list().getItems()).isNotNull();
+
+            admin.resources(ModelDeployment.class).inNamespace(NS).withName("coder").delete();
+            await().atMost(WAIT).until(() -> get("coder") == null); // the finalizer was removed
+            assertThat(operator.reconciles().failures()).isZero();
+            pool.deleteModelDeployments(true);
+        }
+    }
+
+    @Test
+    void theChartsServiceAccountIsRefusedWhatTheOperatorDoesNotNeed() {
+        admin.resource(new SecretBuilder().withNewMetadata().withName("hf-token").withNamespace(NS).endMetadata()
+                .addToStringData("token", "hf_secret").build()).createOr(r -> r.update());
+        Organization org = admin.resources(Organization.class).withName(ORG).get();
+
+        List<String> allowed = new ArrayList<>();
+        forbidden(allowed, "read Secrets", () -> asOperator.secrets().inNamespace(NS).withName("hf-token").get());
+        forbidden(allowed, "list Secrets", () -> asOperator.secrets().inAnyNamespace().list());
+        forbidden(allowed, "delete Namespaces", () -> asOperator.namespaces().withName(NS).delete());
+        forbidden(allowed, "write an Organization's spec", () -> asOperator.resources(Organization.class).withName(ORG)
+                .edit(o -> {
+                    o.getSpec().displayName = "taken over";
+                    return o;
+                }));
+        forbidden(allowed, "delete Organizations", () -> asOperator.resources(Organization.class).withName(ORG).delete());
+        forbidden(allowed, "create GpuClasses", () -> asOperator.resource(PoolFixtures.gpuClass("free-for-all", 1, "*"))
+                .create());
+        forbidden(allowed, "create ModelDeployments", () -> asOperator.resource(PoolFixtures.modelDeployment(NS, "mine", 1, 1))
+                .create());
+        forbidden(allowed, "create ClusterRoles", () -> asOperator.resource(new ClusterRoleBuilder().withNewMetadata()
+                .withName("escalate").endMetadata().addNewRule().withApiGroups("*").withResources("*").withVerbs("*")
+                .endRule().build()).create());
+        forbidden(allowed, "create Pods", () -> asOperator.resource(new PodBuilder().withNewMetadata().withName("p")
+                .withNamespace(NS).endMetadata().withNewSpec().addNewContainer().withName("c").withImage("busybox")
+                .endContainer().endSpec().build()).create());
+        forbidden(allowed, "read ConfigMaps", () -> asOperator.configMaps().inNamespace(NS).list());
+        forbidden(allowed, "create ConfigMaps", () -> asOperator.resource(new ConfigMapBuilder().withNewMetadata()
+                .withName("cm").withNamespace(NS).endMetadata().build()).create());
+        var node = admin.resource(PoolFixtures.node("t4-01", null)).createOr(r -> r.update());
+        forbidden(allowed, "label Nodes", () -> asOperator.nodes().withName("t4-01").edit(n -> {
+            n.getMetadata().getLabels().put(ApiGroup.ORGANIZATION_LABEL, "someone-else");
+            return n;
+        }));
+        admin.resource(node).delete();
+        forbidden(allowed, "Leases outside its namespace", () -> asOperator.resource(new LeaseBuilder().withNewMetadata()
+                .withName("x").withNamespace(NS).endMetadata().build()).create());
+        assertThat(allowed).as("requests the ServiceAccount should be refused but was allowed").isEmpty();
+
+        // Its leader-election Lease in its own namespace is allowed (prod profile).
+        var lease = asOperator.resource(new LeaseBuilder().withNewMetadata().withName("gpupool-operator-leader")
+                .withNamespace(OPERATOR_NS).endMetadata().withNewSpec().withHolderIdentity("test").endSpec().build())
+                .create();
+        asOperator.resource(lease).edit(l -> l);
+        admin.resource(lease).delete();
+        assertThat(org.getSpec().displayName).isEqualTo(admin.resources(Organization.class).withName(ORG).get().getSpec().displayName);
+    }
+
+    private static void forbidden(List<String> allowed, String what, Executable request) {
+        KubernetesClientException e = catchThrowableOfType(KubernetesClientException.class, request::execute);
+        if (e == null) {
+            allowed.add(what);
+        } else {
+            assertThat(e.getCode()).as(what + ": " + e.getMessage()).isEqualTo(403);
+        }
+    }
+
+    private static ModelDeployment get(String name) {
+        return admin.resources(ModelDeployment.class).inNamespace(NS).withName(name).get();
+    }
+
+    private static List<Deployment> deployments(String md) {
+        return admin.apps().deployments().inNamespace(NS).withLabel(ApiGroup.MODEL_DEPLOYMENT_LABEL, md).list().getItems();
+    }
+}

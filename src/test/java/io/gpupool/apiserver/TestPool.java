@@ -1,0 +1,134 @@
+package io.gpupool.apiserver;
+
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.gpupool.api.v1alpha1.ApiGroup;
+import io.gpupool.api.v1alpha1.GpuClass;
+import io.gpupool.api.v1alpha1.GpuNode;
+import io.gpupool.api.v1alpha1.ModelDeployment;
+import io.gpupool.api.v1alpha1.Organization;
+import io.gpupool.operator.node.HubNamespaces;
+import io.gpupool.operator.node.LocalNodeReconciler;
+import io.gpupool.testing.PoolFixtures;
+
+/**
+ * The pool objects one test class creates, removed again by {@link #close()} so that the next class of the tier starts
+ * from an empty pool on the shared API server. There is no garbage collector and no namespace controller (no
+ * kube-controller-manager): children are deleted explicitly, and namespaces stay.
+ */
+final class TestPool implements AutoCloseable {
+
+    static final Duration WAIT = Duration.ofSeconds(60);
+    static final String HUB = HubNamespaces.name(LocalNodeReconciler.LOCAL_CLUSTER);
+
+    private final KubernetesClient admin;
+    private final Set<String> namespaces = new LinkedHashSet<>();
+    private final Set<String> organizations = new LinkedHashSet<>();
+    private final Set<String> classes = new LinkedHashSet<>();
+    private final Set<String> nodes = new LinkedHashSet<>();
+
+    TestPool(KubernetesClient admin) {
+        this.admin = admin;
+    }
+
+    /** An organization and a namespace that belongs to it. */
+    TestPool member(String namespace, String organization) {
+        organization(organization);
+        admin.resource(PoolFixtures.namespace(namespace, organization)).createOr(r -> r.update());
+        namespaces.add(namespace);
+        return this;
+    }
+
+    TestPool organization(String name) {
+        admin.resource(PoolFixtures.organization(name)).createOr(r -> r.update());
+        organizations.add(name);
+        return this;
+    }
+
+    TestPool gpuClass(String name, long minMemoryMiB, String... products) {
+        admin.resource(PoolFixtures.gpuClass(name, minMemoryMiB, products)).createOr(r -> r.update());
+        classes.add(name);
+        return this;
+    }
+
+    /** A Node of src/test/resources/fixtures/nodes labelled with the organization (needs a running operator). */
+    TestPool contribute(String fixture, String organization) {
+        Node node = PoolFixtures.node(fixture, organization);
+        admin.resource(node).createOr(r -> r.update());
+        nodes.add(fixture);
+        await().atMost(WAIT).until(() -> admin.resources(GpuNode.class).inNamespace(HUB).withName(fixture).get() != null);
+        return this;
+    }
+
+    GpuNode gpuNode(String name) {
+        return admin.resources(GpuNode.class).inNamespace(HUB).withName(name).get();
+    }
+
+    /**
+     * Deletes what the class created. ModelDeployments first, while the operator (when given) still runs, so that
+     * its cleanup releases the GPUs and removes the finalizer; left-over finalizers are then stripped by hand.
+     */
+    void deleteModelDeployments(boolean operatorRunning) {
+        for (String ns : namespaces) {
+            // One by one (a collection delete of hundreds of objects can outlast the client's request timeout), from a
+            // few threads.
+            List<ModelDeployment> all = admin.resources(ModelDeployment.class).inNamespace(ns).list().getItems();
+            var deleters = java.util.concurrent.Executors.newFixedThreadPool(4);
+            try {
+                deleters.invokeAll(all.stream().map(md -> (java.util.concurrent.Callable<Object>) () -> admin.resource(md)
+                        .delete()).toList());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                deleters.shutdownNow();
+            }
+        }
+        if (operatorRunning) {
+            try {
+                await().atMost(Duration.ofSeconds(60)).until(this::noModelDeployments);
+            } catch (RuntimeException e) {
+                // fall through: strip what is left
+            }
+        }
+        for (String ns : namespaces) {
+            for (ModelDeployment md : admin.resources(ModelDeployment.class).inNamespace(ns).list().getItems()) {
+                admin.resources(ModelDeployment.class).inNamespace(ns).withName(md.getMetadata().getName())
+                        .edit(m -> {
+                            m.getMetadata().setFinalizers(new ArrayList<>());
+                            return m;
+                        });
+            }
+        }
+        await().atMost(WAIT).until(this::noModelDeployments);
+    }
+
+    private boolean noModelDeployments() {
+        return namespaces.stream().allMatch(ns -> admin.resources(ModelDeployment.class).inNamespace(ns).list()
+                .getItems().isEmpty());
+    }
+
+    @Override
+    public void close() {
+        deleteModelDeployments(false);
+        for (String ns : namespaces) {
+            // What the garbage collector would do for the ModelDeployments' children.
+            admin.apps().deployments().inNamespace(ns).withLabel(ApiGroup.MANAGED_BY_LABEL, ApiGroup.MANAGED_BY).delete();
+            admin.services().inNamespace(ns).withLabel(ApiGroup.MANAGED_BY_LABEL, ApiGroup.MANAGED_BY).delete();
+        }
+        for (String n : nodes) {
+            admin.nodes().withName(n).delete();
+            admin.resources(GpuNode.class).inNamespace(HUB).withName(n).delete();
+        }
+        List<String> gone = new ArrayList<>(classes);
+        gone.forEach(c -> admin.resources(GpuClass.class).withName(c).delete());
+        organizations.forEach(o -> admin.resources(Organization.class).withName(o).delete());
+    }
+}

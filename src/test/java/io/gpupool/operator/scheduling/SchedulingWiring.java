@@ -1,0 +1,21 @@
+package io.gpupool.operator.scheduling;
+
+/**
+ * What Quarkus CDI does for the scheduling beans, for tests that run the operator in-process without Quarkus (the
+ * real-API-server tier): the publisher's {@code @Observes StartupEvent} registration and the rebalancer's
+ * {@code @PreDestroy}.
+ */
+public final class SchedulingWiring {
+
+    private SchedulingWiring() {
+    }
+
+    /** As {@code PoolStatusPublisher.register} does on start-up: publish pool status after every cycle. */
+    public static void publishStatusAfterEachCycle(PoolScheduler scheduler, PoolStatusPublisher publisher) {
+        scheduler.onCycle(publisher::publish);
+    }
+
+    public static void stop(PoolRebalancer rebalancer) {
+        rebalancer.stop();
+    }
+}
