@@ -9,7 +9,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.gpupool.api.v1alpha1.ModelDeployment;
-import io.gpupool.core.admission.FirstComeAdmission;
+import io.gpupool.core.admission.FairShareAdmission;
 import io.gpupool.operator.events.EventRecorder;
 import io.gpupool.operator.modeldeployment.ModelDeploymentReconciler;
 import io.gpupool.operator.node.LocalNodeReconciler;
@@ -53,7 +53,7 @@ public final class InProcessOperator implements AutoCloseable {
     /** Builds the beans, registers both controllers and starts (returns when the informers are synced). */
     public static InProcessOperator start(KubernetesClient client) {
         Clock clock = Clock.systemUTC();
-        PoolScheduler scheduler = new PoolScheduler(new FirstComeAdmission(), clock);
+        PoolScheduler scheduler = new PoolScheduler(new FairShareAdmission(), clock);
         PoolRebalancer rebalancer = new PoolRebalancer(scheduler);
         EventRecorder events = new EventRecorder(client, clock);
         PoolStatusPublisher publisher = new PoolStatusPublisher(client, clock);
