@@ -3,7 +3,7 @@
 # (a test fails when either copy differs from what the build generates).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mvn -B -q package -DskipTests
+mvn -B -q package -DskipTests "$@"
 for dir in crds charts/gpupool-operator/crds; do
   rm -f "$dir"/*.gpupool.io-v1.yml
   cp target/kubernetes/*.gpupool.io-v1.yml "$dir"/

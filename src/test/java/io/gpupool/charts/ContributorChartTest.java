@@ -95,6 +95,10 @@ class ContributorChartTest {
         assertThat(chart.one(RoleBinding.class, "gp-serving").getMetadata().getNamespace()).isEqualTo("gpupool-serving");
         Namespace ns = chart.one(Namespace.class, "gpupool-serving");
         assertThat(ns.getMetadata().getLabels()).containsEntry("pod-security.kubernetes.io/enforce", "restricted");
+        // Leader election (the prod profile) takes a Lease in the release namespace, nothing else.
+        assertThat(chart.one(Role.class, "gp-leader-election").getRules()).singleElement()
+                .satisfies(r -> assertThat(r.getResources()).containsExactly("leases"));
+        assertThat(chart.one(Role.class, "gp-leader-election").getMetadata().getNamespace()).isEqualTo(NS);
         // Nothing anywhere may read Secrets.
         assertThat(chart.all(ClusterRole.class)).flatExtracting(ClusterRole::getRules)
                 .noneMatch(r -> r.getResources().contains("secrets"));

@@ -135,6 +135,33 @@ class OperatorChartTest {
     }
 
     @Test
+    void theOperatorMayGrantTheAgentRoleItCreatesForEveryContributedCluster() {
+        // RBAC refuses to create a Role granting more than its creator holds (no escalate verb here).
+        ClusterRole operator = render(List.of(), Map.of()).one(ClusterRole.class, "gp");
+        var agent = io.gpupool.operator.cluster.ContributedClusterReconciler.agentRole("gpupool-cluster-x");
+        for (var rule : agent.getRules()) {
+            for (String group : rule.getApiGroups()) {
+                for (String resource : rule.getResources()) {
+                    for (String verb : rule.getVerbs()) {
+                        assertThat(operator.getRules()).as("%s %s/%s", verb, group, resource).anySatisfy(r -> {
+                            assertThat(r.getApiGroups()).contains(group);
+                            assertThat(r.getResources()).contains(resource);
+                            assertThat(r.getVerbs()).contains(verb);
+                            assertThat(r.getResourceNames()).isNullOrEmpty();
+                        });
+                    }
+                }
+            }
+        }
+        // What it may touch of Secrets, ServiceAccounts, Roles and RoleBindings is limited to the agent's by name.
+        assertThat(operator.getRules()).filteredOn(r -> r.getResources().contains("secrets"))
+                .allSatisfy(r -> assertThat(r.getVerbs().equals(List.of("create")) || !r.getResourceNames().isEmpty())
+                        .isTrue());
+        assertThat(operator.getRules()).filteredOn(r -> r.getResources().contains("secrets"))
+                .noneMatch(r -> r.getVerbs().contains("list") || r.getVerbs().contains("watch"));
+    }
+
+    @Test
     void chartCrdsAreTheGeneratedOnesAndInstallWithTheChart() throws IOException {
         Path chartCrds = RenderedChart.CHARTS.resolve(CHART).resolve("crds");
         try (Stream<Path> files = Files.list(Path.of("crds"))) {

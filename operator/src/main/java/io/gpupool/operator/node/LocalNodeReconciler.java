@@ -2,6 +2,8 @@ package io.gpupool.operator.node;
 
 import io.fabric8.kubernetes.api.model.Node;
 import io.gpupool.api.v1alpha1.ApiGroup;
+import io.gpupool.operator.Role;
+import io.quarkus.arc.lookup.LookupIfProperty;
 import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
@@ -16,6 +18,7 @@ import io.javaoperatorsdk.operator.api.reconciler.dependent.Dependent;
  * through their agent.)
  */
 @Workflow(dependents = @Dependent(type = GpuNodeDependent.class, reconcilePrecondition = ContributesGpus.class))
+@LookupIfProperty(name = Role.PROPERTY, stringValue = Role.OPERATOR, lookupIfMissing = true)
 @ControllerConfiguration(name = LocalNodeReconciler.NAME, informer = @Informer(labelSelector = ApiGroup.ORGANIZATION_LABEL),
         generationAwareEventProcessing = false)
 public class LocalNodeReconciler implements Reconciler<Node> {

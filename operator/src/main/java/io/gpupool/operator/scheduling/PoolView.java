@@ -23,6 +23,9 @@ public interface PoolView {
 
     Optional<GpuPool> pool();
 
+    /** Approved contributed clusters: ContributedCluster name → its organization. */
+    Map<String, String> contributedClusters();
+
     List<ModelDeployment> modelDeployments();
 
     /** Serving pods that still hold GPUs (not Succeeded or Failed), counted per ModelDeployment and node. */
