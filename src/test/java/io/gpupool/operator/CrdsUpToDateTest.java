@@ -13,8 +13,9 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
 
 /**
- * The CRDs committed under crds/ must be exactly what the build generates from the API classes (the Quarkus build,
- * which also runs for this test, writes them to target/kubernetes). Run hack/update-crds.sh after changing the API.
+ * The CRDs committed under crds/, and their copy in charts/gpupool-operator/crds/, must be exactly what the build
+ * generates from the API classes (the Quarkus build, which also runs for this test, writes them to target/kubernetes).
+ * Run hack/update-crds.sh after changing the API.
  */
 @QuarkusTest
 @WithKubernetesTestServer
@@ -22,22 +23,31 @@ class CrdsUpToDateTest {
 
     @Test
     void committedCrdsMatchTheGeneratedOnes() throws IOException {
+        assertMatchesGenerated(Path.of("crds"));
+    }
+
+    @Test
+    void theOperatorChartCarriesTheSameCrds() throws IOException {
+        assertMatchesGenerated(Path.of("charts/gpupool-operator/crds"));
+    }
+
+    private static void assertMatchesGenerated(Path committed) throws IOException {
         Path generated = Path.of("target/kubernetes");
-        Path committed = Path.of("crds");
         try (Stream<Path> files = Files.list(generated)) {
             var crds = files.filter(p -> p.getFileName().toString().endsWith("-v1.yml")).sorted().toList();
-            assertThat(crds).hasSize(5);
+            assertThat(crds).hasSize(7);
             for (Path crd : crds) {
                 Path mine = committed.resolve(crd.getFileName());
-                assertThat(mine).as("crds/%s is missing: run hack/update-crds.sh", crd.getFileName()).exists();
+                assertThat(mine).as("%s/%s is missing: run hack/update-crds.sh", committed, crd.getFileName()).exists();
                 assertThat(Files.readString(mine))
-                        .as("crds/%s is stale: run hack/update-crds.sh and commit it", crd.getFileName())
+                        .as("%s/%s is stale: run hack/update-crds.sh and commit it", committed, crd.getFileName())
                         .isEqualTo(Files.readString(crd));
             }
         }
         try (Stream<Path> files = Files.list(committed)) {
             assertThat(files.map(p -> p.getFileName().toString()))
-                    .allSatisfy(name -> assertThat(generated.resolve(name)).as("crds/%s is no longer generated", name).exists());
+                    .allSatisfy(name -> assertThat(generated.resolve(name)).as("%s/%s is no longer generated", committed, name)
+                            .exists());
         }
     }
 }

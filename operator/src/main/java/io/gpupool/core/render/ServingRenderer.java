@@ -72,9 +72,13 @@ public final class ServingRenderer {
     }
 
     public static String nodeHash(String cluster, String node) {
+        return shortHash(cluster + "/" + node);
+    }
+
+    /** Eight hex digits of the SHA-256 of a string: short, stable names and label values. */
+    public static String shortHash(String s) {
         try {
-            byte[] digest = MessageDigest.getInstance("SHA-256")
-                    .digest((cluster + "/" + node).getBytes(StandardCharsets.UTF_8));
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
             return HexFormat.of().formatHex(digest, 0, 4);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);

@@ -8,13 +8,16 @@ import java.util.Optional;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.gpupool.api.v1alpha1.ApiGroup;
+import io.gpupool.api.v1alpha1.ContributedCluster;
 import io.gpupool.api.v1alpha1.GpuClass;
 import io.gpupool.api.v1alpha1.GpuNode;
 import io.gpupool.api.v1alpha1.GpuPool;
 import io.gpupool.api.v1alpha1.ModelDeployment;
 import io.gpupool.api.v1alpha1.Organization;
+import io.gpupool.api.v1alpha1.ServingWork;
 import io.gpupool.core.model.NodeKey;
 import io.gpupool.core.model.WorkloadId;
+import io.gpupool.core.render.RemoteWorkRenderer;
 import io.gpupool.core.render.ServingRenderer;
 import io.gpupool.operator.scheduling.PoolView;
 import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
@@ -31,6 +34,8 @@ final class InformerPoolView implements PoolView {
     final InformerEventSource<Organization, ModelDeployment> organizations;
     final InformerEventSource<GpuPool, ModelDeployment> pools;
     final InformerEventSource<Pod, ModelDeployment> pods;
+    final InformerEventSource<ContributedCluster, ModelDeployment> clusters;
+    final InformerEventSource<ServingWork, ModelDeployment> works;
     final IndexerResourceCache<ModelDeployment> modelDeployments;
 
     InformerPoolView(InformerEventSource<Namespace, ModelDeployment> namespaces,
@@ -38,6 +43,8 @@ final class InformerPoolView implements PoolView {
             InformerEventSource<GpuClass, ModelDeployment> gpuClasses,
             InformerEventSource<Organization, ModelDeployment> organizations,
             InformerEventSource<GpuPool, ModelDeployment> pools, InformerEventSource<Pod, ModelDeployment> pods,
+            InformerEventSource<ContributedCluster, ModelDeployment> clusters,
+            InformerEventSource<ServingWork, ModelDeployment> works,
             IndexerResourceCache<ModelDeployment> modelDeployments) {
         this.namespaces = namespaces;
         this.gpuNodes = gpuNodes;
@@ -45,6 +52,8 @@ final class InformerPoolView implements PoolView {
         this.organizations = organizations;
         this.pools = pools;
         this.pods = pods;
+        this.clusters = clusters;
+        this.works = works;
         this.modelDeployments = modelDeployments;
     }
 
@@ -66,6 +75,24 @@ final class InformerPoolView implements PoolView {
     @Override
     public Optional<GpuPool> pool() {
         return pools.list().filter(p -> GpuPool.DEFAULT_NAME.equals(p.getMetadata().getName())).findFirst();
+    }
+
+    @Override
+    public Map<String, String> contributedClusters() {
+        Map<String, String> out = new HashMap<>();
+        clusters.list().forEach(c -> {
+            if (c.getSpec() != null && c.getSpec().organization != null && c.getMetadata().getDeletionTimestamp() == null) {
+                out.put(c.getMetadata().getName(), c.getSpec().organization);
+            }
+        });
+        return out;
+    }
+
+    /** The ServingWork of a ModelDeployment, in every cluster. */
+    List<ServingWork> servingWorks(String namespace, String name) {
+        return works.list().filter(w -> w.getMetadata().getLabels() != null
+                && name.equals(w.getMetadata().getLabels().get(ApiGroup.MODEL_DEPLOYMENT_LABEL))
+                && namespace.equals(w.getMetadata().getLabels().get(RemoteWorkRenderer.MD_NAMESPACE_LABEL))).toList();
     }
 
     @Override

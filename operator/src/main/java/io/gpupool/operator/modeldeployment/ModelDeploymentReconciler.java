@@ -19,6 +19,7 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.gpupool.api.v1alpha1.ApiGroup;
+import io.gpupool.api.v1alpha1.ContributedCluster;
 import io.gpupool.api.v1alpha1.GpuClass;
 import io.gpupool.api.v1alpha1.GpuNode;
 import io.gpupool.api.v1alpha1.GpuPool;
@@ -27,6 +28,8 @@ import io.gpupool.api.v1alpha1.ModelDeploymentStatus;
 import io.gpupool.api.v1alpha1.Organization;
 import io.gpupool.api.v1alpha1.Placement;
 import io.gpupool.api.v1alpha1.ReplicaCounts;
+import io.gpupool.api.v1alpha1.ServingWork;
+import io.gpupool.core.inventory.PoolInputs;
 import io.gpupool.core.inventory.Workloads;
 import io.gpupool.core.model.WorkloadId;
 import io.gpupool.core.render.ServingRenderer;
@@ -37,6 +40,8 @@ import io.gpupool.operator.events.EventRecorder;
 import io.gpupool.operator.scheduling.Admission;
 import io.gpupool.operator.scheduling.PoolRebalancer;
 import io.gpupool.operator.scheduling.PoolScheduler;
+import io.gpupool.operator.Role;
+import io.quarkus.arc.lookup.LookupIfProperty;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
@@ -62,6 +67,7 @@ import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEven
 @Workflow(explicitInvocation = true, dependents = {
         @Dependent(name = "deployments", type = ServingDeploymentsDependent.class),
         @Dependent(name = "service", type = ServingServiceDependent.class) })
+@LookupIfProperty(name = Role.PROPERTY, stringValue = Role.OPERATOR, lookupIfMissing = true)
 @ControllerConfiguration(name = ModelDeploymentReconciler.NAME)
 public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, Cleaner<ModelDeployment> {
 
@@ -112,6 +118,9 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
                 .build(), context);
         var gpuNodes = new InformerEventSource<>(InformerEventSourceConfiguration
                 .from(GpuNode.class, ModelDeployment.class).withName("gpunodes")
+                // A heartbeat of a live node changes nothing; one that revives a node the last cycle found gone does.
+                .withOnUpdateFilter((now, before) -> !ServingWorks.onlyHeartbeat(before, now)
+                        || (now.getSpec() != null && scheduler.goneNodes().contains(PoolInputs.nodeKey(now))))
                 .withSecondaryToPrimaryMapper(n -> affected(n.getSpec() == null ? null
                         : scheduler.onNode(new io.gpupool.core.model.NodeKey(n.getSpec().cluster, n.getSpec().nodeName))))
                 .build(), context);
@@ -137,11 +146,21 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
                     return md == null ? Set.of() : Set.of(new ResourceID(md, pod.getMetadata().getNamespace()));
                 })
                 .build(), context);
+        var clusters = new InformerEventSource<>(InformerEventSourceConfiguration
+                .from(ContributedCluster.class, ModelDeployment.class).withName("contributedclusters")
+                .withSecondaryToPrimaryMapper(c -> affected(null))
+                .build(), context);
+        var works = new InformerEventSource<>(InformerEventSourceConfiguration
+                .from(ServingWork.class, ModelDeployment.class).withName("servingworks")
+                .withLabelSelector(ApiGroup.MANAGED_BY_LABEL + "=" + ApiGroup.MANAGED_BY)
+                .withSecondaryToPrimaryMapper(ServingWorks::owner)
+                .build(), context);
         var requeue = new SimpleInboundEventSource<ModelDeployment>("scheduler");
         scheduler.onRequeue(id -> requeue.propagateEvent(new ResourceID(id.name(), id.namespace())));
-        this.view = new InformerPoolView(namespaces, gpuNodes, gpuClasses, organizations, pools, pods, primaries);
+        this.view = new InformerPoolView(namespaces, gpuNodes, gpuClasses, organizations, pools, pods, clusters, works,
+                primaries);
         rebalancer.attach(view);
-        return List.of(namespaces, gpuNodes, gpuClasses, organizations, pools, pods, requeue);
+        return List.of(namespaces, gpuNodes, gpuClasses, organizations, pools, pods, clusters, works, requeue);
     }
 
     /**
@@ -200,6 +219,7 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
         }
 
         // Only invalid objects skip the workflow: a bad edit must never take running replicas down.
+        List<ServingWork> works = view.servingWorks(md.getMetadata().getNamespace(), md.getMetadata().getName());
         if (problems.isEmpty() && organization != null) {
             List<Placement> local = admission.placements().stream()
                     .filter(p -> InformerPoolView.LOCAL_CLUSTER.equals(p.cluster)).toList();
@@ -207,11 +227,13 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
             workflow.put(LOCAL_PLACEMENTS, local);
             workflow.put(SETTINGS, settings);
             workflow.reconcileManagedWorkflow();
+            // Replicas placed on contributed clusters: one ServingWork per cluster, in its hub namespace.
+            works = ServingWorks.apply(context.getClient(), md, organization, admission.placements(), settings, works);
         }
         int ready = context.getSecondaryResourcesAsStream(Deployment.class)
                 .filter(d -> d.getStatus() != null && d.getStatus().getReadyReplicas() != null)
                 .mapToInt(d -> Math.min(d.getStatus().getReadyReplicas(), d.getSpec().getReplicas()))
-                .sum();
+                .sum() + ServingWorks.readyReplicas(works);
         ModelDeploymentStatus next = status.readiness(ready, ServingRenderer.endpoint(md)).build();
         if (StatusBuilder.sameStatus(previous, next)) {
             return UpdateControl.noUpdate();
@@ -227,6 +249,8 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
     public DeleteControl cleanup(ModelDeployment md, Context<ModelDeployment> context) {
         if (view != null) {
             scheduler.release(Workloads.id(md), view);
+            ServingWorks.deleteAll(context.getClient(),
+                    view.servingWorks(md.getMetadata().getNamespace(), md.getMetadata().getName()));
         }
         events.forget(md);
         return DeleteControl.defaultDelete();

@@ -1,6 +1,8 @@
 package io.gpupool.operator.node;
 
 import io.fabric8.kubernetes.api.model.Node;
+import io.gpupool.operator.Role;
+import io.quarkus.arc.lookup.LookupIfProperty;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
@@ -14,6 +16,7 @@ import io.javaoperatorsdk.operator.api.reconciler.dependent.Dependent;
  * through their agent.)
  */
 @Workflow(dependents = @Dependent(type = GpuNodeDependent.class, reconcilePrecondition = ContributesGpus.class))
+@LookupIfProperty(name = Role.PROPERTY, stringValue = Role.OPERATOR, lookupIfMissing = true)
 // No label selector: removing the organization label from a Node must reach the reconciler as an update (so that the
 // precondition turns false and the GpuNode is withdrawn), not vanish from the informer as a delete.
 @ControllerConfiguration(name = LocalNodeReconciler.NAME, generationAwareEventProcessing = false)

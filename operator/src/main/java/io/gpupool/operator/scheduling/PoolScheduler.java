@@ -24,6 +24,7 @@ import io.gpupool.api.v1alpha1.GpuPool;
 import io.gpupool.api.v1alpha1.ModelDeployment;
 import io.gpupool.api.v1alpha1.Placement;
 import io.gpupool.core.admission.AdmissionEngine;
+import io.gpupool.core.inventory.NodeTrust;
 import io.gpupool.core.inventory.PoolInputs;
 import io.gpupool.core.inventory.Workloads;
 import io.gpupool.core.model.Assignment;
@@ -31,6 +32,7 @@ import io.gpupool.core.model.CycleResult;
 import io.gpupool.core.model.Eviction;
 import io.gpupool.core.model.GpuClassDef;
 import io.gpupool.core.model.NodeKey;
+import io.gpupool.core.model.NodeState;
 import io.gpupool.core.model.PendingReason;
 import io.gpupool.core.model.PoolNode;
 import io.gpupool.core.model.PoolSnapshot;
@@ -58,6 +60,9 @@ public class PoolScheduler {
     private volatile Consumer<WorkloadId> requeue = id -> {
     };
     private final List<BiConsumer<CycleOutcome, PoolView>> cycleListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private volatile Consumer<Instant> expiryListener = t -> {
+    };
+    private volatile Set<NodeKey> goneNodes = Set.of();
     private boolean initialized;
 
     @Inject
@@ -69,6 +74,31 @@ public class PoolScheduler {
     /** Where to send the ids of ModelDeployments whose admission changed in a cycle run on behalf of another. */
     public void onRequeue(Consumer<WorkloadId> requeue) {
         this.requeue = requeue;
+    }
+
+    /**
+     * Where to send the time at which the next contributed node's heartbeat expires, so that a cycle runs then (a
+     * silent cluster sends no event).
+     */
+    public void onNextExpiry(Consumer<Instant> listener) {
+        this.expiryListener = listener;
+    }
+
+    /** Nodes the last cycle counted as gone (silent past the heartbeat timeout). */
+    public Set<NodeKey> goneNodes() {
+        return goneNodes;
+    }
+
+    /**
+     * When a contributed node's agent last reported it: status.lastHeartbeatTime, or the GpuNode's creation until the
+     * first heartbeat; the epoch (long gone) when neither is known.
+     */
+    static Instant heartbeat(GpuNode n) {
+        Instant beat = n.getStatus() == null ? null : PoolInputs.parseTime(n.getStatus().lastHeartbeatTime);
+        if (beat == null) {
+            beat = PoolInputs.parseTime(n.getMetadata().getCreationTimestamp());
+        }
+        return beat != null ? beat : Instant.EPOCH;
     }
 
     /** Told after each cycle, for status of nodes, classes and organizations, and for metrics. */
@@ -177,13 +207,25 @@ public class PoolScheduler {
         Instant now = clock.instant();
         var timeout = PoolInputs.heartbeatTimeout(pool == null ? null : pool.getSpec());
         List<PoolNode> nodes = new ArrayList<>();
+        Map<String, String> approved = view.contributedClusters();
+        Set<NodeKey> gone = new HashSet<>();
+        Instant nextExpiry = null;
         for (GpuNode n : view.gpuNodes()) {
-            if (n.getSpec() == null || n.getSpec().gpu == null) {
-                continue;
+            if (NodeTrust.check(n, approved).isPresent()) {
+                continue; // not believed: the status publisher says why on the GpuNode
             }
-            Instant heartbeat = n.getStatus() == null ? null : PoolInputs.parseTime(n.getStatus().lastHeartbeatTime);
-            nodes.add(PoolInputs.node(n, classes, "local".equals(n.getSpec().cluster) ? null : heartbeat, now, timeout));
+            // The operator watches its own cluster's nodes itself; a contributed node lives only by its heartbeat.
+            Instant heartbeat = NodeTrust.LOCAL_CLUSTER.equals(n.getSpec().cluster) ? null : heartbeat(n);
+            PoolNode node = PoolInputs.node(n, classes, heartbeat, now, timeout);
+            nodes.add(node);
+            if (node.state() == NodeState.GONE) {
+                gone.add(node.key());
+            } else if (heartbeat != null) {
+                Instant expiry = heartbeat.plus(timeout).plusSeconds(1);
+                nextExpiry = nextExpiry == null || expiry.isBefore(nextExpiry) ? expiry : nextExpiry;
+            }
         }
+        goneNodes = Set.copyOf(gone);
         Map<WorkloadId, Map<NodeKey, Integer>> pods = view.livePods();
         Map<NodeKey, String> nodeClasses = new HashMap<>();
         nodes.forEach(n -> nodeClasses.put(n.key(), n.gpuClass()));
@@ -225,6 +267,9 @@ public class PoolScheduler {
         }
         changed.remove(caller);
         changed.forEach(requeue);
+        if (nextExpiry != null) {
+            expiryListener.accept(nextExpiry);
+        }
         return new CycleOutcome(snapshot.withWorkloads(List.copyOf(ledger.values())), result, Map.copyOf(allocatedGpus()));
     }
 

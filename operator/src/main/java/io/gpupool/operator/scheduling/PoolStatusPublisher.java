@@ -2,6 +2,7 @@ package io.gpupool.operator.scheduling;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -16,6 +17,9 @@ import org.jboss.logging.Logger;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.gpupool.api.v1alpha1.ClassUsage;
 import io.gpupool.api.v1alpha1.GpuClass;
 import io.gpupool.api.v1alpha1.GpuClassStatus;
@@ -25,6 +29,7 @@ import io.gpupool.api.v1alpha1.GpuPool;
 import io.gpupool.api.v1alpha1.GpuPoolStatus;
 import io.gpupool.api.v1alpha1.Organization;
 import io.gpupool.api.v1alpha1.OrganizationStatus;
+import io.gpupool.core.inventory.NodeTrust;
 import io.gpupool.core.inventory.PoolInputs;
 import io.gpupool.core.model.NodeKey;
 import io.gpupool.core.model.NodeState;
@@ -36,12 +41,14 @@ import io.quarkus.runtime.StartupEvent;
 /**
  * The status aggregator of the pool's own objects: after every admission cycle it writes what the cycle saw into the
  * status of GpuNodes, GpuClasses, Organizations and the GpuPool, patching only objects whose status changed. It is the
- * only writer of those statuses, so they never fight.
+ * only writer of those statuses, so they never fight; the one exception is a GpuNode's status.lastHeartbeatTime, which
+ * its cluster's agent writes and this class never sends (JSON patches of the other fields only).
  */
 @ApplicationScoped
 public class PoolStatusPublisher {
 
     private static final Logger LOG = Logger.getLogger(PoolStatusPublisher.class);
+    private static final KubernetesSerialization JSON = new KubernetesSerialization();
 
     private final KubernetesClient client;
     private final java.time.Clock clock;
@@ -61,20 +68,26 @@ public class PoolStatusPublisher {
         outcome.snapshot().nodes().forEach(n -> nodes.put(n.key(), n));
         PoolReport report = PoolReport.of(outcome.snapshot(), outcome.result());
 
+        Map<String, String> approved = view.contributedClusters();
         for (GpuNode n : view.gpuNodes()) {
             if (n.getSpec() == null) {
                 continue;
             }
-            PoolNode pn = nodes.get(PoolInputs.nodeKey(n));
+            var rejection = NodeTrust.check(n, approved);
+            PoolNode pn = rejection.isPresent() ? null : nodes.get(PoolInputs.nodeKey(n));
             GpuNodeStatus previous = n.getStatus() == null ? new GpuNodeStatus() : n.getStatus();
             GpuNodeStatus next = new GpuNodeStatus();
-            next.lastHeartbeatTime = previous.lastHeartbeatTime;
             next.gpuClass = pn == null ? null : pn.gpuClass();
             next.allocatable = pn == null || !pn.takesNewReplicas() ? 0 : pn.gpus();
-            next.allocated = outcome.allocated().getOrDefault(PoolInputs.nodeKey(n), 0);
-            next.conditions = readyCondition(previous, pn, n.getMetadata().getGeneration());
+            next.allocated = rejection.isPresent() ? 0 : outcome.allocated().getOrDefault(PoolInputs.nodeKey(n), 0);
+            next.conditions = rejection.isPresent()
+                    ? Conditions.set(previous.conditions, Conditions.READY, false, rejection.get().reason(),
+                            rejection.get().message(), n.getMetadata().getGeneration(), clock)
+                    : readyCondition(previous, pn, n.getMetadata().getGeneration());
             if (!sameNodeStatus(previous, next)) {
-                patch(n, next);
+                patchNodeStatus(n, next);
+                next.lastHeartbeatTime = previous.lastHeartbeatTime;
+                n.setStatus(next);
             }
         }
         for (GpuClass c : view.gpuClasses()) {
@@ -155,6 +168,40 @@ public class PoolStatusPublisher {
     private static boolean sameNodeStatus(GpuNodeStatus a, GpuNodeStatus b) {
         return Objects.equals(a.gpuClass, b.gpuClass) && Objects.equals(a.allocatable, b.allocatable)
                 && Objects.equals(a.allocated, b.allocated) && Objects.equals(a.conditions, b.conditions);
+    }
+
+    /**
+     * Writes the fields of a GpuNode's status the pool owns, and only those: lastHeartbeatTime belongs to the node's
+     * agent and is never sent. A node with a status gets a JSON patch (RFC 6902) of each field, which says explicitly
+     * that the conditions list is replaced; a node without one (as far as the cache knows) gets a JSON merge patch,
+     * which cannot remove a heartbeat written meanwhile.
+     */
+    private void patchNodeStatus(GpuNode node, GpuNodeStatus next) {
+        Map<String, Object> fields = new LinkedHashMap<>();
+        if (next.gpuClass != null) {
+            fields.put("gpuClass", next.gpuClass);
+        }
+        fields.put("allocatable", next.allocatable);
+        fields.put("allocated", next.allocated);
+        fields.put("conditions", next.conditions);
+        var status = client.resources(GpuNode.class).inNamespace(node.getMetadata().getNamespace())
+                .withName(node.getMetadata().getName()).subresource("status");
+        try {
+            if (node.getStatus() == null) {
+                status.patch(PatchContext.of(PatchType.JSON_MERGE), JSON.asJson(Map.of("status", fields)));
+                return;
+            }
+            List<Map<String, Object>> ops = new ArrayList<>();
+            fields.forEach((k, v) -> ops.add(Map.of("op", "add", "path", "/status/" + k, "value", v)));
+            if (next.gpuClass == null && node.getStatus().gpuClass != null) {
+                ops.add(Map.of("op", "remove", "path", "/status/gpuClass"));
+            }
+            status.patch(PatchContext.of(PatchType.JSON), JSON.asJson(ops));
+        } catch (KubernetesClientException e) {
+            // The next cycle writes it again.
+            LOG.debugf("Could not patch status of GpuNode %s/%s: %s", node.getMetadata().getNamespace(),
+                    node.getMetadata().getName(), e.getMessage());
+        }
     }
 
     /**

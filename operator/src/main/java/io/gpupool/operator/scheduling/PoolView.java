@@ -23,6 +23,9 @@ public interface PoolView {
 
     Optional<GpuPool> pool();
 
+    /** Approved contributed clusters: ContributedCluster name → its organization. */
+    Map<String, String> contributedClusters();
+
     List<ModelDeployment> modelDeployments();
 
     /** Number of namespaces labelled as members, per organization. */

@@ -1,0 +1,45 @@
+package io.gpupool.agent;
+
+import java.util.List;
+import java.util.Optional;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+/** Configuration of the agent role (gpupool.agent.*, env GPUPOOL_AGENT_*), set by the gpupool-contributor chart. */
+@ConfigMapping(prefix = "gpupool.agent")
+public interface AgentConfig {
+
+    /** The Organization contributing this cluster. */
+    Optional<String> organization();
+
+    /** This cluster's name at the pool (its ContributedCluster). */
+    Optional<String> cluster();
+
+    /** Labels of contributed Nodes, "k1=v1,k2=v2"; empty: every Node with GPUs. */
+    Optional<String> nodeSelector();
+
+    /** Namespace where serving work runs. */
+    @WithDefault("gpupool-serving")
+    String servingNamespace();
+
+    /** Seconds between heartbeats. */
+    @WithDefault("30")
+    int heartbeatIntervalSeconds();
+
+    /** Path of the kubeconfig for the pool's API server; absent: the pool is this cluster (in-cluster credentials). */
+    Optional<String> hubKubeconfig();
+
+    Policy policy();
+
+    interface Policy {
+        /** Image patterns serving containers may use ('*' matches anything). */
+        Optional<List<String>> allowedImages();
+
+        @WithDefault("false")
+        boolean allowPrivileged();
+
+        @WithDefault("false")
+        boolean allowHostPath();
+    }
+}

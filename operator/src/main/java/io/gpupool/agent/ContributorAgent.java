@@ -1,0 +1,493 @@
+package io.gpupool.agent;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import org.jboss.logging.Logger;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.ListOptionsBuilder;
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import io.gpupool.api.v1alpha1.ApiGroup;
+import io.gpupool.api.v1alpha1.GpuNode;
+import io.gpupool.api.v1alpha1.GpuNodeSpec;
+import io.gpupool.api.v1alpha1.ServingWork;
+import io.gpupool.api.v1alpha1.ServingWorkStatus;
+import io.gpupool.core.discovery.GpuNodes;
+import io.gpupool.core.inventory.NodeTrust;
+import io.gpupool.core.render.RemoteWorkRenderer;
+import io.gpupool.core.render.ServingRenderer;
+import io.gpupool.core.status.Conditions;
+
+/**
+ * The contributor agent: runs in a contributed cluster and connects out to the pool (pull-only). It
+ * <ul>
+ * <li>keeps one GpuNode per contributed Node in its cluster's hub namespace at the pool, described by the same
+ * discovery the operator uses for its own cluster ({@link GpuNodes#specOf}); a Node that stops matching the selector,
+ * or disappears, loses its GpuNode; a cordoned or not-ready one says so in the spec;</li>
+ * <li>writes a heartbeat into every GpuNode's status.lastHeartbeatTime (the only field of that status it writes; the
+ * pool writes the others), so the pool can tell a silent cluster from a live one;</li>
+ * <li>pulls ServingWork from the hub namespace, checks it against the contributor's policy, runs it as Deployments and
+ * Services in its serving namespace, and reports readiness (or the refusal) in the work's status.</li>
+ * </ul>
+ * Everything is level-triggered: informer events (both clusters) and a timer request one sync, which compares what is
+ * with what should be and fixes the difference. Names are deterministic, so a sync after a lost connection finds what
+ * it made before instead of making it twice; and while the hub is unreachable the agent keeps running what it has and
+ * only removes work it has seen removed.
+ */
+public final class ContributorAgent implements AutoCloseable {
+
+    public static final String MANAGED_BY = "gpupool-agent";
+    public static final String WORK_NAME_ANNOTATION = "gpupool.io/work-name";
+    public static final String APPLIED_HASH_ANNOTATION = "gpupool.io/applied-hash";
+    public static final String APPLIED = "Applied";
+    public static final String POLICY_VIOLATION = "PolicyViolation";
+    public static final String APPLY_FAILED = "ApplyFailed";
+
+    private static final Logger LOG = Logger.getLogger(ContributorAgent.class);
+    private static final KubernetesSerialization JSON = new KubernetesSerialization();
+
+    private final KubernetesClient local;
+    private final KubernetesClient hub;
+    private final AgentSettings settings;
+    private final Clock clock;
+    private final String hubNamespace;
+    private final ScheduledExecutorService loop;
+    private final AtomicBoolean queued = new AtomicBoolean();
+    private SharedIndexInformer<Node> nodes;
+    private SharedIndexInformer<Deployment> deployments;
+    private SharedIndexInformer<Service> services;
+    private volatile SharedIndexInformer<GpuNode> gpuNodes;
+    private volatile SharedIndexInformer<ServingWork> works;
+    private volatile Instant lastHeartbeat;
+    private volatile boolean hubLost;
+    private volatile boolean closed;
+
+    /**
+     * @param local the contributor's cluster (Nodes, serving namespace)
+     * @param hub   the pool's API server, with the credentials of this cluster's agent
+     */
+    public ContributorAgent(KubernetesClient local, KubernetesClient hub, AgentSettings settings, Clock clock) {
+        this.local = local;
+        this.hub = hub;
+        this.settings = settings;
+        this.clock = clock;
+        this.hubNamespace = NodeTrust.hubNamespace(settings.cluster());
+        this.loop = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "gpupool-agent-" + settings.cluster());
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Starts watching both clusters and the heartbeat; returns once the contributor's own caches are filled. */
+    public void start() {
+        var nodeSource = settings.nodeSelector().isEmpty() ? local.nodes() : local.nodes().withLabels(settings.nodeSelector());
+        nodes = nodeSource.inform(wake(), 0);
+        deployments = local.apps().deployments().inNamespace(settings.servingNamespace())
+                .withLabel(RemoteWorkRenderer.WORK_LABEL).inform(wake(), 0);
+        services = local.services().inNamespace(settings.servingNamespace())
+                .withLabel(RemoteWorkRenderer.WORK_LABEL).inform(wake(), 0);
+        startHubInformers();
+        long period = settings.heartbeat().toMillis();
+        loop.scheduleWithFixedDelay(this::tick, 0, period, TimeUnit.MILLISECONDS);
+        LOG.infof("gpupool agent for cluster %s (organization %s) started; hub namespace %s, serving namespace %s",
+                settings.cluster(), settings.organization(), hubNamespace, settings.servingNamespace());
+    }
+
+    /**
+     * Watches the hub namespace. The hub may be unreachable right now (NAT, outage): these informers start in the
+     * background and keep retrying.
+     */
+    private void startHubInformers() {
+        gpuNodes = hub.resources(GpuNode.class).inNamespace(hubNamespace).runnableInformer(0);
+        works = hub.resources(ServingWork.class).inNamespace(hubNamespace).runnableInformer(0);
+        for (SharedIndexInformer<?> informer : List.of(gpuNodes, works)) {
+            informer.exceptionHandler((started, t) -> {
+                LOG.debugf("Pool API server: %s (retrying)", t.getMessage());
+                return !closed;
+            });
+        }
+        gpuNodes.addEventHandler(wake());
+        works.addEventHandler(wake());
+        gpuNodes.start();
+        works.start();
+    }
+
+    /**
+     * After the pool was unreachable, read everything again instead of trusting a resumed watch to replay what was
+     * missed: until the new lists arrive nothing is removed, and afterwards the caches are exact.
+     */
+    private void relistHub() {
+        LOG.info("The pool is reachable again; re-reading this cluster's GpuNodes and work");
+        gpuNodes.stop();
+        works.stop();
+        startHubInformers();
+    }
+
+    /** When a heartbeat last reached the pool, or null. */
+    public Instant lastHeartbeat() {
+        return lastHeartbeat;
+    }
+
+    /** Asks for a sync soon; requests that arrive while one is queued are merged into it. */
+    public void requestSync() {
+        if (closed || !queued.compareAndSet(false, true)) {
+            return;
+        }
+        loop.execute(() -> {
+            queued.set(false);
+            sync();
+        });
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        loop.shutdownNow();
+        for (SharedIndexInformer<?> i : new SharedIndexInformer<?>[] { nodes, deployments, services, gpuNodes, works }) {
+            if (i != null) {
+                i.stop();
+            }
+        }
+    }
+
+    private <T extends HasMetadata> ResourceEventHandler<T> wake() {
+        return new ResourceEventHandler<>() {
+            @Override
+            public void onAdd(T obj) {
+                requestSync();
+            }
+
+            @Override
+            public void onUpdate(T oldObj, T newObj) {
+                requestSync();
+            }
+
+            @Override
+            public void onDelete(T obj, boolean deletedFinalStateUnknown) {
+                requestSync();
+            }
+        };
+    }
+
+    private void tick() {
+        if (closed) {
+            return;
+        }
+        try {
+            heartbeat();
+            if (hubLost) {
+                hubLost = false;
+                relistHub();
+            }
+        } catch (RuntimeException e) {
+            if (!hubLost) {
+                LOG.warnf("The pool's API server is unreachable (%s); running what this cluster has until it is back",
+                        e.getMessage());
+            }
+            hubLost = true;
+        }
+        sync();
+    }
+
+    void sync() {
+        if (closed) {
+            return;
+        }
+        try {
+            syncNodes();
+        } catch (RuntimeException e) {
+            LOG.debugf("Reporting nodes to the pool failed (will retry): %s", e.getMessage());
+        }
+        try {
+            syncWork();
+        } catch (RuntimeException e) {
+            LOG.debugf("Synchronising work failed (will retry): %s", e.getMessage());
+        }
+    }
+
+    // ---- nodes --------------------------------------------------------------------------------------------------
+
+    /** The GpuNode specs this cluster should have at the pool, by Node name. */
+    Map<String, GpuNodeSpec> desiredNodes() {
+        Map<String, GpuNodeSpec> desired = new TreeMap<>();
+        for (Node n : nodes.getStore().list()) {
+            GpuNodes.specOf(n, settings.cluster(), settings.organization())
+                    .ifPresent(spec -> desired.put(n.getMetadata().getName(), spec));
+        }
+        return desired;
+    }
+
+    private void syncNodes() {
+        if (!gpuNodes.hasSynced()) {
+            return; // nothing known about the pool yet: creating blindly is harmless, deleting is not; wait
+        }
+        Map<String, GpuNodeSpec> desired = desiredNodes();
+        Map<String, GpuNode> current = new HashMap<>();
+        gpuNodes.getStore().list().forEach(g -> current.put(g.getMetadata().getName(), g));
+        for (var e : desired.entrySet()) {
+            GpuNode have = current.get(e.getKey());
+            if (have == null) {
+                createNode(e.getKey(), e.getValue());
+            } else if (!GpuNodes.sameSpec(have.getSpec(), e.getValue())) {
+                hub.resources(GpuNode.class).inNamespace(hubNamespace).withName(e.getKey()).edit(g -> {
+                    g.setSpec(e.getValue());
+                    return g;
+                });
+                LOG.infof("Node %s changed: ready=%s unschedulable=%s", e.getKey(), e.getValue().nodeReady,
+                        e.getValue().unschedulable);
+            }
+        }
+        for (String name : current.keySet()) {
+            if (!desired.containsKey(name)) {
+                hub.resources(GpuNode.class).inNamespace(hubNamespace).withName(name).delete();
+                LOG.infof("Node %s left the pool", name);
+            }
+        }
+    }
+
+    private void createNode(String name, GpuNodeSpec spec) {
+        GpuNode node = new GpuNode();
+        node.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(hubNamespace)
+                .addToLabels(ApiGroup.MANAGED_BY_LABEL, MANAGED_BY)
+                .addToLabels(ApiGroup.CLUSTER_LABEL, settings.cluster()).build());
+        node.setSpec(spec);
+        try {
+            hub.resource(node).create();
+            LOG.infof("Node %s joined the pool: %d x %s", name, spec.gpu.count, spec.gpu.product);
+        } catch (KubernetesClientException e) {
+            if (e.getCode() != 409) {
+                throw e;
+            }
+            hub.resources(GpuNode.class).inNamespace(hubNamespace).withName(name).edit(g -> {
+                g.setSpec(spec);
+                return g;
+            });
+        }
+        beat(name, now());
+    }
+
+    /**
+     * Writes status.lastHeartbeatTime of every GpuNode of this cluster (a JSON merge patch of that field only). With
+     * no node to report it still asks the pool for something small, so that an outage is noticed either way.
+     */
+    void heartbeat() {
+        if (!gpuNodes.hasSynced()) {
+            hub.resources(GpuNode.class).inNamespace(hubNamespace).list(new ListOptionsBuilder().withLimit(1L).build());
+            return;
+        }
+        String now = now();
+        Set<String> desired = desiredNodes().keySet();
+        boolean wrote = false;
+        for (GpuNode g : gpuNodes.getStore().list()) {
+            if (desired.contains(g.getMetadata().getName())) {
+                beat(g.getMetadata().getName(), now);
+                wrote = true;
+            }
+        }
+        if (!wrote) {
+            hub.resources(GpuNode.class).inNamespace(hubNamespace).list(new ListOptionsBuilder().withLimit(1L).build());
+        }
+    }
+
+    private void beat(String name, String now) {
+        Map<String, Object> patch = Map.of("status", Map.of("lastHeartbeatTime", now));
+        hub.resources(GpuNode.class).inNamespace(hubNamespace).withName(name).subresource("status")
+                .patch(PatchContext.of(PatchType.JSON_MERGE), JSON.asJson(patch));
+        lastHeartbeat = Instant.parse(now);
+    }
+
+    // ---- work ---------------------------------------------------------------------------------------------------
+
+    private void syncWork() {
+        if (!works.hasSynced()) {
+            return; // never heard from the pool: keep whatever runs
+        }
+        Set<String> keepDeployments = new HashSet<>();
+        Set<String> keepServices = new HashSet<>();
+        for (ServingWork work : works.getStore().list()) {
+            try {
+                ServingWorkStatus next = runWork(work, keepDeployments, keepServices);
+                writeStatus(work, next);
+            } catch (RuntimeException e) {
+                LOG.debugf("Work %s: %s", work.getMetadata().getName(), e.getMessage());
+            }
+        }
+        // Remove what the pool no longer asks for, but only on a current view of the pool: while the watch is down the
+        // cache may be old, and what runs keeps running.
+        if (works.isWatching()) {
+            for (Deployment d : deployments.getStore().list()) {
+                if (!keepDeployments.contains(d.getMetadata().getName())) {
+                    local.apps().deployments().inNamespace(settings.servingNamespace())
+                            .withName(d.getMetadata().getName()).delete();
+                    LOG.infof("Removed Deployment %s: its work is gone or refused", d.getMetadata().getName());
+                }
+            }
+            for (Service s : services.getStore().list()) {
+                if (!keepServices.contains(s.getMetadata().getName())) {
+                    local.services().inNamespace(settings.servingNamespace()).withName(s.getMetadata().getName())
+                            .delete();
+                }
+            }
+        }
+    }
+
+    /** Applies one work (or refuses it) and returns the status it should report. */
+    private ServingWorkStatus runWork(ServingWork work, Set<String> keepDeployments, Set<String> keepServices) {
+        String workName = work.getMetadata().getName();
+        List<Deployment> wanted;
+        Service service;
+        try {
+            wanted = work.getSpec() == null ? List.of() : work.getSpec().deployments();
+            service = work.getSpec() == null ? null : work.getSpec().service();
+        } catch (IllegalArgumentException e) {
+            return status(work, 0, false, "InvalidWork", "The work's objects cannot be read: " + e.getMessage());
+        }
+        List<String> violations = new ArrayList<>();
+        for (Deployment d : wanted) {
+            violations.addAll(settings.policy().violations(d));
+        }
+        if (service != null) {
+            violations.addAll(settings.policy().violations(service));
+        }
+        if (!violations.isEmpty()) {
+            return status(work, 0, false, POLICY_VIOLATION, "Refused by the contributor's policy: "
+                    + String.join(" ", violations));
+        }
+        int ready = 0;
+        int replicas = 0;
+        String failure = null;
+        for (Deployment d : wanted) {
+            Deployment desired = prepare(d, workName);
+            String name = desired.getMetadata().getName();
+            keepDeployments.add(name);
+            int want = d.getSpec().getReplicas() == null ? 1 : d.getSpec().getReplicas();
+            replicas += want;
+            try {
+                apply(desired, deployments.getStore().getByKey(settings.servingNamespace() + "/" + name));
+            } catch (KubernetesClientException e) {
+                failure = "Deployment " + name + ": " + e.getMessage();
+            }
+            Deployment live = deployments.getStore().getByKey(settings.servingNamespace() + "/" + name);
+            if (live != null && live.getStatus() != null && live.getStatus().getReadyReplicas() != null) {
+                ready += Math.min(live.getStatus().getReadyReplicas(), want);
+            }
+        }
+        if (service != null) {
+            Service desired = prepare(service, workName);
+            keepServices.add(desired.getMetadata().getName());
+            try {
+                apply(desired, services.getStore().getByKey(settings.servingNamespace() + "/"
+                        + desired.getMetadata().getName()));
+            } catch (KubernetesClientException e) {
+                failure = "Service " + desired.getMetadata().getName() + ": " + e.getMessage();
+            }
+        }
+        if (failure != null) {
+            return status(work, ready, false, APPLY_FAILED, failure);
+        }
+        ServingWorkStatus next = status(work, ready, true, APPLIED, "Running " + wanted.size() + " Deployment(s) with "
+                + replicas + " replica(s) in namespace " + settings.servingNamespace() + ".");
+        next.conditions = Conditions.set(next.conditions, Conditions.READY, ready >= replicas,
+                ready >= replicas ? "AllReplicasReady" : "ReplicasNotReady",
+                ready + " of " + replicas + " replica(s) ready.", work.getMetadata().getGeneration(), clock);
+        return next;
+    }
+
+    /** The object as it runs here: in the serving namespace, marked with its work and the hash of what was applied. */
+    private <T extends HasMetadata> T prepare(T object, String workName) {
+        object.getMetadata().setNamespace(settings.servingNamespace());
+        object.getMetadata().setResourceVersion(null);
+        Map<String, String> annotations = object.getMetadata().getAnnotations() == null ? new LinkedHashMap<>()
+                : new LinkedHashMap<>(object.getMetadata().getAnnotations());
+        annotations.remove(APPLIED_HASH_ANNOTATION);
+        annotations.put(WORK_NAME_ANNOTATION, workName);
+        object.getMetadata().setAnnotations(annotations);
+        String hash = ServingRenderer.shortHash(JSON.asJson(object));
+        annotations.put(APPLIED_HASH_ANNOTATION, hash);
+        return object;
+    }
+
+    private <T extends HasMetadata> void apply(T desired, T live) {
+        String hash = desired.getMetadata().getAnnotations().get(APPLIED_HASH_ANNOTATION);
+        if (live == null) {
+            try {
+                local.resource(desired).create();
+                LOG.infof("Created %s %s", desired.getKind(), desired.getMetadata().getName());
+                return;
+            } catch (KubernetesClientException e) {
+                if (e.getCode() != 409) {
+                    throw e;
+                }
+                live = local.resource(desired).get();
+                if (live == null) {
+                    throw e;
+                }
+            }
+        }
+        String liveHash = live.getMetadata().getAnnotations() == null ? null
+                : live.getMetadata().getAnnotations().get(APPLIED_HASH_ANNOTATION);
+        if (!hash.equals(liveHash)) {
+            desired.getMetadata().setResourceVersion(live.getMetadata().getResourceVersion());
+            local.resource(desired).update();
+            LOG.infof("Updated %s %s", desired.getKind(), desired.getMetadata().getName());
+        }
+    }
+
+    private ServingWorkStatus status(ServingWork work, int ready, boolean applied, String reason, String message) {
+        ServingWorkStatus previous = work.getStatus() == null ? new ServingWorkStatus() : work.getStatus();
+        ServingWorkStatus next = new ServingWorkStatus();
+        next.readyReplicas = ready;
+        next.observedGeneration = work.getMetadata().getGeneration();
+        next.conditions = Conditions.set(previous.conditions, APPLIED, applied, reason, message,
+                work.getMetadata().getGeneration(), clock);
+        if (!applied) {
+            next.conditions = Conditions.set(next.conditions, Conditions.READY, false, reason,
+                    "Nothing runs for this work here.", work.getMetadata().getGeneration(), clock);
+        }
+        return next;
+    }
+
+    private void writeStatus(ServingWork work, ServingWorkStatus next) {
+        ServingWorkStatus previous = work.getStatus();
+        if (previous != null && Objects.equals(previous.readyReplicas, next.readyReplicas)
+                && Objects.equals(previous.observedGeneration, next.observedGeneration)
+                && Objects.equals(previous.conditions, next.conditions)) {
+            return;
+        }
+        // The agent is the only writer of a work's status: it replaces it whole (a JSON patch, so lists are replaced,
+        // not merged).
+        hub.resources(ServingWork.class).inNamespace(hubNamespace).withName(work.getMetadata().getName())
+                .subresource("status").patch(PatchContext.of(PatchType.JSON),
+                        JSON.asJson(List.of(Map.of("op", "add", "path", "/status", "value", next))));
+    }
+
+    private String now() {
+        return Instant.now(clock).truncatedTo(ChronoUnit.SECONDS).toString();
+    }
+}

@@ -1,0 +1,105 @@
+package io.gpupool.core.policy;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
+
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+
+/**
+ * What a contributor agrees to run in its cluster: images from an allow-list, no privileged containers, no host
+ * paths. The agent checks every piece of work against it before applying anything, and refuses the whole work with the
+ * reasons when one check fails (a contributor's right to refuse).
+ *
+ * @param allowedImages   image patterns; '*' matches any run of characters (so "ghcr.io/gpupool/*" allows every
+ *                        image under that prefix); empty refuses every image
+ * @param allowPrivileged whether privileged containers, privilege escalation, added capabilities and host
+ *                        namespaces are allowed
+ * @param allowHostPath   whether hostPath volumes are allowed
+ */
+public record ContributorPolicy(List<String> allowedImages, boolean allowPrivileged, boolean allowHostPath) {
+
+    public ContributorPolicy {
+        allowedImages = List.copyOf(allowedImages);
+    }
+
+    /** The reasons the Deployment breaks the policy; empty when it complies. */
+    public List<String> violations(Deployment deployment) {
+        List<String> out = new ArrayList<>();
+        String name = deployment.getMetadata() == null ? "?" : deployment.getMetadata().getName();
+        PodSpec pod = deployment.getSpec() == null || deployment.getSpec().getTemplate() == null ? null
+                : deployment.getSpec().getTemplate().getSpec();
+        if (pod == null) {
+            out.add("Deployment " + name + " has no pod template.");
+            return out;
+        }
+        List<Container> containers = new ArrayList<>();
+        if (pod.getInitContainers() != null) {
+            containers.addAll(pod.getInitContainers());
+        }
+        if (pod.getContainers() != null) {
+            containers.addAll(pod.getContainers());
+        }
+        for (Container c : containers) {
+            if (!imageAllowed(c.getImage())) {
+                out.add("image '" + c.getImage() + "' of container " + c.getName() + " is not in the allowed images "
+                        + allowedImages + ".");
+            }
+            if (!allowPrivileged && c.getSecurityContext() != null) {
+                var sc = c.getSecurityContext();
+                if (Boolean.TRUE.equals(sc.getPrivileged())) {
+                    out.add("container " + c.getName() + " is privileged.");
+                }
+                if (Boolean.TRUE.equals(sc.getAllowPrivilegeEscalation())) {
+                    out.add("container " + c.getName() + " allows privilege escalation.");
+                }
+                if (sc.getCapabilities() != null && sc.getCapabilities().getAdd() != null
+                        && !sc.getCapabilities().getAdd().isEmpty()) {
+                    out.add("container " + c.getName() + " adds capabilities " + sc.getCapabilities().getAdd() + ".");
+                }
+            }
+        }
+        if (!allowPrivileged && (Boolean.TRUE.equals(pod.getHostNetwork()) || Boolean.TRUE.equals(pod.getHostPID())
+                || Boolean.TRUE.equals(pod.getHostIPC()))) {
+            out.add("Deployment " + name + " uses the host's network, PID or IPC namespace.");
+        }
+        if (!allowHostPath && pod.getVolumes() != null) {
+            for (Volume v : pod.getVolumes()) {
+                if (v.getHostPath() != null) {
+                    out.add("volume " + v.getName() + " mounts host path " + v.getHostPath().getPath() + ".");
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Work may expose its replicas only inside the contributor's cluster: ClusterIP Services. */
+    public List<String> violations(io.fabric8.kubernetes.api.model.Service service) {
+        String type = service.getSpec() == null ? null : service.getSpec().getType();
+        if (type == null || "ClusterIP".equals(type)) {
+            return List.of();
+        }
+        return List.of("Service " + service.getMetadata().getName() + " is of type " + type
+                + "; only ClusterIP is allowed.");
+    }
+
+    public boolean imageAllowed(String image) {
+        if (image == null) {
+            return false;
+        }
+        for (String pattern : allowedImages) {
+            if (glob(pattern).matcher(image).matches()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static Pattern glob(String pattern) {
+        return Pattern.compile(String.join(".*",
+                java.util.Arrays.stream(pattern.split("\\*", -1)).map(Pattern::quote).toList()));
+    }
+}

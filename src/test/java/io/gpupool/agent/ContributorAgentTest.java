@@ -1,0 +1,289 @@
+package io.gpupool.agent;
+
+import static io.gpupool.testing.PoolFixtures.modelDeployment;
+import static io.gpupool.testing.PoolFixtures.node;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import io.fabric8.kubernetes.api.model.HostPathVolumeSourceBuilder;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.gpupool.api.v1alpha1.ApiGroup;
+import io.gpupool.api.v1alpha1.GpuNode;
+import io.gpupool.api.v1alpha1.ModelDeployment;
+import io.gpupool.api.v1alpha1.Placement;
+import io.gpupool.api.v1alpha1.ServingWork;
+import io.gpupool.api.v1alpha1.ServingWorkSpec.EmbeddedObject;
+import io.gpupool.core.policy.ContributorPolicy;
+import io.gpupool.core.render.RemoteWorkRenderer;
+import io.gpupool.core.render.ServingSettings;
+import io.gpupool.core.status.Conditions;
+import io.gpupool.testing.MockCluster;
+import io.gpupool.testing.TcpProxy;
+
+/**
+ * The agent between two API servers: a contributor's cluster (Nodes from the fixtures, the serving namespace) and the
+ * pool's (its hub namespace), both Fabric8 mock servers in CRUD mode; the hub is reached through a proxy the test can
+ * cut. The pool's operator is not running here: the test writes the ServingWork the pool would write.
+ */
+class ContributorAgentTest {
+
+    private static final Duration WAIT = Duration.ofSeconds(20);
+    private static final String CLUSTER = "home-lab";
+    private static final String HUB_NS = "gpupool-cluster-home-lab";
+    private static final String SERVING = "gpupool-serving";
+    private static final String CONTRIBUTE = "gpupool.io/contribute";
+
+    private MockCluster pool;
+    private MockCluster contributor;
+    private TcpProxy link;
+    private KubernetesClient hubAsAgent;
+    private ContributorAgent agent;
+
+    @BeforeEach
+    void clusters() throws Exception {
+        pool = MockCluster.withGpupoolCrds();
+        contributor = MockCluster.plain();
+        link = new TcpProxy(pool.port());
+        hubAsAgent = MockCluster.client(link.url());
+        pool.client().resource(new NamespaceBuilder().withNewMetadata().withName(HUB_NS).endMetadata().build()).create();
+        contributor.client().resource(new NamespaceBuilder().withNewMetadata().withName(SERVING).endMetadata().build())
+                .create();
+        for (String fixture : List.of("a100-40g-mig-01", "rtx4090-home-01", "cpu-only-01", "l4-02-notready")) {
+            Node n = node(fixture, null);
+            n.getMetadata().getLabels().put(CONTRIBUTE, "true");
+            contributor.client().resource(n).create();
+        }
+        Node notContributed = node("t4-01", null); // a GPU node its owner keeps for itself
+        contributor.client().resource(notContributed).create();
+        Node otherLabel = node("l4-01", "someone-else"); // its organization label means nothing in a contributed cluster
+        otherLabel.getMetadata().getLabels().put(CONTRIBUTE, "true");
+        contributor.client().resource(otherLabel).create();
+    }
+
+    private void startAgent(ContributorPolicy policy) {
+        AgentSettings settings = new AgentSettings("uni-nlp", CLUSTER, Map.of(CONTRIBUTE, "true"), SERVING,
+                Duration.ofSeconds(1), policy);
+        agent = new ContributorAgent(contributor.client(), hubAsAgent, settings, Clock.systemUTC());
+        agent.start();
+    }
+
+    private static ContributorPolicy defaultPolicy() {
+        return new ContributorPolicy(List.of("ghcr.io/gpupool/inference-vllm:*", "ghcr.io/gpupool/inference-llamacpp:*"),
+                false, false);
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        if (agent != null) {
+            agent.close();
+        }
+        hubAsAgent.close();
+        link.close();
+        contributor.close();
+        pool.close();
+    }
+
+    private List<GpuNode> gpuNodes() {
+        return pool.client().resources(GpuNode.class).inNamespace(HUB_NS).list().getItems();
+    }
+
+    private GpuNode gpuNode(String name) {
+        return pool.client().resources(GpuNode.class).inNamespace(HUB_NS).withName(name).get();
+    }
+
+    private List<Deployment> servingDeployments() {
+        return contributor.client().apps().deployments().inNamespace(SERVING).list().getItems();
+    }
+
+    private ServingWork work(String name) {
+        return pool.client().resources(ServingWork.class).inNamespace(HUB_NS).withName(name).get();
+    }
+
+    /** The ServingWork the pool renders for a ModelDeployment with replicas on nodes of this cluster. */
+    private static ServingWork renderedWork(String mdName, Map<String, Integer> replicasPerNode) {
+        ModelDeployment md = modelDeployment("team-a", mdName, replicasPerNode.values().stream().mapToInt(i -> i).sum(), 1);
+        List<Placement> placements = replicasPerNode.entrySet().stream()
+                .map(e -> new Placement(CLUSTER, e.getKey(), "rtx-24g", e.getValue())).toList();
+        return RemoteWorkRenderer.render(md, "org-a", CLUSTER, placements, ServingSettings.DEFAULT);
+    }
+
+    @Test
+    void discoversContributedGpuNodesAndRegistersThemWithAHeartbeat() {
+        startAgent(defaultPolicy());
+        await().atMost(WAIT).until(() -> gpuNodes().size() == 4);
+        assertThat(gpuNodes()).extracting(n -> n.getMetadata().getName())
+                .containsExactlyInAnyOrder("a100-40g-mig-01", "rtx4090-home-01", "l4-02-notready", "l4-01");
+        assertThat(gpuNodes()).allSatisfy(n -> {
+            assertThat(n.getSpec().cluster).isEqualTo(CLUSTER);
+            assertThat(n.getSpec().organization).isEqualTo("uni-nlp"); // the cluster's, never a node label's
+        });
+        GpuNode mig = gpuNode("a100-40g-mig-01");
+        assertThat(mig.getSpec().gpu.product).isEqualTo("A100-SXM4-40GB-MIG-1g.5gb");
+        assertThat(mig.getSpec().gpu.count).isEqualTo(56);
+        assertThat(mig.getSpec().gpu.memoryMiB).isEqualTo(5120L);
+        GpuNode rtx = gpuNode("rtx4090-home-01");
+        assertThat(rtx.getSpec().gpu.product).contains("RTX-4090");
+        assertThat(rtx.getSpec().nodeReady).isTrue();
+        assertThat(gpuNode("l4-02-notready").getSpec().nodeReady).isFalse();
+
+        // The heartbeat is the only status field the agent writes; it keeps moving.
+        await().atMost(WAIT).until(() -> gpuNode("rtx4090-home-01").getStatus() != null
+                && gpuNode("rtx4090-home-01").getStatus().lastHeartbeatTime != null);
+        String first = gpuNode("rtx4090-home-01").getStatus().lastHeartbeatTime;
+        await().atMost(WAIT).until(() -> !first.equals(gpuNode("rtx4090-home-01").getStatus().lastHeartbeatTime));
+        assertThat(gpuNode("rtx4090-home-01").getStatus().conditions).isEmpty();
+    }
+
+    @Test
+    void nodesThatAreCordonedNotReadyOrLabelledOutLeaveThePool() {
+        startAgent(defaultPolicy());
+        await().atMost(WAIT).until(() -> gpuNodes().size() == 4);
+
+        contributor.client().nodes().withName("rtx4090-home-01").edit(n -> {
+            n.getSpec().setUnschedulable(true);
+            return n;
+        });
+        await().atMost(WAIT).until(() -> Boolean.TRUE.equals(gpuNode("rtx4090-home-01").getSpec().unschedulable));
+
+        contributor.client().nodes().withName("a100-40g-mig-01").edit(n -> {
+            n.getStatus().getConditions().get(0).setStatus("False");
+            return n;
+        });
+        await().atMost(WAIT).until(() -> Boolean.FALSE.equals(gpuNode("a100-40g-mig-01").getSpec().nodeReady));
+
+        contributor.client().nodes().withName("l4-01").edit(n -> {
+            n.getMetadata().getLabels().remove(CONTRIBUTE);
+            return n;
+        });
+        await().atMost(WAIT).until(() -> gpuNode("l4-01") == null);
+
+        contributor.client().nodes().withName("l4-02-notready").delete();
+        await().atMost(WAIT).until(() -> gpuNode("l4-02-notready") == null);
+        assertThat(gpuNodes()).hasSize(2);
+    }
+
+    @Test
+    void workBecomesDeploymentsAndServiceAndReportsReadiness() {
+        startAgent(defaultPolicy());
+        ServingWork work = renderedWork("llama", Map.of("rtx4090-home-01", 2));
+        pool.client().resource(work).create();
+
+        await().atMost(WAIT).until(() -> servingDeployments().size() == 1);
+        Deployment d = servingDeployments().get(0);
+        assertThat(d.getMetadata().getNamespace()).isEqualTo(SERVING);
+        assertThat(d.getMetadata().getAnnotations()).containsEntry(ContributorAgent.WORK_NAME_ANNOTATION, "team-a.llama");
+        assertThat(d.getSpec().getReplicas()).isEqualTo(2);
+        assertThat(d.getSpec().getTemplate().getSpec().getAffinity().getNodeAffinity()
+                .getRequiredDuringSchedulingIgnoredDuringExecution().getNodeSelectorTerms().get(0).getMatchFields().get(0)
+                .getValues()).containsExactly("rtx4090-home-01");
+        String hash = RemoteWorkRenderer.workHash("team-a", "llama");
+        assertThat(d.getSpec().getSelector().getMatchLabels()).containsEntry(RemoteWorkRenderer.WORK_LABEL, hash);
+        await().atMost(WAIT).until(() -> contributor.client().services().inNamespace(SERVING).list().getItems().size() == 1);
+        Service svc = contributor.client().services().inNamespace(SERVING).list().getItems().get(0);
+        assertThat(svc.getSpec().getSelector()).containsExactly(Map.entry(RemoteWorkRenderer.WORK_LABEL, hash));
+
+        await().atMost(WAIT).until(() -> work("team-a.llama").getStatus() != null
+                && Conditions.isTrue(work("team-a.llama").getStatus().conditions, ContributorAgent.APPLIED));
+        assertThat(work("team-a.llama").getStatus().readyReplicas).isZero();
+
+        // Play the Deployment controller of the contributor's cluster.
+        d.setStatus(new DeploymentStatusBuilder().withReplicas(2).withReadyReplicas(2).build());
+        contributor.client().resource(d).updateStatus();
+        await().atMost(WAIT).until(() -> Integer.valueOf(2).equals(work("team-a.llama").getStatus().readyReplicas));
+        assertThat(work("team-a.llama").getStatus().conditions).as("conditions")
+                .anySatisfy(c -> assertThat(c.getType() + "=" + c.getStatus()).isEqualTo("Ready=True"));
+
+        // Work withdrawn at the pool: its objects go.
+        pool.client().resources(ServingWork.class).inNamespace(HUB_NS).withName("team-a.llama").delete();
+        await().atMost(WAIT).until(() -> servingDeployments().isEmpty()
+                && contributor.client().services().inNamespace(SERVING).list().getItems().isEmpty());
+    }
+
+    @Test
+    void workThatBreaksThePolicyIsRefusedWithAReason() {
+        startAgent(new ContributorPolicy(List.of("ghcr.io/gpupool/inference-vllm:*"), false, false));
+        ServingWork foreignImage = renderedWork("miner", Map.of("rtx4090-home-01", 1));
+        Deployment d = foreignImage.getSpec().deployments().get(0);
+        d.getSpec().getTemplate().getSpec().getContainers().get(0).setImage("docker.io/evil/miner:latest");
+        foreignImage.getSpec().deployments = List.of(EmbeddedObject.of(d));
+        pool.client().resource(foreignImage).create();
+
+        ServingWork hostPath = renderedWork("peek", Map.of("rtx4090-home-01", 1));
+        Deployment p = hostPath.getSpec().deployments().get(0);
+        p.getSpec().getTemplate().getSpec().getVolumes().add(new io.fabric8.kubernetes.api.model.VolumeBuilder()
+                .withName("root").withHostPath(new HostPathVolumeSourceBuilder().withPath("/").build()).build());
+        p.getSpec().getTemplate().getSpec().getContainers().get(0).getSecurityContext().setPrivileged(true);
+        hostPath.getSpec().deployments = List.of(EmbeddedObject.of(p));
+        pool.client().resource(hostPath).create();
+
+        ServingWork fine = renderedWork("fine", Map.of("rtx4090-home-01", 1));
+        pool.client().resource(fine).create();
+
+        await().atMost(WAIT).until(() -> work("team-a.miner").getStatus() != null
+                && work("team-a.peek").getStatus() != null && work("team-a.fine").getStatus() != null);
+        var miner = Conditions.find(work("team-a.miner").getStatus().conditions, ContributorAgent.APPLIED).orElseThrow();
+        assertThat(miner.getStatus()).isEqualTo("False");
+        assertThat(miner.getReason()).isEqualTo(ContributorAgent.POLICY_VIOLATION);
+        assertThat(miner.getMessage()).contains("docker.io/evil/miner:latest").contains("not in the allowed images");
+        var peek = Conditions.find(work("team-a.peek").getStatus().conditions, ContributorAgent.APPLIED).orElseThrow();
+        assertThat(peek.getReason()).isEqualTo(ContributorAgent.POLICY_VIOLATION);
+        assertThat(peek.getMessage()).contains("mounts host path /").contains("is privileged");
+        assertThat(Conditions.isTrue(work("team-a.fine").getStatus().conditions, ContributorAgent.APPLIED)).isTrue();
+        assertThat(servingDeployments()).extracting(x -> x.getMetadata().getAnnotations()
+                .get(ContributorAgent.WORK_NAME_ANNOTATION)).containsExactly("team-a.fine");
+    }
+
+    @Test
+    void aLostPoolConnectionKeepsWorkRunningAndResynchronisesWithoutDuplicates() throws Exception {
+        startAgent(defaultPolicy());
+        pool.client().resource(renderedWork("stays", Map.of("rtx4090-home-01", 1))).create();
+        pool.client().resource(renderedWork("goes", Map.of("rtx4090-home-01", 1))).create();
+        await().atMost(WAIT).until(() -> servingDeployments().size() == 2 && gpuNodes().size() == 4);
+        var before = agent.lastHeartbeat();
+
+        link.cut();
+        // While the agent cannot see the pool, the pool withdraws one work and scales the other; the agent goes on
+        // running what it has.
+        pool.client().resources(ServingWork.class).inNamespace(HUB_NS).withName("team-a.goes").delete();
+        ServingWork scaled = renderedWork("stays", Map.of("rtx4090-home-01", 1, "a100-40g-mig-01", 3));
+        pool.client().resources(ServingWork.class).inNamespace(HUB_NS).withName("team-a.stays").edit(w -> {
+            w.setSpec(scaled.getSpec());
+            return w;
+        });
+        Thread.sleep(3000);
+        assertThat(servingDeployments()).hasSize(2);
+        // A node changes meanwhile.
+        contributor.client().nodes().withName("rtx4090-home-01").edit(n -> {
+            n.getSpec().setUnschedulable(true);
+            return n;
+        });
+
+        link.restore();
+        await().atMost(WAIT).untilAsserted(() -> {
+            assertThat(servingDeployments()).extracting(d -> d.getMetadata().getAnnotations()
+                    .get(ContributorAgent.WORK_NAME_ANNOTATION)).containsExactly("team-a.stays", "team-a.stays");
+            assertThat(servingDeployments()).extracting(d -> d.getSpec().getReplicas()).containsExactlyInAnyOrder(1, 3);
+        });
+        await().atMost(WAIT).until(() -> Boolean.TRUE.equals(gpuNode("rtx4090-home-01").getSpec().unschedulable));
+        await().atMost(WAIT).until(() -> agent.lastHeartbeat() != null && agent.lastHeartbeat().isAfter(before));
+        assertThat(gpuNodes()).hasSize(4);
+        assertThat(contributor.client().services().inNamespace(SERVING).list().getItems()).hasSize(1);
+        assertThat(pool.client().resources(GpuNode.class).inAnyNamespace().list().getItems())
+                .allSatisfy(n -> assertThat(n.getMetadata().getLabels()).containsEntry(ApiGroup.MANAGED_BY_LABEL,
+                        ContributorAgent.MANAGED_BY));
+    }
+}

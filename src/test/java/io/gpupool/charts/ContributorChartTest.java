@@ -1,0 +1,187 @@
+package io.gpupool.charts;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+import org.junit.jupiter.api.Test;
+
+import com.marcnuri.helm.Helm;
+
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.Namespace;
+import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
+import io.fabric8.kubernetes.api.model.ServiceAccount;
+import io.fabric8.kubernetes.api.model.apps.DaemonSet;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
+
+/** charts/gpupool-contributor rendered by real Helm (helm-java): lint, pool in-cluster and remote, NVIDIA add-ons. */
+class ContributorChartTest {
+
+    private static final String CHART = "gpupool-contributor";
+    private static final String NS = "gpupool-contrib";
+
+    private static RenderedChart render(List<String> files, Map<String, Object> sets) {
+        return RenderedChart.render(CHART, NS, files, sets);
+    }
+
+    private static Map<String, String> env(Deployment d) {
+        return d.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv().stream()
+                .filter(e -> e.getValue() != null).collect(Collectors.toMap(EnvVar::getName, EnvVar::getValue));
+    }
+
+    @Test
+    void lintsClean() {
+        var result = new Helm(RenderedChart.CHARTS.resolve(CHART)).lint().strict().call();
+        assertThat(result.isFailed()).as(String.join("\n", result.getMessages())).isFalse();
+    }
+
+    @Test
+    void poolInTheSameClusterUsesTheAgentsOwnServiceAccountAndNoKubeconfig() {
+        RenderedChart chart = render(List.of("contributor-local.yaml"), Map.of());
+        Deployment agent = chart.one(Deployment.class, "gp-agent");
+        var pod = agent.getSpec().getTemplate().getSpec();
+        Container c = pod.getContainers().get(0);
+        assertThat(c.getImage()).isEqualTo("ghcr.io/gpupool/gpupool-operator:0.1.0"); // the operator's image
+        assertThat(env(agent)).containsEntry("GPUPOOL_ROLE", "agent").containsEntry("QUARKUS_PROFILE", "prod")
+                .containsEntry("GPUPOOL_AGENT_ORGANIZATION", "uni-nlp").containsEntry("GPUPOOL_AGENT_CLUSTER", "lab-1")
+                .containsEntry("GPUPOOL_AGENT_NODE_SELECTOR", "gpupool.io/contribute=true")
+                .containsEntry("GPUPOOL_AGENT_SERVING_NAMESPACE", "gpupool-serving")
+                .containsEntry("GPUPOOL_AGENT_POLICY_ALLOWED_IMAGES",
+                        "ghcr.io/gpupool/inference-vllm:*,ghcr.io/gpupool/inference-llamacpp:*")
+                .containsEntry("GPUPOOL_AGENT_POLICY_ALLOW_PRIVILEGED", "false")
+                .containsEntry("GPUPOOL_AGENT_POLICY_ALLOW_HOST_PATH", "false")
+                .doesNotContainKey("GPUPOOL_AGENT_HUB_KUBECONFIG");
+        assertThat(pod.getVolumes()).noneMatch(v -> v.getSecret() != null);
+        assertThat(c.getVolumeMounts()).noneMatch(m -> m.getMountPath().startsWith("/etc/gpupool"));
+        assertThat(c.getSecurityContext().getCapabilities().getDrop()).containsExactly("ALL");
+        assertThat(c.getSecurityContext().getAllowPrivilegeEscalation()).isFalse();
+        assertThat(agent.getSpec().getReplicas()).isEqualTo(1);
+
+        // In-cluster, the agent's ServiceAccount is bound to the Role the operator made for this cluster at the hub.
+        RoleBinding hub = chart.one(RoleBinding.class, "gp-hub");
+        assertThat(hub.getMetadata().getNamespace()).isEqualTo("gpupool-cluster-lab-1");
+        assertThat(hub.getRoleRef().getKind()).isEqualTo("Role");
+        assertThat(hub.getRoleRef().getName()).isEqualTo("gpupool-agent");
+        assertThat(hub.getSubjects()).singleElement().satisfies(s -> assertThat(s.getName()).isEqualTo("gp-agent"));
+
+        assertThat(chart.all(DaemonSet.class)).isEmpty(); // device plugin and GFD are off by default
+    }
+
+    @Test
+    void leastPrivilegeInTheContributorsCluster() {
+        RenderedChart chart = render(List.of("contributor-local.yaml"), Map.of());
+        chart.one(ServiceAccount.class, "gp-agent");
+        ClusterRole cluster = chart.one(ClusterRole.class, "gp-agent");
+        assertThat(cluster.getRules()).singleElement().satisfies(r -> {
+            assertThat(r.getResources()).containsExactly("nodes");
+            assertThat(r.getVerbs()).containsExactlyInAnyOrder("get", "list", "watch");
+        });
+        assertThat(chart.one(ClusterRoleBinding.class, "gp-agent").getRoleRef().getName()).isEqualTo("gp-agent");
+        Role serving = chart.one(Role.class, "gp-serving");
+        assertThat(serving.getMetadata().getNamespace()).isEqualTo("gpupool-serving");
+        assertThat(serving.getRules()).flatExtracting(PolicyRule::getResources)
+                .containsExactlyInAnyOrder("deployments", "services", "pods");
+        assertThat(serving.getRules()).noneMatch(r -> r.getResources().contains("pods") && r.getVerbs().contains("create"));
+        assertThat(serving.getRules()).noneMatch(r -> r.getVerbs().contains("*") || r.getResources().contains("*"));
+        assertThat(chart.one(RoleBinding.class, "gp-serving").getMetadata().getNamespace()).isEqualTo("gpupool-serving");
+        Namespace ns = chart.one(Namespace.class, "gpupool-serving");
+        assertThat(ns.getMetadata().getLabels()).containsEntry("pod-security.kubernetes.io/enforce", "restricted");
+        // Leader election (the prod profile) takes a Lease in the release namespace, nothing else.
+        assertThat(chart.one(Role.class, "gp-leader-election").getRules()).singleElement()
+                .satisfies(r -> assertThat(r.getResources()).containsExactly("leases"));
+        assertThat(chart.one(Role.class, "gp-leader-election").getMetadata().getNamespace()).isEqualTo(NS);
+        // Nothing anywhere may read Secrets.
+        assertThat(chart.all(ClusterRole.class)).flatExtracting(ClusterRole::getRules)
+                .noneMatch(r -> r.getResources().contains("secrets"));
+    }
+
+    @Test
+    void remotePoolMountsTheKubeconfigSecretAndRunsTheNvidiaDaemons() {
+        RenderedChart chart = render(List.of("contributor-remote.yaml"), Map.of());
+        Deployment agent = chart.one(Deployment.class, "gp-agent");
+        var pod = agent.getSpec().getTemplate().getSpec();
+        assertThat(env(agent)).containsEntry("GPUPOOL_AGENT_HUB_KUBECONFIG", "/etc/gpupool/hub/kubeconfig")
+                .containsEntry("GPUPOOL_AGENT_CLUSTER", "home-lab")
+                .containsEntry("GPUPOOL_AGENT_NODE_SELECTOR", "gpupool.io/contribute=true,kubernetes.io/arch=amd64")
+                .containsEntry("GPUPOOL_AGENT_SERVING_NAMESPACE", "pool-serving")
+                .containsEntry("GPUPOOL_AGENT_POLICY_ALLOWED_IMAGES", "ghcr.io/gpupool/inference-vllm:*");
+        assertThat(pod.getVolumes()).filteredOn(v -> v.getSecret() != null).singleElement().satisfies(v -> {
+            assertThat(v.getSecret().getSecretName()).isEqualTo("gpupool-hub");
+            assertThat(v.getName()).isEqualTo("hub-kubeconfig");
+        });
+        assertThat(pod.getContainers().get(0).getVolumeMounts()).anySatisfy(m -> {
+            assertThat(m.getName()).isEqualTo("hub-kubeconfig");
+            assertThat(m.getMountPath()).isEqualTo("/etc/gpupool/hub");
+            assertThat(m.getReadOnly()).isTrue();
+        });
+        assertThat(chart.find(RoleBinding.class, "gp-hub")).isEmpty(); // the hub is elsewhere
+        assertThat(chart.one(Role.class, "gp-serving").getMetadata().getNamespace()).isEqualTo("pool-serving");
+
+        DaemonSet dp = chart.one(DaemonSet.class, "nvidia-device-plugin-daemonset");
+        var dpPod = dp.getSpec().getTemplate().getSpec();
+        assertThat(dpPod.getTolerations()).anySatisfy(t -> {
+            assertThat(t.getKey()).isEqualTo("nvidia.com/gpu");
+            assertThat(t.getOperator()).isEqualTo("Exists");
+            assertThat(t.getEffect()).isEqualTo("NoSchedule");
+        });
+        assertThat(dpPod.getPriorityClassName()).isEqualTo("system-node-critical");
+        assertThat(dpPod.getRuntimeClassName()).isEqualTo("nvidia");
+        assertThat(dpPod.getNodeSelector()).containsEntry("gpupool.io/contribute", "true");
+        Container plugin = dpPod.getContainers().get(0);
+        assertThat(plugin.getImage()).isEqualTo("nvcr.io/nvidia/k8s-device-plugin:v0.17.1");
+        assertThat(plugin.getEnv()).anySatisfy(e -> {
+            assertThat(e.getName()).isEqualTo("FAIL_ON_INIT_ERROR");
+            assertThat(e.getValue()).isEqualTo("false");
+        });
+        assertThat(plugin.getSecurityContext().getAllowPrivilegeEscalation()).isFalse();
+        assertThat(plugin.getSecurityContext().getCapabilities().getDrop()).containsExactly("ALL");
+        assertThat(plugin.getVolumeMounts()).singleElement()
+                .satisfies(m -> assertThat(m.getMountPath()).isEqualTo("/var/lib/kubelet/device-plugins"));
+        assertThat(dpPod.getVolumes()).singleElement().satisfies(v -> {
+            assertThat(v.getHostPath().getPath()).isEqualTo("/var/lib/kubelet/device-plugins");
+            assertThat(v.getHostPath().getType()).isEqualTo("Directory");
+        });
+        assertThat(dp.getSpec().getUpdateStrategy().getType()).isEqualTo("RollingUpdate");
+
+        DaemonSet gfd = chart.one(DaemonSet.class, "gpu-feature-discovery");
+        Container gfdc = gfd.getSpec().getTemplate().getSpec().getContainers().get(0);
+        assertThat(gfdc.getImage()).isEqualTo("nvcr.io/nvidia/k8s-device-plugin:v0.17.1");
+        assertThat(gfdc.getCommand()).containsExactly("gpu-feature-discovery");
+        assertThat(gfd.getSpec().getTemplate().getSpec().getPriorityClassName()).isEqualTo("system-node-critical");
+    }
+
+    @Test
+    void devicePluginCanBeTurnedOnAlone() {
+        RenderedChart chart = render(List.of("contributor-deviceplugin.yaml"), Map.of());
+        DaemonSet dp = chart.one(DaemonSet.class, "nvidia-device-plugin-daemonset");
+        assertThat(dp.getSpec().getTemplate().getSpec().getNodeSelector())
+                .containsExactly(Map.entry("nvidia.com/gpu.present", "true"));
+        assertThat(dp.getSpec().getTemplate().getSpec().getRuntimeClassName()).isNull();
+        assertThat(chart.find(DaemonSet.class, "gpu-feature-discovery")).isEmpty();
+    }
+
+    @Test
+    void schemaAndTemplatesRejectBadValuesWithHelmsError() {
+        assertThatThrownBy(() -> render(List.of("contributor-local.yaml"), Map.of("policy.allowPrivileged", "yes")))
+                .hasMessageContaining("values don't meet the specifications of the schema")
+                .hasMessageContaining("allowPrivileged");
+        assertThatThrownBy(() -> render(List.of("contributor-local.yaml"), Map.of("clusterName", "Home_Lab")))
+                .hasMessageContaining("values don't meet the specifications of the schema")
+                .hasMessageContaining("clusterName");
+        assertThatThrownBy(() -> render(List.of("contributor-local.yaml"), Map.of("hub.inCluster", false)))
+                .hasMessageContaining("kubeconfigSecret");
+        assertThatThrownBy(() -> render(List.of("contributor-local.yaml"), Map.of("devicePlugin.migStrategy", "all")))
+                .hasMessageContaining("migStrategy");
+        // Required values are required at install time (lint only warns, so the defaults lint clean).
+        assertThatThrownBy(() -> render(List.of(), Map.of())).hasMessageContaining("is required");
+    }
+}

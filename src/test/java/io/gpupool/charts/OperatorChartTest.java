@@ -1,0 +1,202 @@
+package io.gpupool.charts;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.Test;
+
+import com.marcnuri.helm.Helm;
+
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceAccount;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.gpupool.api.v1alpha1.GpuPool;
+
+/** charts/gpupool-operator rendered by real Helm (helm-java): lint, defaults, options, schema. */
+class OperatorChartTest {
+
+    private static final String CHART = "gpupool-operator";
+    private static final String NS = "gpupool-system";
+
+    private static RenderedChart render(List<String> files, Map<String, Object> sets) {
+        return RenderedChart.render(CHART, NS, files, sets);
+    }
+
+    @Test
+    void lintsClean() {
+        var result = new Helm(RenderedChart.CHARTS.resolve(CHART)).lint().strict().call();
+        assertThat(result.isFailed()).as(String.join("\n", result.getMessages())).isFalse();
+    }
+
+    @Test
+    void defaultsRenderTheOperatorWithProbesMetricsAndRestrictedSecurity() {
+        RenderedChart chart = render(List.of(), Map.of());
+        Deployment d = chart.one(Deployment.class, "gp");
+        assertThat(d.getMetadata().getNamespace()).isEqualTo(NS);
+        assertThat(d.getSpec().getReplicas()).isEqualTo(1);
+        var pod = d.getSpec().getTemplate().getSpec();
+        assertThat(pod.getServiceAccountName()).isEqualTo("gp");
+        assertThat(pod.getSecurityContext().getRunAsNonRoot()).isTrue();
+        assertThat(pod.getSecurityContext().getSeccompProfile().getType()).isEqualTo("RuntimeDefault");
+        Container c = pod.getContainers().get(0);
+        assertThat(c.getImage()).isEqualTo("ghcr.io/gpupool/gpupool-operator:0.1.0");
+        assertThat(c.getArgs()).isNullOrEmpty();
+        assertThat(c.getCommand()).isNullOrEmpty();
+        assertThat(c.getEnv()).extracting(EnvVar::getName, EnvVar::getValue)
+                .contains(org.assertj.core.groups.Tuple.tuple("QUARKUS_PROFILE", "prod"),
+                        org.assertj.core.groups.Tuple.tuple("GPUPOOL_ROLE", "operator"));
+        assertThat(c.getPorts()).singleElement().satisfies(p -> {
+            assertThat(p.getContainerPort()).isEqualTo(9000);
+            assertThat(p.getName()).isEqualTo("management");
+        });
+        assertThat(c.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/q/health/live");
+        assertThat(c.getLivenessProbe().getHttpGet().getPort().getStrVal()).isEqualTo("management");
+        assertThat(c.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/q/health/ready");
+        assertThat(c.getResources().getRequests()).containsKeys("cpu", "memory");
+        assertThat(c.getResources().getLimits()).containsKey("memory");
+        var sc = c.getSecurityContext();
+        assertThat(sc.getAllowPrivilegeEscalation()).isFalse();
+        assertThat(sc.getReadOnlyRootFilesystem()).isTrue();
+        assertThat(sc.getCapabilities().getDrop()).containsExactly("ALL");
+        assertThat(sc.getPrivileged()).isNotEqualTo(Boolean.TRUE);
+
+        Service metrics = chart.one(Service.class, "gp-metrics");
+        assertThat(metrics.getSpec().getPorts()).singleElement().satisfies(p -> {
+            assertThat(p.getPort()).isEqualTo(9000);
+            assertThat(p.getTargetPort().getStrVal()).isEqualTo("management");
+        });
+        assertThat(d.getSpec().getTemplate().getMetadata().getLabels()).containsAllEntriesOf(metrics.getSpec().getSelector());
+        assertThat(chart.ofKind("ServiceMonitor")).isEmpty();
+
+        // The RBAC that was there before, untouched; every binding points at the chart's ServiceAccount.
+        chart.one(ServiceAccount.class, "gp");
+        ClusterRole role = chart.one(ClusterRole.class, "gp");
+        assertThat(role.getRules()).anySatisfy(r -> {
+            assertThat(r.getResources()).contains("gpunodes");
+            assertThat(r.getVerbs()).contains("create", "delete");
+        });
+        assertThat(chart.one(ClusterRoleBinding.class, "gp").getSubjects()).singleElement()
+                .satisfies(s -> assertThat(s.getNamespace()).isEqualTo(NS));
+        assertThat(chart.one(Role.class, "gp-leader-election").getRules()).singleElement()
+                .satisfies(r -> assertThat(r.getResources()).containsExactly("leases"));
+        chart.one(RoleBinding.class, "gp-leader-election");
+
+        GpuPool pool = gpuPool(chart);
+        assertThat(pool.getMetadata().getName()).isEqualTo("default");
+        assertThat(pool.getSpec().fairShare.mode).isEqualTo("ContributionWeighted");
+        assertThat(pool.getSpec().fairShare.commonsReservePercent).isEqualTo(10);
+        assertThat(pool.getSpec().preemption.reclaim).isTrue();
+        assertThat(pool.getSpec().heartbeatTimeoutSeconds).isEqualTo(120);
+        assertThat(pool.getSpec().servingImages.vllm).isEqualTo("ghcr.io/gpupool/inference-vllm:0.1.0");
+    }
+
+    @Test
+    void serviceMonitorReplicasHubServerAndPoolPolicyFromValues() {
+        RenderedChart chart = render(List.of("operator-servicemonitor.yaml"), Map.of());
+        Deployment d = chart.one(Deployment.class, "gp");
+        assertThat(d.getSpec().getReplicas()).isEqualTo(2);
+        assertThat(d.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv())
+                .anySatisfy(e -> {
+                    assertThat(e.getName()).isEqualTo("GPUPOOL_HUB_SERVER");
+                    assertThat(e.getValue()).isEqualTo("https://pool.example.org:6443");
+                });
+        GenericKubernetesResource sm = (GenericKubernetesResource) chart.ofKind("ServiceMonitor").get(0);
+        assertThat(sm.getApiVersion()).isEqualTo("monitoring.coreos.com/v1");
+        assertThat(sm.getMetadata().getLabels()).containsEntry("release", "prometheus");
+        @SuppressWarnings("unchecked")
+        var spec = (Map<String, Object>) sm.getAdditionalProperties().get("spec");
+        @SuppressWarnings("unchecked")
+        var endpoint = ((List<Map<String, Object>>) spec.get("endpoints")).get(0);
+        assertThat(endpoint).containsEntry("port", "metrics").containsEntry("path", "/metrics")
+                .containsEntry("interval", "15s");
+        GpuPool pool = gpuPool(chart);
+        assertThat(pool.getSpec().fairShare.mode).isEqualTo("Static");
+        assertThat(pool.getSpec().heartbeatTimeoutSeconds).isEqualTo(300);
+        assertThat(pool.getSpec().servingImages.llamacpp).isEqualTo("registry.example.org/llamacpp:1");
+
+        assertThat(render(List.of(), Map.of("pool.create", false)).ofKind("GpuPool")).isEmpty();
+    }
+
+    @Test
+    void theOperatorMayGrantTheAgentRoleItCreatesForEveryContributedCluster() {
+        // RBAC refuses to create a Role granting more than its creator holds (no escalate verb here).
+        ClusterRole operator = render(List.of(), Map.of()).one(ClusterRole.class, "gp");
+        var agent = io.gpupool.operator.cluster.ContributedClusterReconciler.agentRole("gpupool-cluster-x");
+        for (var rule : agent.getRules()) {
+            for (String group : rule.getApiGroups()) {
+                for (String resource : rule.getResources()) {
+                    for (String verb : rule.getVerbs()) {
+                        assertThat(operator.getRules()).as("%s %s/%s", verb, group, resource).anySatisfy(r -> {
+                            assertThat(r.getApiGroups()).contains(group);
+                            assertThat(r.getResources()).contains(resource);
+                            assertThat(r.getVerbs()).contains(verb);
+                            assertThat(r.getResourceNames()).isNullOrEmpty();
+                        });
+                    }
+                }
+            }
+        }
+        // What it may touch of Secrets, ServiceAccounts, Roles and RoleBindings is limited to the agent's by name.
+        assertThat(operator.getRules()).filteredOn(r -> r.getResources().contains("secrets"))
+                .allSatisfy(r -> assertThat(r.getVerbs().equals(List.of("create")) || !r.getResourceNames().isEmpty())
+                        .isTrue());
+        assertThat(operator.getRules()).filteredOn(r -> r.getResources().contains("secrets"))
+                .noneMatch(r -> r.getVerbs().contains("list") || r.getVerbs().contains("watch"));
+    }
+
+    @Test
+    void chartCrdsAreTheGeneratedOnesAndInstallWithTheChart() throws IOException {
+        Path chartCrds = RenderedChart.CHARTS.resolve(CHART).resolve("crds");
+        try (Stream<Path> files = Files.list(Path.of("crds"))) {
+            for (Path crd : files.toList()) {
+                assertThat(chartCrds.resolve(crd.getFileName()))
+                        .as("charts/gpupool-operator/crds/%s is stale: run hack/update-crds.sh", crd.getFileName())
+                        .hasSameTextualContentAs(crd);
+            }
+        }
+        // Helm installs crds/ before the templates (so the GpuPool template can be created); templates never repeat them.
+        String withCrds = new Helm(RenderedChart.CHARTS.resolve(CHART)).template().withName("gp")
+                .withNamespace(NS).call();
+        assertThat(withCrds).doesNotContain("kind: CustomResourceDefinition");
+    }
+
+    @Test
+    void schemaRejectsBadValuesWithHelmsError() {
+        assertThatThrownBy(() -> render(List.of(), Map.of("pool.fairShare.mode", "Greedy")))
+                .hasMessageContaining("values don't meet the specifications of the schema")
+                .hasMessageContaining("mode");
+        assertThatThrownBy(() -> render(List.of(), Map.of("replicas", 0)))
+                .hasMessageContaining("replicas");
+        assertThatThrownBy(() -> render(List.of(), Map.of("pool.heartbeatTimeoutSeconds", 5)))
+                .hasMessageContaining("heartbeatTimeoutSeconds");
+        assertThatThrownBy(() -> render(List.of(), Map.of("metrics.serviceMonitor.enable", true)))
+                .hasMessageContaining("enable");
+    }
+
+    static GpuPool gpuPool(RenderedChart chart) {
+        List<HasMetadata> pools = chart.ofKind("GpuPool");
+        assertThat(pools).hasSize(1);
+        return Serialization.unmarshal(Serialization.asYaml(pools.get(0)), GpuPool.class);
+    }
+
+    static List<CustomResourceDefinition> crds(RenderedChart chart) {
+        return chart.all(CustomResourceDefinition.class);
+    }
+}

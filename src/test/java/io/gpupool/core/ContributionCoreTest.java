@@ -1,0 +1,127 @@
+package io.gpupool.core;
+
+import static io.gpupool.testing.PoolFixtures.modelDeployment;
+import static io.gpupool.testing.PoolFixtures.node;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.gpupool.api.v1alpha1.GpuNode;
+import io.gpupool.api.v1alpha1.Placement;
+import io.gpupool.api.v1alpha1.ServingWork;
+import io.gpupool.core.discovery.GpuNodes;
+import io.gpupool.core.inventory.NodeTrust;
+import io.gpupool.core.inventory.PoolInputs;
+import io.gpupool.core.model.GpuClassDef;
+import io.gpupool.core.model.NodeState;
+import io.gpupool.core.policy.ContributorPolicy;
+import io.gpupool.core.render.RemoteWorkRenderer;
+import io.gpupool.core.render.ServingRenderer;
+import io.gpupool.core.render.ServingSettings;
+
+/** The pure pieces of contributed clusters: discovery with a cluster's organization, trust, remote work, policy. */
+class ContributionCoreTest {
+
+    @Test
+    void aContributedClusterNamesTheOrganizationNotItsNodeLabels() {
+        var labelled = node("l4-01", "someone-else");
+        assertThat(GpuNodes.specOf(labelled, "lab", "uni-nlp")).hasValueSatisfying(s -> {
+            assertThat(s.organization).isEqualTo("uni-nlp");
+            assertThat(s.cluster).isEqualTo("lab");
+        });
+        assertThat(GpuNodes.specOf(labelled, "local")).hasValueSatisfying(s -> assertThat(s.organization)
+                .isEqualTo("someone-else"));
+        assertThat(GpuNodes.specOf(node("cpu-only-01", null), "lab", "uni-nlp")).isEmpty();
+        assertThat(GpuNodes.specOf(node("l4-01", null), "local")).isEmpty();
+        var mig = GpuNodes.specOf(node("a100-40g-mig-01", null), "lab", "uni-nlp").orElseThrow();
+        assertThat(mig.gpu.count).isEqualTo(56);
+        assertThat(mig.gpu.memoryMiB).isEqualTo(5120L);
+        assertThat(GpuNodes.specOf(node("l4-02-notready", null), "lab", "uni-nlp").orElseThrow().nodeReady).isFalse();
+    }
+
+    private static GpuNode gpuNode(String namespace, String cluster, String org) {
+        GpuNode n = new GpuNode();
+        n.setMetadata(new ObjectMetaBuilder().withNamespace(namespace).withName("n1").build());
+        n.setSpec(GpuNodes.specOf(node("l4-01", null), cluster, org).orElseThrow());
+        return n;
+    }
+
+    @Test
+    void onlyApprovedClustersReportingInTheirOwnNamespaceForTheirOrganizationCount() {
+        Map<String, String> approved = Map.of("lab", "uni-nlp");
+        assertThat(NodeTrust.check(gpuNode("gpupool-cluster-lab", "lab", "uni-nlp"), approved)).isEmpty();
+        assertThat(NodeTrust.check(gpuNode("gpupool-cluster-local", "local", "anyone"), approved)).isEmpty();
+        assertThat(NodeTrust.check(gpuNode("gpupool-cluster-lab", "lab", "other"), approved))
+                .hasValueSatisfying(r -> assertThat(r.reason()).isEqualTo("OrganizationMismatch"));
+        assertThat(NodeTrust.check(gpuNode("gpupool-cluster-x", "x", "uni-nlp"), approved))
+                .hasValueSatisfying(r -> assertThat(r.reason()).isEqualTo("ClusterNotApproved"));
+        assertThat(NodeTrust.check(gpuNode("gpupool-cluster-lab", "local", "uni-nlp"), approved))
+                .hasValueSatisfying(r -> assertThat(r.reason()).isEqualTo("WrongNamespace"));
+    }
+
+    @Test
+    void aSilentNodeIsGoneAfterTheHeartbeatTimeout() {
+        GpuNode n = gpuNode("gpupool-cluster-lab", "lab", "uni-nlp");
+        var classes = List.of(new GpuClassDef("l4", List.of("NVIDIA-L4"), 0, 1.0));
+        Instant beat = Instant.parse("2026-01-01T00:00:00Z");
+        Duration timeout = Duration.ofSeconds(120);
+        assertThat(PoolInputs.node(n, classes, beat, beat.plusSeconds(120), timeout).state())
+                .isEqualTo(NodeState.SCHEDULABLE);
+        assertThat(PoolInputs.node(n, classes, beat, beat.plusSeconds(121), timeout).state()).isEqualTo(NodeState.GONE);
+        n.getSpec().unschedulable = true;
+        assertThat(PoolInputs.node(n, classes, beat, beat.plusSeconds(1), timeout).state()).isEqualTo(NodeState.CORDONED);
+    }
+
+    @Test
+    void remoteWorkIsTheRenderedServingWorkloadNamedAndSelectedPerModelDeployment() {
+        var md = modelDeployment("team-a", "llama", 3, 1);
+        List<Placement> placements = List.of(new Placement("lab", "n1", "l4", 2), new Placement("lab", "n2", "l4", 1),
+                new Placement("local", "n3", "l4", 1), new Placement("other", "n4", "l4", 1));
+        ServingWork work = RemoteWorkRenderer.render(md, "org-a", "lab", placements, ServingSettings.DEFAULT);
+        assertThat(work.getMetadata().getNamespace()).isEqualTo("gpupool-cluster-lab");
+        assertThat(work.getMetadata().getName()).isEqualTo("team-a.llama");
+        assertThat(work.getSpec().replicas).isEqualTo(3);
+        assertThat(work.getSpec().organization).isEqualTo("org-a");
+        List<Deployment> ds = work.getSpec().deployments();
+        assertThat(ds).hasSize(2);
+        String hash = RemoteWorkRenderer.workHash("team-a", "llama");
+        Deployment local = ServingRenderer.deployment(md, placements.get(0), ServingSettings.DEFAULT);
+        assertThat(ds.get(0).getMetadata().getNamespace()).isNull();
+        assertThat(ds.get(0).getMetadata().getName()).isEqualTo("llama-" + hash + "-" + ServingRenderer.nodeHash("lab", "n1"));
+        assertThat(ds.get(0).getSpec().getTemplate().getSpec()).isEqualTo(local.getSpec().getTemplate().getSpec());
+        assertThat(ds.get(0).getSpec().getSelector().getMatchLabels()).containsEntry(RemoteWorkRenderer.WORK_LABEL, hash);
+        assertThat(ds.get(0).getSpec().getTemplate().getMetadata().getLabels())
+                .containsEntry(RemoteWorkRenderer.WORK_LABEL, hash);
+        assertThat(work.getSpec().service().getSpec().getSelector()).containsExactly(Map.entry(RemoteWorkRenderer.WORK_LABEL, hash));
+        assertThat(RemoteWorkRenderer.remoteClusters(placements)).containsExactly("lab", "other");
+        assertThat(RemoteWorkRenderer.workHash("team-b", "llama")).isNotEqualTo(hash);
+    }
+
+    @Test
+    void policyAllowsListedImagesAndRefusesPrivilegeAndHostPaths() {
+        var policy = new ContributorPolicy(List.of("ghcr.io/gpupool/*", "registry.example.org/vllm:1.*"), false, false);
+        assertThat(policy.imageAllowed("ghcr.io/gpupool/inference-vllm:0.1.0")).isTrue();
+        assertThat(policy.imageAllowed("registry.example.org/vllm:1.2")).isTrue();
+        assertThat(policy.imageAllowed("registry.example.org/vllm:2.0")).isFalse();
+        assertThat(policy.imageAllowed("ghcr.io/gpupool-evil/x")).isFalse();
+        assertThat(new ContributorPolicy(List.of(), false, false).imageAllowed("anything")).isFalse();
+
+        var md = modelDeployment("team-a", "llama", 1, 1);
+        Deployment d = ServingRenderer.deployment(md, new Placement("lab", "n1", "l4", 1), ServingSettings.DEFAULT);
+        assertThat(policy.violations(d)).isEmpty(); // what the pool renders complies with the default policy
+        d.getSpec().getTemplate().getSpec().setHostNetwork(true);
+        d.getSpec().getTemplate().getSpec().getContainers().get(0).getSecurityContext().setAllowPrivilegeEscalation(true);
+        assertThat(policy.violations(d)).hasSize(2);
+        assertThat(new ContributorPolicy(List.of("*"), true, true).violations(d)).isEmpty();
+        assertThat(policy.violations(new ServiceBuilder().withNewMetadata().withName("s").endMetadata().withNewSpec()
+                .withType("LoadBalancer").endSpec().build())).singleElement().asString().contains("LoadBalancer");
+    }
+}

@@ -1,0 +1,316 @@
+package io.gpupool.operator;
+
+import static io.gpupool.testing.PoolFixtures.gpuClass;
+import static io.gpupool.testing.PoolFixtures.modelDeployment;
+import static io.gpupool.testing.PoolFixtures.namespace;
+import static io.gpupool.testing.PoolFixtures.node;
+import static io.gpupool.testing.PoolFixtures.organization;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+
+import jakarta.inject.Inject;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
+import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.gpupool.agent.AgentSettings;
+import io.gpupool.agent.ContributorAgent;
+import io.gpupool.api.v1alpha1.ContributedCluster;
+import io.gpupool.api.v1alpha1.GpuFacts;
+import io.gpupool.api.v1alpha1.GpuNode;
+import io.gpupool.api.v1alpha1.GpuNodeSpec;
+import io.gpupool.api.v1alpha1.GpuPool;
+import io.gpupool.api.v1alpha1.ModelDeployment;
+import io.gpupool.api.v1alpha1.Placement;
+import io.gpupool.api.v1alpha1.ServingWork;
+import io.gpupool.core.policy.ContributorPolicy;
+import io.gpupool.core.status.Conditions;
+import io.gpupool.operator.cluster.ContributedClusterReconciler;
+import io.gpupool.testing.MockCluster;
+import io.gpupool.testing.TcpProxy;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
+
+/**
+ * The pool (the operator on the Quarkus mock server) with contributed clusters (each its own Fabric8 mock server, with
+ * a real agent connected through a proxy the test can cut): approval and credentials, registration, trust, serving
+ * work end to end, heartbeat expiry and re-placement, and an agent's recovery after an outage.
+ */
+@QuarkusTest
+@WithKubernetesTestServer
+class RemoteClusterTest {
+
+    private static final Duration WAIT = Duration.ofSeconds(30);
+    private static final String SERVING = "gpupool-serving";
+
+    @Inject
+    KubernetesClient pool;
+
+    private final List<AutoCloseable> closing = new ArrayList<>();
+
+    /** A contributed cluster: its API server, its agent, and the link from the agent to the pool. */
+    record Contributor(MockCluster cluster, TcpProxy link, ContributorAgent agent) {
+        List<Deployment> serving() {
+            return cluster.client().apps().deployments().inNamespace(SERVING).list().getItems();
+        }
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        List<AutoCloseable> reversed = new ArrayList<>(closing);
+        java.util.Collections.reverse(reversed);
+        for (AutoCloseable c : reversed) {
+            c.close();
+        }
+        closing.clear();
+    }
+
+    private Contributor contributor(String name, String organization, String... fixtures) throws Exception {
+        MockCluster cluster = MockCluster.plain();
+        closing.add(cluster);
+        cluster.client().resource(new NamespaceBuilder().withNewMetadata().withName(SERVING).endMetadata().build())
+                .create();
+        for (String f : fixtures) {
+            Node n = node(f, null);
+            n.getMetadata().getLabels().put("gpupool.io/contribute", "true");
+            cluster.client().resource(n).create();
+        }
+        TcpProxy link = new TcpProxy(URI.create(pool.getConfiguration().getMasterUrl()).getPort());
+        closing.add(link);
+        KubernetesClient hub = MockCluster.client(link.url());
+        closing.add(hub);
+        ContributorAgent agent = new ContributorAgent(cluster.client(), hub,
+                new AgentSettings(organization, name, Map.of("gpupool.io/contribute", "true"), SERVING,
+                        Duration.ofSeconds(1),
+                        new ContributorPolicy(List.of("ghcr.io/gpupool/inference-vllm:*"), false, false)),
+                Clock.systemUTC());
+        agent.start();
+        closing.add(agent);
+        return new Contributor(cluster, link, agent);
+    }
+
+    private void approve(String cluster, String organization) {
+        ContributedCluster cc = new ContributedCluster();
+        cc.setMetadata(new ObjectMetaBuilder().withName(cluster).build());
+        cc.getSpec().organization = organization;
+        cc.getSpec().displayName = cluster;
+        pool.resource(cc).createOr(r -> r.update());
+        // Play Kubernetes' token controller, which the mock server does not have.
+        String ns = "gpupool-cluster-" + cluster;
+        await().atMost(WAIT).until(() -> pool.secrets().inNamespace(ns).withName(ContributedClusterReconciler.TOKEN_SECRET)
+                .get() != null);
+        pool.secrets().inNamespace(ns).withName(ContributedClusterReconciler.TOKEN_SECRET).edit(s -> {
+            s.setData(Map.of("token", b64("token-of-" + cluster), "ca.crt", b64("-----BEGIN CERTIFICATE-----")));
+            return s;
+        });
+        await().atMost(WAIT).until(() -> {
+            ContributedCluster c = pool.resources(ContributedCluster.class).withName(cluster).get();
+            return c.getStatus() != null && Conditions.isTrue(c.getStatus().conditions, Conditions.READY);
+        });
+    }
+
+    private static String b64(String s) {
+        return Base64.getEncoder().encodeToString(s.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private GpuNode gpuNode(String cluster, String name) {
+        return pool.resources(GpuNode.class).inNamespace("gpupool-cluster-" + cluster).withName(name).get();
+    }
+
+    private Condition nodeReady(String cluster, String name) {
+        GpuNode n = gpuNode(cluster, name);
+        return n == null || n.getStatus() == null ? null
+                : Conditions.find(n.getStatus().conditions, Conditions.READY).orElse(null);
+    }
+
+    private ModelDeployment md(String ns, String name) {
+        return pool.resources(ModelDeployment.class).inNamespace(ns).withName(name).get();
+    }
+
+    private void member(String org, String ns) {
+        pool.resource(organization(org)).createOr(r -> r.update());
+        pool.resource(namespace(ns, org)).createOr(r -> r.update());
+        pool.resource(gpuClass("rtx-24g", 20000, "*RTX-4090*")).createOr(r -> r.update());
+    }
+
+    @Test
+    void approvalIssuesLeastPrivilegeCredentialsAndOnlyTrustedNodesCount() throws Exception {
+        member("uni-nlp", "nlp");
+        approve("lab-7", "uni-nlp");
+        String ns = "gpupool-cluster-lab-7";
+        ContributedCluster cc = pool.resources(ContributedCluster.class).withName("lab-7").get();
+        assertThat(cc.getStatus().namespace).isEqualTo(ns);
+        assertThat(cc.getStatus().kubeconfigSecret).isEqualTo(ContributedClusterReconciler.KUBECONFIG_SECRET);
+        assertThat(pool.namespaces().withName(ns).get().getMetadata().getOwnerReferences()).singleElement()
+                .satisfies(o -> assertThat(o.getKind()).isEqualTo("ContributedCluster"));
+        assertThat(pool.serviceAccounts().inNamespace(ns).withName("gpupool-agent").get()).isNotNull();
+        var role = pool.rbac().roles().inNamespace(ns).withName("gpupool-agent").get();
+        assertThat(role.getRules()).flatExtracting(r -> r.getResources())
+                .containsExactlyInAnyOrder("gpunodes", "gpunodes/status", "servingworks", "servingworks/status");
+        assertThat(role.getRules()).filteredOn(r -> r.getResources().contains("servingworks"))
+                .singleElement().satisfies(r -> assertThat(r.getVerbs()).containsExactlyInAnyOrder("get", "list", "watch"));
+        RoleBinding binding = pool.rbac().roleBindings().inNamespace(ns).withName("gpupool-agent").get();
+        assertThat(binding.getRoleRef().getName()).isEqualTo("gpupool-agent");
+        assertThat(binding.getSubjects()).singleElement().satisfies(s -> assertThat(s.getNamespace()).isEqualTo(ns));
+        Secret kubeconfig = pool.secrets().inNamespace(ns).withName(ContributedClusterReconciler.KUBECONFIG_SECRET).get();
+        String yaml = new String(Base64.getDecoder()
+                .decode(kubeconfig.getData().get(ContributedClusterReconciler.KUBECONFIG_KEY)), StandardCharsets.UTF_8);
+        var kc = Serialization.unmarshal(yaml, io.fabric8.kubernetes.api.model.Config.class);
+        assertThat(kc.getClusters()).singleElement().satisfies(c -> {
+            assertThat(c.getCluster().getServer()).isEqualTo("https://pool.test.example:6443");
+            assertThat(c.getCluster().getCertificateAuthorityData()).isEqualTo(b64("-----BEGIN CERTIFICATE-----"));
+        });
+        assertThat(kc.getUsers()).singleElement()
+                .satisfies(u -> assertThat(u.getUser().getToken()).isEqualTo("token-of-lab-7"));
+        assertThat(kc.getContexts()).singleElement()
+                .satisfies(c -> assertThat(c.getContext().getNamespace()).isEqualTo(ns));
+        // And a client reads it as a kubeconfig.
+        Config config = Config.fromKubeconfig(yaml);
+        assertThat(config.getMasterUrl()).startsWith("https://pool.test.example:6443");
+        assertThat(config.getNamespace()).isEqualTo(ns);
+
+        // An agent that reports its nodes for another organization than the approval names: ignored, with a reason.
+        Contributor lab = contributor("lab-7", "someone-else", "rtx4090-home-01", "cpu-only-01");
+        await().atMost(WAIT).until(() -> nodeReady("lab-7", "rtx4090-home-01") != null
+                && gpuNode("lab-7", "rtx4090-home-01").getStatus().lastHeartbeatTime != null);
+        assertThat(gpuNode("lab-7", "cpu-only-01")).isNull();
+        GpuNode spoofed = gpuNode("lab-7", "rtx4090-home-01");
+        assertThat(spoofed.getStatus().allocatable).isZero();
+        Condition mismatch = nodeReady("lab-7", "rtx4090-home-01");
+        assertThat(mismatch.getStatus()).isEqualTo("False");
+        assertThat(mismatch.getReason()).isEqualTo("OrganizationMismatch");
+        assertThat(mismatch.getMessage()).contains("someone-else").contains("uni-nlp");
+
+        // GpuNodes of a cluster nobody approved, or in another cluster's namespace, are ignored too.
+        pool.resource(new NamespaceBuilder().withNewMetadata().withName("gpupool-cluster-rogue").endMetadata().build())
+                .createOr(r -> r.update());
+        pool.resource(fakeNode("gpupool-cluster-rogue", "rogue", "box", "uni-nlp")).create();
+        pool.resource(fakeNode("gpupool-cluster-rogue", "lab-7", "elsewhere", "uni-nlp")).create();
+        await().atMost(WAIT).until(() -> nodeReady("rogue", "box") != null
+                && pool.resources(GpuNode.class).inNamespace("gpupool-cluster-rogue").withName("elsewhere").get()
+                        .getStatus() != null);
+        assertThat(nodeReady("rogue", "box").getReason()).isEqualTo("ClusterNotApproved");
+        assertThat(Conditions.find(pool.resources(GpuNode.class).inNamespace("gpupool-cluster-rogue")
+                .withName("elsewhere").get().getStatus().conditions, Conditions.READY).orElseThrow().getReason())
+                .isEqualTo("WrongNamespace");
+
+        // None of them takes part in admission: a replica needing 8 RTX 4090s on one node (as all three claim) waits.
+        var big = modelDeployment("nlp", "needs-eight", 1, 8);
+        big.getSpec().gpu.classes = List.of("rtx-24g");
+        pool.resource(big).create();
+        await().atMost(WAIT).until(() -> md("nlp", "needs-eight").getStatus() != null
+                && Conditions.find(md("nlp", "needs-eight").getStatus().conditions, Conditions.ADMITTED).isPresent());
+        assertThat(Conditions.find(md("nlp", "needs-eight").getStatus().conditions, Conditions.ADMITTED).orElseThrow()
+                .getReason()).isEqualTo("NoMatchingGpu");
+        // The agent's heartbeat and the pool's fields of the same status live side by side.
+        String beat = gpuNode("lab-7", "rtx4090-home-01").getStatus().lastHeartbeatTime;
+        await().atMost(WAIT).until(() -> !beat.equals(gpuNode("lab-7", "rtx4090-home-01").getStatus().lastHeartbeatTime));
+        assertThat(nodeReady("lab-7", "rtx4090-home-01").getReason()).isEqualTo("OrganizationMismatch");
+        assertThat(gpuNode("lab-7", "rtx4090-home-01").getStatus().conditions).hasSize(1);
+        assertThat(lab.agent().lastHeartbeat()).isNotNull();
+    }
+
+    private static GpuNode fakeNode(String namespace, String cluster, String name, String org) {
+        GpuNode n = new GpuNode();
+        n.setMetadata(new ObjectMetaBuilder().withNamespace(namespace).withName(name).build());
+        GpuNodeSpec spec = new GpuNodeSpec();
+        spec.cluster = cluster;
+        spec.nodeName = name;
+        spec.organization = org;
+        spec.gpu = new GpuFacts();
+        spec.gpu.product = "NVIDIA-GeForce-RTX-4090";
+        spec.gpu.memoryMiB = 24564L;
+        spec.gpu.count = 8;
+        n.setSpec(spec);
+        return n;
+    }
+
+    @Test
+    void workRunsOnAContributedClusterAndMovesWhenItsHeartbeatStops() throws Exception {
+        member("uni-cv", "vision");
+        pool.resource(gpuClass("a10-24g", 20000, "NVIDIA-A10")).createOr(r -> r.update());
+        GpuPool gpuPool = new GpuPool();
+        gpuPool.setMetadata(new ObjectMetaBuilder().withName(GpuPool.DEFAULT_NAME).build());
+        gpuPool.getSpec().heartbeatTimeoutSeconds = 4;
+        pool.resource(gpuPool).createOr(r -> r.update());
+        closing.add(() -> pool.resources(GpuPool.class).withName(GpuPool.DEFAULT_NAME).delete());
+        approve("attic", "uni-cv");
+        approve("basement", "uni-cv");
+        Contributor attic = contributor("attic", "uni-cv", "a10-01");
+        Contributor basement = contributor("basement", "uni-cv", "a10-01");
+        await().atMost(WAIT).until(() -> nodeReady("attic", "a10-01") != null
+                && "True".equals(nodeReady("attic", "a10-01").getStatus()) && nodeReady("basement", "a10-01") != null
+                && "True".equals(nodeReady("basement", "a10-01").getStatus()));
+
+        var mdSpec = modelDeployment("vision", "llava", 2, 1);
+        mdSpec.getSpec().model.maxContextLength = 2048;
+        mdSpec.getSpec().gpu.classes = List.of("a10-24g");
+        pool.resource(mdSpec).create();
+        await().atMost(WAIT).until(() -> md("vision", "llava").getStatus() != null
+                && md("vision", "llava").getStatus().replicas != null && md("vision", "llava").getStatus().replicas.admitted == 2);
+        assertThat(md("vision", "llava").getStatus().placements)
+                .containsExactly(new Placement("attic", "a10-01", "a10-24g", 2));
+        // No local Deployment: the replicas are the attic's work.
+        assertThat(pool.apps().deployments().inNamespace("vision").list().getItems()).isEmpty();
+        ServingWork work = pool.resources(ServingWork.class).inNamespace("gpupool-cluster-attic").withName("vision.llava").get();
+        assertThat(work).isNotNull();
+        assertThat(work.getSpec().replicas).isEqualTo(2);
+        assertThat(work.getSpec().organization).isEqualTo("uni-cv");
+
+        await().atMost(WAIT).until(() -> attic.serving().size() == 1);
+        Deployment running = attic.serving().get(0);
+        running.setStatus(new DeploymentStatusBuilder().withReplicas(2).withReadyReplicas(2).build());
+        attic.cluster().client().resource(running).updateStatus();
+        await().atMost(WAIT).until(() -> "Running".equals(md("vision", "llava").getStatus().phase));
+        assertThat(md("vision", "llava").getStatus().replicas.ready).isEqualTo(2);
+
+        // The attic goes silent (its link to the pool is cut): after the heartbeat timeout its node is gone and the
+        // replicas move to the basement; nothing but time tells the pool.
+        attic.link().cut();
+        await().atMost(WAIT).until(() -> md("vision", "llava").getStatus().placements
+                .equals(List.of(new Placement("basement", "a10-01", "a10-24g", 2))));
+        await().atMost(WAIT).untilAsserted(() -> assertThat(nodeReady("attic", "a10-01").getReason())
+                .as("%s", Serialization.asYaml(gpuNode("attic", "a10-01"))).isEqualTo("HeartbeatExpired"));
+        await().atMost(WAIT).until(() -> pool.resources(ServingWork.class).inNamespace("gpupool-cluster-attic")
+                .withName("vision.llava").get() == null);
+        await().atMost(WAIT).until(() -> basement.serving().size() == 1);
+        // Meanwhile the attic, cut off, keeps running what it had.
+        assertThat(attic.serving()).hasSize(1);
+        Deployment moved = basement.serving().get(0);
+        moved.setStatus(new DeploymentStatusBuilder().withReplicas(2).withReadyReplicas(2).build());
+        basement.cluster().client().resource(moved).updateStatus();
+        await().atMost(WAIT).until(() -> "Running".equals(md("vision", "llava").getStatus().phase));
+
+        // The attic comes back: it learns its work is gone and stops it; its node takes replicas again.
+        attic.link().restore();
+        await().atMost(WAIT).until(() -> attic.serving().isEmpty());
+        await().atMost(WAIT).until(() -> "True".equals(nodeReady("attic", "a10-01").getStatus()));
+        assertThat(basement.serving()).hasSize(1);
+        assertThat(pool.resources(ServingWork.class).inAnyNamespace().list().getItems())
+                .extracting(w -> w.getMetadata().getNamespace()).containsExactly("gpupool-cluster-basement");
+
+        // Deleting the ModelDeployment withdraws its work from the basement too.
+        pool.resources(ModelDeployment.class).inNamespace("vision").withName("llava").delete();
+        await().atMost(WAIT).until(() -> basement.serving().isEmpty());
+    }
+}
