@@ -54,7 +54,7 @@ public final class InProcessOperator implements AutoCloseable {
     public static InProcessOperator start(KubernetesClient client) {
         Clock clock = Clock.systemUTC();
         PoolScheduler scheduler = new PoolScheduler(new FairShareAdmission(), clock);
-        PoolRebalancer rebalancer = new PoolRebalancer(scheduler);
+        PoolRebalancer rebalancer = new PoolRebalancer(scheduler, clock);
         EventRecorder events = new EventRecorder(client, clock);
         PoolStatusPublisher publisher = new PoolStatusPublisher(client, clock);
         SchedulingWiring.publishStatusAfterEachCycle(scheduler, publisher);
