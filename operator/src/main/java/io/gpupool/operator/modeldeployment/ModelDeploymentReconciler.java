@@ -118,24 +118,28 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
                 .build(), context);
         var gpuNodes = new InformerEventSource<>(InformerEventSourceConfiguration
                 .from(GpuNode.class, ModelDeployment.class).withName("gpunodes")
-                // A heartbeat of a live node changes nothing; one that revives a node the last cycle found gone does.
-                .withOnUpdateFilter((now, before) -> !ServingWorks.onlyHeartbeat(before, now)
+                // Status alone (the pool's own figures, a live node's heartbeat) changes nothing; a heartbeat that
+                // revives a node the last cycle found gone does.
+                .withOnUpdateFilter((now, before) -> specChanged(now, before)
                         || (now.getSpec() != null && scheduler.goneNodes().contains(PoolInputs.nodeKey(now))))
                 .withSecondaryToPrimaryMapper(n -> affected(n.getSpec() == null ? null
                         : scheduler.onNode(new io.gpupool.core.model.NodeKey(n.getSpec().cluster, n.getSpec().nodeName))))
                 .build(), context);
         var gpuClasses = new InformerEventSource<>(InformerEventSourceConfiguration
                 .from(GpuClass.class, ModelDeployment.class).withName("gpuclasses")
+                .withOnUpdateFilter(ModelDeploymentReconciler::specChanged)
                 .withSecondaryToPrimaryMapper(c -> affected(null))
                 .build(), context);
         var organizations = new InformerEventSource<>(InformerEventSourceConfiguration
                 .from(Organization.class, ModelDeployment.class).withName("organizations")
+                .withOnUpdateFilter(ModelDeploymentReconciler::specChanged)
                 .withSecondaryToPrimaryMapper(org -> affected(scheduler.workloads().stream()
                         .filter(w -> org.getMetadata().getName().equals(w.organization()))
                         .map(w -> w.id()).collect(Collectors.toSet())))
                 .build(), context);
         var pools = new InformerEventSource<>(InformerEventSourceConfiguration
                 .from(GpuPool.class, ModelDeployment.class).withName("gpupools")
+                .withOnUpdateFilter(ModelDeploymentReconciler::specChanged)
                 .withSecondaryToPrimaryMapper(p -> affected(null))
                 .build(), context);
         var pods = new InformerEventSource<>(InformerEventSourceConfiguration
@@ -148,6 +152,7 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
                 .build(), context);
         var clusters = new InformerEventSource<>(InformerEventSourceConfiguration
                 .from(ContributedCluster.class, ModelDeployment.class).withName("contributedclusters")
+                .withOnUpdateFilter(ModelDeploymentReconciler::specChanged)
                 .withSecondaryToPrimaryMapper(c -> affected(null))
                 .build(), context);
         var works = new InformerEventSource<>(InformerEventSourceConfiguration
@@ -161,6 +166,16 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
                 primaries);
         rebalancer.attach(view);
         return List.of(namespaces, gpuNodes, gpuClasses, organizations, pools, pods, clusters, works, requeue);
+    }
+
+    /**
+     * Pool inputs whose status alone changed (the status publisher writes it after every cycle) decide nothing:
+     * reacting to them would wake every waiting ModelDeployment after every cycle.
+     */
+    static boolean specChanged(io.fabric8.kubernetes.api.model.HasMetadata now,
+            io.fabric8.kubernetes.api.model.HasMetadata before) {
+        return !java.util.Objects.equals(now.getMetadata().getGeneration(), before.getMetadata().getGeneration())
+                || !java.util.Objects.equals(now.getMetadata().getLabels(), before.getMetadata().getLabels());
     }
 
     /**
