@@ -37,6 +37,10 @@ public final class Playground {
             "rtx4090-home-01", "home-collective",
             "t4-01", "home-collective");
 
+    /** Held so that JUL keeps the level: it forgets a logger nobody references. */
+    private static final java.util.logging.Logger MOCK_SERVER_LOG = java.util.logging.Logger
+            .getLogger("io.fabric8.mockwebserver");
+
     private final KubernetesClient client;
     private final PoolTable table;
 
@@ -52,7 +56,7 @@ public final class Playground {
     }
 
     static void run(String[] args) throws Exception {
-        java.util.logging.Logger.getLogger("io.fabric8.mockwebserver").setLevel(java.util.logging.Level.WARNING);
+        MOCK_SERVER_LOG.setLevel(java.util.logging.Level.WARNING);
         boolean embedded = List.of(args).contains("--embedded");
         boolean exitAfterScenario = List.of(args).contains("--exit-after-scenario");
         Path workDir = Files.createDirectories(Path.of("target", "playground"));

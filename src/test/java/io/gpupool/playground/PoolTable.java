@@ -34,6 +34,9 @@ final class PoolTable {
             }
             boolean first = true;
             for (ClassUsage u : status.classes) {
+                if (u.contributed + u.nominal + u.used + u.borrowed + u.lent + u.pending == 0) {
+                    continue; // a class the organization has nothing to do with
+                }
                 out.append(String.format(Locale.ROOT, "   %-16s %-12s %12d %8d %6d %9d %6d %7s%n",
                         first ? org.getMetadata().getName() : "", u.gpuClass, u.contributed, u.nominal, u.used,
                         u.borrowed, u.lent, first && status.weightedShare != null
