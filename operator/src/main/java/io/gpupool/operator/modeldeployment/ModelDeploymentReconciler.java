@@ -103,8 +103,15 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
         var gpuNodes = new InformerEventSource<>(InformerEventSourceConfiguration
                 .from(GpuNode.class, ModelDeployment.class).withName("gpunodes")
                 // A heartbeat of a live node changes nothing; one that revives a node the last cycle found gone does.
-                .withOnUpdateFilter((now, before) -> !ServingWorks.onlyHeartbeat(before, now)
-                        || (now.getSpec() != null && scheduler.goneNodes().contains(PoolInputs.nodeKey(now))))
+                .withOnAddFilter(n -> {
+                    scheduler.observeHeartbeat(n);
+                    return true;
+                })
+                .withOnUpdateFilter((now, before) -> {
+                    scheduler.observeHeartbeat(now);
+                    return !ServingWorks.onlyHeartbeat(before, now)
+                            || (now.getSpec() != null && scheduler.goneNodes().contains(PoolInputs.nodeKey(now)));
+                })
                 .withSecondaryToPrimaryMapper(n -> affected(n.getSpec() == null ? null
                         : scheduler.onNode(new io.gpupool.core.model.NodeKey(n.getSpec().cluster, n.getSpec().nodeName))))
                 .build(), context);
