@@ -119,9 +119,16 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
         var gpuNodes = new InformerEventSource<>(InformerEventSourceConfiguration
                 .from(GpuNode.class, ModelDeployment.class).withName("gpunodes")
                 // Status alone (the pool's own figures, a live node's heartbeat) changes nothing; a heartbeat that
-                // revives a node the last cycle found gone does.
-                .withOnUpdateFilter((now, before) -> specChanged(now, before)
-                        || (now.getSpec() != null && scheduler.goneNodes().contains(PoolInputs.nodeKey(now))))
+                // revives a node the last cycle found gone does. Every heartbeat is noted on the pool's own clock.
+                .withOnAddFilter(n -> {
+                    scheduler.observeHeartbeat(n);
+                    return true;
+                })
+                .withOnUpdateFilter((now, before) -> {
+                    scheduler.observeHeartbeat(now);
+                    return specChanged(now, before)
+                            || (now.getSpec() != null && scheduler.goneNodes().contains(PoolInputs.nodeKey(now)));
+                })
                 .withSecondaryToPrimaryMapper(n -> affected(n.getSpec() == null ? null
                         : scheduler.onNode(new io.gpupool.core.model.NodeKey(n.getSpec().cluster, n.getSpec().nodeName))))
                 .build(), context);

@@ -63,6 +63,7 @@ public class PoolScheduler {
     private volatile Consumer<Instant> expiryListener = t -> {
     };
     private volatile Set<NodeKey> goneNodes = Set.of();
+    private final Map<NodeKey, Seen> seen = new java.util.concurrent.ConcurrentHashMap<>();
     private boolean initialized;
 
     @Inject
@@ -90,15 +91,47 @@ public class PoolScheduler {
     }
 
     /**
-     * When a contributed node's agent last reported it: status.lastHeartbeatTime, or the GpuNode's creation until the
-     * first heartbeat; the epoch (long gone) when neither is known.
+     * Notes that a GpuNode's heartbeat changed, at the pool's own time. Called for every GpuNode event (before any
+     * filtering), so that liveness is judged by when the pool saw a heartbeat arrive, not by the agent's clock: a
+     * contributor's clock that runs behind or ahead neither kills nor immortalises its nodes.
      */
-    static Instant heartbeat(GpuNode n) {
-        Instant beat = n.getStatus() == null ? null : PoolInputs.parseTime(n.getStatus().lastHeartbeatTime);
-        if (beat == null) {
-            beat = PoolInputs.parseTime(n.getMetadata().getCreationTimestamp());
+    public void observeHeartbeat(GpuNode n) {
+        if (n.getSpec() == null || n.getSpec().cluster == null || n.getStatus() == null
+                || n.getStatus().lastHeartbeatTime == null) {
+            return;
         }
-        return beat != null ? beat : Instant.EPOCH;
+        NodeKey key = PoolInputs.nodeKey(n);
+        String beat = n.getStatus().lastHeartbeatTime;
+        Seen before = seen.get(key);
+        if (before == null || !before.beat().equals(beat)) {
+            seen.put(key, new Seen(beat, clock.instant()));
+        }
+    }
+
+    /**
+     * When a contributed node was last heard from: when the pool saw its current heartbeat arrive; for a heartbeat
+     * the pool has not seen arrive (it started since), the agent's timestamp, but never later than now; before the
+     * first heartbeat, the GpuNode's creation; the epoch (long gone) when nothing is known.
+     */
+    Instant heartbeat(GpuNode n, Instant now) {
+        String beat = n.getStatus() == null ? null : n.getStatus().lastHeartbeatTime;
+        NodeKey key = PoolInputs.nodeKey(n);
+        Seen s = seen.get(key);
+        if (beat != null && s != null && s.beat().equals(beat)) {
+            return s.at();
+        }
+        Instant stamped = PoolInputs.parseTime(beat);
+        if (stamped != null) {
+            Instant at = stamped.isAfter(now) ? now : stamped;
+            seen.put(key, new Seen(beat, at));
+            return at;
+        }
+        Instant created = PoolInputs.parseTime(n.getMetadata().getCreationTimestamp());
+        return created == null ? Instant.EPOCH : created.isAfter(now) ? now : created;
+    }
+
+    /** A heartbeat value and when the pool first saw it. */
+    record Seen(String beat, Instant at) {
     }
 
     /** Told after each cycle, for status of nodes, classes and organizations, and for metrics. */
@@ -215,7 +248,7 @@ public class PoolScheduler {
                 continue; // not believed: the status publisher says why on the GpuNode
             }
             // The operator watches its own cluster's nodes itself; a contributed node lives only by its heartbeat.
-            Instant heartbeat = NodeTrust.LOCAL_CLUSTER.equals(n.getSpec().cluster) ? null : heartbeat(n);
+            Instant heartbeat = NodeTrust.LOCAL_CLUSTER.equals(n.getSpec().cluster) ? null : heartbeat(n, now);
             PoolNode node = PoolInputs.node(n, classes, heartbeat, now, timeout);
             nodes.add(node);
             if (node.state() == NodeState.GONE) {
@@ -226,6 +259,9 @@ public class PoolScheduler {
             }
         }
         goneNodes = Set.copyOf(gone);
+        Set<NodeKey> present = new HashSet<>();
+        nodes.forEach(n -> present.add(n.key()));
+        seen.keySet().retainAll(present);
         Map<WorkloadId, Map<NodeKey, Integer>> pods = view.livePods();
         Map<NodeKey, String> nodeClasses = new HashMap<>();
         nodes.forEach(n -> nodeClasses.put(n.key(), n.gpuClass()));
