@@ -112,12 +112,12 @@ class FairShareProperties {
         return Combinators.combine(pool, event.list().ofMinSize(2).ofMaxSize(16)).as(Scenario::new);
     }
 
-    @Property(tries = 1000)
+    @Property(tries = 800)
     void contendedPoolsStaySafeAndSettle(@ForAll("contended") Scenario scenario) {
         fairShareCyclesStaySafeAndSettle(scenario);
     }
 
-    @Property(tries = 1000)
+    @Property(tries = 800)
     void fairShareCyclesStaySafeAndSettle(@ForAll("scenarios") Scenario scenario) {
         Sim sim = new Sim(scenario.pool());
         FairShareAdmission engine = new FairShareAdmission();
@@ -133,7 +133,7 @@ class FairShareProperties {
         }
     }
 
-    @Property(tries = 300)
+    @Property(tries = 200)
     void firstComeResultsAreSafeAndAccountable(@ForAll("scenarios") Scenario scenario) {
         Sim sim = new Sim(scenario.pool());
         FirstComeAdmission engine = new FirstComeAdmission();

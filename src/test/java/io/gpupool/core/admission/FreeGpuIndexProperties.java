@@ -25,7 +25,7 @@ class FreeGpuIndexProperties {
 
     static final String[] CLASSES = { "a", "b", "c" };
 
-    @Property(tries = 1000)
+    @Property(tries = 500)
     void choosesWhatNodeFitChooses(@ForAll @Size(max = 12) List<@IntRange(max = 4 * 9 * 3 * 3 - 1) Integer> nodeSeeds,
             @ForAll @Size(max = 12) List<@IntRange(max = 9) Integer> freeSeeds,
             @ForAll @IntRange(min = 1, max = 8) int k, @ForAll @IntRange(max = 2) int memory,

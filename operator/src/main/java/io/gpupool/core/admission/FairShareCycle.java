@@ -2,6 +2,8 @@ package io.gpupool.core.admission;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.BitSet;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -74,7 +76,7 @@ final class FairShareCycle {
     private final int[] free;
     private final int[] soon;
     /** Nodes with GPUs held by stopping replicas that nobody has claimed yet. */
-    private final java.util.BitSet releasing = new java.util.BitSet();
+    private final BitSet releasing = new BitSet();
     private final long[] memoryMiB;
     private final List<List<PoolNode>> nodesOfClass = new ArrayList<>();
     private final List<PoolNode> unclassified = new ArrayList<>();
@@ -294,13 +296,13 @@ final class FairShareCycle {
         }
         share = new double[no];
         shareDirty = new boolean[no];
-        java.util.Arrays.fill(shareDirty, true);
+        Arrays.fill(shareDirty, true);
 
         for (int i = 0; i < nw; i++) {
             List<String> names = ws[i].allowedClasses();
             allowed[i] = new boolean[nc];
             if (names.isEmpty()) {
-                java.util.Arrays.fill(allowed[i], true);
+                Arrays.fill(allowed[i], true);
             } else {
                 int[] ranks = new int[names.size()];
                 int r = 0;
@@ -311,7 +313,7 @@ final class FairShareCycle {
                         ranks[r++] = c;
                     }
                 }
-                classRanks[i] = r == ranks.length ? ranks : java.util.Arrays.copyOf(ranks, r);
+                classRanks[i] = r == ranks.length ? ranks : Arrays.copyOf(ranks, r);
             }
         }
 
@@ -1099,7 +1101,7 @@ final class FairShareCycle {
             // Subset sum over the smaller-or-equal replicas after it, up to cap GPUs.
             int m = bySize.size() - last - 1;
             int[] from = new int[cap + 1];
-            java.util.Arrays.fill(from, -2);
+            Arrays.fill(from, -2);
             from[0] = -1;
             int[] reachedBy = new int[cap + 1];
             for (int j = 0; j < m; j++) {
