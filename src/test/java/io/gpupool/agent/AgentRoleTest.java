@@ -79,9 +79,11 @@ class AgentRoleTest {
         client.resource(organization("uni-nlp")).create();
         client.resource(namespace("nlp", "uni-nlp")).create();
         client.resource(modelDeployment("nlp", "ignored", 1, 1)).create();
-        Thread.sleep(3000);
-        assertThat(client.resources(GpuNode.class).inNamespace("gpupool-cluster-local").list().getItems()).isEmpty();
-        assertThat(client.resources(ModelDeployment.class).inNamespace("nlp").withName("ignored").get().getStatus())
-                .isNull();
+        // Nothing may happen for a while: assert it throughout, not once after a pause.
+        await().during(java.time.Duration.ofSeconds(3)).atMost(java.time.Duration.ofSeconds(5)).untilAsserted(() -> {
+            assertThat(client.resources(GpuNode.class).inNamespace("gpupool-cluster-local").list().getItems()).isEmpty();
+            assertThat(client.resources(ModelDeployment.class).inNamespace("nlp").withName("ignored").get().getStatus())
+                    .isNull();
+        });
     }
 }

@@ -264,8 +264,9 @@ class ContributorAgentTest {
             w.setSpec(scaled.getSpec());
             return w;
         });
-        Thread.sleep(3000);
-        assertThat(servingDeployments()).hasSize(2);
+        // The agent keeps both Deployments throughout the outage.
+        await().during(java.time.Duration.ofSeconds(3)).atMost(java.time.Duration.ofSeconds(5))
+                .untilAsserted(() -> assertThat(servingDeployments()).hasSize(2));
         // A node changes meanwhile.
         contributor.client().nodes().withName("rtx4090-home-01").edit(n -> {
             n.getSpec().setUnschedulable(true);

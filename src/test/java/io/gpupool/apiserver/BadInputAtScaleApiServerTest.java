@@ -65,22 +65,7 @@ class BadInputAtScaleApiServerTest {
 
     @AfterAll
     static void stop() {
-        try {
-            if (pool != null) {
-                pool.deleteModelDeployments(operator != null);
-            }
-        } finally {
-            // Never leave an operator running: the next class would have two fighting over the same objects.
-            try {
-                if (operator != null) {
-                    operator.close();
-                }
-            } finally {
-                if (pool != null) {
-                    pool.close();
-                }
-            }
-        }
+        TestPool.tearDown(pool, operator);
     }
 
     record Mutation(String name, BiConsumer<ObjectNode, Random> apply) {

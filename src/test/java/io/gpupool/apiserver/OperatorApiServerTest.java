@@ -58,22 +58,7 @@ class OperatorApiServerTest {
 
     @AfterAll
     static void stopOperator() {
-        try {
-            if (pool != null) {
-                pool.deleteModelDeployments(operator != null);
-            }
-        } finally {
-            // Never leave an operator running: the next class would have two fighting over the same objects.
-            try {
-                if (operator != null) {
-                    operator.close();
-                }
-            } finally {
-                if (pool != null) {
-                    pool.close();
-                }
-            }
-        }
+        TestPool.tearDown(pool, operator);
     }
 
     /** What a user's `kubectl apply --server-side` does: the spec is owned by the user's field manager. */

@@ -115,6 +115,29 @@ final class TestPool implements AutoCloseable {
                 .getItems().isEmpty());
     }
 
+    /**
+     * Ends a test class: deletes its ModelDeployments, stops its operator, then removes the pool objects. The operator
+     * is stopped whatever fails first: the next class would otherwise have two operators fighting over the objects.
+     */
+    static void tearDown(TestPool pool, InProcessOperator operator) {
+        try {
+            if (pool != null) {
+                pool.deleteModelDeployments(operator != null);
+            }
+        } finally {
+            // Never leave an operator running: the next class would have two fighting over the same objects.
+            try {
+                if (operator != null) {
+                    operator.close();
+                }
+            } finally {
+                if (pool != null) {
+                    pool.close();
+                }
+            }
+        }
+    }
+
     @Override
     public void close() {
         deleteModelDeployments(false);
