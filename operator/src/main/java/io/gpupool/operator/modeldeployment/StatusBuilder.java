@@ -15,7 +15,6 @@ import io.gpupool.operator.scheduling.Admission;
 /** Builds a ModelDeployment's next status from what one reconcile learned; conditions keep their transition times. */
 final class StatusBuilder {
 
-    private final ModelDeployment md;
     private final ModelDeploymentStatus next = new ModelDeploymentStatus();
     private final Clock clock;
     private final Long generation;
@@ -24,7 +23,6 @@ final class StatusBuilder {
     private String fixedPhase;
 
     StatusBuilder(ModelDeployment md, ModelDeploymentStatus previous, Clock clock) {
-        this.md = md;
         this.clock = clock;
         this.generation = md.getMetadata().getGeneration();
         this.next.conditions = new ArrayList<>(previous.conditions == null ? List.of() : previous.conditions);

@@ -6,7 +6,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.TreeMap;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -220,9 +219,5 @@ public class PoolStatusPublisher {
             LOG.debugf("Could not update status of %s %s: %s", current.getKind(), current.getMetadata().getName(),
                     e.getMessage());
         }
-    }
-
-    static Map<String, Integer> sorted(Map<String, Integer> m) {
-        return new TreeMap<>(m);
     }
 }
