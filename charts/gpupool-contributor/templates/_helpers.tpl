@@ -31,3 +31,74 @@ nodeSelector:
   {{- toYaml . | nindent 2 }}
 {{- end }}
 {{- end -}}
+
+{{/* The agent's image, shared by its Deployment and the uninstall hook. */}}
+{{- define "gpupool-contributor.agentImage" -}}
+image: "{{ .Values.agent.image.repository }}:{{ .Values.agent.image.tag | default .Chart.AppVersion }}"
+imagePullPolicy: {{ .Values.agent.image.pullPolicy }}
+{{- end -}}
+
+{{/* The agent's environment (its whole configuration), shared by its Deployment and the uninstall hook. */}}
+{{- define "gpupool-contributor.agentEnv" -}}
+- name: QUARKUS_PROFILE
+  value: prod
+# Same application as the operator, other role: the operator's controllers stay off.
+- name: GPUPOOL_ROLE
+  value: agent
+- name: GPUPOOL_AGENT_ORGANIZATION
+  value: {{ required "organization is required" .Values.organization | quote }}
+- name: GPUPOOL_AGENT_CLUSTER
+  value: {{ required "clusterName is required" .Values.clusterName | quote }}
+- name: GPUPOOL_AGENT_NODE_SELECTOR
+  value: {{ include "gpupool-contributor.nodeSelectorString" . | quote }}
+- name: GPUPOOL_AGENT_SERVING_NAMESPACE
+  value: {{ .Values.servingNamespace.name | quote }}
+- name: GPUPOOL_AGENT_HEARTBEAT_INTERVAL_SECONDS
+  value: {{ .Values.heartbeatIntervalSeconds | quote }}
+- name: GPUPOOL_AGENT_POLICY_ALLOWED_IMAGES
+  value: {{ join "," .Values.policy.allowedImages | quote }}
+- name: GPUPOOL_AGENT_POLICY_ALLOW_PRIVILEGED
+  value: {{ .Values.policy.allowPrivileged | quote }}
+- name: GPUPOOL_AGENT_POLICY_ALLOW_HOST_PATH
+  value: {{ .Values.policy.allowHostPath | quote }}
+{{- if not .Values.hub.inCluster }}
+- name: GPUPOOL_AGENT_HUB_KUBECONFIG
+  value: /etc/gpupool/hub/{{ .Values.hub.kubeconfigKey }}
+{{- end }}
+{{- with .Values.agent.extraEnv }}
+{{- toYaml . | nindent 0 }}
+{{- end }}
+{{- end -}}
+
+{{/* The agent container's securityContext and volumeMounts. */}}
+{{- define "gpupool-contributor.agentContainerSecurity" -}}
+securityContext:
+  allowPrivilegeEscalation: false
+  readOnlyRootFilesystem: true
+  runAsNonRoot: true
+  capabilities:
+    drop: ["ALL"]
+volumeMounts:
+  - name: tmp
+    mountPath: /tmp
+  {{- if not .Values.hub.inCluster }}
+  - name: hub-kubeconfig
+    mountPath: /etc/gpupool/hub
+    readOnly: true
+  {{- end }}
+{{- end -}}
+
+{{/* The agent pod's volumes: scratch space and the pool's kubeconfig. */}}
+{{- define "gpupool-contributor.agentVolumes" -}}
+volumes:
+  - name: tmp
+    emptyDir: {}
+  {{- if not .Values.hub.inCluster }}
+  - name: hub-kubeconfig
+    secret:
+      secretName: {{ .Values.hub.kubeconfigSecret }}
+      items:
+        - key: {{ .Values.hub.kubeconfigKey }}
+          path: {{ .Values.hub.kubeconfigKey }}
+  {{- end }}
+{{- end -}}

@@ -57,7 +57,7 @@ public final class SyntheticPool {
         for (int n = 0; n < nodeCount; n++) {
             int c = rnd.nextInt(classCount);
             int roll = rnd.nextInt(100);
-            NodeState state = roll < 97 ? NodeState.SCHEDULABLE : roll < 99 ? NodeState.CORDONED : NodeState.GONE;
+            NodeState state = roll < 97 ? NodeState.SCHEDULABLE : roll < 99 ? NodeState.NOT_READY : NodeState.GONE;
             nodes.add(new PoolNode(new NodeKey("cluster-" + (n % 7), String.format("node-%06d", n)),
                     "org-" + rnd.nextInt(orgCount), "class-" + c, memory[c % memory.length],
                     sizes[rnd.nextInt(sizes.length)], state));

@@ -34,8 +34,12 @@ class ContributorChartTest {
     }
 
     private static Map<String, String> env(Deployment d) {
-        return d.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv().stream()
-                .filter(e -> e.getValue() != null).collect(Collectors.toMap(EnvVar::getName, EnvVar::getValue));
+        return env(d.getSpec().getTemplate().getSpec().getContainers().get(0));
+    }
+
+    private static Map<String, String> env(Container c) {
+        return c.getEnv().stream().filter(e -> e.getValue() != null)
+                .collect(Collectors.toMap(EnvVar::getName, EnvVar::getValue));
     }
 
     @Test
@@ -157,6 +161,25 @@ class ContributorChartTest {
         assertThat(gfdc.getImage()).isEqualTo("nvcr.io/nvidia/k8s-device-plugin:v0.17.1");
         assertThat(gfdc.getCommand()).containsExactly("gpu-feature-discovery");
         assertThat(gfd.getSpec().getTemplate().getSpec().getPriorityClassName()).isEqualTo("system-node-critical");
+    }
+
+    @Test
+    void theUninstallHookMayStopTheRunningAgentAndNothingElse() {
+        // helm-java renders no hooks (the Job itself is exercised by the real-API-server tier's uninstall test); the
+        // RBAC it runs with is an ordinary part of the chart.
+        RenderedChart chart = render(List.of("contributor-remote.yaml"), Map.of());
+        Role stop = chart.one(Role.class, "gp-leave-pool");
+        assertThat(stop.getMetadata().getNamespace()).isEqualTo(NS);
+        assertThat(stop.getRules()).singleElement().satisfies(r -> {
+            assertThat(r.getResourceNames()).containsExactly("gp-agent");
+            assertThat(r.getResources()).containsExactlyInAnyOrder("deployments", "deployments/scale");
+            assertThat(r.getVerbs()).doesNotContain("create", "delete", "list", "watch");
+        });
+        assertThat(chart.one(RoleBinding.class, "gp-leave-pool").getSubjects()).singleElement()
+                .satisfies(s -> assertThat(s.getName()).isEqualTo("gp-agent"));
+
+        RenderedChart off = render(List.of("contributor-remote.yaml"), Map.of("withdrawal.enabled", false));
+        assertThat(off.find(Role.class, "gp-leave-pool")).isEmpty();
     }
 
     @Test

@@ -73,11 +73,33 @@ class ContributionCoreTest {
         var classes = List.of(new GpuClassDef("l4", List.of("NVIDIA-L4"), 0, 1.0));
         Instant beat = Instant.parse("2026-01-01T00:00:00Z");
         Duration timeout = Duration.ofSeconds(120);
-        assertThat(PoolInputs.node(n, classes, beat, beat.plusSeconds(120), timeout).state())
+        assertThat(PoolInputs.node(n, classes, beat, null, beat.plusSeconds(120), timeout).state())
                 .isEqualTo(NodeState.SCHEDULABLE);
-        assertThat(PoolInputs.node(n, classes, beat, beat.plusSeconds(121), timeout).state()).isEqualTo(NodeState.GONE);
+        assertThat(PoolInputs.node(n, classes, beat, null, beat.plusSeconds(121), timeout).state())
+                .isEqualTo(NodeState.GONE);
+    }
+
+    @Test
+    void aCordonedOrLeavingNodeIsWithdrawnAndANodeNotReadyForTooLongIsGone() {
+        GpuNode n = gpuNode("gpupool-cluster-lab", "lab", "uni-nlp");
+        var classes = List.of(new GpuClassDef("l4", List.of("NVIDIA-L4"), 0, 1.0));
+        Instant t = Instant.parse("2026-01-01T00:00:00Z");
+        Duration timeout = Duration.ofSeconds(120);
         n.getSpec().unschedulable = true;
-        assertThat(PoolInputs.node(n, classes, beat, beat.plusSeconds(1), timeout).state()).isEqualTo(NodeState.CORDONED);
+        assertThat(PoolInputs.node(n, classes, t, null, t.plusSeconds(1), timeout).state())
+                .isEqualTo(NodeState.WITHDRAWING);
+        n.getSpec().unschedulable = false;
+        n.getSpec().withdrawn = true;
+        assertThat(PoolInputs.node(n, classes, t, null, t.plusSeconds(1), timeout).state())
+                .isEqualTo(NodeState.WITHDRAWING);
+        n.getSpec().withdrawn = false;
+        n.getSpec().nodeReady = false;
+        assertThat(PoolInputs.node(n, classes, t, t, t.plusSeconds(120), timeout).state())
+                .as("not ready for a while: keeps its replicas").isEqualTo(NodeState.NOT_READY);
+        assertThat(PoolInputs.node(n, classes, t.plusSeconds(120), t, t.plusSeconds(121), timeout).state())
+                .as("not ready past the timeout, although its agent still reports").isEqualTo(NodeState.GONE);
+        assertThat(PoolInputs.node(n, classes, null, t, t.plusSeconds(121), timeout).state())
+                .as("a node of the pool's own cluster, not ready past the timeout").isEqualTo(NodeState.GONE);
     }
 
     @Test

@@ -32,6 +32,23 @@ public interface AgentConfig {
 
     Policy policy();
 
+    /**
+     * Leave the pool, then exit (the contributor chart's uninstall hook): withdraw every node, wait until the pool has
+     * moved their replicas elsewhere, delete the GpuNodes.
+     */
+    @WithDefault("false")
+    boolean leavePool();
+
+    /** Seconds to wait for the pool when leaving; then the GpuNodes are deleted anyway and their replicas move at once. */
+    @WithDefault("240")
+    int leaveTimeoutSeconds();
+
+    /**
+     * The running agent's Deployment, "namespace/name": stopped before leaving, so that it does not contribute the nodes
+     * again meanwhile.
+     */
+    Optional<String> agentDeployment();
+
     interface Policy {
         /** Image patterns serving containers may use ('*' matches anything). */
         Optional<List<String>> allowedImages();

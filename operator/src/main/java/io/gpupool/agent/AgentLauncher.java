@@ -23,6 +23,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.gpupool.core.policy.ContributorPolicy;
 import io.gpupool.operator.Role;
+import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.StartupEvent;
 
 /**
@@ -62,9 +63,40 @@ public class AgentLauncher {
         hub = config.hubKubeconfig().map(AgentLauncher::hubClient).orElse(local);
         LOG.infof("Role agent: contributing cluster %s to the pool at %s", settings.cluster(),
                 hub.getConfiguration().getMasterUrl());
+        if (config.leavePool()) {
+            stopRunningAgent();
+        }
         ContributorAgent a = new ContributorAgent(local, hub, settings, clock);
         a.start();
         agent = a;
+        if (config.leavePool()) {
+            Thread leaving = new Thread(() -> {
+                boolean graceful = a.leave(Duration.ofSeconds(config.leaveTimeoutSeconds()));
+                LOG.infof("Cluster %s left the pool%s", settings.cluster(), graceful ? ""
+                        : " without waiting any longer: the pool places the remaining replicas elsewhere at once");
+                Quarkus.asyncExit(0);
+            }, "gpupool-agent-leave");
+            leaving.start();
+        }
+    }
+
+    /**
+     * Stops the agent that runs the contribution (scale to 0), so that while this one withdraws the nodes, the other
+     * does not contribute them again.
+     */
+    private void stopRunningAgent() {
+        config.agentDeployment().ifPresent(ref -> {
+            int slash = ref.indexOf('/');
+            if (slash <= 0) {
+                throw new IllegalArgumentException("gpupool.agent.agent-deployment must be namespace/name, got " + ref);
+            }
+            var deployment = local.apps().deployments().inNamespace(ref.substring(0, slash))
+                    .withName(ref.substring(slash + 1));
+            if (deployment.get() != null) {
+                deployment.scale(0);
+                LOG.infof("Stopped the running agent %s before leaving the pool", ref);
+            }
+        });
     }
 
     /** The running agent (empty in the operator role, and until it has started). */

@@ -1,6 +1,7 @@
 package io.gpupool.agent;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -23,6 +24,7 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ListOptionsBuilder;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -81,11 +83,14 @@ public final class ContributorAgent implements AutoCloseable {
     private SharedIndexInformer<Node> nodes;
     private SharedIndexInformer<Deployment> deployments;
     private SharedIndexInformer<Service> services;
+    private SharedIndexInformer<Pod> pods;
     private volatile SharedIndexInformer<GpuNode> gpuNodes;
     private volatile SharedIndexInformer<ServingWork> works;
     private volatile Instant lastHeartbeat;
     private volatile boolean hubLost;
     private volatile boolean closed;
+    /** Set when the contributor leaves the pool (the chart is uninstalled): every node is withdrawn. */
+    private volatile boolean leaving;
 
     /**
      * @param local the contributor's cluster (Nodes, serving namespace)
@@ -111,6 +116,8 @@ public final class ContributorAgent implements AutoCloseable {
         deployments = local.apps().deployments().inNamespace(settings.servingNamespace())
                 .withLabel(RemoteWorkRenderer.WORK_LABEL).inform(wake(), 0);
         services = local.services().inNamespace(settings.servingNamespace())
+                .withLabel(RemoteWorkRenderer.WORK_LABEL).inform(wake(), 0);
+        pods = local.pods().inNamespace(settings.servingNamespace())
                 .withLabel(RemoteWorkRenderer.WORK_LABEL).inform(wake(), 0);
         startHubInformers();
         long period = settings.heartbeat().toMillis();
@@ -169,7 +176,8 @@ public final class ContributorAgent implements AutoCloseable {
     public void close() {
         closed = true;
         loop.shutdownNow();
-        for (SharedIndexInformer<?> i : new SharedIndexInformer<?>[] { nodes, deployments, services, gpuNodes, works }) {
+        for (SharedIndexInformer<?> i : new SharedIndexInformer<?>[] { nodes, deployments, services, pods, gpuNodes,
+                works }) {
             if (i != null) {
                 i.stop();
             }
@@ -233,9 +241,59 @@ public final class ContributorAgent implements AutoCloseable {
 
     // ---- nodes --------------------------------------------------------------------------------------------------
 
+    /**
+     * Withdraws every node from the pool (the contributor chart is being uninstalled): each GpuNode is marked
+     * withdrawn, the pool moves the replicas elsewhere, and each GpuNode is deleted once nothing of the pool runs on its
+     * node. {@link #contributesNothing()} tells when that is done.
+     */
+    public void leavePool() {
+        leaving = true;
+        requestSync();
+    }
+
+    /**
+     * Leaves the pool and waits (blocking) until it is done: {@link #leavePool()}, then until the pool has no GpuNode of
+     * this cluster left. When that takes longer than {@code timeout}, the GpuNodes are deleted anyway: the pool then
+     * places their replicas elsewhere at once.
+     *
+     * @return true when the pool moved everything in time
+     */
+    public boolean leave(Duration timeout) {
+        leavePool();
+        Instant deadline = clock.instant().plus(timeout);
+        while (!contributesNothing() && clock.instant().isBefore(deadline) && !closed) {
+            try {
+                Thread.sleep(500);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        if (contributesNothing()) {
+            return true;
+        }
+        // One by one: the agent's Role grants delete, not deletecollection.
+        for (GpuNode g : gpuNodes.getStore().list()) {
+            try {
+                hub.resources(GpuNode.class).inNamespace(hubNamespace).withName(g.getMetadata().getName()).delete();
+            } catch (KubernetesClientException e) {
+                LOG.warnf("Could not delete GpuNode %s at the pool: %s", g.getMetadata().getName(), e.getMessage());
+            }
+        }
+        return false;
+    }
+
+    /** True once the pool has no GpuNode of this cluster left (as far as the agent's current view of it goes). */
+    public boolean contributesNothing() {
+        return gpuNodes.hasSynced() && gpuNodes.isWatching() && gpuNodes.getStore().list().isEmpty();
+    }
+
     /** The GpuNode specs this cluster should have at the pool, by Node name. */
     Map<String, GpuNodeSpec> desiredNodes() {
         Map<String, GpuNodeSpec> desired = new TreeMap<>();
+        if (leaving) {
+            return desired;
+        }
         for (Node n : nodes.getStore().list()) {
             GpuNodes.specOf(n, settings.cluster(), settings.organization())
                     .ifPresent(spec -> desired.put(n.getMetadata().getName(), spec));
@@ -263,12 +321,93 @@ public final class ContributorAgent implements AutoCloseable {
                         e.getValue().unschedulable);
             }
         }
-        for (String name : current.keySet()) {
-            if (!desired.containsKey(name)) {
+        Set<String> busy = nodesRunningWork();
+        for (GpuNode have : current.values()) {
+            String name = have.getMetadata().getName();
+            if (desired.containsKey(name)) {
+                continue;
+            }
+            if (busy.contains(name)) {
+                // Leaving gracefully: the pool moves its replicas elsewhere while they still serve here.
+                if (!Boolean.TRUE.equals(have.getSpec().withdrawn)) {
+                    hub.resources(GpuNode.class).inNamespace(hubNamespace).withName(name).edit(g -> {
+                        g.getSpec().withdrawn = true;
+                        return g;
+                    });
+                    LOG.infof("Node %s is leaving the pool; waiting for the pool to move its replicas", name);
+                }
+            } else {
                 hub.resources(GpuNode.class).inNamespace(hubNamespace).withName(name).delete();
                 LOG.infof("Node %s left the pool", name);
             }
         }
+    }
+
+    /**
+     * Nodes where serving work of the pool still runs here (pods that have not terminated) or is still wanted (a work's
+     * Deployment for the node).
+     */
+    private Set<String> nodesRunningWork() {
+        Set<String> busy = new HashSet<>();
+        for (Pod p : pods.getStore().list()) {
+            String node = nodeOf(p.getMetadata());
+            if (node != null && !terminated(p)) {
+                busy.add(node);
+            }
+        }
+        for (ServingWork work : works.getStore().list()) {
+            try {
+                for (Deployment d : work.getSpec() == null ? List.<Deployment>of() : work.getSpec().deployments()) {
+                    String node = nodeOf(d.getMetadata());
+                    if (node != null && (d.getSpec().getReplicas() == null || d.getSpec().getReplicas() > 0)) {
+                        busy.add(node);
+                    }
+                }
+            } catch (IllegalArgumentException e) {
+                // unreadable work is refused in syncWork; it runs nothing
+            }
+        }
+        return busy;
+    }
+
+    private static String nodeOf(io.fabric8.kubernetes.api.model.ObjectMeta meta) {
+        return meta.getAnnotations() == null ? null : meta.getAnnotations().get(ServingRenderer.NODE_ANNOTATION);
+    }
+
+    private static boolean terminated(Pod p) {
+        String phase = p.getStatus() == null ? null : p.getStatus().getPhase();
+        return "Succeeded".equals(phase) || "Failed".equals(phase);
+    }
+
+    private static boolean ready(Pod p) {
+        return p.getMetadata().getDeletionTimestamp() == null && p.getStatus() != null
+                && p.getStatus().getConditions() != null && p.getStatus().getConditions().stream()
+                        .anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
+    }
+
+    /** Pods of one work per node, in node order. */
+    private List<ServingWorkStatus.NodePods> podsByNode(ServingWork work) {
+        var ref = work.getSpec() == null ? null : work.getSpec().modelDeployment;
+        if (ref == null || ref.namespace == null || ref.name == null) {
+            return List.of();
+        }
+        String hash = RemoteWorkRenderer.workHash(ref.namespace, ref.name);
+        Map<String, int[]> byNode = new TreeMap<>();
+        for (Pod p : pods.getStore().list()) {
+            String node = nodeOf(p.getMetadata());
+            if (node == null || terminated(p) || p.getMetadata().getLabels() == null
+                    || !hash.equals(p.getMetadata().getLabels().get(RemoteWorkRenderer.WORK_LABEL))) {
+                continue;
+            }
+            int[] counts = byNode.computeIfAbsent(node, k -> new int[2]);
+            counts[0]++;
+            if (ready(p)) {
+                counts[1]++;
+            }
+        }
+        List<ServingWorkStatus.NodePods> out = new ArrayList<>();
+        byNode.forEach((node, c) -> out.add(new ServingWorkStatus.NodePods(node, c[0], c[1])));
+        return out;
     }
 
     private void createNode(String name, GpuNodeSpec spec) {
@@ -305,7 +444,8 @@ public final class ContributorAgent implements AutoCloseable {
         Set<String> desired = desiredNodes().keySet();
         boolean wrote = false;
         for (GpuNode g : gpuNodes.getStore().list()) {
-            if (desired.contains(g.getMetadata().getName())) {
+            // A node that is leaving stays alive until the pool has moved its replicas: it keeps its heartbeat.
+            if (desired.contains(g.getMetadata().getName()) || Boolean.TRUE.equals(g.getSpec().withdrawn)) {
                 beat(g.getMetadata().getName(), now);
                 wrote = true;
             }
@@ -463,6 +603,7 @@ public final class ContributorAgent implements AutoCloseable {
         ServingWorkStatus previous = work.getStatus() == null ? new ServingWorkStatus() : work.getStatus();
         ServingWorkStatus next = new ServingWorkStatus();
         next.readyReplicas = ready;
+        next.nodes = podsByNode(work);
         next.observedGeneration = work.getMetadata().getGeneration();
         next.conditions = Conditions.set(previous.conditions, APPLIED, applied, reason, message,
                 work.getMetadata().getGeneration(), clock);
@@ -476,6 +617,7 @@ public final class ContributorAgent implements AutoCloseable {
     private void writeStatus(ServingWork work, ServingWorkStatus next) {
         ServingWorkStatus previous = work.getStatus();
         if (previous != null && Objects.equals(previous.readyReplicas, next.readyReplicas)
+                && Objects.equals(previous.nodes, next.nodes)
                 && Objects.equals(previous.observedGeneration, next.observedGeneration)
                 && Objects.equals(previous.conditions, next.conditions)) {
             return;

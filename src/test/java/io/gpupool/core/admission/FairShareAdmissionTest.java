@@ -365,9 +365,9 @@ class FairShareAdmissionTest {
     }
 
     @Test
-    void aCordonedNodeKeepsItsReplicasButNoLongerCountsAsContribution() {
+    void aNodeNotReadyKeepsItsReplicasButNoLongerCountsAsContribution() {
         PoolSnapshot s = Pool.plain().gpuClass("a100", 1.0)
-                .node("n1", "acme", "a100", 8, Pool.MEMORY, NodeState.CORDONED).node("n2", "beta", "a100", 8)
+                .node("n1", "acme", "a100", 8, Pool.MEMORY, NodeState.NOT_READY).node("n2", "beta", "a100", 8)
                 .org("acme", 1).org("beta", 1).workload("llm", "acme", 2, 4).on("n1", "a100", 4).add()
                 .workload("more", "acme", 2, 1).add().snapshot();
         CycleResult r = cycle(s);
@@ -378,6 +378,29 @@ class FairShareAdmissionTest {
         assertThat(acme.nominal()).isZero();
         assertThat(acme.used()).isEqualTo(10);
         assertThat(acme.borrowed()).isEqualTo(10);
+    }
+
+    @Test
+    void aWithdrawnNodesReplicasArePlacedElsewhereWhileTheirPodsStillHoldItsGpus() {
+        PoolSnapshot s = Pool.plain().gpuClass("a100", 1.0)
+                .node("n1", "acme", "a100", 8, Pool.MEMORY, NodeState.WITHDRAWING).node("n2", "beta", "a100", 8)
+                .node("n3", "beta", "a100", 2)
+                .org("acme", 1).org("beta", 1)
+                .workload("llm", "acme", 2, 3).on("n1", "a100", 3).add()
+                .workload("more", "acme", 2, 1).add().snapshot();
+        CycleResult r = cycle(s);
+        // The three replicas move off n1 (n2 and n3 have room for five); n1 takes nothing new: its remaining GPUs are
+        // not offered, and the six the moved replicas used stay held while their pods stop.
+        assertThat(r.assignments().get(id("acme", "llm"))).extracting(a -> a.node().node())
+                .doesNotContain("n1");
+        assertThat(r.assignments().get(id("acme", "llm")).stream().mapToInt(a -> a.replicas()).sum()).isEqualTo(3);
+        assertThat(r.assignments().get(id("acme", "more"))).extracting(a -> a.node().node()).doesNotContain("n1")
+                .hasSize(1);
+        assertThat(r.evictions()).isEmpty();
+        ClassAccount acme = account(s, r, "acme", "a100");
+        assertThat(acme.contributed()).as("a node being withdrawn is no longer contributed").isZero();
+        assertThat(acme.used()).as("running, and stopping on n1").isEqualTo(14);
+        assertThat(acme.draining()).isEqualTo(6);
     }
 
     @Test

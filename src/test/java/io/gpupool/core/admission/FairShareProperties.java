@@ -240,7 +240,8 @@ class FairShareProperties {
                         int i = e.a() % nodes.size();
                         PoolNode n = nodes.get(i);
                         NodeState state = e.kind() == 6 ? NodeState.GONE
-                                : e.kind() == 7 ? NodeState.CORDONED : NodeState.SCHEDULABLE;
+                                : e.kind() == 7 ? (e.b() % 2 == 0 ? NodeState.NOT_READY : NodeState.WITHDRAWING)
+                                : NodeState.SCHEDULABLE;
                         if (n.state() != NodeState.GONE) {
                             nodes.set(i, new PoolNode(n.key(), n.organization(), n.gpuClass(), n.memoryMiB(),
                                     n.gpus(), state));

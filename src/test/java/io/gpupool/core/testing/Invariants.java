@@ -45,7 +45,7 @@ public final class Invariants {
         }
     }
 
-    /** Every replica the result places fits its node: it exists, is not gone, matches, and new ones take replicas. */
+    /** Every replica the result places fits its node: it exists, is neither gone nor withdrawn, matches, and new ones take replicas. */
     public static void everyReplicaFits(PoolSnapshot s, CycleResult r) {
         Map<NodeKey, PoolNode> nodes = new HashMap<>();
         for (PoolNode n : s.nodes()) {
@@ -62,7 +62,7 @@ public final class Invariants {
             for (Assignment a : now) {
                 PoolNode n = nodes.get(a.node());
                 assertThat(n).as("node of %s", a).isNotNull();
-                assertThat(n.state()).as("state of %s", a.node()).isNotEqualTo(NodeState.GONE);
+                assertThat(n.state().keepsReplicas()).as("state of %s", a.node()).isTrue();
                 assertThat(a.replicas()).isPositive();
                 assertThat(a.gpuClass()).isEqualTo(n.gpuClass());
                 if (!w.frozen()) {

@@ -58,12 +58,12 @@ class HeartbeatTest {
         // An agent whose clock runs an hour behind: each new beat counts from when the pool saw it.
         now.set(now.get().plusSeconds(30));
         GpuNode behind = remote("2026-06-01T11:00:30Z", "2026-06-01T11:00:00Z");
-        scheduler.observeHeartbeat(behind);
+        scheduler.observe(behind);
         now.set(now.get().plusSeconds(5));
         assertThat(scheduler.heartbeat(behind, now.get())).isEqualTo(Instant.parse("2026-06-01T12:00:30Z"));
         // The same beat seen again later does not refresh it.
         now.set(now.get().plusSeconds(60));
-        scheduler.observeHeartbeat(behind);
+        scheduler.observe(behind);
         assertThat(scheduler.heartbeat(behind, now.get())).isEqualTo(Instant.parse("2026-06-01T12:00:30Z"));
         // Before the first heartbeat, the GpuNode's creation; without even that, long gone.
         assertThat(scheduler.heartbeat(remote(null, "2026-06-01T11:59:00Z"), now.get()))

@@ -34,11 +34,19 @@ public class GpuNodeSpec {
 
     @Default("true")
     @JsonPropertyDescription("Whether the node's kubelet reports Ready, as its agent last saw it. A node that is not "
-            + "ready keeps its replicas for a while but takes no new ones.")
+            + "ready keeps its replicas but takes no new ones; after GpuPool spec.heartbeatTimeoutSeconds of not being "
+            + "ready it counts as gone and its replicas are placed elsewhere.")
     public Boolean nodeReady = true;
 
     @Default("false")
-    @JsonPropertyDescription("True when the node takes no new replicas (cordoned, or withdrawn by its contributor). "
-            + "Replicas already there keep running until they are drained.")
+    @JsonPropertyDescription("True when the node is cordoned. A cordoned node takes no new replicas and is being "
+            + "taken back: its replicas are placed elsewhere, and keep serving here until their replacements are "
+            + "ready (at most GpuPool spec.withdrawalHandoverSeconds).")
     public Boolean unschedulable = false;
+
+    @Default("false")
+    @JsonPropertyDescription("True while the node leaves the pool: it no longer matches the contributor's node "
+            + "selector, or the contributor chart is being uninstalled. It is withdrawn like a cordoned node; its "
+            + "agent deletes this GpuNode once no replica of the pool runs on it any more.")
+    public Boolean withdrawn = false;
 }

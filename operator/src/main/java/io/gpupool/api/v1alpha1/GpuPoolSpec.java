@@ -23,6 +23,15 @@ public class GpuPoolSpec {
             + "placed elsewhere. Defaults to 120.")
     public Integer heartbeatTimeoutSeconds = 120;
 
+    @Default("300")
+    @Min(0)
+    @Max(86400)
+    @JsonPropertyDescription("When a contributor takes a node back (cordons it, takes it out of the pool, uninstalls "
+            + "the contributor chart), its replicas are placed elsewhere at once, and the ones that run there keep "
+            + "serving until their replacements are ready, for at most this many seconds; then they stop, each "
+            + "draining its in-flight requests. 0 stops them as soon as they are replaced. Defaults to 300.")
+    public Integer withdrawalHandoverSeconds = 300;
+
     @JsonPropertyDescription("Container images that run the serving engines.")
     public ServingImages servingImages = new ServingImages();
 }

@@ -21,6 +21,11 @@ public class ModelDeploymentStatus {
     @JsonPropertyDescription("Where the admitted replicas run: one entry per cluster and node.")
     public List<Placement> placements = new ArrayList<>();
 
+    @JsonPropertyDescription("Replicas that keep serving on nodes their contributors are taking back, until their "
+            + "replacements in placements are ready (at most GpuPool spec.withdrawalHandoverSeconds). They are not "
+            + "counted as admitted.")
+    public List<Placement> handover = new ArrayList<>();
+
     @JsonPropertyDescription("Base URL of the OpenAI-compatible API (append /v1/chat/completions).")
     public String endpoint;
 

@@ -10,7 +10,6 @@ import java.util.Map;
 import io.gpupool.core.model.Assignment;
 import io.gpupool.core.model.CycleResult;
 import io.gpupool.core.model.NodeKey;
-import io.gpupool.core.model.NodeState;
 import io.gpupool.core.model.PendingReason;
 import io.gpupool.core.model.PoolNode;
 import io.gpupool.core.model.PoolSnapshot;
@@ -60,15 +59,16 @@ public final class FirstComeAdmission implements AdmissionEngine {
     }
 
     /**
-     * Keeps the replicas that may stay where they are: on a node that still exists, that still suits the workload and
-     * still has room for them (a node that shrank loses its newest replicas first), no more than desired.
+     * Keeps the replicas that may stay where they are: on a node that still exists and is not being withdrawn, that
+     * still suits the workload and still has room for them (a node that shrank loses its newest replicas first), no
+     * more than desired.
      */
     static List<Assignment> keepValid(Workload w, Map<NodeKey, PoolNode> nodes, Map<NodeKey, Integer> free) {
         int budget = w.frozen() ? Integer.MAX_VALUE : w.desiredReplicas();
         List<Assignment> kept = new ArrayList<>();
         for (Assignment a : w.assigned()) {
             PoolNode n = nodes.get(a.node());
-            if (n == null || n.state() == NodeState.GONE || budget <= 0) {
+            if (n == null || !n.state().keepsReplicas() || budget <= 0) {
                 continue;
             }
             if (!w.frozen() && !NodeFit.matches(w, n)) {

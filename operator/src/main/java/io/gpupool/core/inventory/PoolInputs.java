@@ -12,6 +12,7 @@ import io.gpupool.api.v1alpha1.ClassGpus;
 import io.gpupool.api.v1alpha1.FairSharePolicy;
 import io.gpupool.api.v1alpha1.GpuClass;
 import io.gpupool.api.v1alpha1.GpuNode;
+import io.gpupool.api.v1alpha1.GpuNodeSpec;
 import io.gpupool.api.v1alpha1.GpuPoolSpec;
 import io.gpupool.api.v1alpha1.Organization;
 import io.gpupool.api.v1alpha1.Quota;
@@ -49,23 +50,34 @@ public final class PoolInputs {
      *
      * @param lastHeartbeat when its agent last reported, or null for nodes of the pool's own cluster (the operator
      *                      itself watches those)
+     * @param notReadySince since when the pool has seen the node not ready, or null while it is ready
      * @param now           the current time
-     * @param timeout       heartbeat timeout: past it the node counts as gone
+     * @param timeout       heartbeat timeout: past it the node counts as gone, and so does a node not ready for as long
      */
-    public static PoolNode node(GpuNode n, List<GpuClassDef> classes, Instant lastHeartbeat, Instant now,
-            Duration timeout) {
+    public static PoolNode node(GpuNode n, List<GpuClassDef> classes, Instant lastHeartbeat, Instant notReadySince,
+            Instant now, Duration timeout) {
         var spec = n.getSpec();
         String gpuClass = GpuClassMatcher.classify(spec.gpu.product, value(spec.gpu.memoryMiB), classes);
-        NodeState state;
-        if (lastHeartbeat != null && lastHeartbeat.plus(timeout).isBefore(now)) {
-            state = NodeState.GONE;
-        } else if (Boolean.TRUE.equals(spec.unschedulable) || Boolean.FALSE.equals(spec.nodeReady)) {
-            state = NodeState.CORDONED;
-        } else {
-            state = NodeState.SCHEDULABLE;
-        }
         return new PoolNode(nodeKey(n), spec.organization, gpuClass, value(spec.gpu.memoryMiB),
-                spec.gpu.count == null ? 0 : spec.gpu.count, state);
+                spec.gpu.count == null ? 0 : spec.gpu.count, state(spec, lastHeartbeat, notReadySince, now, timeout));
+    }
+
+    /**
+     * Gone when silent or not ready past the timeout; withdrawing when its contributor cordoned it or is taking it out
+     * of the pool (a cordon is how an owner takes a machine back, so its replicas move rather than wait for a drain);
+     * not ready for a while before that (a kubelet restart should not move replicas); otherwise schedulable.
+     */
+    static NodeState state(GpuNodeSpec spec, Instant lastHeartbeat, Instant notReadySince, Instant now,
+            Duration timeout) {
+        boolean notReady = Boolean.FALSE.equals(spec.nodeReady);
+        if ((lastHeartbeat != null && lastHeartbeat.plus(timeout).isBefore(now))
+                || (notReady && notReadySince != null && notReadySince.plus(timeout).isBefore(now))) {
+            return NodeState.GONE;
+        }
+        if (Boolean.TRUE.equals(spec.withdrawn) || Boolean.TRUE.equals(spec.unschedulable)) {
+            return NodeState.WITHDRAWING;
+        }
+        return notReady ? NodeState.NOT_READY : NodeState.SCHEDULABLE;
     }
 
     public static NodeKey nodeKey(GpuNode n) {
@@ -101,6 +113,12 @@ public final class PoolInputs {
 
     public static Duration heartbeatTimeout(GpuPoolSpec pool) {
         return Duration.ofSeconds(pool == null || pool.heartbeatTimeoutSeconds == null ? 120 : pool.heartbeatTimeoutSeconds);
+    }
+
+    /** How long replicas keep serving on a node its contributor takes back, while their replacements start. */
+    public static Duration withdrawalHandover(GpuPoolSpec pool) {
+        return Duration.ofSeconds(pool == null || pool.withdrawalHandoverSeconds == null ? 300
+                : pool.withdrawalHandoverSeconds);
     }
 
     private static Map<String, Integer> perClass(List<ClassGpus> list) {

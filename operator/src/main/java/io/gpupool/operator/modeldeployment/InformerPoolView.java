@@ -20,6 +20,7 @@ import io.gpupool.core.model.WorkloadId;
 import io.gpupool.core.render.RemoteWorkRenderer;
 import io.gpupool.core.render.ServingRenderer;
 import io.gpupool.operator.scheduling.PoolView;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 
@@ -113,9 +114,28 @@ final class InformerPoolView implements PoolView {
         return out;
     }
 
+    /**
+     * Pods of serving work that have not terminated, per ModelDeployment and node: those of the pool's own cluster
+     * from the pod cache, those of contributed clusters as their agents report them in ServingWork status.
+     */
     @Override
     public Map<WorkloadId, Map<NodeKey, Integer>> livePods() {
         Map<WorkloadId, Map<NodeKey, Integer>> out = new HashMap<>();
+        works.list().forEach(work -> {
+            var labels = work.getMetadata().getLabels();
+            String cluster = labels == null ? null : labels.get(ApiGroup.CLUSTER_LABEL);
+            if (cluster == null || work.getStatus() == null || work.getStatus().nodes == null) {
+                return;
+            }
+            for (ResourceID owner : ServingWorks.owner(work)) {
+                for (var n : work.getStatus().nodes) {
+                    if (n.node != null && n.pods != null && n.pods > 0) {
+                        out.computeIfAbsent(new WorkloadId(owner.getNamespace().orElseThrow(), owner.getName()),
+                                k -> new HashMap<>()).merge(new NodeKey(cluster, n.node), n.pods, Integer::sum);
+                    }
+                }
+            }
+        });
         pods.list().forEach(pod -> {
             String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
             if ("Succeeded".equals(phase) || "Failed".equals(phase)) {

@@ -1,9 +1,13 @@
 package io.gpupool.operator.modeldeployment;
 
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -29,8 +33,11 @@ import io.gpupool.api.v1alpha1.Organization;
 import io.gpupool.api.v1alpha1.Placement;
 import io.gpupool.api.v1alpha1.ReplicaCounts;
 import io.gpupool.api.v1alpha1.ServingWork;
+import io.gpupool.core.admission.Handover;
 import io.gpupool.core.inventory.PoolInputs;
 import io.gpupool.core.inventory.Workloads;
+import io.gpupool.core.model.Assignment;
+import io.gpupool.core.model.NodeKey;
 import io.gpupool.core.model.WorkloadId;
 import io.gpupool.core.render.ServingRenderer;
 import io.gpupool.core.render.ServingSettings;
@@ -121,11 +128,11 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
                 // Status alone (the pool's own figures, a live node's heartbeat) changes nothing; a heartbeat that
                 // revives a node the last cycle found gone does. Every heartbeat is noted on the pool's own clock.
                 .withOnAddFilter(n -> {
-                    scheduler.observeHeartbeat(n);
+                    scheduler.observe(n);
                     return true;
                 })
                 .withOnUpdateFilter((now, before) -> {
-                    scheduler.observeHeartbeat(now);
+                    scheduler.observe(now);
                     return specChanged(now, before)
                             || (now.getSpec() != null && scheduler.goneNodes().contains(PoolInputs.nodeKey(now)));
                 })
@@ -242,29 +249,99 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
 
         // Only invalid objects skip the workflow: a bad edit must never take running replicas down.
         List<ServingWork> works = view.servingWorks(md.getMetadata().getNamespace(), md.getMetadata().getName());
+        Instant lookAgain = null;
         if (problems.isEmpty() && organization != null) {
-            List<Placement> local = admission.placements().stream()
+            Map<NodeKey, Integer> readyByNode = readyByNode(context, works);
+            Map<NodeKey, Instant> deadlines = handoverDeadlines();
+            Map<NodeKey, Integer> kept = Handover.keep(desiredReplicas(md), readyOn(admission.placements(),
+                    readyByNode), stoppingOn(admission, deadlines.keySet()), deadlines, clock.instant());
+            List<Placement> handover = handoverPlacements(kept);
+            status.handover(handover);
+            lookAgain = Handover.nextDeadline(kept, deadlines);
+            List<Placement> running = new ArrayList<>(admission.placements());
+            running.addAll(handover);
+            List<Placement> local = running.stream()
                     .filter(p -> InformerPoolView.LOCAL_CLUSTER.equals(p.cluster)).toList();
             var workflow = context.managedWorkflowAndDependentResourceContext();
             workflow.put(LOCAL_PLACEMENTS, local);
             workflow.put(SETTINGS, settings);
             workflow.reconcileManagedWorkflow();
             // Replicas placed on contributed clusters: one ServingWork per cluster, in its hub namespace.
-            works = ServingWorks.apply(context.getClient(), md, organization, admission.placements(), settings, works);
+            works = ServingWorks.apply(context.getClient(), md, organization, running, settings, works,
+                    scheduler.goneNodes());
         }
         int ready = context.getSecondaryResourcesAsStream(Deployment.class)
                 .filter(d -> d.getStatus() != null && d.getStatus().getReadyReplicas() != null)
                 .mapToInt(d -> Math.min(d.getStatus().getReadyReplicas(), d.getSpec().getReplicas()))
                 .sum() + ServingWorks.readyReplicas(works);
         ModelDeploymentStatus next = status.readiness(ready, ServingRenderer.endpoint(md)).build();
+        UpdateControl<ModelDeployment> control;
         if (StatusBuilder.sameStatus(previous, next)) {
-            return UpdateControl.noUpdate();
-        }
-        if (serverSideApply(context)) {
+            control = UpdateControl.noUpdate();
+        } else if (serverSideApply(context)) {
             applyStatus(md, next, context);
-            return UpdateControl.noUpdate();
+            control = UpdateControl.noUpdate();
+        } else {
+            control = UpdateControl.patchStatus(withStatus(md, next));
         }
-        return UpdateControl.patchStatus(withStatus(md, next));
+        // A handover ends at its deadline even if nothing else happens by then.
+        return lookAgain == null ? control
+                : control.rescheduleAfter(Duration.between(clock.instant(), lookAgain).plusSeconds(1));
+    }
+
+    private static int desiredReplicas(ModelDeployment md) {
+        return md.getSpec().replicas == null ? 1 : md.getSpec().replicas;
+    }
+
+    /** When the handover on each node being withdrawn ends. */
+    private Map<NodeKey, Instant> handoverDeadlines() {
+        Duration handover = PoolInputs.withdrawalHandover(view.pool().map(GpuPool::getSpec).orElse(null));
+        Map<NodeKey, Instant> deadlines = new HashMap<>();
+        scheduler.withdrawing().forEach((node, w) -> deadlines.put(node, w.since().plus(handover)));
+        return deadlines;
+    }
+
+    /** Pods of replicas taken away that still run on the given nodes. */
+    private static Map<NodeKey, Integer> stoppingOn(Admission admission, Set<NodeKey> nodes) {
+        Map<NodeKey, Integer> out = new HashMap<>();
+        for (Assignment a : admission.stopping()) {
+            if (nodes.contains(a.node())) {
+                out.merge(a.node(), a.replicas(), Integer::sum);
+            }
+        }
+        return out;
+    }
+
+    private List<Placement> handoverPlacements(Map<NodeKey, Integer> kept) {
+        List<Placement> out = new ArrayList<>();
+        kept.forEach((node, replicas) -> {
+            var w = scheduler.withdrawing().get(node);
+            out.add(new Placement(node.cluster(), node.node(), w == null ? null : w.gpuClass(), replicas));
+        });
+        return out;
+    }
+
+    /** Ready replicas per node: the pool's own Deployments, and what agents report for contributed clusters. */
+    private static Map<NodeKey, Integer> readyByNode(Context<ModelDeployment> context, List<ServingWork> works) {
+        Map<NodeKey, Integer> ready = new HashMap<>();
+        context.getSecondaryResourcesAsStream(Deployment.class).forEach(d -> {
+            var annotations = d.getMetadata().getAnnotations();
+            String node = annotations == null ? null : annotations.get(ServingRenderer.NODE_ANNOTATION);
+            if (node != null && d.getStatus() != null && d.getStatus().getReadyReplicas() != null) {
+                ready.merge(new NodeKey(InformerPoolView.LOCAL_CLUSTER, node), d.getStatus().getReadyReplicas(),
+                        Integer::sum);
+            }
+        });
+        ServingWorks.readyByNode(works).forEach((node, n) -> ready.merge(node, n, Integer::sum));
+        return ready;
+    }
+
+    private static int readyOn(List<Placement> placements, Map<NodeKey, Integer> readyByNode) {
+        int ready = 0;
+        for (Placement p : placements) {
+            ready += Math.min(p.replicas, readyByNode.getOrDefault(new NodeKey(p.cluster, p.node), 0));
+        }
+        return ready;
     }
 
     @Override

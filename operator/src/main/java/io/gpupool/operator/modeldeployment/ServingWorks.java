@@ -19,6 +19,7 @@ import io.gpupool.api.v1alpha1.ModelDeployment;
 import io.gpupool.api.v1alpha1.Placement;
 import io.gpupool.api.v1alpha1.ServingWork;
 import io.gpupool.core.discovery.GpuNodes;
+import io.gpupool.core.model.NodeKey;
 import io.gpupool.core.render.RemoteWorkRenderer;
 import io.gpupool.core.render.ServingSettings;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
@@ -46,17 +47,27 @@ final class ServingWorks {
     }
 
     /**
-     * Makes the ServingWork of {@code md} match its placements: creates, updates (spec only) and deletes.
+     * Makes the ServingWork of {@code md} match its placements: creates, updates (spec only) and deletes. The work of
+     * a cluster that no longer has replicas is emptied first and deleted once its agent reports no pod left (or the
+     * cluster is gone), so that the pool sees the GPUs of stopping pods until they are free.
      *
-     * @param current the ModelDeployment's ServingWork as the informer sees it
+     * @param current   the ModelDeployment's ServingWork as the informer sees it
+     * @param goneNodes nodes the pool counts as gone: nothing they report is waited for
      * @return the ServingWork that should exist now (with the status last reported for each)
      */
     static List<ServingWork> apply(KubernetesClient client, ModelDeployment md, String organization,
-            List<Placement> placements, ServingSettings settings, List<ServingWork> current) {
+            List<Placement> placements, ServingSettings settings, List<ServingWork> current, Set<NodeKey> goneNodes) {
         Map<String, ServingWork> byNamespace = new HashMap<>();
         current.forEach(w -> byNamespace.put(w.getMetadata().getNamespace(), w));
+        List<String> clusters = new ArrayList<>(RemoteWorkRenderer.remoteClusters(placements));
+        for (ServingWork w : current) {
+            String cluster = cluster(w);
+            if (cluster != null && !clusters.contains(cluster) && podsLeft(w, cluster, goneNodes)) {
+                clusters.add(cluster); // rendered without replicas: the agent stops them and reports when they are gone
+            }
+        }
         List<ServingWork> kept = new ArrayList<>();
-        for (String cluster : RemoteWorkRenderer.remoteClusters(placements)) {
+        for (String cluster : clusters) {
             ServingWork desired = RemoteWorkRenderer.render(md, organization, cluster, placements, settings);
             ServingWork have = byNamespace.remove(desired.getMetadata().getNamespace());
             try {
@@ -94,6 +105,36 @@ final class ServingWorks {
                     .withName(w.getMetadata().getName()).delete();
             LOG.infof("ServingWork %s/%s deleted", w.getMetadata().getNamespace(), w.getMetadata().getName());
         }
+    }
+
+    private static String cluster(ServingWork w) {
+        return w.getMetadata().getLabels() == null ? null : w.getMetadata().getLabels().get(ApiGroup.CLUSTER_LABEL);
+    }
+
+    /** Whether the work's agent still reports pods on nodes of its cluster that are not gone. */
+    static boolean podsLeft(ServingWork w, String cluster, Set<NodeKey> goneNodes) {
+        if (w.getStatus() == null || w.getStatus().nodes == null) {
+            return false;
+        }
+        return w.getStatus().nodes.stream().anyMatch(n -> n.node != null && n.pods != null && n.pods > 0
+                && !goneNodes.contains(new NodeKey(cluster, n.node)));
+    }
+
+    /** Ready replicas per node of contributed clusters, as their agents report them. */
+    static Map<NodeKey, Integer> readyByNode(List<ServingWork> works) {
+        Map<NodeKey, Integer> out = new HashMap<>();
+        for (ServingWork w : works) {
+            String cluster = cluster(w);
+            if (cluster == null || w.getStatus() == null || w.getStatus().nodes == null) {
+                continue;
+            }
+            for (var n : w.getStatus().nodes) {
+                if (n.node != null && n.ready != null && n.ready > 0) {
+                    out.merge(new NodeKey(cluster, n.node), n.ready, Integer::sum);
+                }
+            }
+        }
+        return out;
     }
 
     /** Replicas the agents report ready, no more than each work asks for. */

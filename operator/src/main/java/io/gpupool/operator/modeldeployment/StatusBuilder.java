@@ -8,6 +8,7 @@ import java.util.Objects;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.gpupool.api.v1alpha1.ModelDeployment;
 import io.gpupool.api.v1alpha1.ModelDeploymentStatus;
+import io.gpupool.api.v1alpha1.Placement;
 import io.gpupool.api.v1alpha1.ReplicaCounts;
 import io.gpupool.core.status.Conditions;
 import io.gpupool.operator.scheduling.Admission;
@@ -30,6 +31,7 @@ final class StatusBuilder {
         this.next.estimatedMemoryMiB = previous.estimatedMemoryMiB;
         this.next.endpoint = previous.endpoint;
         this.next.placements = previous.placements == null ? new ArrayList<>() : new ArrayList<>(previous.placements);
+        this.next.handover = previous.handover == null ? new ArrayList<>() : new ArrayList<>(previous.handover);
         this.desired = md.getSpec() == null || md.getSpec().replicas == null ? 1 : md.getSpec().replicas;
     }
 
@@ -70,7 +72,18 @@ final class StatusBuilder {
         return this;
     }
 
+    /** Replicas that keep serving on nodes being withdrawn until their replacements are ready. */
+    StatusBuilder handover(List<Placement> handover) {
+        next.handover = new ArrayList<>(handover);
+        return this;
+    }
+
+    /**
+     * @param ready ready serving pods; during a handover both the replacements and the replicas they replace may be
+     *              ready, but the ModelDeployment never has more replicas than it asks for
+     */
     StatusBuilder readiness(int ready, String endpoint) {
+        ready = Math.min(ready, desired);
         next.replicas = new ReplicaCounts(desired, admitted, ready);
         next.endpoint = endpoint;
         boolean allReady = ready >= desired;
@@ -120,7 +133,8 @@ final class StatusBuilder {
     /** True when patching would change nothing a person or a controller reads. */
     static boolean sameStatus(ModelDeploymentStatus a, ModelDeploymentStatus b) {
         return Objects.equals(a.phase, b.phase) && Objects.equals(a.replicas, b.replicas)
-                && Objects.equals(a.placements, b.placements) && Objects.equals(a.endpoint, b.endpoint)
+                && Objects.equals(a.placements, b.placements) && Objects.equals(a.handover, b.handover)
+                && Objects.equals(a.endpoint, b.endpoint)
                 && Objects.equals(a.organization, b.organization)
                 && Objects.equals(a.estimatedMemoryMiB, b.estimatedMemoryMiB)
                 && Objects.equals(a.conditions, b.conditions)

@@ -63,7 +63,14 @@ public class PoolScheduler {
     private volatile Consumer<Instant> expiryListener = t -> {
     };
     private volatile Set<NodeKey> goneNodes = Set.of();
+    private volatile Map<NodeKey, Withdrawal> withdrawing = Map.of();
     private final Map<NodeKey, Seen> seen = new java.util.concurrent.ConcurrentHashMap<>();
+    /** When the pool first saw each node not ready (it moves their replicas after the heartbeat timeout). */
+    private final Map<NodeKey, Instant> notReadySince = new java.util.concurrent.ConcurrentHashMap<>();
+    /** When the pool first saw each node being withdrawn (its handover of replicas is timed from then). */
+    private final Map<NodeKey, Instant> withdrawingSince = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Deleted ModelDeployments kept in the ledger while their pods still stop, so that their GPUs stay booked. */
+    private final Set<WorkloadId> released = new HashSet<>();
     private boolean initialized;
 
     @Inject
@@ -90,22 +97,52 @@ public class PoolScheduler {
         return goneNodes;
     }
 
+    /** Nodes the last cycle found being withdrawn by their contributors. */
+    public Map<NodeKey, Withdrawal> withdrawing() {
+        return withdrawing;
+    }
+
     /**
-     * Notes that a GpuNode's heartbeat changed, at the pool's own time. Called for every GpuNode event (before any
-     * filtering), so that liveness is judged by when the pool saw a heartbeat arrive, not by the agent's clock: a
-     * contributor's clock that runs behind or ahead neither kills nor immortalises its nodes.
+     * A node being withdrawn.
+     *
+     * @param gpuClass its GPUs' class, for the replicas that keep serving there during the handover
+     * @param since    when the pool first saw it withdrawn
      */
-    public void observeHeartbeat(GpuNode n) {
-        if (n.getSpec() == null || n.getSpec().cluster == null || n.getStatus() == null
-                || n.getStatus().lastHeartbeatTime == null) {
+    public record Withdrawal(String gpuClass, Instant since) {
+    }
+
+    /**
+     * Notes, at the pool's own time, that a GpuNode's heartbeat changed and since when it is not ready or withdrawn.
+     * Called for every GpuNode event (before any filtering), so that liveness is judged by when the pool saw a
+     * heartbeat arrive, not by the agent's clock: a contributor's clock that runs behind or ahead neither kills nor
+     * immortalises its nodes.
+     */
+    public void observe(GpuNode n) {
+        if (n.getSpec() == null || n.getSpec().cluster == null) {
             return;
         }
         NodeKey key = PoolInputs.nodeKey(n);
+        Instant now = clock.instant();
+        note(notReadySince, key, Boolean.FALSE.equals(n.getSpec().nodeReady), now);
+        note(withdrawingSince, key, Boolean.TRUE.equals(n.getSpec().unschedulable)
+                || Boolean.TRUE.equals(n.getSpec().withdrawn), now);
+        if (n.getStatus() == null || n.getStatus().lastHeartbeatTime == null) {
+            return;
+        }
         String beat = n.getStatus().lastHeartbeatTime;
         Seen before = seen.get(key);
         if (before == null || !before.beat().equals(beat)) {
-            seen.put(key, new Seen(beat, clock.instant()));
+            seen.put(key, new Seen(beat, now));
         }
+    }
+
+    /** Remembers since when a node has been in a state (first sight, on the pool's clock), or forgets it. */
+    private static Instant note(Map<NodeKey, Instant> since, NodeKey key, boolean inState, Instant now) {
+        if (!inState) {
+            since.remove(key);
+            return null;
+        }
+        return since.computeIfAbsent(key, k -> now);
     }
 
     /**
@@ -150,6 +187,7 @@ public class PoolScheduler {
         Admission admission;
         synchronized (this) {
             ensureInitialized(view);
+            released.remove(demand.id()); // created again under the same name
             Workload current = ledger.get(demand.id());
             ledger.put(demand.id(), current == null ? demand.withAssigned(List.of())
                     : new Workload(demand.id(), demand.organization(), demand.gpusPerReplica(), demand.minMemoryMiB(),
@@ -163,14 +201,21 @@ public class PoolScheduler {
         return admission;
     }
 
-    /** Forgets a deleted ModelDeployment; the GPUs its pods hold stay booked until the pods are gone. */
+    /**
+     * Forgets a deleted ModelDeployment. It stays in the ledger with no replicas while its pods stop, so that the GPUs
+     * they hold stay booked until they are gone.
+     */
     public void release(WorkloadId id, PoolView view) {
         CycleOutcome outcome;
         synchronized (this) {
             ensureInitialized(view);
-            if (ledger.remove(id) == null) {
+            Workload w = ledger.get(id);
+            if (w == null || released.contains(id)) {
                 return;
             }
+            ledger.put(id, new Workload(id, w.organization(), w.gpusPerReplica(), w.minMemoryMiB(), w.allowedClasses(),
+                    0, w.priority(), w.shared(), w.arrival(), false, List.of(), w.draining(), List.of()));
+            released.add(id);
             pending.remove(id);
             preempted.remove(id);
             outcome = runCycle(view, null);
@@ -231,7 +276,7 @@ public class PoolScheduler {
             }
         }
         placements.sort(Comparator.comparing((Placement p) -> p.cluster).thenComparing(p -> p.node));
-        return new Admission(placements, pending.get(id), preempted.get(id));
+        return new Admission(placements, pending.get(id), preempted.get(id), w == null ? List.of() : w.draining());
     }
 
     private CycleOutcome runCycle(PoolView view, WorkloadId caller) {
@@ -243,33 +288,54 @@ public class PoolScheduler {
         Map<String, String> approved = view.contributedClusters();
         Set<NodeKey> gone = new HashSet<>();
         Instant nextExpiry = null;
+        Map<NodeKey, Withdrawal> leaving = new HashMap<>();
         for (GpuNode n : view.gpuNodes()) {
             if (NodeTrust.check(n, approved).isPresent()) {
                 continue; // not believed: the status publisher says why on the GpuNode
             }
             // The operator watches its own cluster's nodes itself; a contributed node lives only by its heartbeat.
             Instant heartbeat = NodeTrust.LOCAL_CLUSTER.equals(n.getSpec().cluster) ? null : heartbeat(n, now);
-            PoolNode node = PoolInputs.node(n, classes, heartbeat, now, timeout);
+            NodeKey key = PoolInputs.nodeKey(n);
+            Instant unready = note(notReadySince, key, Boolean.FALSE.equals(n.getSpec().nodeReady), now);
+            Instant withdrawn = note(withdrawingSince, key, Boolean.TRUE.equals(n.getSpec().unschedulable)
+                    || Boolean.TRUE.equals(n.getSpec().withdrawn), now);
+            PoolNode node = PoolInputs.node(n, classes, heartbeat, unready, now, timeout);
             nodes.add(node);
             if (node.state() == NodeState.GONE) {
                 gone.add(node.key());
-            } else if (heartbeat != null) {
-                Instant expiry = heartbeat.plus(timeout).plusSeconds(1);
-                nextExpiry = nextExpiry == null || expiry.isBefore(nextExpiry) ? expiry : nextExpiry;
+                continue;
+            }
+            if (node.state() == NodeState.WITHDRAWING) {
+                leaving.put(key, new Withdrawal(node.gpuClass(), withdrawn));
+            }
+            // Silence and unreadiness send no event when they expire: ask for a cycle at the earliest expiry.
+            for (Instant since : new Instant[] { heartbeat, unready }) {
+                if (since != null) {
+                    Instant expiry = since.plus(timeout).plusSeconds(1);
+                    nextExpiry = nextExpiry == null || expiry.isBefore(nextExpiry) ? expiry : nextExpiry;
+                }
             }
         }
         goneNodes = Set.copyOf(gone);
+        withdrawing = Map.copyOf(leaving);
         Set<NodeKey> present = new HashSet<>();
         nodes.forEach(n -> present.add(n.key()));
         seen.keySet().retainAll(present);
+        notReadySince.keySet().retainAll(present);
+        withdrawingSince.keySet().retainAll(present);
         Map<WorkloadId, Map<NodeKey, Integer>> pods = view.livePods();
         Map<NodeKey, String> nodeClasses = new HashMap<>();
         nodes.forEach(n -> nodeClasses.put(n.key(), n.gpuClass()));
         List<Workload> workloads = new ArrayList<>();
-        for (Workload w : ledger.values()) {
+        for (Workload w : List.copyOf(ledger.values())) {
             Workload withDraining = new Workload(w.id(), w.organization(), w.gpusPerReplica(), w.minMemoryMiB(),
                     w.allowedClasses(), w.desiredReplicas(), w.priority(), w.shared(), w.arrival(), w.frozen(),
                     w.assigned(), draining(w, pods.getOrDefault(w.id(), Map.of()), nodeClasses), w.claimed());
+            if (released.contains(w.id()) && withDraining.draining().isEmpty()) {
+                ledger.remove(w.id()); // deleted, and its last pod is gone
+                released.remove(w.id());
+                continue;
+            }
             ledger.put(w.id(), withDraining);
             workloads.add(withDraining);
         }
@@ -283,9 +349,11 @@ public class PoolScheduler {
             List<Assignment> next = result.assignments().getOrDefault(w.id(), w.assigned());
             // Claims (GPUs a preemptor waits for while its victims stop) live in the ledger like the assignment.
             List<Assignment> claimed = result.claims().getOrDefault(w.id(), List.of());
+            Workload moved = w.withAssigned(next);
+            // Pods of replicas this cycle took away still run: they hold their GPUs from now on, not from the next cycle.
             Workload updated = new Workload(w.id(), w.organization(), w.gpusPerReplica(), w.minMemoryMiB(),
                     w.allowedClasses(), w.desiredReplicas(), w.priority(), w.shared(), w.arrival(), w.frozen(),
-                    List.copyOf(next), w.draining(), claimed);
+                    List.copyOf(next), draining(moved, pods.getOrDefault(w.id(), Map.of()), nodeClasses), claimed);
             ledger.put(w.id(), updated);
             if (!sameAssignments(next, w.assigned())) {
                 changed.add(w.id());

@@ -82,7 +82,8 @@ public class PoolStatusPublisher {
             next.conditions = rejection.isPresent()
                     ? Conditions.set(previous.conditions, Conditions.READY, false, rejection.get().reason(),
                             rejection.get().message(), n.getMetadata().getGeneration(), clock)
-                    : readyCondition(previous, pn, n.getMetadata().getGeneration());
+                    : readyCondition(previous, pn, Boolean.FALSE.equals(n.getSpec().nodeReady),
+                            n.getMetadata().getGeneration());
             if (!sameNodeStatus(previous, next)) {
                 patchNodeStatus(n, next);
                 next.lastHeartbeatTime = previous.lastHeartbeatTime;
@@ -136,7 +137,7 @@ public class PoolStatusPublisher {
     }
 
     private List<io.fabric8.kubernetes.api.model.Condition> readyCondition(GpuNodeStatus previous, PoolNode pn,
-            Long generation) {
+            boolean notReady, Long generation) {
         boolean ready;
         String reason;
         String message;
@@ -144,6 +145,11 @@ public class PoolStatusPublisher {
             ready = false;
             reason = "Unknown";
             message = "The node is not part of the last admission cycle.";
+        } else if (pn.state() == NodeState.GONE && notReady) {
+            ready = false;
+            reason = "NotReadyTooLong";
+            message = "The node has not been ready for longer than the heartbeat timeout; its replicas are placed "
+                    + "elsewhere.";
         } else if (pn.state() == NodeState.GONE) {
             ready = false;
             reason = "HeartbeatExpired";
@@ -152,10 +158,16 @@ public class PoolStatusPublisher {
             ready = false;
             reason = "NoGpuClass";
             message = "No GpuClass matches this GPU; create one whose match covers its product and memory.";
-        } else if (pn.state() == NodeState.CORDONED) {
+        } else if (pn.state() == NodeState.WITHDRAWING) {
             ready = false;
-            reason = "Unschedulable";
-            message = "The node is cordoned, withdrawn or not ready: it keeps its replicas but takes no new ones.";
+            reason = "Withdrawing";
+            message = "Its contributor is taking it back (cordoned, or leaving the pool): it takes no new replicas, and "
+                    + "its replicas are placed elsewhere, serving here until their replacements are ready.";
+        } else if (pn.state() == NodeState.NOT_READY) {
+            ready = false;
+            reason = "NotReady";
+            message = "The node is not ready: it keeps its replicas but takes no new ones; they are placed elsewhere "
+                    + "if it stays not ready for longer than the heartbeat timeout.";
         } else {
             ready = true;
             reason = "Schedulable";
