@@ -5,6 +5,7 @@ import static io.gpupool.testing.PoolFixtures.modelDeployment;
 import static io.gpupool.testing.PoolFixtures.namespace;
 import static io.gpupool.testing.PoolFixtures.node;
 import static io.gpupool.testing.PoolFixtures.organization;
+import static io.gpupool.testing.PoolFixtures.servingPod;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -146,6 +147,62 @@ class ModelDeploymentReconcilerTest {
             assertThat(registry.get("gpupool_organization_used_gpus").tags("organization", "org-" + run, "class",
                     "a100-80g").gauge().value()).isEqualTo(2);
         });
+    }
+
+    @Test
+    void aCordonedNodeHandsItsReplicasOverAndKeepsItsGpusBookedUntilTheyStop() {
+        String org = "org-" + run;
+        String first = contribute("l4-01", org);
+        var md = modelDeployment(ns, "moving", 1, 1);
+        md.getSpec().gpu.classes = List.of("l4-24g", "rtx-24g");
+        client.resource(md).create();
+        await().atMost(WAIT).until(() -> deployments("moving").size() == 1);
+        Deployment old = deployments("moving").get(0);
+        assertThat(old.getMetadata().getAnnotations()).containsEntry("gpupool.io/node", first);
+        // Play the kubelet and the Deployment controller: the replica runs and is ready.
+        client.resource(servingPod(old, "moving-old-0", true)).create();
+        old.setStatus(new DeploymentStatusBuilder().withReplicas(1).withReadyReplicas(1).build());
+        client.resource(old).updateStatus();
+        awaitStatus("moving", m -> "Running".equals(m.getStatus().phase));
+        contribute("rtx4090-home-01", org);
+
+        // The owner cordons the node to take it back: the replica is placed elsewhere at once, and the old one keeps
+        // serving until the new one is ready.
+        client.nodes().withName(first).edit(n -> {
+            n.getSpec().setUnschedulable(true);
+            return n;
+        });
+        ModelDeployment moving = awaitStatus("moving", m -> !m.getStatus().handover.isEmpty());
+        assertThat(moving.getStatus().handover).containsExactly(new Placement("local", first, "l4-24g", 1));
+        assertThat(moving.getStatus().placements).singleElement().satisfies(p -> assertThat(p.node).isNotEqualTo(first));
+        assertThat(moving.getStatus().replicas.ready).isEqualTo(1);
+        await().atMost(WAIT).until(() -> deployments("moving").size() == 2);
+        assertThat(client.apps().deployments().inNamespace(ns).withName(old.getMetadata().getName()).get()
+                .getSpec().getReplicas()).isEqualTo(1);
+        await().atMost(WAIT).untilAsserted(() -> assertThat(Conditions.find(client.resources(GpuNode.class)
+                .inNamespace("gpupool-cluster-local").withName(first).get().getStatus().conditions, Conditions.READY)
+                .orElseThrow().getReason()).isEqualTo("Withdrawing"));
+
+        // The replacement is ready: the old replica stops (its Deployment goes); its pod still holds the GPU.
+        Deployment replacement = deployments("moving").stream()
+                .filter(d -> !d.getMetadata().getName().equals(old.getMetadata().getName())).findFirst().orElseThrow();
+        replacement.setStatus(new DeploymentStatusBuilder().withReplicas(1).withReadyReplicas(1).build());
+        client.resource(replacement).updateStatus();
+        await().atMost(WAIT).until(() -> deployments("moving").size() == 1
+                && deployments("moving").get(0).getMetadata().getName().equals(replacement.getMetadata().getName()));
+        awaitStatus("moving", m -> m.getStatus().handover.isEmpty() && "Running".equals(m.getStatus().phase));
+        await().during(Duration.ofSeconds(2)).atMost(WAIT).until(() -> allocated(first) == 1);
+
+        // The pod is gone: the GPU is free, and the cordoned node offers nothing.
+        client.pods().inNamespace(ns).withName("moving-old-0").delete();
+        await().atMost(WAIT).until(() -> allocated(first) == 0);
+        assertThat(client.resources(GpuNode.class).inNamespace("gpupool-cluster-local").withName(first).get()
+                .getStatus().allocatable).isZero();
+    }
+
+    private int allocated(String node) {
+        GpuNode n = client.resources(GpuNode.class).inNamespace("gpupool-cluster-local").withName(node).get();
+        return n.getStatus() == null || n.getStatus().allocated == null ? -1 : n.getStatus().allocated;
     }
 
     @Test

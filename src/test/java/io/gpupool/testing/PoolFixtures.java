@@ -9,6 +9,9 @@ import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.gpupool.api.v1alpha1.ApiGroup;
 import io.gpupool.api.v1alpha1.GpuClass;
@@ -77,5 +80,22 @@ public final class PoolFixtures {
         spec.gpu.count = gpus;
         md.setSpec(spec);
         return md;
+    }
+
+    /**
+     * A pod of a serving Deployment as a kubelet would run it (the mock server has no controllers): the template's
+     * labels and annotations, Running, and Ready when asked.
+     */
+    public static Pod servingPod(Deployment d, String name, boolean ready) {
+        var template = d.getSpec().getTemplate();
+        return new PodBuilder()
+                .withNewMetadata().withName(name).withNamespace(d.getMetadata().getNamespace())
+                .withLabels(template.getMetadata().getLabels())
+                .withAnnotations(template.getMetadata().getAnnotations()).endMetadata()
+                .withSpec(template.getSpec())
+                .withNewStatus().withPhase("Running")
+                .addNewCondition().withType("Ready").withStatus(ready ? "True" : "False").endCondition()
+                .endStatus()
+                .build();
     }
 }
