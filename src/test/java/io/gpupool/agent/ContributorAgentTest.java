@@ -2,6 +2,7 @@ package io.gpupool.agent;
 
 import static io.gpupool.testing.PoolFixtures.modelDeployment;
 import static io.gpupool.testing.PoolFixtures.node;
+import static io.gpupool.testing.PoolFixtures.servingPod;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -26,6 +27,7 @@ import io.gpupool.api.v1alpha1.GpuNode;
 import io.gpupool.api.v1alpha1.ModelDeployment;
 import io.gpupool.api.v1alpha1.Placement;
 import io.gpupool.api.v1alpha1.ServingWork;
+import io.gpupool.api.v1alpha1.ServingWorkStatus;
 import io.gpupool.api.v1alpha1.ServingWorkSpec.EmbeddedObject;
 import io.gpupool.core.policy.ContributorPolicy;
 import io.gpupool.core.render.RemoteWorkRenderer;
@@ -286,5 +288,70 @@ class ContributorAgentTest {
         assertThat(pool.client().resources(GpuNode.class).inAnyNamespace().list().getItems())
                 .allSatisfy(n -> assertThat(n.getMetadata().getLabels()).containsEntry(ApiGroup.MANAGED_BY_LABEL,
                         ContributorAgent.MANAGED_BY));
+    }
+
+    /** Plays the contributor's kubelet: the pod a serving Deployment would start, ready or not. */
+    private void runPod(Deployment d, String name, boolean ready) {
+        contributor.client().resource(servingPod(d, name, ready)).create();
+    }
+
+    @Test
+    void aNodeLeavingThePoolStaysWithdrawnWhileWorkRunsOnItThenGoes() {
+        startAgent(defaultPolicy());
+        pool.client().resource(renderedWork("llama", Map.of("rtx4090-home-01", 1))).create();
+        await().atMost(WAIT).until(() -> servingDeployments().size() == 1 && gpuNodes().size() == 4);
+        runPod(servingDeployments().get(0), "llama-0", true);
+        // The pods per node are what the pool keeps GPUs booked for.
+        await().atMost(WAIT).untilAsserted(() -> assertThat(work("team-a.llama").getStatus().nodes)
+                .containsExactly(new ServingWorkStatus.NodePods("rtx4090-home-01", 1, 1)));
+
+        contributor.client().nodes().withName("rtx4090-home-01").edit(n -> {
+            n.getMetadata().getLabels().remove(CONTRIBUTE);
+            return n;
+        });
+        // Not gone at once: withdrawn, still alive (heartbeats), so that the pool moves its replica gracefully.
+        await().atMost(WAIT).until(() -> Boolean.TRUE.equals(gpuNode("rtx4090-home-01").getSpec().withdrawn));
+        String beat = gpuNode("rtx4090-home-01").getStatus().lastHeartbeatTime;
+        await().atMost(WAIT).until(() -> !beat.equals(gpuNode("rtx4090-home-01").getStatus().lastHeartbeatTime));
+
+        // The pool has placed the replica elsewhere: the work is gone, the pod stops (slowly).
+        pool.client().resources(ServingWork.class).inNamespace(HUB_NS).withName("team-a.llama").delete();
+        await().atMost(WAIT).until(() -> servingDeployments().isEmpty());
+        await().during(Duration.ofSeconds(2)).atMost(WAIT).until(() -> gpuNode("rtx4090-home-01") != null);
+        contributor.client().pods().inNamespace(SERVING).withName("llama-0").delete();
+        await().atMost(WAIT).until(() -> gpuNode("rtx4090-home-01") == null);
+        assertThat(gpuNodes()).hasSize(3);
+    }
+
+    @Test
+    void leavingThePoolWithdrawsEveryNodeAndWaitsUntilThePoolHasMovedItsWork() throws Exception {
+        startAgent(defaultPolicy());
+        pool.client().resource(renderedWork("llama", Map.of("rtx4090-home-01", 1))).create();
+        await().atMost(WAIT).until(() -> servingDeployments().size() == 1 && gpuNodes().size() == 4);
+        runPod(servingDeployments().get(0), "llama-0", true);
+
+        var left = java.util.concurrent.CompletableFuture.supplyAsync(() -> agent.leave(Duration.ofSeconds(60)));
+        // Idle nodes leave at once; the busy one is withdrawn and waits for the pool.
+        await().atMost(WAIT).until(() -> gpuNodes().size() == 1);
+        assertThat(gpuNode("rtx4090-home-01").getSpec().withdrawn).isTrue();
+        assertThat(left).isNotDone();
+
+        pool.client().resources(ServingWork.class).inNamespace(HUB_NS).withName("team-a.llama").delete();
+        await().atMost(WAIT).until(() -> servingDeployments().isEmpty());
+        contributor.client().pods().inNamespace(SERVING).withName("llama-0").delete();
+        assertThat(left.get(30, java.util.concurrent.TimeUnit.SECONDS)).as("left gracefully").isTrue();
+        assertThat(gpuNodes()).isEmpty();
+    }
+
+    @Test
+    void leavingThePoolGivesUpWaitingAfterTheTimeout() throws Exception {
+        startAgent(defaultPolicy());
+        pool.client().resource(renderedWork("llama", Map.of("rtx4090-home-01", 1))).create();
+        await().atMost(WAIT).until(() -> servingDeployments().size() == 1 && gpuNodes().size() == 4);
+        runPod(servingDeployments().get(0), "llama-0", true);
+
+        // The pool never moves the work (it may be down): after the timeout the nodes leave anyway.
+        assertThat(agent.leave(Duration.ofSeconds(3))).isFalse();
+        assertThat(gpuNodes()).isEmpty();
     }
 }
