@@ -5,6 +5,7 @@ import static io.gpupool.testing.PoolFixtures.modelDeployment;
 import static io.gpupool.testing.PoolFixtures.namespace;
 import static io.gpupool.testing.PoolFixtures.node;
 import static io.gpupool.testing.PoolFixtures.organization;
+import static io.gpupool.testing.PoolFixtures.servingPod;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -312,5 +313,66 @@ class RemoteClusterTest {
         // Deleting the ModelDeployment withdraws its work from the basement too.
         pool.resources(ModelDeployment.class).inNamespace("vision").withName("llava").delete();
         await().atMost(WAIT).until(() -> basement.serving().isEmpty());
+    }
+
+    @Test
+    void aCordonedContributedNodeHandsItsReplicasOverAndKeepsItsGpusUntilItsPodsAreGone() throws Exception {
+        member("uni-av", "driving");
+        pool.resource(gpuClass("a10-24g", 20000, "NVIDIA-A10")).createOr(r -> r.update());
+        approve("porch", "uni-av");
+        approve("garage", "uni-av");
+        Contributor porch = contributor("porch", "uni-av", "a10-01");
+        await().atMost(WAIT).until(() -> nodeReady("porch", "a10-01") != null
+                && "True".equals(nodeReady("porch", "a10-01").getStatus()));
+        var spec = modelDeployment("driving", "planner", 1, 1);
+        spec.getSpec().model.maxContextLength = 2048;
+        spec.getSpec().gpu.classes = List.of("a10-24g");
+        pool.resource(spec).create();
+        await().atMost(WAIT).until(() -> porch.serving().size() == 1);
+        Deployment first = porch.serving().get(0);
+        porch.cluster().client().resource(servingPod(first, "planner-porch-0", true)).create();
+        first.setStatus(new DeploymentStatusBuilder().withReplicas(1).withReadyReplicas(1).build());
+        porch.cluster().client().resource(first).updateStatus();
+        await().atMost(WAIT).until(() -> "Running".equals(md("driving", "planner").getStatus().phase));
+
+        // Another cluster joins; the porch's owner cordons the node to take it back.
+        Contributor garage = contributor("garage", "uni-av", "a10-01");
+        await().atMost(WAIT).until(() -> nodeReady("garage", "a10-01") != null
+                && "True".equals(nodeReady("garage", "a10-01").getStatus()));
+        porch.cluster().client().nodes().withName("a10-01").edit(n -> {
+            n.getSpec().setUnschedulable(true);
+            return n;
+        });
+        await().atMost(WAIT).until(() -> md("driving", "planner").getStatus().placements
+                .equals(List.of(new Placement("garage", "a10-01", "a10-24g", 1))));
+        assertThat(md("driving", "planner").getStatus().handover)
+                .containsExactly(new Placement("porch", "a10-01", "a10-24g", 1));
+        await().atMost(WAIT).until(() -> garage.serving().size() == 1);
+        // The old replica keeps serving until the new one is ready.
+        await().during(Duration.ofSeconds(2)).atMost(WAIT).until(() -> porch.serving().size() == 1);
+        assertThat(md("driving", "planner").getStatus().replicas.ready).isEqualTo(1);
+
+        Deployment replacement = garage.serving().get(0);
+        garage.cluster().client().resource(servingPod(replacement, "planner-garage-0", true)).create();
+        replacement.setStatus(new DeploymentStatusBuilder().withReplicas(1).withReadyReplicas(1).build());
+        garage.cluster().client().resource(replacement).updateStatus();
+        // Replaced: the porch's replica stops. Its pod is still stopping, so the porch's work stays (empty) and its
+        // GPU stays booked.
+        await().atMost(WAIT).until(() -> porch.serving().isEmpty());
+        await().atMost(WAIT).until(() -> md("driving", "planner").getStatus().handover.isEmpty());
+        ServingWork emptied = pool.resources(ServingWork.class).inNamespace("gpupool-cluster-porch")
+                .withName("driving.planner").get();
+        assertThat(emptied).isNotNull();
+        assertThat(emptied.getSpec().replicas).isZero();
+        assertThat(emptied.getSpec().deployments).isEmpty();
+        assertThat(gpuNode("porch", "a10-01").getStatus().allocated).isEqualTo(1);
+        assertThat(nodeReady("porch", "a10-01").getReason()).isEqualTo("Withdrawing");
+
+        porch.cluster().client().pods().inNamespace(SERVING).withName("planner-porch-0").delete();
+        await().atMost(WAIT).until(() -> pool.resources(ServingWork.class).inNamespace("gpupool-cluster-porch")
+                .withName("driving.planner").get() == null);
+        await().atMost(WAIT).until(() -> Integer.valueOf(0).equals(gpuNode("porch", "a10-01").getStatus().allocated));
+        assertThat(md("driving", "planner").getStatus().phase).isEqualTo("Running");
+        pool.resources(ModelDeployment.class).inNamespace("driving").withName("planner").delete();
     }
 }
