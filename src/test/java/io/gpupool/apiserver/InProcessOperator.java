@@ -68,7 +68,8 @@ public final class InProcessOperator implements AutoCloseable {
                 .withCacheSyncTimeout(Duration.ofSeconds(60))
                 .withReconciliationTerminationTimeout(Duration.ofSeconds(10))
                 .withMetrics(reconciles));
-        operator.register(new ModelDeploymentReconciler(scheduler, rebalancer, events, clock));
+        operator.register(new ModelDeploymentReconciler(scheduler, rebalancer, events, clock,
+                "gpupool-operator-model-token-reader", "gpupool-system:gpupool-operator"));
         operator.register(new LocalNodeReconciler());
         operator.start();
         return new InProcessOperator(scheduler, rebalancer, operator, reconciles);

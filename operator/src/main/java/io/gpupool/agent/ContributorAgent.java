@@ -25,6 +25,8 @@ import io.fabric8.kubernetes.api.model.ListOptionsBuilder;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -69,6 +71,7 @@ public final class ContributorAgent implements AutoCloseable {
     public static final String APPLIED = "Applied";
     public static final String POLICY_VIOLATION = "PolicyViolation";
     public static final String APPLY_FAILED = "ApplyFailed";
+    public static final String WAITING_FOR_CREDENTIALS = "WaitingForCredentials";
 
     private static final Logger LOG = Logger.getLogger(ContributorAgent.class);
     private static final KubernetesSerialization JSON = new KubernetesSerialization();
@@ -84,8 +87,10 @@ public final class ContributorAgent implements AutoCloseable {
     private SharedIndexInformer<Deployment> deployments;
     private SharedIndexInformer<Service> services;
     private SharedIndexInformer<Pod> pods;
+    private SharedIndexInformer<Secret> secrets;
     private volatile SharedIndexInformer<GpuNode> gpuNodes;
     private volatile SharedIndexInformer<ServingWork> works;
+    private volatile SharedIndexInformer<Secret> credentials;
     private volatile Instant lastHeartbeat;
     private volatile boolean hubLost;
     private volatile boolean closed;
@@ -119,6 +124,8 @@ public final class ContributorAgent implements AutoCloseable {
                 .withLabel(RemoteWorkRenderer.WORK_LABEL).inform(wake(), 0);
         pods = local.pods().inNamespace(settings.servingNamespace())
                 .withLabel(RemoteWorkRenderer.WORK_LABEL).inform(wake(), 0);
+        secrets = local.secrets().inNamespace(settings.servingNamespace())
+                .withLabel(RemoteWorkRenderer.WORK_LABEL).inform(wake(), 0);
         startHubInformers();
         long period = settings.heartbeat().toMillis();
         loop.scheduleWithFixedDelay(this::tick, 0, period, TimeUnit.MILLISECONDS);
@@ -133,7 +140,10 @@ public final class ContributorAgent implements AutoCloseable {
     private void startHubInformers() {
         gpuNodes = hub.resources(GpuNode.class).inNamespace(hubNamespace).runnableInformer(0);
         works = hub.resources(ServingWork.class).inNamespace(hubNamespace).runnableInformer(0);
-        for (SharedIndexInformer<?> informer : List.of(gpuNodes, works)) {
+        // The one Secret this cluster may read at the pool (by name: its Role allows nothing else).
+        credentials = hub.secrets().inNamespace(hubNamespace).withName(RemoteWorkRenderer.MODEL_CREDENTIALS_SECRET)
+                .runnableInformer(0);
+        for (SharedIndexInformer<?> informer : List.of(gpuNodes, works, credentials)) {
             informer.exceptionHandler((started, t) -> {
                 LOG.debugf("Pool API server: %s (retrying)", t.getMessage());
                 return !closed;
@@ -141,8 +151,10 @@ public final class ContributorAgent implements AutoCloseable {
         }
         gpuNodes.addEventHandler(wake());
         works.addEventHandler(wake());
+        credentials.addEventHandler(wake());
         gpuNodes.start();
         works.start();
+        credentials.start();
     }
 
     /**
@@ -153,6 +165,7 @@ public final class ContributorAgent implements AutoCloseable {
         LOG.info("The pool is reachable again; re-reading this cluster's GpuNodes and work");
         gpuNodes.stop();
         works.stop();
+        credentials.stop();
         startHubInformers();
     }
 
@@ -176,8 +189,8 @@ public final class ContributorAgent implements AutoCloseable {
     public void close() {
         closed = true;
         loop.shutdownNow();
-        for (SharedIndexInformer<?> i : new SharedIndexInformer<?>[] { nodes, deployments, services, pods, gpuNodes,
-                works }) {
+        for (SharedIndexInformer<?> i : new SharedIndexInformer<?>[] { nodes, deployments, services, pods, secrets,
+                gpuNodes, works, credentials }) {
             if (i != null) {
                 i.stop();
             }
@@ -468,11 +481,10 @@ public final class ContributorAgent implements AutoCloseable {
         if (!works.hasSynced()) {
             return; // never heard from the pool: keep whatever runs
         }
-        Set<String> keepDeployments = new HashSet<>();
-        Set<String> keepServices = new HashSet<>();
+        Keep keep = new Keep(new HashSet<>(), new HashSet<>(), new HashSet<>());
         for (ServingWork work : works.getStore().list()) {
             try {
-                ServingWorkStatus next = runWork(work, keepDeployments, keepServices);
+                ServingWorkStatus next = runWork(work, keep);
                 writeStatus(work, next);
             } catch (RuntimeException e) {
                 LOG.debugf("Work %s: %s", work.getMetadata().getName(), e.getMessage());
@@ -482,23 +494,39 @@ public final class ContributorAgent implements AutoCloseable {
         // cache may be old, and what runs keeps running.
         if (works.isWatching()) {
             for (Deployment d : deployments.getStore().list()) {
-                if (!keepDeployments.contains(d.getMetadata().getName())) {
+                if (!keep.deployments().contains(d.getMetadata().getName())) {
                     local.apps().deployments().inNamespace(settings.servingNamespace())
                             .withName(d.getMetadata().getName()).delete();
                     LOG.infof("Removed Deployment %s: its work is gone or refused", d.getMetadata().getName());
                 }
             }
             for (Service s : services.getStore().list()) {
-                if (!keepServices.contains(s.getMetadata().getName())) {
+                if (!keep.services().contains(s.getMetadata().getName())) {
                     local.services().inNamespace(settings.servingNamespace()).withName(s.getMetadata().getName())
+                            .delete();
+                }
+            }
+            for (Secret s : secrets.getStore().list()) {
+                if (!keep.secrets().contains(s.getMetadata().getName())) {
+                    local.secrets().inNamespace(settings.servingNamespace()).withName(s.getMetadata().getName())
                             .delete();
                 }
             }
         }
     }
 
+    /** Names of the objects in the serving namespace that current work still wants. */
+    private record Keep(Set<String> deployments, Set<String> services, Set<String> secrets) {
+    }
+
+    /** The model's token as the pool shared it with this cluster for a work, or null. */
+    private String sharedToken(String workName) {
+        Secret shared = credentials.getStore().getByKey(hubNamespace + "/" + RemoteWorkRenderer.MODEL_CREDENTIALS_SECRET);
+        return shared == null || shared.getData() == null ? null : shared.getData().get(workName);
+    }
+
     /** Applies one work (or refuses it) and returns the status it should report. */
-    private ServingWorkStatus runWork(ServingWork work, Set<String> keepDeployments, Set<String> keepServices) {
+    private ServingWorkStatus runWork(ServingWork work, Keep keep) {
         String workName = work.getMetadata().getName();
         List<Deployment> wanted;
         Service service;
@@ -508,9 +536,11 @@ public final class ContributorAgent implements AutoCloseable {
         } catch (IllegalArgumentException e) {
             return status(work, 0, false, "InvalidWork", "The work's objects cannot be read: " + e.getMessage());
         }
+        String credentialsSecret = work.getSpec() == null ? null : work.getSpec().credentialsSecret;
+        Set<String> ownSecrets = credentialsSecret == null ? Set.of() : Set.of(credentialsSecret);
         List<String> violations = new ArrayList<>();
         for (Deployment d : wanted) {
-            violations.addAll(settings.policy().violations(d));
+            violations.addAll(settings.policy().violations(d, ownSecrets));
         }
         if (service != null) {
             violations.addAll(settings.policy().violations(service));
@@ -519,13 +549,39 @@ public final class ContributorAgent implements AutoCloseable {
             return status(work, 0, false, POLICY_VIOLATION, "Refused by the contributor's policy: "
                     + String.join(" ", violations));
         }
+        String failure = null;
+        if (credentialsSecret != null) {
+            String token = sharedToken(workName);
+            if (token == null) {
+                // Nothing new starts without its token; what runs already keeps running.
+                for (Deployment d : wanted) {
+                    keep.deployments().add(d.getMetadata().getName());
+                }
+                if (service != null) {
+                    keep.services().add(service.getMetadata().getName());
+                }
+                keep.secrets().add(credentialsSecret);
+                return status(work, 0, false, WAITING_FOR_CREDENTIALS, "The model needs a Hugging Face token that the "
+                        + "pool has not shared with this cluster (yet): the ModelDeployment's namespace must let the "
+                        + "pool's operator read its token Secret.");
+            }
+            Secret desired = prepare(new SecretBuilder().withNewMetadata().withName(credentialsSecret)
+                    .addToLabels(RemoteWorkRenderer.WORK_LABEL, RemoteWorkRenderer.workHash(
+                            work.getSpec().modelDeployment.namespace, work.getSpec().modelDeployment.name))
+                    .endMetadata().withType("Opaque").addToData(RemoteWorkRenderer.TOKEN_KEY, token).build(), workName);
+            keep.secrets().add(credentialsSecret);
+            try {
+                apply(desired, secrets.getStore().getByKey(settings.servingNamespace() + "/" + credentialsSecret));
+            } catch (KubernetesClientException e) {
+                failure = "Secret " + credentialsSecret + ": " + e.getMessage();
+            }
+        }
         int ready = 0;
         int replicas = 0;
-        String failure = null;
         for (Deployment d : wanted) {
             Deployment desired = prepare(d, workName);
             String name = desired.getMetadata().getName();
-            keepDeployments.add(name);
+            keep.deployments().add(name);
             int want = d.getSpec().getReplicas() == null ? 1 : d.getSpec().getReplicas();
             replicas += want;
             try {
@@ -540,7 +596,7 @@ public final class ContributorAgent implements AutoCloseable {
         }
         if (service != null) {
             Service desired = prepare(service, workName);
-            keepServices.add(desired.getMetadata().getName());
+            keep.services().add(desired.getMetadata().getName());
             try {
                 apply(desired, services.getStore().getByKey(settings.servingNamespace() + "/"
                         + desired.getMetadata().getName()));

@@ -69,7 +69,10 @@ public class ModelDeploymentSpec {
     public List<EnvVar> env = new ArrayList<>();
 
     @JsonPropertyDescription("A Secret in this namespace holding a Hugging Face token, for gated or private models. "
-            + "It reaches the engine as HF_TOKEN.")
+            + "It reaches the engine as HF_TOKEN. Replicas the pool places on contributed clusters get a copy (in a "
+            + "Secret only that cluster's agent can read), once the namespace lets the operator read the Secret: "
+            + "bind the operator chart's ClusterRole <release>-model-token-reader to the operator's ServiceAccount here "
+            + "(condition CredentialsShared says how). Use a read-only token.")
     public SecretKeyRef hfTokenSecretRef;
 
     @Default("false")

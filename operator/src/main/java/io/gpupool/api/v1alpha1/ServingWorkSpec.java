@@ -39,6 +39,11 @@ public class ServingWorkSpec {
     @JsonPropertyDescription("v1 Service in front of this cluster's replicas.")
     public EmbeddedObject service;
 
+    @JsonPropertyDescription("When the model needs a Hugging Face token: the name of the Secret (key token) the agent "
+            + "creates for it in its serving namespace, the one the Deployments refer to. The agent copies the token "
+            + "from the key named after this ServingWork in Secret gpupool-model-credentials of the hub namespace.")
+    public String credentialsSecret;
+
     public List<Deployment> deployments() {
         return deployments == null ? List.of() : deployments.stream().map(d -> d.as(Deployment.class)).toList();
     }

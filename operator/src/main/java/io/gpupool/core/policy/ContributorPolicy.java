@@ -2,6 +2,7 @@ package io.gpupool.core.policy;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 import io.fabric8.kubernetes.api.model.Container;
@@ -26,8 +27,18 @@ public record ContributorPolicy(List<String> allowedImages, boolean allowPrivile
         allowedImages = List.copyOf(allowedImages);
     }
 
-    /** The reasons the Deployment breaks the policy; empty when it complies. */
+    /** The reasons the Deployment breaks the policy; empty when it complies. It may read no Secret. */
     public List<String> violations(Deployment deployment) {
+        return violations(deployment, Set.of());
+    }
+
+    /**
+     * The reasons the Deployment breaks the policy; empty when it complies.
+     *
+     * @param ownSecrets the Secrets of its work (the agent made them): the only ones it may read, whatever the policy;
+     *                   work must never reach the contributor's own Secrets
+     */
+    public List<String> violations(Deployment deployment, Set<String> ownSecrets) {
         List<String> out = new ArrayList<>();
         String name = deployment.getMetadata() == null ? "?" : deployment.getMetadata().getName();
         PodSpec pod = deployment.getSpec() == null || deployment.getSpec().getTemplate() == null ? null
@@ -66,12 +77,45 @@ public record ContributorPolicy(List<String> allowedImages, boolean allowPrivile
                 || Boolean.TRUE.equals(pod.getHostIPC()))) {
             out.add("Deployment " + name + " uses the host's network, PID or IPC namespace.");
         }
+        for (Container c : containers) {
+            for (String secret : secretsRead(c)) {
+                if (!ownSecrets.contains(secret)) {
+                    out.add("container " + c.getName() + " reads Secret " + secret + ", which is not its work's.");
+                }
+            }
+        }
+        if (pod.getVolumes() != null) {
+            for (Volume v : pod.getVolumes()) {
+                if (v.getSecret() != null && !ownSecrets.contains(v.getSecret().getSecretName())) {
+                    out.add("volume " + v.getName() + " mounts Secret " + v.getSecret().getSecretName()
+                            + ", which is not its work's.");
+                }
+                if (v.getProjected() != null && v.getProjected().getSources() != null) {
+                    v.getProjected().getSources().stream().filter(p -> p.getSecret() != null)
+                            .filter(p -> !ownSecrets.contains(p.getSecret().getName()))
+                            .forEach(p -> out.add("volume " + v.getName() + " mounts Secret " + p.getSecret().getName()
+                                    + ", which is not its work's."));
+                }
+            }
+        }
         if (!allowHostPath && pod.getVolumes() != null) {
             for (Volume v : pod.getVolumes()) {
                 if (v.getHostPath() != null) {
                     out.add("volume " + v.getName() + " mounts host path " + v.getHostPath().getPath() + ".");
                 }
             }
+        }
+        return out;
+    }
+
+    private static List<String> secretsRead(Container c) {
+        List<String> out = new ArrayList<>();
+        if (c.getEnv() != null) {
+            c.getEnv().stream().filter(e -> e.getValueFrom() != null && e.getValueFrom().getSecretKeyRef() != null)
+                    .forEach(e -> out.add(e.getValueFrom().getSecretKeyRef().getName()));
+        }
+        if (c.getEnvFrom() != null) {
+            c.getEnvFrom().stream().filter(e -> e.getSecretRef() != null).forEach(e -> out.add(e.getSecretRef().getName()));
         }
         return out;
     }

@@ -29,6 +29,13 @@ public final class RemoteWorkRenderer {
     public static final String WORK_LABEL = "gpupool.io/work";
     /** Label on ServingWork: the ModelDeployment's namespace (its name is in gpupool.io/model-deployment). */
     public static final String MD_NAMESPACE_LABEL = "gpupool.io/model-deployment-namespace";
+    /**
+     * The one Secret of a hub namespace its agent may read: the Hugging Face tokens of the models that run on its
+     * cluster, one key per ServingWork (the key is the work's name).
+     */
+    public static final String MODEL_CREDENTIALS_SECRET = "gpupool-model-credentials";
+    /** Key of the token in the Secret the agent makes for a work in its serving namespace. */
+    public static final String TOKEN_KEY = "token";
 
     private RemoteWorkRenderer() {
     }
@@ -56,6 +63,8 @@ public final class RemoteWorkRenderer {
         ServingWorkSpec spec = new ServingWorkSpec();
         spec.modelDeployment = new ServingWorkSpec.ModelDeploymentRef(ns, name);
         spec.organization = organization;
+        // The token's Secret lives at the pool, in the ModelDeployment's namespace; the agent keeps a copy of its own.
+        spec.credentialsSecret = md.getSpec().hfTokenSecretRef == null ? null : base + "-hf-token";
         int replicas = 0;
         for (Placement p : placements) {
             if (!cluster.equals(p.cluster) || p.replicas <= 0) {
@@ -68,6 +77,9 @@ public final class RemoteWorkRenderer {
             d.getMetadata().getLabels().put(WORK_LABEL, hash);
             d.getSpec().getSelector().getMatchLabels().put(WORK_LABEL, hash);
             d.getSpec().getTemplate().getMetadata().getLabels().put(WORK_LABEL, hash);
+            if (spec.credentialsSecret != null) {
+                pointTokenAt(d, spec.credentialsSecret);
+            }
             spec.deployments.add(EmbeddedObject.of(d));
         }
         spec.replicas = replicas;
@@ -89,6 +101,18 @@ public final class RemoteWorkRenderer {
                 .build());
         work.setSpec(spec);
         return work;
+    }
+
+    private static void pointTokenAt(Deployment d, String secret) {
+        for (var c : d.getSpec().getTemplate().getSpec().getContainers()) {
+            for (var env : c.getEnv()) {
+                if (ServingRenderer.HF_TOKEN_ENV.equals(env.getName()) && env.getValueFrom() != null
+                        && env.getValueFrom().getSecretKeyRef() != null) {
+                    env.getValueFrom().getSecretKeyRef().setName(secret);
+                    env.getValueFrom().getSecretKeyRef().setKey(TOKEN_KEY);
+                }
+            }
+        }
     }
 
     /** The clusters other than the pool's own that placements use, in order. */

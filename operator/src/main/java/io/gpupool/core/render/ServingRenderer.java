@@ -45,6 +45,8 @@ public final class ServingRenderer {
     public static final String NODE_ANNOTATION = "gpupool.io/node";
     public static final String NODE_HASH_LABEL = "gpupool.io/node-hash";
     public static final String DRAIN_HOOK = "/usr/local/bin/gpupool-drain";
+    /** The engine's Hugging Face token (huggingface_hub reads it). */
+    public static final String HF_TOKEN_ENV = "HF_TOKEN";
     static final int STARTUP_PROBE_PERIOD_SECONDS = 10;
     /**
      * Start-up budget, as inference-image/README.md documents it: download at 50 MB/s, load at 500 MB/s, plus 300 s
@@ -238,7 +240,7 @@ public final class ServingRenderer {
         contract.forEach((k, v) -> env.add(new EnvVar(k.name(), v, null)));
         env.add(new EnvVar("HF_HOME", ServingContract.CACHE_DIR + "/hf", null));
         if (spec.hfTokenSecretRef != null) {
-            env.add(new EnvVarBuilder().withName("HF_TOKEN").withNewValueFrom().withNewSecretKeyRef()
+            env.add(new EnvVarBuilder().withName(HF_TOKEN_ENV).withNewValueFrom().withNewSecretKeyRef()
                     .withName(spec.hfTokenSecretRef.name)
                     .withKey(spec.hfTokenSecretRef.key == null ? "token" : spec.hfTokenSecretRef.key)
                     .endSecretKeyRef().endValueFrom().build());

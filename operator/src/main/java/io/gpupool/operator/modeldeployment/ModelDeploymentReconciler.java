@@ -14,6 +14,7 @@ import java.util.stream.Collectors;
 
 import jakarta.inject.Inject;
 
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 import io.fabric8.kubernetes.api.model.Namespace;
@@ -39,6 +40,7 @@ import io.gpupool.core.inventory.Workloads;
 import io.gpupool.core.model.Assignment;
 import io.gpupool.core.model.NodeKey;
 import io.gpupool.core.model.WorkloadId;
+import io.gpupool.core.render.RemoteWorkRenderer;
 import io.gpupool.core.render.ServingRenderer;
 import io.gpupool.core.render.ServingSettings;
 import io.gpupool.core.status.Conditions;
@@ -100,15 +102,27 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
     private final PoolRebalancer rebalancer;
     private final EventRecorder events;
     private final Clock clock;
+    private final String tokenReaderRole;
+    private final String serviceAccount;
     private volatile InformerPoolView view;
 
+    /**
+     * @param tokenReaderRole the ClusterRole a namespace binds to let the operator read its models' tokens
+     * @param serviceAccount  the operator's ServiceAccount, namespace:name (for the command a message suggests)
+     */
     @Inject
     public ModelDeploymentReconciler(PoolScheduler scheduler, PoolRebalancer rebalancer, EventRecorder events,
-            Clock clock) {
+            Clock clock,
+            @ConfigProperty(name = "gpupool.model-token-reader-cluster-role", defaultValue = "gpupool-model-token-reader")
+            String tokenReaderRole,
+            @ConfigProperty(name = "gpupool.operator-service-account", defaultValue = "gpupool-system:gpupool")
+            String serviceAccount) {
         this.scheduler = scheduler;
         this.rebalancer = rebalancer;
         this.events = events;
         this.clock = clock;
+        this.tokenReaderRole = tokenReaderRole;
+        this.serviceAccount = serviceAccount;
     }
 
     @Override
@@ -266,7 +280,16 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
             workflow.put(LOCAL_PLACEMENTS, local);
             workflow.put(SETTINGS, settings);
             workflow.reconcileManagedWorkflow();
-            // Replicas placed on contributed clusters: one ServingWork per cluster, in its hub namespace.
+            // Replicas placed on contributed clusters: one ServingWork per cluster, in its hub namespace, and the
+            // model's token where they need it.
+            var credentials = ModelCredentials.share(context.getClient(), md, RemoteWorkRenderer.remoteClusters(running),
+                    ServingWorks.clusters(works), "kubectl create rolebinding gpupool-model-token-reader -n "
+                            + md.getMetadata().getNamespace() + " --clusterrole=" + tokenReaderRole
+                            + " --serviceaccount=" + serviceAccount);
+            status.credentials(credentials);
+            if (credentials != null && !credentials.shared()) {
+                events.warningOnce(md, credentials.reason(), credentials.message());
+            }
             works = ServingWorks.apply(context.getClient(), md, organization, running, settings, works,
                     scheduler.goneNodes());
         }
@@ -348,8 +371,9 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
     public DeleteControl cleanup(ModelDeployment md, Context<ModelDeployment> context) {
         if (view != null) {
             scheduler.release(Workloads.id(md), view);
-            ServingWorks.deleteAll(context.getClient(),
-                    view.servingWorks(md.getMetadata().getNamespace(), md.getMetadata().getName()));
+            List<ServingWork> works = view.servingWorks(md.getMetadata().getNamespace(), md.getMetadata().getName());
+            ModelCredentials.forgetEverywhere(context.getClient(), md, ServingWorks.clusters(works));
+            ServingWorks.deleteAll(context.getClient(), works);
         }
         events.forget(md);
         return DeleteControl.defaultDelete();

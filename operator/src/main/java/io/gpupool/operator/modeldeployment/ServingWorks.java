@@ -107,6 +107,11 @@ final class ServingWorks {
         }
     }
 
+    /** The contributed clusters these works are in. */
+    static List<String> clusters(List<ServingWork> works) {
+        return works.stream().map(ServingWorks::cluster).filter(Objects::nonNull).distinct().toList();
+    }
+
     private static String cluster(ServingWork w) {
         return w.getMetadata().getLabels() == null ? null : w.getMetadata().getLabels().get(ApiGroup.CLUSTER_LABEL);
     }

@@ -72,6 +72,16 @@ final class StatusBuilder {
         return this;
     }
 
+    /** Whether replicas on contributed clusters have the model's token; no condition when none needs it. */
+    StatusBuilder credentials(ModelCredentials.Outcome outcome) {
+        if (outcome == null) {
+            next.conditions = Conditions.remove(next.conditions, ModelCredentials.CONDITION);
+        } else {
+            setCondition(ModelCredentials.CONDITION, outcome.shared(), outcome.reason(), outcome.message());
+        }
+        return this;
+    }
+
     /** Replicas that keep serving on nodes being withdrawn until their replacements are ready. */
     StatusBuilder handover(List<Placement> handover) {
         next.handover = new ArrayList<>(handover);
