@@ -351,6 +351,81 @@ class AgentRbacApiServerTest {
         assertThat(local.apps().deployments().inNamespace(SERVING).list()).isNotNull();
     }
 
+    /**
+     * The operator as in production (server-side apply, the chart's RBAC) puts beta's credentials back when they are
+     * deleted or widened, without beta's approval changing, and then leaves them alone; the admin's field manager
+     * keeps the approval's spec.
+     */
+    @Test
+    void theOperatorPutsCredentialsBackAndTheAdminKeepsTheApprovalsSpec() {
+        var role = admin.rbac().roles().inNamespace(BETA_NS).withName(ContributedClusterReconciler.AGENT);
+        var binding = admin.rbac().roleBindings().inNamespace(BETA_NS).withName(ContributedClusterReconciler.AGENT);
+        var account = admin.serviceAccounts().inNamespace(BETA_NS).withName(ContributedClusterReconciler.AGENT);
+        var kubeconfig = admin.secrets().inNamespace(BETA_NS).withName(ContributedClusterReconciler.KUBECONFIG_SECRET);
+        var rules = ContributedClusterReconciler.agentRole(BETA_NS).getRules();
+        assertThat(role.get().getRules()).isEqualTo(rules);
+        var subjects = binding.get().getSubjects();
+        String issued = kubeconfig.get().getData().get(ContributedClusterReconciler.KUBECONFIG_KEY);
+        Long generation = admin.resources(ContributedCluster.class).withName(BETA).get().getMetadata().getGeneration();
+
+        role.delete();
+        await().atMost(WAIT).until(() -> role.get() != null && role.get().getRules().equals(rules));
+        role.edit(r -> {
+            r.getRules().add(new io.fabric8.kubernetes.api.model.rbac.PolicyRuleBuilder().withApiGroups("")
+                    .withResources("secrets").withVerbs("get", "list", "watch").build());
+            return r;
+        });
+        await().atMost(WAIT).until(() -> role.get().getRules().equals(rules));
+        binding.edit(b -> {
+            b.getSubjects().add(new io.fabric8.kubernetes.api.model.rbac.SubjectBuilder().withKind("User")
+                    .withName("mallory").withApiGroup("rbac.authorization.k8s.io").build());
+            return b;
+        });
+        await().atMost(WAIT).until(() -> binding.get().getSubjects().equals(subjects));
+        binding.delete();
+        await().atMost(WAIT).until(() -> binding.get() != null && binding.get().getSubjects().equals(subjects));
+        account.delete();
+        await().atMost(WAIT).until(() -> account.get() != null);
+        kubeconfig.edit(k -> {
+            k.getData().put(ContributedClusterReconciler.KUBECONFIG_KEY, b64("server: https://elsewhere.example"));
+            return k;
+        });
+        await().atMost(WAIT).until(() -> issued.equals(kubeconfig.get().getData()
+                .get(ContributedClusterReconciler.KUBECONFIG_KEY)));
+        assertThat(admin.resources(ContributedCluster.class).withName(BETA).get().getMetadata().getGeneration())
+                .isEqualTo(generation);
+        // Repaired once, then left alone: nothing is rewritten over and over.
+        Map<String, String> versions = Map.of("role", role.get().getMetadata().getResourceVersion(),
+                "binding", binding.get().getMetadata().getResourceVersion(),
+                "kubeconfig", kubeconfig.get().getMetadata().getResourceVersion());
+        await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(6)).until(() -> versions.equals(Map.of(
+                "role", role.get().getMetadata().getResourceVersion(),
+                "binding", binding.get().getMetadata().getResourceVersion(),
+                "kubeconfig", kubeconfig.get().getMetadata().getResourceVersion())));
+
+        // The admin edits the approval with server-side apply, no force: no conflict with the operator, which owns
+        // only the status.
+        ContributedCluster edit = new ContributedCluster();
+        edit.setMetadata(new ObjectMetaBuilder().withName(BETA).build());
+        edit.getSpec().organization = ORG;
+        edit.getSpec().displayName = "Beta's basement";
+        admin.resource(edit).patch(new io.fabric8.kubernetes.client.dsl.base.PatchContext.Builder()
+                .withPatchType(io.fabric8.kubernetes.client.dsl.base.PatchType.SERVER_SIDE_APPLY)
+                .withFieldManager("kubectl").withForce(false).build());
+        await().atMost(WAIT).until(() -> {
+            ContributedCluster c = admin.resources(ContributedCluster.class).withName(BETA).get();
+            return c.getStatus() != null && c.getMetadata().getGeneration().equals(c.getStatus().observedGeneration);
+        });
+        ContributedCluster beta = admin.resources(ContributedCluster.class).withName(BETA).get();
+        assertThat(beta.getMetadata().getManagedFields().stream().collect(java.util.stream.Collectors.toMap(
+                m -> m.getManager() + "/" + m.getOperation(),
+                m -> m.getFieldsV1().getAdditionalProperties().keySet().stream().sorted().toList())))
+                .containsOnly(Map.entry("kubectl/Apply", List.of("f:spec")),
+                        Map.entry(io.gpupool.operator.modeldeployment.ModelDeploymentReconciler.STATUS_FIELD_MANAGER
+                                + "/Apply", List.of("f:status")));
+        assertThat(Conditions.isTrue(beta.getStatus().conditions, Conditions.READY)).isTrue();
+    }
+
     private static void forbidden(List<String> allowed, String what, Executable request) {
         KubernetesClientException e = catchThrowableOfType(KubernetesClientException.class, request::execute);
         if (e == null) {
