@@ -300,6 +300,37 @@ class RemoteClusterTest {
     }
 
     @Test
+    void credentialsAnOlderOperatorMadeAreFoundAndUpdatedNotMadeTwice() {
+        // As the imperative version left them: no owner references but the namespace's, the Role of that time.
+        String ns = "gpupool-cluster-legacy";
+        pool.resource(new NamespaceBuilder().withNewMetadata().withName(ns).endMetadata().build()).create();
+        pool.resource(new io.fabric8.kubernetes.api.model.ServiceAccountBuilder().withNewMetadata()
+                .withName(ContributedClusterReconciler.AGENT).withNamespace(ns).endMetadata().build()).create();
+        var oldRole = ContributedClusterReconciler.agentRole(ns);
+        oldRole.getRules().removeIf(r -> r.getResources().contains("secrets"));
+        pool.resource(oldRole).create();
+        pool.resource(new io.fabric8.kubernetes.api.model.SecretBuilder().withNewMetadata()
+                .withName(ContributedClusterReconciler.TOKEN_SECRET).withNamespace(ns).endMetadata()
+                .withType("kubernetes.io/service-account-token")
+                .addToData(Map.of("token", b64("old-token"), "ca.crt", b64("-----BEGIN CERTIFICATE-----"))).build())
+                .create();
+
+        ContributedCluster cc = new ContributedCluster();
+        cc.setMetadata(new ObjectMetaBuilder().withName("legacy").build());
+        cc.getSpec().organization = "uni-nlp";
+        pool.resource(cc).create();
+        await().atMost(WAIT).until(() -> ready("legacy").map(c -> "CredentialsIssued".equals(c.getReason()))
+                .orElse(false));
+        assertThat(pool.rbac().roles().inNamespace(ns).withName(ContributedClusterReconciler.AGENT).get().getRules())
+                .isEqualTo(ContributedClusterReconciler.agentRole(ns).getRules());
+        assertThat(new String(Base64.getDecoder().decode(pool.secrets().inNamespace(ns)
+                .withName(ContributedClusterReconciler.KUBECONFIG_SECRET).get().getData()
+                .get(ContributedClusterReconciler.KUBECONFIG_KEY)), StandardCharsets.UTF_8)).contains("old-token");
+        assertThat(pool.rbac().roleBindings().inNamespace(ns).withName(ContributedClusterReconciler.AGENT).get())
+                .isNotNull();
+    }
+
+    @Test
     void anApprovalWhoseNameCannotNameANamespaceGetsAConditionAndNoChildren() {
         ContributedCluster cc = new ContributedCluster();
         cc.setMetadata(new ObjectMetaBuilder().withName("lab.example.org").build());

@@ -26,8 +26,9 @@ import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEven
  *
  * <p>Mapped by name both ways instead of by owner reference: an object belongs to the ContributedCluster its hub
  * namespace names, and a ContributedCluster's object is the one of that name in that namespace. So an object that
- * lost its owner reference, or that an older operator made without one, is still found (and adopted by the next
- * update) rather than created a second time into a conflict; and editing its labels cannot hide it from its informer.
+ * lost its owner reference, or that an older operator made without one, is still found rather than created a second
+ * time into a conflict (it takes the owner reference with its next update); and editing its labels cannot hide it
+ * from its informer.
  */
 abstract class HubChildDependent<R extends HasMetadata> extends KubernetesDependentResource<R, ContributedCluster>
         implements SecondaryToPrimaryMapper<R>, GarbageCollected<ContributedCluster> {
