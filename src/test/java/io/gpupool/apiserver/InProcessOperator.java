@@ -10,6 +10,7 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.gpupool.api.v1alpha1.ModelDeployment;
 import io.gpupool.core.admission.FairShareAdmission;
+import io.gpupool.operator.cluster.ContributedClusterReconciler;
 import io.gpupool.operator.events.EventRecorder;
 import io.gpupool.operator.modeldeployment.ModelDeploymentReconciler;
 import io.gpupool.operator.node.LocalNodeReconciler;
@@ -50,7 +51,7 @@ public final class InProcessOperator implements AutoCloseable {
         this.reconciles = reconciles;
     }
 
-    /** Builds the beans, registers both controllers and starts (returns when the informers are synced). */
+    /** Builds the beans, registers the operator's controllers and starts (returns when the informers are synced). */
     public static InProcessOperator start(KubernetesClient client) {
         Clock clock = Clock.systemUTC();
         PoolScheduler scheduler = new PoolScheduler(new FairShareAdmission(), clock);
@@ -71,6 +72,8 @@ public final class InProcessOperator implements AutoCloseable {
         operator.register(new ModelDeploymentReconciler(scheduler, rebalancer, events, clock,
                 "gpupool-operator-model-token-reader", "gpupool-system:gpupool-operator"));
         operator.register(new LocalNodeReconciler());
+        // Kubeconfigs it issues point at this API server.
+        operator.register(new ContributedClusterReconciler(client.getConfiguration().getMasterUrl(), clock));
         operator.start();
         return new InProcessOperator(scheduler, rebalancer, operator, reconciles);
     }

@@ -4,27 +4,23 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.awaitility.Awaitility.await;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 
-import com.marcnuri.helm.Helm;
-
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
 import io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder;
-import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -54,25 +50,14 @@ class RbacApiServerTest {
     private static KubernetesClient admin;
     private static KubernetesClient asOperator;
     private static TestPool pool;
-    private static final List<HasMetadata> rendered = new ArrayList<>();
+    private static InstalledChart chart;
 
     @BeforeAll
     static void installChartRbac(RealKubeApiServer.Server server) {
         server.applyCrds();
         admin = server.admin();
-        admin.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(OPERATOR_NS).endMetadata().build())
-                .createOr(r -> r.update());
-        String yaml = new Helm(Path.of("charts/gpupool-operator")).template().withName(RELEASE)
-                .withNamespace(OPERATOR_NS).call();
-        for (HasMetadata o : admin.load(new java.io.ByteArrayInputStream(yaml.getBytes(java.nio.charset.StandardCharsets.UTF_8)))
-                .items()) {
-            if (o.getMetadata().getNamespace() == null && !(o instanceof ClusterRole)
-                    && !(o instanceof io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding)) {
-                o.getMetadata().setNamespace(OPERATOR_NS);
-            }
-            rendered.add(admin.resource(o).createOr(r -> r.update()));
-        }
-        assertThat(rendered).extracting(HasMetadata::getKind).contains("ServiceAccount", "ClusterRole",
+        chart = InstalledChart.install(admin, "gpupool-operator", RELEASE, OPERATOR_NS, Map.of(), o -> true);
+        assertThat(chart.objects()).extracting(HasMetadata::getKind).contains("ServiceAccount", "ClusterRole",
                 "ClusterRoleBinding", "Role", "RoleBinding");
         asOperator = server.impersonating(SERVICE_ACCOUNT);
         pool = new TestPool(admin).member(NS, ORG).gpuClass("rbac-rtx", 20000, "*RTX-4090*");
@@ -86,8 +71,8 @@ class RbacApiServerTest {
         if (asOperator != null) {
             asOperator.close();
         }
-        for (HasMetadata o : rendered) {
-            admin.resource(o).delete();
+        if (chart != null) {
+            chart.close();
         }
     }
 
@@ -136,6 +121,15 @@ class RbacApiServerTest {
         List<String> allowed = new ArrayList<>();
         forbidden(allowed, "read Secrets", () -> asOperator.secrets().inNamespace(NS).withName("hf-token").get());
         forbidden(allowed, "list Secrets", () -> asOperator.secrets().inAnyNamespace().list());
+        // Its informers of the agents' credentials list and watch them by name; no other name is allowed.
+        forbidden(allowed, "list Secrets of another name", () -> asOperator.secrets().inAnyNamespace()
+                .withField("metadata.name", "hf-token").list());
+        forbidden(allowed, "watch Secrets", () -> asOperator.secrets().inNamespace(NS).watch(new NoopWatcher<>()).close());
+        forbidden(allowed, "list ServiceAccounts", () -> asOperator.serviceAccounts().inAnyNamespace().list());
+        forbidden(allowed, "list Roles", () -> asOperator.rbac().roles().inAnyNamespace().list());
+        forbidden(allowed, "list RoleBindings", () -> asOperator.rbac().roleBindings().inAnyNamespace().list());
+        forbidden(allowed, "read another Role", () -> asOperator.rbac().roles().inNamespace(OPERATOR_NS)
+                .withName(RELEASE + "-leader-election").get());
         forbidden(allowed, "delete Namespaces", () -> asOperator.namespaces().withName(NS).delete());
         forbidden(allowed, "write an Organization's spec", () -> asOperator.resources(Organization.class).withName(ORG)
                 .edit(o -> {
@@ -190,5 +184,16 @@ class RbacApiServerTest {
 
     private static List<Deployment> deployments(String md) {
         return admin.apps().deployments().inNamespace(NS).withLabel(ApiGroup.MODEL_DEPLOYMENT_LABEL, md).list().getItems();
+    }
+
+    /** A watcher for requests that are expected to be refused before any event. */
+    private static final class NoopWatcher<T> implements io.fabric8.kubernetes.client.Watcher<T> {
+        @Override
+        public void eventReceived(Action action, T resource) {
+        }
+
+        @Override
+        public void onClose(io.fabric8.kubernetes.client.WatcherException cause) {
+        }
     }
 }

@@ -143,12 +143,17 @@ class OperatorChartTest {
             for (String group : rule.getApiGroups()) {
                 for (String resource : rule.getResources()) {
                     for (String verb : rule.getVerbs()) {
-                        assertThat(operator.getRules()).as("%s %s/%s", verb, group, resource).anySatisfy(r -> {
-                            assertThat(r.getApiGroups()).contains(group);
-                            assertThat(r.getResources()).contains(resource);
-                            assertThat(r.getVerbs()).contains(verb);
-                            assertThat(r.getResourceNames()).isNullOrEmpty();
-                        });
+                        // Covered by a rule for every name, or for at least the names the agent's rule lists.
+                        assertThat(operator.getRules()).as("%s %s/%s %s", verb, group, resource,
+                                rule.getResourceNames()).anySatisfy(r -> {
+                                    assertThat(r.getApiGroups()).contains(group);
+                                    assertThat(r.getResources()).contains(resource);
+                                    assertThat(r.getVerbs()).contains(verb);
+                                    if (r.getResourceNames() != null && !r.getResourceNames().isEmpty()) {
+                                        assertThat(rule.getResourceNames()).isNotEmpty();
+                                        assertThat(r.getResourceNames()).containsAll(rule.getResourceNames());
+                                    }
+                                });
                     }
                 }
             }
@@ -157,8 +162,10 @@ class OperatorChartTest {
         assertThat(operator.getRules()).filteredOn(r -> r.getResources().contains("secrets"))
                 .allSatisfy(r -> assertThat(r.getVerbs().equals(List.of("create")) || !r.getResourceNames().isEmpty())
                         .isTrue());
+        // Its informers list and watch Secrets by name only (a field selector that RBAC checks against the names).
         assertThat(operator.getRules()).filteredOn(r -> r.getResources().contains("secrets"))
-                .noneMatch(r -> r.getVerbs().contains("list") || r.getVerbs().contains("watch"));
+                .filteredOn(r -> r.getVerbs().contains("list") || r.getVerbs().contains("watch"))
+                .isNotEmpty().allSatisfy(r -> assertThat(r.getResourceNames()).isNotNull().isNotEmpty());
     }
 
     @Test

@@ -166,10 +166,17 @@ class RemoteClusterTest {
                 .satisfies(o -> assertThat(o.getKind()).isEqualTo("ContributedCluster"));
         assertThat(pool.serviceAccounts().inNamespace(ns).withName("gpupool-agent").get()).isNotNull();
         var role = pool.rbac().roles().inNamespace(ns).withName("gpupool-agent").get();
-        assertThat(role.getRules()).flatExtracting(r -> r.getResources())
-                .containsExactlyInAnyOrder("gpunodes", "gpunodes/status", "servingworks", "servingworks/status");
+        assertThat(role.getRules()).flatExtracting(r -> r.getResources()).containsExactlyInAnyOrder("gpunodes",
+                "gpunodes/status", "servingworks", "servingworks/status", "secrets");
         assertThat(role.getRules()).filteredOn(r -> r.getResources().contains("servingworks"))
                 .singleElement().satisfies(r -> assertThat(r.getVerbs()).containsExactlyInAnyOrder("get", "list", "watch"));
+        assertThat(role.getRules()).filteredOn(r -> r.getResources().contains("secrets")).singleElement()
+                .satisfies(r -> {
+                    assertThat(r.getResourceNames()).containsExactly(ContributedClusterReconciler.MODEL_CREDENTIALS_SECRET);
+                    assertThat(r.getVerbs()).containsExactlyInAnyOrder("get", "list", "watch");
+                });
+        assertThat(role.getMetadata().getOwnerReferences()).singleElement()
+                .satisfies(o -> assertThat(o.getName()).isEqualTo("lab-7"));
         RoleBinding binding = pool.rbac().roleBindings().inNamespace(ns).withName("gpupool-agent").get();
         assertThat(binding.getRoleRef().getName()).isEqualTo("gpupool-agent");
         assertThat(binding.getSubjects()).singleElement().satisfies(s -> assertThat(s.getNamespace()).isEqualTo(ns));
@@ -229,6 +236,121 @@ class RemoteClusterTest {
         assertThat(nodeReady("lab-7", "rtx4090-home-01").getReason()).isEqualTo("OrganizationMismatch");
         assertThat(gpuNode("lab-7", "rtx4090-home-01").getStatus().conditions).hasSize(1);
         assertThat(lab.agent().lastHeartbeat()).isNotNull();
+    }
+
+    @Test
+    void deletedOrEditedCredentialsComeBackWithoutTheApprovalChanging() {
+        approve("mended", "uni-nlp");
+        String ns = "gpupool-cluster-mended";
+        ContributedCluster approved = pool.resources(ContributedCluster.class).withName("mended").get();
+        var role = pool.rbac().roles().inNamespace(ns).withName(ContributedClusterReconciler.AGENT);
+        var binding = pool.rbac().roleBindings().inNamespace(ns).withName(ContributedClusterReconciler.AGENT);
+        var kubeconfig = pool.secrets().inNamespace(ns).withName(ContributedClusterReconciler.KUBECONFIG_SECRET);
+        var token = pool.secrets().inNamespace(ns).withName(ContributedClusterReconciler.TOKEN_SECRET);
+        var rules = role.get().getRules();
+        var subjects = binding.get().getSubjects();
+        String issued = kubeconfig.get().getData().get(ContributedClusterReconciler.KUBECONFIG_KEY);
+
+        // Someone deletes the Role: it comes back as it was.
+        role.delete();
+        await().atMost(WAIT).until(() -> role.get() != null && role.get().getRules().equals(rules));
+        // Someone widens the Role: the extra rule goes.
+        role.edit(r -> {
+            r.getRules().add(new io.fabric8.kubernetes.api.model.rbac.PolicyRuleBuilder().withApiGroups("")
+                    .withResources("secrets").withVerbs("get", "list").build());
+            return r;
+        });
+        await().atMost(WAIT).until(() -> role.get().getRules().equals(rules));
+        // Someone edits the kubeconfig: it is written again from the token.
+        kubeconfig.edit(k -> {
+            k.getData().put(ContributedClusterReconciler.KUBECONFIG_KEY, b64("server: https://elsewhere.example"));
+            return k;
+        });
+        await().atMost(WAIT).until(() -> issued.equals(kubeconfig.get().getData()
+                .get(ContributedClusterReconciler.KUBECONFIG_KEY)));
+        // Someone binds the Role to another subject as well: that subject goes. Someone deletes the RoleBinding: it
+        // comes back.
+        binding.edit(b -> {
+            b.getSubjects().add(new io.fabric8.kubernetes.api.model.rbac.SubjectBuilder().withKind("User")
+                    .withName("mallory").build());
+            return b;
+        });
+        await().atMost(WAIT).until(() -> binding.get().getSubjects().equals(subjects));
+        binding.delete();
+        await().atMost(WAIT).until(() -> binding.get() != null && binding.get().getSubjects().equals(subjects));
+        // The token Secret is only ever created: the token Kubernetes wrote into it is still there.
+        assertThat(token.get().getData()).containsEntry("token", b64("token-of-mended"));
+
+        // A deleted token is made again; the approval waits for Kubernetes to fill it, then reissues the kubeconfig.
+        token.delete();
+        await().atMost(WAIT).until(() -> token.get() != null && token.get().getData().isEmpty() && ready("mended")
+                .map(c -> "WaitingForToken".equals(c.getReason()) && "False".equals(c.getStatus())).orElse(false));
+        token.edit(s -> {
+            s.setData(Map.of("token", b64("second-token"), "ca.crt", b64("-----BEGIN CERTIFICATE-----")));
+            return s;
+        });
+        await().atMost(WAIT).until(() -> ready("mended").map(c -> "CredentialsIssued".equals(c.getReason()))
+                .orElse(false));
+        await().atMost(WAIT).until(() -> new String(Base64.getDecoder().decode(kubeconfig.get().getData()
+                .get(ContributedClusterReconciler.KUBECONFIG_KEY)), StandardCharsets.UTF_8).contains("second-token"));
+
+        // None of it was the approval's doing: its spec never changed.
+        ContributedCluster after = pool.resources(ContributedCluster.class).withName("mended").get();
+        assertThat(after.getMetadata().getGeneration()).isEqualTo(approved.getMetadata().getGeneration());
+        assertThat(after.getSpec().organization).isEqualTo("uni-nlp");
+    }
+
+    @Test
+    void credentialsAnOlderOperatorMadeAreFoundAndUpdatedNotMadeTwice() {
+        // As the imperative version left them: no owner references but the namespace's, the Role of that time.
+        String ns = "gpupool-cluster-legacy";
+        pool.resource(new NamespaceBuilder().withNewMetadata().withName(ns).endMetadata().build()).create();
+        pool.resource(new io.fabric8.kubernetes.api.model.ServiceAccountBuilder().withNewMetadata()
+                .withName(ContributedClusterReconciler.AGENT).withNamespace(ns).endMetadata().build()).create();
+        var oldRole = ContributedClusterReconciler.agentRole(ns);
+        oldRole.getRules().removeIf(r -> r.getResources().contains("secrets"));
+        pool.resource(oldRole).create();
+        pool.resource(new io.fabric8.kubernetes.api.model.SecretBuilder().withNewMetadata()
+                .withName(ContributedClusterReconciler.TOKEN_SECRET).withNamespace(ns).endMetadata()
+                .withType("kubernetes.io/service-account-token")
+                .addToData(Map.of("token", b64("old-token"), "ca.crt", b64("-----BEGIN CERTIFICATE-----"))).build())
+                .create();
+
+        ContributedCluster cc = new ContributedCluster();
+        cc.setMetadata(new ObjectMetaBuilder().withName("legacy").build());
+        cc.getSpec().organization = "uni-nlp";
+        pool.resource(cc).create();
+        await().atMost(WAIT).until(() -> ready("legacy").map(c -> "CredentialsIssued".equals(c.getReason()))
+                .orElse(false));
+        assertThat(pool.rbac().roles().inNamespace(ns).withName(ContributedClusterReconciler.AGENT).get().getRules())
+                .isEqualTo(ContributedClusterReconciler.agentRole(ns).getRules());
+        assertThat(new String(Base64.getDecoder().decode(pool.secrets().inNamespace(ns)
+                .withName(ContributedClusterReconciler.KUBECONFIG_SECRET).get().getData()
+                .get(ContributedClusterReconciler.KUBECONFIG_KEY)), StandardCharsets.UTF_8)).contains("old-token");
+        assertThat(pool.rbac().roleBindings().inNamespace(ns).withName(ContributedClusterReconciler.AGENT).get())
+                .isNotNull();
+    }
+
+    @Test
+    void anApprovalWhoseNameCannotNameANamespaceGetsAConditionAndNoChildren() {
+        ContributedCluster cc = new ContributedCluster();
+        cc.setMetadata(new ObjectMetaBuilder().withName("lab.example.org").build());
+        cc.getSpec().organization = "uni-nlp";
+        pool.resource(cc).create();
+        await().atMost(WAIT).until(() -> ready("lab.example.org").isPresent());
+        Condition invalid = ready("lab.example.org").orElseThrow();
+        assertThat(invalid.getStatus()).isEqualTo("False");
+        assertThat(invalid.getReason()).isEqualTo("InvalidName");
+        assertThat(invalid.getMessage()).contains("gpupool-cluster-lab.example.org");
+        assertThat(pool.namespaces().withName("gpupool-cluster-lab.example.org").get()).isNull();
+        assertThat(pool.serviceAccounts().inAnyNamespace().withField("metadata.name", ContributedClusterReconciler.AGENT)
+                .list().getItems()).noneMatch(sa -> sa.getMetadata().getNamespace().contains("lab.example.org"));
+    }
+
+    private java.util.Optional<Condition> ready(String cluster) {
+        ContributedCluster c = pool.resources(ContributedCluster.class).withName(cluster).get();
+        return c == null || c.getStatus() == null ? java.util.Optional.empty()
+                : Conditions.find(c.getStatus().conditions, Conditions.READY);
     }
 
     private static GpuNode fakeNode(String namespace, String cluster, String name, String org) {

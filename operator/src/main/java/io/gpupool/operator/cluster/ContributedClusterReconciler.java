@@ -1,52 +1,60 @@
 package io.gpupool.operator.cluster;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
-import java.time.Duration;
-import java.util.Base64;
-import java.util.Map;
+import java.util.Objects;
 
 import jakarta.inject.Inject;
 
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
-import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.NamedClusterBuilder;
-import io.fabric8.kubernetes.api.model.NamedContextBuilder;
-import io.fabric8.kubernetes.api.model.NamedAuthInfoBuilder;
-import io.fabric8.kubernetes.api.model.Namespace;
-import io.fabric8.kubernetes.api.model.NamespaceBuilder;
-import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
-import io.fabric8.kubernetes.api.model.Secret;
-import io.fabric8.kubernetes.api.model.SecretBuilder;
-import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRuleBuilder;
-import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
 import io.fabric8.kubernetes.api.model.rbac.RoleBuilder;
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.dsl.NonDeletingOperation;
-import io.fabric8.kubernetes.client.utils.Serialization;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.gpupool.api.v1alpha1.ApiGroup;
 import io.gpupool.api.v1alpha1.ContributedCluster;
 import io.gpupool.api.v1alpha1.ContributedClusterStatus;
 import io.gpupool.core.inventory.NodeTrust;
+import io.gpupool.core.render.RemoteWorkRenderer;
 import io.gpupool.core.status.Conditions;
 import io.gpupool.operator.Role;
+import io.gpupool.operator.modeldeployment.ModelDeploymentReconciler;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.PrimaryUpdateAndCacheUtils;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.api.reconciler.Workflow;
+import io.javaoperatorsdk.operator.api.reconciler.dependent.Dependent;
 import io.quarkus.arc.lookup.LookupIfProperty;
 
 /**
  * Turns a pool admin's approval of a cluster (a ContributedCluster) into least-privilege credentials for that
  * cluster's agent: the hub namespace gpupool-cluster-&lt;name&gt; (owned by the ContributedCluster, so deleting the
  * approval revokes everything), a ServiceAccount, a Role that reaches only that namespace (its GpuNodes with their
- * status, its ServingWork, the status of its ServingWork) bound to it, a token for it, and a kubeconfig Secret the
- * admin hands to the contributor. Nothing is read or written by name pattern: the operator's own RBAC names exactly
- * these objects.
+ * status, its ServingWork, the status of its ServingWork, one Secret of model credentials) bound to it, a token for
+ * it, and a kubeconfig Secret the admin hands to the contributor. Each is a dependent with its own informer, so a
+ * child that is deleted or edited is put back without the ContributedCluster changing. Nothing is read or written by
+ * name pattern: the operator's own RBAC names exactly these objects.
+ *
+ * <p>The workflow is invoked explicitly because an approval whose name cannot name a namespace gets a condition and
+ * no children.
  */
+@Workflow(explicitInvocation = true, dependents = {
+        @Dependent(name = ContributedClusterReconciler.NAMESPACE, type = HubNamespaceDependent.class),
+        @Dependent(name = ContributedClusterReconciler.SERVICE_ACCOUNT, type = AgentServiceAccountDependent.class,
+                dependsOn = ContributedClusterReconciler.NAMESPACE),
+        @Dependent(name = ContributedClusterReconciler.ROLE, type = AgentRoleDependent.class,
+                dependsOn = ContributedClusterReconciler.NAMESPACE),
+        @Dependent(name = ContributedClusterReconciler.ROLE_BINDING, type = AgentRoleBindingDependent.class,
+                dependsOn = { ContributedClusterReconciler.SERVICE_ACCOUNT, ContributedClusterReconciler.ROLE }),
+        // After the ServiceAccount: the token controller deletes tokens of ServiceAccounts that do not exist.
+        @Dependent(name = ContributedClusterReconciler.TOKEN, type = AgentTokenDependent.class,
+                dependsOn = ContributedClusterReconciler.SERVICE_ACCOUNT),
+        @Dependent(name = ContributedClusterReconciler.KUBECONFIG, type = AgentKubeconfigDependent.class,
+                dependsOn = ContributedClusterReconciler.TOKEN, reconcilePrecondition = TokenIssued.class) })
 @LookupIfProperty(name = Role.PROPERTY, stringValue = Role.OPERATOR, lookupIfMissing = true)
 @ControllerConfiguration(name = ContributedClusterReconciler.NAME)
 public class ContributedClusterReconciler implements Reconciler<ContributedCluster> {
@@ -56,7 +64,25 @@ public class ContributedClusterReconciler implements Reconciler<ContributedClust
     public static final String TOKEN_SECRET = "gpupool-agent-token";
     public static final String KUBECONFIG_SECRET = "gpupool-agent-kubeconfig";
     public static final String KUBECONFIG_KEY = "kubeconfig";
-    static final Duration TOKEN_WAIT = Duration.ofSeconds(2);
+    /**
+     * The one Secret of the hub namespace the agent may read (get, list and watch by name): credentials of the models
+     * it serves (e.g. Hugging Face tokens), written there by the operator.
+     */
+    public static final String MODEL_CREDENTIALS_SECRET = RemoteWorkRenderer.MODEL_CREDENTIALS_SECRET;
+
+    // Dependent names (also the names of their informers).
+    static final String NAMESPACE = "namespace";
+    static final String SERVICE_ACCOUNT = "serviceaccount";
+    static final String ROLE = "role";
+    static final String ROLE_BINDING = "rolebinding";
+    static final String TOKEN = "token";
+    static final String KUBECONFIG = "kubeconfig";
+    /** Workflow context key: the pool's API server URL written into kubeconfigs. */
+    static final String HUB_SERVER = "hubServer";
+
+    static final String INVALID_NAME = "InvalidName";
+    static final String WAITING_FOR_TOKEN = "WaitingForToken";
+    static final String CREDENTIALS_ISSUED = "CredentialsIssued";
 
     private static final Logger LOG = Logger.getLogger(ContributedClusterReconciler.class);
 
@@ -83,13 +109,16 @@ public class ContributedClusterReconciler implements Reconciler<ContributedClust
                         new PolicyRuleBuilder().withApiGroups(ApiGroup.GROUP).withResources("servingworks")
                                 .withVerbs("get", "list", "watch").build(),
                         new PolicyRuleBuilder().withApiGroups(ApiGroup.GROUP).withResources("servingworks/status")
-                                .withVerbs("get", "patch", "update").build())
+                                .withVerbs("get", "patch", "update").build(),
+                        // One Secret by name (list and watch need a metadata.name field selector): no token, no
+                        // kubeconfig, nothing else of the namespace.
+                        new PolicyRuleBuilder().withApiGroups("").withResources("secrets")
+                                .withResourceNames(MODEL_CREDENTIALS_SECRET).withVerbs("get", "list", "watch").build())
                 .build();
     }
 
     @Override
     public UpdateControl<ContributedCluster> reconcile(ContributedCluster cc, Context<ContributedCluster> context) {
-        KubernetesClient client = context.getClient();
         String cluster = cc.getMetadata().getName();
         String ns = NodeTrust.hubNamespace(cluster);
         ContributedClusterStatus previous = cc.getStatus() == null ? new ContributedClusterStatus() : cc.getStatus();
@@ -98,91 +127,60 @@ public class ContributedClusterReconciler implements Reconciler<ContributedClust
         next.observedGeneration = cc.getMetadata().getGeneration();
 
         if (!cluster.matches("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$") || ns.length() > 63) {
-            next.conditions = Conditions.set(previous.conditions, Conditions.READY, false, "InvalidName",
+            next.conditions = Conditions.set(previous.conditions, Conditions.READY, false, INVALID_NAME,
                     "The name must be a DNS label of at most " + (63 - NodeTrust.HUB_NAMESPACE_PREFIX.length())
                             + " characters: it names the namespace " + ns + ".",
                     next.observedGeneration, clock);
-            return patch(cc, previous, next);
+            return patchStatus(cc, previous, next, context);
         }
-        ensureNamespace(client, cc, ns);
-        var labels = Map.of(ApiGroup.MANAGED_BY_LABEL, ApiGroup.MANAGED_BY, ApiGroup.CLUSTER_LABEL, cluster);
-        apply(client, new ServiceAccountBuilder().withNewMetadata().withName(AGENT).withNamespace(ns)
-                .withLabels(labels).endMetadata().build());
-        apply(client, agentRole(ns));
-        apply(client, new RoleBindingBuilder().withNewMetadata().withName(AGENT).withNamespace(ns).withLabels(labels)
-                .endMetadata()
-                .withNewRoleRef().withApiGroup("rbac.authorization.k8s.io").withKind("Role").withName(AGENT).endRoleRef()
-                .addNewSubject().withKind("ServiceAccount").withName(AGENT).withNamespace(ns).endSubject()
-                .build());
-        Secret token = client.secrets().inNamespace(ns).withName(TOKEN_SECRET).get();
-        if (token == null) {
-            token = client.resource(new SecretBuilder().withNewMetadata().withName(TOKEN_SECRET).withNamespace(ns)
-                    .withLabels(labels).addToAnnotations("kubernetes.io/service-account.name", AGENT).endMetadata()
-                    .withType("kubernetes.io/service-account-token").build()).create();
-        }
-        String tokenData = token.getData() == null ? null : token.getData().get("token");
-        if (tokenData == null || tokenData.isBlank()) {
-            next.conditions = Conditions.set(previous.conditions, Conditions.READY, false, "WaitingForToken",
+        var workflow = context.managedWorkflowAndDependentResourceContext();
+        workflow.put(HUB_SERVER, hubServer);
+        workflow.reconcileManagedWorkflow();
+
+        if (TokenIssued.issuedToken(context).isEmpty()) {
+            // The token Secret's informer wakes this reconciler when Kubernetes fills it in.
+            next.conditions = Conditions.set(previous.conditions, Conditions.READY, false, WAITING_FOR_TOKEN,
                     "Waiting for Kubernetes to issue the token of ServiceAccount " + ns + "/" + AGENT + ".",
                     next.observedGeneration, clock);
-            UpdateControl<ContributedCluster> control = patch(cc, previous, next);
-            return control.rescheduleAfter(TOKEN_WAIT);
+        } else {
+            next.kubeconfigSecret = KUBECONFIG_SECRET;
+            next.conditions = Conditions.set(previous.conditions, Conditions.READY, true, CREDENTIALS_ISSUED,
+                    "Hand Secret " + ns + "/" + KUBECONFIG_SECRET + " (key " + KUBECONFIG_KEY + ") to the contributor "
+                            + "of organization " + cc.getSpec().organization + " for the gpupool-contributor chart.",
+                    next.observedGeneration, clock);
+            if (!Conditions.isTrue(previous.conditions, Conditions.READY)) {
+                LOG.infof("Approved cluster %s (organization %s): credentials issued in %s", cluster,
+                        cc.getSpec().organization, ns);
+            }
         }
-        String kubeconfig = kubeconfig(cluster, ns, new String(Base64.getDecoder().decode(tokenData),
-                StandardCharsets.UTF_8), token.getData().get("ca.crt"));
-        apply(client, new SecretBuilder().withNewMetadata().withName(KUBECONFIG_SECRET).withNamespace(ns)
-                .withLabels(labels).endMetadata().withType("Opaque")
-                .addToData(KUBECONFIG_KEY, Base64.getEncoder().encodeToString(kubeconfig.getBytes(StandardCharsets.UTF_8)))
-                .build());
-        next.kubeconfigSecret = KUBECONFIG_SECRET;
-        next.conditions = Conditions.set(previous.conditions, Conditions.READY, true, "CredentialsIssued",
-                "Hand Secret " + ns + "/" + KUBECONFIG_SECRET + " (key " + KUBECONFIG_KEY + ") to the contributor "
-                        + "of organization " + cc.getSpec().organization + " for the gpupool-contributor chart.",
-                next.observedGeneration, clock);
-        return patch(cc, previous, next);
+        return patchStatus(cc, previous, next, context);
     }
 
-    /** A kubeconfig for the agent: the pool's API server, the agent's token, its hub namespace as default. */
-    String kubeconfig(String cluster, String ns, String token, String caData) {
-        var config = new io.fabric8.kubernetes.api.model.ConfigBuilder()
-                .withApiVersion("v1").withKind("Config")
-                .withClusters(new NamedClusterBuilder().withName("gpupool").withNewCluster().withServer(hubServer)
-                        .withCertificateAuthorityData(caData).endCluster().build())
-                .withUsers(new NamedAuthInfoBuilder().withName("gpupool-agent-" + cluster).withNewUser()
-                        .withToken(token).endUser().build())
-                .withContexts(new NamedContextBuilder().withName("gpupool").withNewContext().withCluster("gpupool")
-                        .withUser("gpupool-agent-" + cluster).withNamespace(ns).endContext().build())
-                .withCurrentContext("gpupool")
-                .build();
-        return Serialization.asYaml(config);
+    static boolean sameStatus(ContributedClusterStatus a, ContributedClusterStatus b) {
+        return Objects.equals(a.namespace, b.namespace) && Objects.equals(a.kubeconfigSecret, b.kubeconfigSecret)
+                && Objects.equals(a.observedGeneration, b.observedGeneration)
+                && Objects.equals(a.conditions, b.conditions);
     }
 
-    private static void ensureNamespace(KubernetesClient client, ContributedCluster cc, String ns) {
-        if (client.namespaces().withName(ns).get() != null) {
-            return;
+    /**
+     * Patches the status only when it changed. With server-side apply (production) the status alone is applied under
+     * {@link ModelDeploymentReconciler#STATUS_FIELD_MANAGER}, for the reason given there: on API servers before 1.22
+     * an apply to /status that carries the spec takes the spec's ownership away from the admin who applied it.
+     */
+    private static UpdateControl<ContributedCluster> patchStatus(ContributedCluster cc,
+            ContributedClusterStatus previous, ContributedClusterStatus next, Context<ContributedCluster> context) {
+        if (sameStatus(previous, next)) {
+            return UpdateControl.noUpdate();
         }
-        Namespace namespace = new NamespaceBuilder().withNewMetadata().withName(ns)
-                .addToLabels(ApiGroup.MANAGED_BY_LABEL, ApiGroup.MANAGED_BY)
-                .addToLabels(ApiGroup.CLUSTER_LABEL, cc.getMetadata().getName())
-                // Owned by the approval: deleting the ContributedCluster revokes the cluster (namespace and all in it).
-                .withOwnerReferences(new OwnerReferenceBuilder().withApiVersion(cc.getApiVersion()).withKind(cc.getKind())
-                        .withName(cc.getMetadata().getName()).withUid(cc.getMetadata().getUid()).build())
-                .endMetadata().build();
-        client.resource(namespace).create();
-        LOG.infof("Approved cluster %s (organization %s): hub namespace %s created", cc.getMetadata().getName(),
-                cc.getSpec().organization, ns);
-    }
-
-    private static <T extends HasMetadata> void apply(KubernetesClient client, T object) {
-        client.resource(object).createOr(NonDeletingOperation::update);
-    }
-
-    private static UpdateControl<ContributedCluster> patch(ContributedCluster cc, ContributedClusterStatus previous,
-            ContributedClusterStatus next) {
-        if (java.util.Objects.equals(previous.namespace, next.namespace)
-                && java.util.Objects.equals(previous.kubeconfigSecret, next.kubeconfigSecret)
-                && java.util.Objects.equals(previous.observedGeneration, next.observedGeneration)
-                && java.util.Objects.equals(previous.conditions, next.conditions)) {
+        if (context.getControllerConfiguration().getConfigurationService().useSSAToPatchPrimaryResource()) {
+            ContributedCluster statusOnly = new ContributedCluster();
+            statusOnly.setMetadata(new ObjectMetaBuilder().withName(cc.getMetadata().getName()).build());
+            statusOnly.setSpec(null); // not even an empty spec: only the status is this manager's
+            statusOnly.setStatus(next);
+            PatchContext apply = new PatchContext.Builder().withPatchType(PatchType.SERVER_SIDE_APPLY)
+                    .withFieldManager(ModelDeploymentReconciler.STATUS_FIELD_MANAGER).withForce(true).build();
+            PrimaryUpdateAndCacheUtils.updateAndCacheResource(cc, context, current -> statusOnly,
+                    patch -> context.getClient().resource(patch).subresource("status").patch(apply));
             return UpdateControl.noUpdate();
         }
         cc.setStatus(next);

@@ -1,0 +1,459 @@
+package io.gpupool.apiserver;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.Namespace;
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.api.model.ServiceAccount;
+import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.Watch;
+import io.fabric8.kubernetes.client.Watcher;
+import io.fabric8.kubernetes.client.WatcherException;
+import io.gpupool.agent.AgentSettings;
+import io.gpupool.agent.ContributorAgent;
+import io.gpupool.api.v1alpha1.ContributedCluster;
+import io.gpupool.api.v1alpha1.GpuNode;
+import io.gpupool.api.v1alpha1.Placement;
+import io.gpupool.api.v1alpha1.ServingWork;
+import io.gpupool.core.inventory.NodeTrust;
+import io.gpupool.core.policy.ContributorPolicy;
+import io.gpupool.core.render.RemoteWorkRenderer;
+import io.gpupool.core.render.ServingSettings;
+import io.gpupool.core.status.Conditions;
+import io.gpupool.operator.cluster.ContributedClusterReconciler;
+import io.gpupool.testing.PoolFixtures;
+
+/**
+ * A contributed cluster's agent with exactly the permissions the pool and the contributor give it, on a server that
+ * enforces them (RBAC on). At the pool: the operator runs in-process as the operator chart's ServiceAccount and
+ * approves two clusters, alpha and beta; the agent of alpha talks to the pool as alpha's ServiceAccount
+ * (system:serviceaccount:gpupool-cluster-alpha:gpupool-agent), bound by the operator to the Role the operator made. In
+ * the contributor's cluster (the same API server plays it) the agent acts as the contributor chart's ServiceAccount,
+ * with the RBAC that chart renders. The real {@link ContributorAgent} registers its nodes with heartbeats and runs its
+ * work within those permissions, and every request outside them is refused with 403.
+ */
+@ApiServerTier
+class AgentRbacApiServerTest {
+
+    private static final Duration WAIT = Duration.ofSeconds(60);
+    private static final String OPERATOR_RELEASE = "gpupool-operator";
+    private static final String OPERATOR_NS = "gpupool-system";
+    private static final String CONTRIBUTOR_NS = "gpupool-contributor";
+    private static final String SERVING = "gpupool-serving"; // the contributor chart's default serving namespace
+    private static final String ORG = "agent-org";
+    private static final String ALPHA = "alpha";
+    private static final String BETA = "beta";
+    private static final String ALPHA_NS = NodeTrust.hubNamespace(ALPHA);
+    private static final String BETA_NS = NodeTrust.hubNamespace(BETA);
+    private static final List<String> NODES = List.of("l4-01", "a10-01");
+    private static final String CONTRIBUTE = "gpupool.io/contribute";
+
+    private static KubernetesClient admin;
+    private static InstalledChart operatorChart;
+    private static InstalledChart contributorChart;
+    private static TestPool pool;
+    private static InProcessOperator operator;
+    private static KubernetesClient asOperator;
+    private static KubernetesClient hub;
+    private static KubernetesClient local;
+    private static ContributorAgent agent;
+
+    @BeforeAll
+    static void approveClustersAndStartTheAgent(RealKubeApiServer.Server server) {
+        server.applyCrds();
+        admin = server.admin();
+        operatorChart = InstalledChart.install(admin, "gpupool-operator", OPERATOR_RELEASE, OPERATOR_NS, Map.of(),
+                o -> true);
+        asOperator = server.impersonating("system:serviceaccount:" + OPERATOR_NS + ":" + OPERATOR_RELEASE);
+        pool = new TestPool(admin).organization(ORG).gpuClass("agent-l4", 20000, "NVIDIA-L4");
+        operator = InProcessOperator.start(asOperator);
+        approve(ALPHA);
+        approve(BETA);
+
+        // The contributor's cluster: its chart's RBAC (not its Deployment: the agent runs in this JVM), its nodes.
+        contributorChart = InstalledChart.install(admin, "gpupool-contributor", "gpupool-contributor",
+                CONTRIBUTOR_NS, Map.of("organization", ORG, "clusterName", ALPHA, "hub.inCluster", false,
+                        "hub.kubeconfigSecret", "gpupool-hub"),
+                o -> o instanceof Namespace || o instanceof ServiceAccount || o instanceof ClusterRole
+                        || o instanceof ClusterRoleBinding || o instanceof Role || o instanceof RoleBinding);
+        String agentAccount = contributorChart.one(ServiceAccount.class).getMetadata().getName();
+        // What the contributor stores: the kubeconfig the pool issued (the agent here uses an impersonating client).
+        admin.resource(new SecretBuilder().withNewMetadata().withName("gpupool-hub").withNamespace(CONTRIBUTOR_NS)
+                .endMetadata().addToData("kubeconfig", admin.secrets().inNamespace(ALPHA_NS)
+                        .withName(ContributedClusterReconciler.KUBECONFIG_SECRET).get().getData().get("kubeconfig"))
+                .build()).createOr(r -> r.update());
+        for (String name : NODES) {
+            Node node = PoolFixtures.node(name, null);
+            node.getMetadata().getLabels().put(CONTRIBUTE, "true");
+            Node created = admin.resource(node).createOr(r -> r.update());
+            created.setStatus(node.getStatus()); // status is not taken on create
+            admin.resource(created).updateStatus();
+        }
+
+        hub = server.impersonating("system:serviceaccount:" + ALPHA_NS + ":" + ContributedClusterReconciler.AGENT);
+        local = server.impersonating("system:serviceaccount:" + CONTRIBUTOR_NS + ":" + agentAccount);
+        agent = new ContributorAgent(local, hub, new AgentSettings(ORG, ALPHA, Map.of(CONTRIBUTE, "true"), SERVING,
+                Duration.ofSeconds(1), new ContributorPolicy(List.of("ghcr.io/gpupool/inference-vllm:*"), false, false)),
+                Clock.systemUTC());
+        agent.start();
+    }
+
+    /** A pool admin approves a cluster; the test plays the token controller (this API server has none). */
+    private static void approve(String cluster) {
+        ContributedCluster cc = new ContributedCluster();
+        cc.setMetadata(new ObjectMetaBuilder().withName(cluster).build());
+        cc.getSpec().organization = ORG;
+        admin.resource(cc).fieldManager("kubectl").serverSideApply();
+        String ns = NodeTrust.hubNamespace(cluster);
+        var token = admin.secrets().inNamespace(ns).withName(ContributedClusterReconciler.TOKEN_SECRET);
+        await().atMost(WAIT).until(() -> token.get() != null);
+        await().atMost(WAIT).until(() -> ready(cluster).map(c -> "WaitingForToken".equals(c.getReason())).orElse(false));
+        token.edit(s -> {
+            s.setData(Map.of("token", b64("token-of-" + cluster), "ca.crt", b64("-----BEGIN CERTIFICATE-----")));
+            return s;
+        });
+        await().atMost(WAIT).until(() -> ready(cluster).map(c -> "CredentialsIssued".equals(c.getReason())).orElse(false));
+    }
+
+    private static java.util.Optional<Condition> ready(String cluster) {
+        ContributedCluster c = admin.resources(ContributedCluster.class).withName(cluster).get();
+        return c == null || c.getStatus() == null ? java.util.Optional.empty()
+                : Conditions.find(c.getStatus().conditions, Conditions.READY);
+    }
+
+    @AfterAll
+    static void cleanUp() {
+        try {
+            if (agent != null) {
+                agent.close();
+            }
+            for (KubernetesClient c : new KubernetesClient[] { hub, local }) {
+                if (c != null) {
+                    c.close();
+                }
+            }
+            // What the garbage collector would do (this API server has none): the agent's objects at both ends, the
+            // approvals and their children.
+            admin.apps().deployments().inNamespace(SERVING).withLabel(RemoteWorkRenderer.WORK_LABEL).delete();
+            admin.services().inNamespace(SERVING).withLabel(RemoteWorkRenderer.WORK_LABEL).delete();
+            admin.secrets().inNamespace(CONTRIBUTOR_NS).withName("gpupool-hub").delete();
+            for (String ns : List.of(ALPHA_NS, BETA_NS)) {
+                admin.resources(ServingWork.class).inNamespace(ns).delete();
+                admin.resources(GpuNode.class).inNamespace(ns).delete();
+                admin.secrets().inNamespace(ns).withName(ContributedClusterReconciler.MODEL_CREDENTIALS_SECRET).delete();
+            }
+            for (String name : NODES) {
+                admin.nodes().withName(name).delete();
+            }
+            admin.resources(ContributedCluster.class).withName(ALPHA).delete();
+            admin.resources(ContributedCluster.class).withName(BETA).delete();
+        } finally {
+            try {
+                TestPool.tearDown(pool, operator);
+            } finally {
+                for (AutoCloseable c : new AutoCloseable[] { asOperator, contributorChart, operatorChart }) {
+                    try {
+                        if (c != null) {
+                            c.close();
+                        }
+                    } catch (Exception e) {
+                        // keep closing the others
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void theAgentRegistersItsNodesAndRunsItsWorkWithExactlyThesePermissions() {
+        // Its GpuNodes are registered, with heartbeats, and the pool believes them.
+        await().atMost(WAIT).until(() -> NODES.stream().allMatch(n -> {
+            GpuNode g = gpuNode(n);
+            return g != null && g.getStatus() != null && g.getStatus().lastHeartbeatTime != null;
+        }));
+        GpuNode l4 = gpuNode("l4-01");
+        assertThat(l4.getSpec().cluster).isEqualTo(ALPHA);
+        assertThat(l4.getSpec().organization).isEqualTo(ORG);
+        String beat = l4.getStatus().lastHeartbeatTime;
+        await().atMost(WAIT).until(() -> !beat.equals(gpuNode("l4-01").getStatus().lastHeartbeatTime));
+        await().atMost(WAIT).untilAsserted(() -> assertThat(Conditions.find(gpuNode("l4-01").getStatus().conditions,
+                Conditions.READY)).hasValueSatisfying(c -> assertThat(c.getReason()).isEqualTo("Schedulable")));
+
+        // Work placed on alpha, written into its hub namespace as the operator writes it, runs in the serving
+        // namespace; the agent reports it in the work's status.
+        var md = PoolFixtures.modelDeployment("team-x", "chat", 1, 1);
+        md.getSpec().model.maxContextLength = 4096;
+        ServingWork work = RemoteWorkRenderer.render(md, ORG, ALPHA,
+                List.of(new Placement(ALPHA, "l4-01", "agent-l4", 1)), ServingSettings.DEFAULT);
+        admin.resource(work).create();
+        await().atMost(WAIT).until(() -> serving().size() == 1
+                && !admin.services().inNamespace(SERVING).withLabel(RemoteWorkRenderer.WORK_LABEL).list().getItems()
+                        .isEmpty());
+        Deployment running = serving().get(0);
+        running.setStatus(new DeploymentStatusBuilder().withReplicas(1).withReadyReplicas(1).build());
+        admin.resource(running).updateStatus(); // no Deployment controller here
+        await().atMost(WAIT).untilAsserted(() -> {
+            ServingWork w = admin.resources(ServingWork.class).inNamespace(ALPHA_NS)
+                    .withName(work.getMetadata().getName()).get();
+            assertThat(w.getStatus()).isNotNull();
+            assertThat(w.getStatus().readyReplicas).isEqualTo(1);
+            assertThat(Conditions.isTrue(w.getStatus().conditions, ContributorAgent.APPLIED)).isTrue();
+            assertThat(Conditions.isTrue(w.getStatus().conditions, Conditions.READY)).isTrue();
+        });
+    }
+
+    @Test
+    void atThePoolTheAgentReachesOnlyItsOwnNamespaceAndOneSecret() throws Exception {
+        for (String ns : List.of(ALPHA_NS, BETA_NS)) {
+            admin.resource(new SecretBuilder().withNewMetadata().withName(ContributedClusterReconciler.MODEL_CREDENTIALS_SECRET)
+                    .withNamespace(ns).endMetadata().addToStringData("hf-token", "hf_" + ns).build())
+                    .createOr(r -> r.update());
+        }
+        ServingWork work = RemoteWorkRenderer.render(PoolFixtures.modelDeployment("team-y", "embed", 1, 1), ORG, ALPHA,
+                List.of(new Placement(ALPHA, "a10-01", "agent-l4", 1)), ServingSettings.DEFAULT);
+        admin.resource(work).createOr(r -> r.update());
+        ServingWork selfMade = RemoteWorkRenderer.render(PoolFixtures.modelDeployment("team-y", "self-made", 1, 1), ORG,
+                ALPHA, List.of(new Placement(ALPHA, "a10-01", "agent-l4", 1)), ServingSettings.DEFAULT);
+        selfMade.getMetadata().setName("self-made");
+
+        List<String> allowed = new ArrayList<>();
+        forbidden(allowed, "list GpuNodes of beta", () -> hub.resources(GpuNode.class).inNamespace(BETA_NS).list());
+        forbidden(allowed, "read a GpuNode of beta", () -> hub.resources(GpuNode.class).inNamespace(BETA_NS)
+                .withName("l4-01").get());
+        forbidden(allowed, "list ServingWork of beta", () -> hub.resources(ServingWork.class).inNamespace(BETA_NS)
+                .list());
+        forbidden(allowed, "read ServingWork of beta", () -> hub.resources(ServingWork.class).inNamespace(BETA_NS)
+                .withName("anything").get());
+        forbidden(allowed, "create a GpuNode in beta's namespace", () -> hub.resource(gpuNodeIn(BETA_NS, BETA))
+                .create());
+        forbidden(allowed, "create a GpuNode in another namespace", () -> hub.resource(gpuNodeIn(TestPool.HUB,
+                NodeTrust.LOCAL_CLUSTER)).create());
+        forbidden(allowed, "list GpuNodes of all namespaces", () -> hub.resources(GpuNode.class).inAnyNamespace().list());
+        forbidden(allowed, "read its token Secret", () -> hub.secrets().inNamespace(ALPHA_NS)
+                .withName(ContributedClusterReconciler.TOKEN_SECRET).get());
+        forbidden(allowed, "read its kubeconfig Secret", () -> hub.secrets().inNamespace(ALPHA_NS)
+                .withName(ContributedClusterReconciler.KUBECONFIG_SECRET).get());
+        forbidden(allowed, "list Secrets of its namespace", () -> hub.secrets().inNamespace(ALPHA_NS).list());
+        forbidden(allowed, "list Secrets", () -> hub.secrets().inAnyNamespace().list());
+        forbidden(allowed, "read model credentials of beta", () -> hub.secrets().inNamespace(BETA_NS)
+                .withName(ContributedClusterReconciler.MODEL_CREDENTIALS_SECRET).get());
+        forbidden(allowed, "write its model credentials", () -> hub.secrets().inNamespace(ALPHA_NS)
+                .withName(ContributedClusterReconciler.MODEL_CREDENTIALS_SECRET).edit(s -> {
+                    s.getMetadata().setLabels(Map.of("taken", "over"));
+                    return s;
+                }));
+        forbidden(allowed, "write ServingWork spec", () -> hub.resources(ServingWork.class).inNamespace(ALPHA_NS)
+                .withName(work.getMetadata().getName()).edit(w -> {
+                    w.getSpec().replicas = 8;
+                    return w;
+                }));
+        forbidden(allowed, "create ServingWork", () -> hub.resource(selfMade).create());
+        forbidden(allowed, "delete ServingWork", () -> hub.resources(ServingWork.class).inNamespace(ALPHA_NS)
+                .withName(work.getMetadata().getName()).delete());
+        forbidden(allowed, "edit its Role", () -> hub.rbac().roles().inNamespace(ALPHA_NS)
+                .withName(ContributedClusterReconciler.AGENT).edit(r -> r));
+        forbidden(allowed, "read its ContributedCluster", () -> hub.resources(ContributedCluster.class).withName(ALPHA)
+                .get());
+        assertThat(allowed).as("requests alpha's agent should be refused at the pool but was allowed").isEmpty();
+
+        // The one Secret it may read: get, list and watch by name, in its own namespace.
+        Secret credentials = hub.secrets().inNamespace(ALPHA_NS)
+                .withName(ContributedClusterReconciler.MODEL_CREDENTIALS_SECRET).get();
+        assertThat(new String(Base64.getDecoder().decode(credentials.getData().get("hf-token")), StandardCharsets.UTF_8))
+                .isEqualTo("hf_" + ALPHA_NS);
+        assertThat(hub.secrets().inNamespace(ALPHA_NS)
+                .withField("metadata.name", ContributedClusterReconciler.MODEL_CREDENTIALS_SECRET).list().getItems())
+                .singleElement().satisfies(s -> assertThat(s.getMetadata().getName())
+                        .isEqualTo(ContributedClusterReconciler.MODEL_CREDENTIALS_SECRET));
+        List<String> seen = new CopyOnWriteArrayList<>();
+        try (Watch watch = hub.secrets().inNamespace(ALPHA_NS).withName(ContributedClusterReconciler.MODEL_CREDENTIALS_SECRET)
+                .watch(new Watcher<>() {
+                    @Override
+                    public void eventReceived(Action action, Secret secret) {
+                        if (action == Action.MODIFIED && secret.getData().containsKey("second-token")) {
+                            seen.add(secret.getMetadata().getName());
+                        }
+                    }
+
+                    @Override
+                    public void onClose(WatcherException cause) {
+                    }
+                })) {
+            admin.secrets().inNamespace(ALPHA_NS).withName(ContributedClusterReconciler.MODEL_CREDENTIALS_SECRET)
+                    .edit(s -> {
+                        s.getData().put("second-token", b64("hf_more"));
+                        return s;
+                    });
+            await().atMost(WAIT).until(() -> !seen.isEmpty());
+        }
+    }
+
+    @Test
+    void inTheContributorsClusterTheAgentReadsNodesAndWritesOnlyItsServingNamespace() {
+        List<String> allowed = new ArrayList<>();
+        forbidden(allowed, "read Secrets", () -> local.secrets().inNamespace(CONTRIBUTOR_NS).withName("gpupool-hub")
+                .get());
+        forbidden(allowed, "list Secrets of the serving namespace", () -> local.secrets().inNamespace(SERVING).list());
+        forbidden(allowed, "list Secrets", () -> local.secrets().inAnyNamespace().list());
+        forbidden(allowed, "label Nodes", () -> local.nodes().withName("l4-01").edit(n -> {
+            n.getMetadata().getLabels().put(CONTRIBUTE, "false");
+            return n;
+        }));
+        forbidden(allowed, "delete Nodes", () -> local.nodes().withName("a10-01").delete());
+        forbidden(allowed, "create a Deployment outside its serving namespace", () -> local.resource(
+                new DeploymentBuilder().withNewMetadata().withName("outside").withNamespace(CONTRIBUTOR_NS).endMetadata()
+                        .withNewSpec().withNewSelector().addToMatchLabels("app", "x").endSelector().withNewTemplate()
+                        .withNewMetadata().addToLabels("app", "x").endMetadata().withNewSpec().addNewContainer()
+                        .withName("c").withImage("busybox").endContainer().endSpec().endTemplate().endSpec().build())
+                .create());
+        forbidden(allowed, "create a Service outside its serving namespace", () -> local.resource(new ServiceBuilder()
+                .withNewMetadata().withName("outside").withNamespace("default").endMetadata().withNewSpec()
+                .addNewPort().withPort(80).endPort().endSpec().build()).create());
+        forbidden(allowed, "list Deployments of other namespaces", () -> local.apps().deployments().inAnyNamespace()
+                .list());
+        forbidden(allowed, "create Pods in its serving namespace", () -> local.pods().inNamespace(SERVING).resource(
+                new io.fabric8.kubernetes.api.model.PodBuilder().withNewMetadata().withName("p").endMetadata()
+                        .withNewSpec().addNewContainer().withName("c").withImage("busybox").endContainer().endSpec()
+                        .build()).create());
+        assertThat(allowed).as("requests the contributor's agent should be refused but was allowed").isEmpty();
+        // What it does need: Nodes read, serving Deployments listed.
+        assertThat(local.nodes().withLabel(CONTRIBUTE, "true").list().getItems()).extracting(n -> n.getMetadata().getName())
+                .containsAll(NODES);
+        assertThat(local.apps().deployments().inNamespace(SERVING).list()).isNotNull();
+    }
+
+    /**
+     * The operator as in production (server-side apply, the chart's RBAC) puts beta's credentials back when they are
+     * deleted or widened, without beta's approval changing, and then leaves them alone; the admin's field manager
+     * keeps the approval's spec.
+     */
+    @Test
+    void theOperatorPutsCredentialsBackAndTheAdminKeepsTheApprovalsSpec() {
+        var role = admin.rbac().roles().inNamespace(BETA_NS).withName(ContributedClusterReconciler.AGENT);
+        var binding = admin.rbac().roleBindings().inNamespace(BETA_NS).withName(ContributedClusterReconciler.AGENT);
+        var account = admin.serviceAccounts().inNamespace(BETA_NS).withName(ContributedClusterReconciler.AGENT);
+        var kubeconfig = admin.secrets().inNamespace(BETA_NS).withName(ContributedClusterReconciler.KUBECONFIG_SECRET);
+        var rules = ContributedClusterReconciler.agentRole(BETA_NS).getRules();
+        assertThat(role.get().getRules()).isEqualTo(rules);
+        var subjects = binding.get().getSubjects();
+        String issued = kubeconfig.get().getData().get(ContributedClusterReconciler.KUBECONFIG_KEY);
+        Long generation = admin.resources(ContributedCluster.class).withName(BETA).get().getMetadata().getGeneration();
+
+        role.delete();
+        await().atMost(WAIT).until(() -> role.get() != null && role.get().getRules().equals(rules));
+        role.edit(r -> {
+            r.getRules().add(new io.fabric8.kubernetes.api.model.rbac.PolicyRuleBuilder().withApiGroups("")
+                    .withResources("secrets").withVerbs("get", "list", "watch").build());
+            return r;
+        });
+        await().atMost(WAIT).until(() -> role.get().getRules().equals(rules));
+        binding.edit(b -> {
+            b.getSubjects().add(new io.fabric8.kubernetes.api.model.rbac.SubjectBuilder().withKind("User")
+                    .withName("mallory").withApiGroup("rbac.authorization.k8s.io").build());
+            return b;
+        });
+        await().atMost(WAIT).until(() -> binding.get().getSubjects().equals(subjects));
+        binding.delete();
+        await().atMost(WAIT).until(() -> binding.get() != null && binding.get().getSubjects().equals(subjects));
+        account.delete();
+        await().atMost(WAIT).until(() -> account.get() != null);
+        kubeconfig.edit(k -> {
+            k.getData().put(ContributedClusterReconciler.KUBECONFIG_KEY, b64("server: https://elsewhere.example"));
+            return k;
+        });
+        await().atMost(WAIT).until(() -> issued.equals(kubeconfig.get().getData()
+                .get(ContributedClusterReconciler.KUBECONFIG_KEY)));
+        assertThat(admin.resources(ContributedCluster.class).withName(BETA).get().getMetadata().getGeneration())
+                .isEqualTo(generation);
+        // Repaired once, then left alone: nothing is rewritten over and over.
+        Map<String, String> versions = Map.of("role", role.get().getMetadata().getResourceVersion(),
+                "binding", binding.get().getMetadata().getResourceVersion(),
+                "kubeconfig", kubeconfig.get().getMetadata().getResourceVersion());
+        await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(6)).until(() -> versions.equals(Map.of(
+                "role", role.get().getMetadata().getResourceVersion(),
+                "binding", binding.get().getMetadata().getResourceVersion(),
+                "kubeconfig", kubeconfig.get().getMetadata().getResourceVersion())));
+
+        // The admin edits the approval with server-side apply, no force: no conflict with the operator, which owns
+        // only the status.
+        ContributedCluster edit = new ContributedCluster();
+        edit.setMetadata(new ObjectMetaBuilder().withName(BETA).build());
+        edit.getSpec().organization = ORG;
+        edit.getSpec().displayName = "Beta's basement";
+        admin.resource(edit).patch(new io.fabric8.kubernetes.client.dsl.base.PatchContext.Builder()
+                .withPatchType(io.fabric8.kubernetes.client.dsl.base.PatchType.SERVER_SIDE_APPLY)
+                .withFieldManager("kubectl").withForce(false).build());
+        await().atMost(WAIT).until(() -> {
+            ContributedCluster c = admin.resources(ContributedCluster.class).withName(BETA).get();
+            return c.getStatus() != null && c.getMetadata().getGeneration().equals(c.getStatus().observedGeneration);
+        });
+        ContributedCluster beta = admin.resources(ContributedCluster.class).withName(BETA).get();
+        assertThat(beta.getMetadata().getManagedFields().stream().collect(java.util.stream.Collectors.toMap(
+                m -> m.getManager() + "/" + m.getOperation(),
+                m -> m.getFieldsV1().getAdditionalProperties().keySet().stream().sorted().toList())))
+                .containsOnly(Map.entry("kubectl/Apply", List.of("f:spec")),
+                        Map.entry(io.gpupool.operator.modeldeployment.ModelDeploymentReconciler.STATUS_FIELD_MANAGER
+                                + "/Apply", List.of("f:status")));
+        assertThat(Conditions.isTrue(beta.getStatus().conditions, Conditions.READY)).isTrue();
+    }
+
+    private static void forbidden(List<String> allowed, String what, Executable request) {
+        KubernetesClientException e = catchThrowableOfType(KubernetesClientException.class, request::execute);
+        if (e == null) {
+            allowed.add(what);
+        } else {
+            assertThat(e.getCode()).as(what + ": " + e.getMessage()).isEqualTo(403);
+        }
+    }
+
+    private static GpuNode gpuNode(String name) {
+        return admin.resources(GpuNode.class).inNamespace(ALPHA_NS).withName(name).get();
+    }
+
+    private static List<Deployment> serving() {
+        return admin.apps().deployments().inNamespace(SERVING).withLabel(RemoteWorkRenderer.WORK_LABEL).list()
+                .getItems();
+    }
+
+    private static String b64(String s) {
+        return Base64.getEncoder().encodeToString(s.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** A GpuNode as the agent would report one, for a cluster and namespace of the test's choosing. */
+    private static GpuNode gpuNodeIn(String namespace, String cluster) {
+        GpuNode node = new GpuNode();
+        node.setMetadata(new ObjectMetaBuilder().withName("planted").withNamespace(namespace).build());
+        node.setSpec(io.gpupool.core.discovery.GpuNodes.specOf(PoolFixtures.node("l4-01", null), cluster, ORG)
+                .orElseThrow());
+        return node;
+    }
+}

@@ -1,0 +1,82 @@
+package io.gpupool.apiserver;
+
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Predicate;
+
+import com.marcnuri.helm.Helm;
+import com.marcnuri.helm.TemplateCommand;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Namespace;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.Namespaced;
+import io.fabric8.kubernetes.client.KubernetesClient;
+
+/**
+ * A chart of charts/ rendered by real Helm (helm-java, {@code helm template}) and created on the API server as admin,
+ * the way {@code helm install} would (namespaced objects without a namespace go to the release namespace). Closing it
+ * deletes what it created, except Namespaces: this API server has no namespace controller to finish deleting them.
+ */
+final class InstalledChart implements AutoCloseable {
+
+    private final KubernetesClient admin;
+    private final List<HasMetadata> objects;
+
+    private InstalledChart(KubernetesClient admin, List<HasMetadata> objects) {
+        this.admin = admin;
+        this.objects = objects;
+    }
+
+    /**
+     * @param which the rendered objects to create (the others are left out, e.g. workloads nothing would run)
+     */
+    static InstalledChart install(KubernetesClient admin, String chart, String release, String namespace,
+            Map<String, Object> values, Predicate<HasMetadata> which) {
+        admin.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(namespace).endMetadata().build())
+                .createOr(r -> r.update());
+        TemplateCommand template = new Helm(Path.of("charts", chart)).template().withName(release)
+                .withNamespace(namespace);
+        for (var v : values.entrySet()) {
+            template = template.set(v.getKey(), v.getValue());
+        }
+        String yaml = template.call();
+        List<HasMetadata> created = new ArrayList<>();
+        for (HasMetadata o : admin.load(new ByteArrayInputStream(yaml.getBytes(StandardCharsets.UTF_8))).items()) {
+            if (!which.test(o)) {
+                continue;
+            }
+            if (o instanceof Namespaced && o.getMetadata().getNamespace() == null) {
+                o.getMetadata().setNamespace(namespace);
+            }
+            created.add(admin.resource(o).createOr(r -> r.update()));
+        }
+        return new InstalledChart(admin, created);
+    }
+
+    List<HasMetadata> objects() {
+        return objects;
+    }
+
+    /** The one created object of this type. */
+    <T extends HasMetadata> T one(Class<T> type) {
+        List<T> found = objects.stream().filter(type::isInstance).map(type::cast).toList();
+        if (found.size() != 1) {
+            throw new AssertionError("expected one " + type.getSimpleName() + ", got " + found.size());
+        }
+        return found.get(0);
+    }
+
+    @Override
+    public void close() {
+        for (HasMetadata o : objects) {
+            if (!(o instanceof Namespace)) {
+                admin.resource(o).delete();
+            }
+        }
+    }
+}
