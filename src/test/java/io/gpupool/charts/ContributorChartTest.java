@@ -93,7 +93,15 @@ class ContributorChartTest {
         Role serving = chart.one(Role.class, "gp-serving");
         assertThat(serving.getMetadata().getNamespace()).isEqualTo("gpupool-serving");
         assertThat(serving.getRules()).flatExtracting(PolicyRule::getResources)
-                .containsExactlyInAnyOrder("deployments", "services", "pods");
+                .containsExactlyInAnyOrder("deployments", "services", "pods", "secrets", "secrets");
+        // Secrets: only its copy of the model credentials may be read or changed; creating reveals nothing.
+        assertThat(serving.getRules()).filteredOn(r -> r.getResources().contains("secrets")).allSatisfy(r -> {
+            if (r.getResourceNames() == null || r.getResourceNames().isEmpty()) {
+                assertThat(r.getVerbs()).containsExactly("create");
+            } else {
+                assertThat(r.getResourceNames()).containsExactly("gpupool-model-credentials");
+            }
+        });
         assertThat(serving.getRules()).noneMatch(r -> r.getResources().contains("pods") && r.getVerbs().contains("create"));
         assertThat(serving.getRules()).noneMatch(r -> r.getVerbs().contains("*") || r.getResources().contains("*"));
         assertThat(chart.one(RoleBinding.class, "gp-serving").getMetadata().getNamespace()).isEqualTo("gpupool-serving");
@@ -103,7 +111,7 @@ class ContributorChartTest {
         assertThat(chart.one(Role.class, "gp-leader-election").getRules()).singleElement()
                 .satisfies(r -> assertThat(r.getResources()).containsExactly("leases"));
         assertThat(chart.one(Role.class, "gp-leader-election").getMetadata().getNamespace()).isEqualTo(NS);
-        // Nothing anywhere may read Secrets.
+        // No ClusterRole reaches Secrets: the one Secret it may touch is in the serving namespace, by name.
         assertThat(chart.all(ClusterRole.class)).flatExtracting(ClusterRole::getRules)
                 .noneMatch(r -> r.getResources().contains("secrets"));
     }

@@ -23,6 +23,7 @@ import io.gpupool.core.inventory.PoolInputs;
 import io.gpupool.core.model.GpuClassDef;
 import io.gpupool.core.model.NodeState;
 import io.gpupool.core.policy.ContributorPolicy;
+import io.gpupool.api.v1alpha1.SecretKeyRef;
 import io.gpupool.core.render.RemoteWorkRenderer;
 import io.gpupool.core.render.ServingRenderer;
 import io.gpupool.core.render.ServingSettings;
@@ -125,6 +126,47 @@ class ContributionCoreTest {
         assertThat(work.getSpec().service().getSpec().getSelector()).containsExactly(Map.entry(RemoteWorkRenderer.WORK_LABEL, hash));
         assertThat(RemoteWorkRenderer.remoteClusters(placements)).containsExactly("lab", "other");
         assertThat(RemoteWorkRenderer.workHash("team-b", "llama")).isNotEqualTo(hash);
+    }
+
+    @Test
+    void aGatedModelsRemoteWorkReadsItsTokenFromTheCredentialsTheAgentKeepsAndNothingElse() {
+        var md = modelDeployment("team-a", "llama", 1, 1);
+        md.getSpec().hfTokenSecretRef = new SecretKeyRef();
+        md.getSpec().hfTokenSecretRef.name = "hf";
+        md.getSpec().hfTokenSecretRef.key = "read-token";
+        List<Placement> placements = List.of(new Placement("lab", "n1", "l4", 1));
+        ServingWork work = RemoteWorkRenderer.render(md, "org-a", "lab", placements, ServingSettings.DEFAULT);
+        assertThat(work.getSpec().credentialsKey).isEqualTo("team-a.llama");
+        Deployment d = work.getSpec().deployments().get(0);
+        var token = d.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv().stream()
+                .filter(e -> e.getName().equals("HF_TOKEN")).findFirst().orElseThrow().getValueFrom().getSecretKeyRef();
+        assertThat(token.getName()).isEqualTo(RemoteWorkRenderer.MODEL_CREDENTIALS_SECRET);
+        assertThat(token.getKey()).isEqualTo("team-a.llama");
+        // At the pool the same model reads the user's own Secret.
+        var local = ServingRenderer.deployment(md, new Placement("local", "n1", "l4", 1), ServingSettings.DEFAULT)
+                .getSpec().getTemplate().getSpec().getContainers().get(0).getEnv().stream()
+                .filter(e -> e.getName().equals("HF_TOKEN")).findFirst().orElseThrow().getValueFrom().getSecretKeyRef();
+        assertThat(local.getName() + "/" + local.getKey()).isEqualTo("hf/read-token");
+        assertThat(RemoteWorkRenderer.render(modelDeployment("team-a", "open", 1, 1), "org-a", "lab", placements,
+                ServingSettings.DEFAULT).getSpec().credentialsKey).isNull();
+
+        // The agent lets it read exactly that key; another work's key, a whole Secret or any other Secret are refused.
+        var policy = new ContributorPolicy(List.of("ghcr.io/gpupool/*"), false, false);
+        var own = java.util.Set.of(new ContributorPolicy.SecretKey(RemoteWorkRenderer.MODEL_CREDENTIALS_SECRET,
+                "team-a.llama"));
+        assertThat(policy.violations(d, own)).isEmpty();
+        assertThat(policy.violations(d)).singleElement().asString().contains("reads key team-a.llama of Secret "
+                + RemoteWorkRenderer.MODEL_CREDENTIALS_SECRET);
+        token.setKey("team-b.other");
+        assertThat(policy.violations(d, own)).singleElement().asString().contains("team-b.other");
+        token.setKey("team-a.llama");
+        var pod = d.getSpec().getTemplate().getSpec();
+        pod.getContainers().get(0).getEnvFrom().add(new io.fabric8.kubernetes.api.model.EnvFromSourceBuilder()
+                .withNewSecretRef().withName("contributors-own").endSecretRef().build());
+        pod.getVolumes().add(new io.fabric8.kubernetes.api.model.VolumeBuilder().withName("creds").withNewSecret()
+                .withSecretName(RemoteWorkRenderer.MODEL_CREDENTIALS_SECRET).endSecret().build());
+        assertThat(policy.violations(d, own)).containsExactlyInAnyOrder(
+                "container server reads all of Secret contributors-own.", "volume creds mounts a Secret.");
     }
 
     @Test

@@ -42,6 +42,7 @@ import io.gpupool.api.v1alpha1.GpuNodeSpec;
 import io.gpupool.api.v1alpha1.ServingWork;
 import io.gpupool.api.v1alpha1.ServingWorkStatus;
 import io.gpupool.core.discovery.GpuNodes;
+import io.gpupool.core.policy.ContributorPolicy;
 import io.gpupool.core.inventory.NodeTrust;
 import io.gpupool.core.render.RemoteWorkRenderer;
 import io.gpupool.core.render.ServingRenderer;
@@ -87,7 +88,7 @@ public final class ContributorAgent implements AutoCloseable {
     private SharedIndexInformer<Deployment> deployments;
     private SharedIndexInformer<Service> services;
     private SharedIndexInformer<Pod> pods;
-    private SharedIndexInformer<Secret> secrets;
+    private SharedIndexInformer<Secret> mirror;
     private volatile SharedIndexInformer<GpuNode> gpuNodes;
     private volatile SharedIndexInformer<ServingWork> works;
     private volatile SharedIndexInformer<Secret> credentials;
@@ -124,8 +125,9 @@ public final class ContributorAgent implements AutoCloseable {
                 .withLabel(RemoteWorkRenderer.WORK_LABEL).inform(wake(), 0);
         pods = local.pods().inNamespace(settings.servingNamespace())
                 .withLabel(RemoteWorkRenderer.WORK_LABEL).inform(wake(), 0);
-        secrets = local.secrets().inNamespace(settings.servingNamespace())
-                .withLabel(RemoteWorkRenderer.WORK_LABEL).inform(wake(), 0);
+        // The one Secret of the serving namespace the agent reads and writes: its copy of the pool's model credentials.
+        mirror = local.secrets().inNamespace(settings.servingNamespace())
+                .withName(RemoteWorkRenderer.MODEL_CREDENTIALS_SECRET).inform(wake(), 0);
         startHubInformers();
         long period = settings.heartbeat().toMillis();
         loop.scheduleWithFixedDelay(this::tick, 0, period, TimeUnit.MILLISECONDS);
@@ -189,7 +191,7 @@ public final class ContributorAgent implements AutoCloseable {
     public void close() {
         closed = true;
         loop.shutdownNow();
-        for (SharedIndexInformer<?> i : new SharedIndexInformer<?>[] { nodes, deployments, services, pods, secrets,
+        for (SharedIndexInformer<?> i : new SharedIndexInformer<?>[] { nodes, deployments, services, pods, mirror,
                 gpuNodes, works, credentials }) {
             if (i != null) {
                 i.stop();
@@ -481,10 +483,16 @@ public final class ContributorAgent implements AutoCloseable {
         if (!works.hasSynced()) {
             return; // never heard from the pool: keep whatever runs
         }
-        Keep keep = new Keep(new HashSet<>(), new HashSet<>(), new HashSet<>());
+        Map<String, String> tokens = sharedTokens();
+        try {
+            mirrorCredentials(tokens);
+        } catch (KubernetesClientException e) {
+            LOG.debugf("Copying the model credentials failed (will retry): %s", e.getMessage());
+        }
+        Keep keep = new Keep(new HashSet<>(), new HashSet<>());
         for (ServingWork work : works.getStore().list()) {
             try {
-                ServingWorkStatus next = runWork(work, keep);
+                ServingWorkStatus next = runWork(work, keep, tokens);
                 writeStatus(work, next);
             } catch (RuntimeException e) {
                 LOG.debugf("Work %s: %s", work.getMetadata().getName(), e.getMessage());
@@ -506,27 +514,61 @@ public final class ContributorAgent implements AutoCloseable {
                             .delete();
                 }
             }
-            for (Secret s : secrets.getStore().list()) {
-                if (!keep.secrets().contains(s.getMetadata().getName())) {
-                    local.secrets().inNamespace(settings.servingNamespace()).withName(s.getMetadata().getName())
-                            .delete();
-                }
-            }
         }
     }
 
     /** Names of the objects in the serving namespace that current work still wants. */
-    private record Keep(Set<String> deployments, Set<String> services, Set<String> secrets) {
+    private record Keep(Set<String> deployments, Set<String> services) {
     }
 
-    /** The model's token as the pool shared it with this cluster for a work, or null. */
-    private String sharedToken(String workName) {
+    /** The tokens the pool shared with this cluster for the work it has now, by credentials key. */
+    private Map<String, String> sharedTokens() {
         Secret shared = credentials.getStore().getByKey(hubNamespace + "/" + RemoteWorkRenderer.MODEL_CREDENTIALS_SECRET);
-        return shared == null || shared.getData() == null ? null : shared.getData().get(workName);
+        Map<String, String> out = new TreeMap<>();
+        if (shared == null || shared.getData() == null) {
+            return out;
+        }
+        for (ServingWork work : works.getStore().list()) {
+            String key = work.getSpec() == null ? null : work.getSpec().credentialsKey;
+            if (key != null && shared.getData().get(key) != null) {
+                out.put(key, shared.getData().get(key));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Keeps the serving namespace's copy of the credentials equal to the tokens of the current work. On an old view of
+     * the pool (its watch is down) nothing is removed: a restarting replica still finds its token.
+     */
+    private void mirrorCredentials(Map<String, String> tokens) {
+        Secret live = mirror.getStore().getByKey(settings.servingNamespace() + "/"
+                + RemoteWorkRenderer.MODEL_CREDENTIALS_SECRET);
+        Map<String, String> data = new TreeMap<>(tokens);
+        if (!works.isWatching() && live != null && live.getData() != null) {
+            live.getData().forEach(data::putIfAbsent);
+        }
+        var resource = local.secrets().inNamespace(settings.servingNamespace())
+                .withName(RemoteWorkRenderer.MODEL_CREDENTIALS_SECRET);
+        if (live == null) {
+            if (!data.isEmpty()) {
+                local.resource(new SecretBuilder().withNewMetadata().withName(RemoteWorkRenderer.MODEL_CREDENTIALS_SECRET)
+                        .withNamespace(settings.servingNamespace())
+                        .addToLabels(ApiGroup.MANAGED_BY_LABEL, MANAGED_BY).endMetadata()
+                        .withType("Opaque").withData(data).build()).create();
+            }
+        } else if (data.isEmpty()) {
+            resource.delete();
+        } else if (!data.equals(live.getData() == null ? Map.of() : new TreeMap<>(live.getData()))) {
+            resource.edit(s -> {
+                s.setData(data);
+                return s;
+            });
+        }
     }
 
     /** Applies one work (or refuses it) and returns the status it should report. */
-    private ServingWorkStatus runWork(ServingWork work, Keep keep) {
+    private ServingWorkStatus runWork(ServingWork work, Keep keep, Map<String, String> tokens) {
         String workName = work.getMetadata().getName();
         List<Deployment> wanted;
         Service service;
@@ -536,11 +578,12 @@ public final class ContributorAgent implements AutoCloseable {
         } catch (IllegalArgumentException e) {
             return status(work, 0, false, "InvalidWork", "The work's objects cannot be read: " + e.getMessage());
         }
-        String credentialsSecret = work.getSpec() == null ? null : work.getSpec().credentialsSecret;
-        Set<String> ownSecrets = credentialsSecret == null ? Set.of() : Set.of(credentialsSecret);
+        String credentialsKey = work.getSpec() == null ? null : work.getSpec().credentialsKey;
+        Set<ContributorPolicy.SecretKey> readable = credentialsKey == null ? Set.of()
+                : Set.of(new ContributorPolicy.SecretKey(RemoteWorkRenderer.MODEL_CREDENTIALS_SECRET, credentialsKey));
         List<String> violations = new ArrayList<>();
         for (Deployment d : wanted) {
-            violations.addAll(settings.policy().violations(d, ownSecrets));
+            violations.addAll(settings.policy().violations(d, readable));
         }
         if (service != null) {
             violations.addAll(settings.policy().violations(service));
@@ -549,33 +592,19 @@ public final class ContributorAgent implements AutoCloseable {
             return status(work, 0, false, POLICY_VIOLATION, "Refused by the contributor's policy: "
                     + String.join(" ", violations));
         }
-        String failure = null;
-        if (credentialsSecret != null) {
-            String token = sharedToken(workName);
-            if (token == null) {
-                // Nothing new starts without its token; what runs already keeps running.
-                for (Deployment d : wanted) {
-                    keep.deployments().add(d.getMetadata().getName());
-                }
-                if (service != null) {
-                    keep.services().add(service.getMetadata().getName());
-                }
-                keep.secrets().add(credentialsSecret);
-                return status(work, 0, false, WAITING_FOR_CREDENTIALS, "The model needs a Hugging Face token that the "
-                        + "pool has not shared with this cluster (yet): the ModelDeployment's namespace must let the "
-                        + "pool's operator read its token Secret.");
+        if (credentialsKey != null && !tokens.containsKey(credentialsKey)) {
+            // Nothing new starts without its token; what runs already keeps running.
+            for (Deployment d : wanted) {
+                keep.deployments().add(d.getMetadata().getName());
             }
-            Secret desired = prepare(new SecretBuilder().withNewMetadata().withName(credentialsSecret)
-                    .addToLabels(RemoteWorkRenderer.WORK_LABEL, RemoteWorkRenderer.workHash(
-                            work.getSpec().modelDeployment.namespace, work.getSpec().modelDeployment.name))
-                    .endMetadata().withType("Opaque").addToData(RemoteWorkRenderer.TOKEN_KEY, token).build(), workName);
-            keep.secrets().add(credentialsSecret);
-            try {
-                apply(desired, secrets.getStore().getByKey(settings.servingNamespace() + "/" + credentialsSecret));
-            } catch (KubernetesClientException e) {
-                failure = "Secret " + credentialsSecret + ": " + e.getMessage();
+            if (service != null) {
+                keep.services().add(service.getMetadata().getName());
             }
+            return status(work, 0, false, WAITING_FOR_CREDENTIALS, "The model needs a Hugging Face token that the "
+                    + "pool has not shared with this cluster (yet): the ModelDeployment's namespace must let the "
+                    + "pool's operator read its token Secret.");
         }
+        String failure = null;
         int ready = 0;
         int replicas = 0;
         for (Deployment d : wanted) {

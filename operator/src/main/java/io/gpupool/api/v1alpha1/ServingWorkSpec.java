@@ -39,10 +39,10 @@ public class ServingWorkSpec {
     @JsonPropertyDescription("v1 Service in front of this cluster's replicas.")
     public EmbeddedObject service;
 
-    @JsonPropertyDescription("When the model needs a Hugging Face token: the name of the Secret (key token) the agent "
-            + "creates for it in its serving namespace, the one the Deployments refer to. The agent copies the token "
-            + "from the key named after this ServingWork in Secret gpupool-model-credentials of the hub namespace.")
-    public String credentialsSecret;
+    @JsonPropertyDescription("When the model needs a Hugging Face token: its key in Secret gpupool-model-credentials. "
+            + "The pool writes the token there in the hub namespace; the agent keeps a copy of that Secret, holding "
+            + "only the tokens of the work it runs, in its serving namespace, where the Deployments read it.")
+    public String credentialsKey;
 
     public List<Deployment> deployments() {
         return deployments == null ? List.of() : deployments.stream().map(d -> d.as(Deployment.class)).toList();

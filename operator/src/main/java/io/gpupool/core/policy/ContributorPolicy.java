@@ -27,6 +27,10 @@ public record ContributorPolicy(List<String> allowedImages, boolean allowPrivile
         allowedImages = List.copyOf(allowedImages);
     }
 
+    /** A key of a Secret. */
+    public record SecretKey(String secret, String key) {
+    }
+
     /** The reasons the Deployment breaks the policy; empty when it complies. It may read no Secret. */
     public List<String> violations(Deployment deployment) {
         return violations(deployment, Set.of());
@@ -35,10 +39,11 @@ public record ContributorPolicy(List<String> allowedImages, boolean allowPrivile
     /**
      * The reasons the Deployment breaks the policy; empty when it complies.
      *
-     * @param ownSecrets the Secrets of its work (the agent made them): the only ones it may read, whatever the policy;
-     *                   work must never reach the contributor's own Secrets
+     * @param readable the Secret keys of its own work (the agent wrote them): the only ones it may read, one key at a
+     *                 time, whatever the policy; work must never reach the contributor's own Secrets, nor another work's
+     *                 token
      */
-    public List<String> violations(Deployment deployment, Set<String> ownSecrets) {
+    public List<String> violations(Deployment deployment, Set<SecretKey> readable) {
         List<String> out = new ArrayList<>();
         String name = deployment.getMetadata() == null ? "?" : deployment.getMetadata().getName();
         PodSpec pod = deployment.getSpec() == null || deployment.getSpec().getTemplate() == null ? null
@@ -78,23 +83,25 @@ public record ContributorPolicy(List<String> allowedImages, boolean allowPrivile
             out.add("Deployment " + name + " uses the host's network, PID or IPC namespace.");
         }
         for (Container c : containers) {
-            for (String secret : secretsRead(c)) {
-                if (!ownSecrets.contains(secret)) {
-                    out.add("container " + c.getName() + " reads Secret " + secret + ", which is not its work's.");
-                }
+            if (c.getEnv() != null) {
+                c.getEnv().stream().filter(e -> e.getValueFrom() != null && e.getValueFrom().getSecretKeyRef() != null)
+                        .map(e -> e.getValueFrom().getSecretKeyRef())
+                        .filter(ref -> !readable.contains(new SecretKey(ref.getName(), ref.getKey())))
+                        .forEach(ref -> out.add("container " + c.getName() + " reads key " + ref.getKey() + " of Secret "
+                                + ref.getName() + ", which is not its work's."));
+            }
+            if (c.getEnvFrom() != null) {
+                c.getEnvFrom().stream().filter(e -> e.getSecretRef() != null).forEach(e -> out.add("container "
+                        + c.getName() + " reads all of Secret " + e.getSecretRef().getName() + "."));
             }
         }
         if (pod.getVolumes() != null) {
             for (Volume v : pod.getVolumes()) {
-                if (v.getSecret() != null && !ownSecrets.contains(v.getSecret().getSecretName())) {
-                    out.add("volume " + v.getName() + " mounts Secret " + v.getSecret().getSecretName()
-                            + ", which is not its work's.");
-                }
-                if (v.getProjected() != null && v.getProjected().getSources() != null) {
-                    v.getProjected().getSources().stream().filter(p -> p.getSecret() != null)
-                            .filter(p -> !ownSecrets.contains(p.getSecret().getName()))
-                            .forEach(p -> out.add("volume " + v.getName() + " mounts Secret " + p.getSecret().getName()
-                                    + ", which is not its work's."));
+                boolean mountsSecret = v.getSecret() != null || (v.getProjected() != null
+                        && v.getProjected().getSources() != null
+                        && v.getProjected().getSources().stream().anyMatch(p -> p.getSecret() != null));
+                if (mountsSecret) {
+                    out.add("volume " + v.getName() + " mounts a Secret.");
                 }
             }
         }
@@ -104,18 +111,6 @@ public record ContributorPolicy(List<String> allowedImages, boolean allowPrivile
                     out.add("volume " + v.getName() + " mounts host path " + v.getHostPath().getPath() + ".");
                 }
             }
-        }
-        return out;
-    }
-
-    private static List<String> secretsRead(Container c) {
-        List<String> out = new ArrayList<>();
-        if (c.getEnv() != null) {
-            c.getEnv().stream().filter(e -> e.getValueFrom() != null && e.getValueFrom().getSecretKeyRef() != null)
-                    .forEach(e -> out.add(e.getValueFrom().getSecretKeyRef().getName()));
-        }
-        if (c.getEnvFrom() != null) {
-            c.getEnvFrom().stream().filter(e -> e.getSecretRef() != null).forEach(e -> out.add(e.getSecretRef().getName()));
         }
         return out;
     }

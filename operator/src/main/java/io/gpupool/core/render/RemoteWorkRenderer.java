@@ -31,11 +31,10 @@ public final class RemoteWorkRenderer {
     public static final String MD_NAMESPACE_LABEL = "gpupool.io/model-deployment-namespace";
     /**
      * The one Secret of a hub namespace its agent may read: the Hugging Face tokens of the models that run on its
-     * cluster, one key per ServingWork (the key is the work's name).
+     * cluster, one key per ServingWork (the key is the work's name). The agent mirrors it, with the keys of the work it
+     * runs, under the same name in its serving namespace, the one Secret there it may read.
      */
     public static final String MODEL_CREDENTIALS_SECRET = "gpupool-model-credentials";
-    /** Key of the token in the Secret the agent makes for a work in its serving namespace. */
-    public static final String TOKEN_KEY = "token";
 
     private RemoteWorkRenderer() {
     }
@@ -63,8 +62,9 @@ public final class RemoteWorkRenderer {
         ServingWorkSpec spec = new ServingWorkSpec();
         spec.modelDeployment = new ServingWorkSpec.ModelDeploymentRef(ns, name);
         spec.organization = organization;
-        // The token's Secret lives at the pool, in the ModelDeployment's namespace; the agent keeps a copy of its own.
-        spec.credentialsSecret = md.getSpec().hfTokenSecretRef == null ? null : base + "-hf-token";
+        // The token's Secret lives at the pool, in the ModelDeployment's namespace; its copy for this cluster is a key
+        // of the credentials Secret, which the agent mirrors into its serving namespace.
+        spec.credentialsKey = md.getSpec().hfTokenSecretRef == null ? null : workName(ns, name);
         int replicas = 0;
         for (Placement p : placements) {
             if (!cluster.equals(p.cluster) || p.replicas <= 0) {
@@ -77,8 +77,8 @@ public final class RemoteWorkRenderer {
             d.getMetadata().getLabels().put(WORK_LABEL, hash);
             d.getSpec().getSelector().getMatchLabels().put(WORK_LABEL, hash);
             d.getSpec().getTemplate().getMetadata().getLabels().put(WORK_LABEL, hash);
-            if (spec.credentialsSecret != null) {
-                pointTokenAt(d, spec.credentialsSecret);
+            if (spec.credentialsKey != null) {
+                pointTokenAt(d, spec.credentialsKey);
             }
             spec.deployments.add(EmbeddedObject.of(d));
         }
@@ -103,13 +103,13 @@ public final class RemoteWorkRenderer {
         return work;
     }
 
-    private static void pointTokenAt(Deployment d, String secret) {
+    private static void pointTokenAt(Deployment d, String key) {
         for (var c : d.getSpec().getTemplate().getSpec().getContainers()) {
             for (var env : c.getEnv()) {
                 if (ServingRenderer.HF_TOKEN_ENV.equals(env.getName()) && env.getValueFrom() != null
                         && env.getValueFrom().getSecretKeyRef() != null) {
-                    env.getValueFrom().getSecretKeyRef().setName(secret);
-                    env.getValueFrom().getSecretKeyRef().setKey(TOKEN_KEY);
+                    env.getValueFrom().getSecretKeyRef().setName(MODEL_CREDENTIALS_SECRET);
+                    env.getValueFrom().getSecretKeyRef().setKey(key);
                 }
             }
         }

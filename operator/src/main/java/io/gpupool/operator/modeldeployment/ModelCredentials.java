@@ -58,7 +58,7 @@ final class ModelCredentials {
         if (ref == null || clustersWithReplicas.isEmpty()) {
             return null;
         }
-        String tokenKey = ref.key == null ? RemoteWorkRenderer.TOKEN_KEY : ref.key;
+        String tokenKey = ref.key == null ? "token" : ref.key;
         String token;
         try {
             Secret source = client.secrets().inNamespace(md.getMetadata().getNamespace()).withName(ref.name).get();
