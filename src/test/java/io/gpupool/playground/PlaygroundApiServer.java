@@ -51,6 +51,15 @@ final class PlaygroundApiServer implements AutoCloseable {
             Files.writeString(kubeconfig, server.getKubeConfigYaml());
             return new PlaygroundApiServer(server, null, kubeconfig);
         }
+        return embedded(kubeconfig);
+    }
+
+    /**
+     * An embedded API server (Fabric8 mock, CRUD mode) whose kubeconfig is written to the given file: the pool's when the
+     * real binaries are missing, and the simulated contributed clusters' always.
+     */
+    static PlaygroundApiServer embedded(Path kubeconfig) throws IOException {
+        Files.createDirectories(kubeconfig.toAbsolutePath().getParent());
         KubernetesMockServer server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
                 new KubernetesCrudDispatcher(), false);
         server.init(InetAddress.getLoopbackAddress(), 0);
@@ -83,6 +92,11 @@ final class PlaygroundApiServer implements AutoCloseable {
 
     String describe() {
         return isReal ? "real kube-apiserver " + VERSION + " + etcd" : "embedded API server (Fabric8 mock, CRUD mode)";
+    }
+
+    /** The URL clients reach it at, as written in its kubeconfig. */
+    String url() throws IOException {
+        return Config.fromKubeconfig(Files.readString(kubeconfig)).getMasterUrl();
     }
 
     @Override
