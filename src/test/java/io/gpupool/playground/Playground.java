@@ -69,10 +69,6 @@ public final class Playground implements AutoCloseable {
     /** How long a simulated serving pod takes to "load its model" before it is ready. */
     static final long LOAD_DELAY_MILLIS = 3000;
 
-    /** Held so that JUL keeps the level: it forgets a logger nobody references. */
-    private static final java.util.logging.Logger MOCK_SERVER_LOG = java.util.logging.Logger
-            .getLogger("io.fabric8.mockwebserver");
-
     private final PlaygroundApiServer server;
     private final KubernetesClient client;
     private final Path workDir;
@@ -134,7 +130,6 @@ public final class Playground implements AutoCloseable {
     }
 
     static void run(String[] args, CountDownLatch stop) throws Exception {
-        MOCK_SERVER_LOG.setLevel(java.util.logging.Level.WARNING);
         boolean real = !List.of(args).contains("--embedded") && PlaygroundApiServer.realBinariesPresent();
         boolean exitAfterScenario = List.of(args).contains("--exit-after-scenario");
         Path workDir = Files.createDirectories(Path.of("target", "playground"));
@@ -148,7 +143,8 @@ public final class Playground implements AutoCloseable {
             playground.scenario();
             System.out.printf("%nPlayground ready in %d s. Try it yourself:%n", Duration.between(started, Instant.now()).toSeconds());
             System.out.println("  export KUBECONFIG=" + playground.server.kubeconfig.toAbsolutePath());
-            System.out.println("  kubectl get gpupool -A                 # nodes of both clusters: kubectl get gpunodes -A");
+            System.out.println("  kubectl get gpupool -A");
+            System.out.println("  kubectl get gpunodes -A                # the nodes of both clusters");
             System.out.println("  kubectl get servingwork -A             # what the pool asked home-lab's agent to run");
             System.out.println("  kubectl apply -f examples/10-modeldeployment-llama-8b.yaml   # or your own ModelDeployment");
             System.out.println("  kubectl get md -A -w");

@@ -25,6 +25,10 @@ final class PlaygroundApiServer implements AutoCloseable {
 
     static final String VERSION = "1.20.2";
 
+    /** Held so that JUL keeps the level: it forgets a logger nobody references. */
+    private static final java.util.logging.Logger MOCK_SERVER_LOG = java.util.logging.Logger
+            .getLogger("io.fabric8.mockwebserver");
+
     private final KubeAPIServer real;
     private final KubernetesMockServer embedded;
     final Path kubeconfig;
@@ -59,6 +63,7 @@ final class PlaygroundApiServer implements AutoCloseable {
      * real binaries are missing, and the simulated contributed clusters' always.
      */
     static PlaygroundApiServer embedded(Path kubeconfig) throws IOException {
+        MOCK_SERVER_LOG.setLevel(java.util.logging.Level.WARNING); // it logs every request at INFO
         Files.createDirectories(kubeconfig.toAbsolutePath().getParent());
         KubernetesMockServer server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
                 new KubernetesCrudDispatcher(), false);
