@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The gpupool playground: builds the operator, then runs an API server, the real operator, simulated GPU nodes of
-# three organizations and a simulated kubelet, applies examples/ and plays a scenario. Ctrl-C stops everything.
+# The gpupool playground: builds gpupool, then runs an API server, the real operator, GPU nodes of the pool's own
+# cluster, a simulated contributed cluster (its own embedded API server) joined through the real agent, simulated
+# kubelets and token controller, applies examples/ and plays a scenario. Ctrl-C stops everything.
 #   hack/playground.sh                        real kube-apiserver when hack/provision-kube-apiserver.sh has run,
 #                                             otherwise the embedded API server
 #   hack/playground.sh --embedded             always the embedded API server

@@ -1,7 +1,6 @@
 package io.gpupool.playground;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
@@ -22,11 +21,10 @@ final class OperatorProcess implements AutoCloseable {
 
     static OperatorProcess start(PlaygroundApiServer server, Path workDir) throws IOException {
         // hack/playground.sh builds target/playground-app with server-side apply off for the embedded server.
-        Path jar = Path.of("target", server.isReal ? "quarkus-app" : "playground-app", "quarkus-run.jar");
-        if (!Files.exists(jar)) {
-            throw new IllegalStateException("The operator is not built: run `mvn -B package -DskipTests` first "
-                    + "(hack/playground.sh does).");
-        }
+        return start(server, workDir, PackagedApplication.require(server.isReal));
+    }
+
+    static OperatorProcess start(PlaygroundApiServer server, Path workDir, Path jar) throws IOException {
         String java = ProcessHandle.current().info().command().orElse("java");
         Path log = workDir.resolve("operator.log");
         ProcessBuilder pb = new ProcessBuilder(java, "-jar", jar.toString())
@@ -37,6 +35,8 @@ final class OperatorProcess implements AutoCloseable {
         env.put("QUARKUS_PROFILE", "playground");
         env.put("QUARKUS_HTTP_PORT", "0");
         env.put("QUARKUS_MANAGEMENT_PORT", "0");
+        // The pool's address in the kubeconfigs the operator issues to contributed clusters (the chart's hub.server).
+        env.put("GPUPOOL_HUB_SERVER", server.url());
         return new OperatorProcess(pb.start(), log);
     }
 

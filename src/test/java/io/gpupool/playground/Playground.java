@@ -1,102 +1,165 @@
 package io.gpupool.playground;
 
 import java.io.IOException;
-import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Deque;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.utils.Serialization;
+import io.gpupool.agent.ContributorAgent;
 import io.gpupool.api.v1alpha1.ApiGroup;
+import io.gpupool.api.v1alpha1.ContributedCluster;
+import io.gpupool.api.v1alpha1.GpuNode;
 import io.gpupool.api.v1alpha1.ModelDeployment;
 import io.gpupool.api.v1alpha1.Organization;
+import io.gpupool.api.v1alpha1.Placement;
+import io.gpupool.api.v1alpha1.ServingWork;
+import io.gpupool.core.inventory.NodeTrust;
+import io.gpupool.core.status.Conditions;
+import io.gpupool.operator.cluster.ContributedClusterReconciler;
+import io.gpupool.operator.node.LocalNodeReconciler;
+import io.gpupool.testing.PoolFixtures;
 
 /**
  * The pool on one laptop: an API server, the real operator (the packaged Quarkus application, run as a process exactly
- * as in production, minus leader election), simulated GPU nodes from three organizations and a simulated kubelet, then
- * a scripted scenario. Run it with hack/playground.sh.
+ * as in production, minus leader election), GPU nodes of the pool's own cluster contributed by label, a simulated
+ * contributed cluster (its own API server and kubelet) that joins through the real agent (the same application in the
+ * agent role, its own process), simulated kubelets, then a scripted scenario. Run it with hack/playground.sh.
  */
-public final class Playground {
+public final class Playground implements AutoCloseable {
 
-    /** Nodes of the simulated contributed clusters: a lab DGX, a university A100 server and L4, home RTX cards. */
-    static final Map<String, String> NODES = Map.of(
+    /** GPU Nodes of the pool's own cluster, contributed by label: a lab DGX, a university A100 server and an L4. */
+    static final Map<String, String> LOCAL_NODES = Map.of(
             "dgx-h100-01", "open-lab",
             "a100-80g-01", "uni-nlp",
-            "l4-01", "uni-nlp",
-            "rtx4090-home-01", "home-collective",
-            "t4-01", "home-collective");
+            "l4-01", "uni-nlp");
 
-    /** Held so that JUL keeps the level: it forgets a logger nobody references. */
-    private static final java.util.logging.Logger MOCK_SERVER_LOG = java.util.logging.Logger
-            .getLogger("io.fabric8.mockwebserver");
+    /** The simulated contributed cluster and the organization that contributes it. */
+    static final String HOME_LAB = "home-lab";
+    static final String HOME_COLLECTIVE = "home-collective";
+    /** home-lab's machines: node name to fixture (two identical RTX 4090 boxes and a T4). */
+    static final Map<String, String> HOME_LAB_NODES = orderedMap(
+            "rtx4090-home-01", "rtx4090-home-01",
+            "rtx4090-home-02", "rtx4090-home-01",
+            "t4-01", "t4-01");
 
+    /** How long a simulated serving pod takes to "load its model" before it is ready. */
+    static final long LOAD_DELAY_MILLIS = 3000;
+
+    private final PlaygroundApiServer server;
     private final KubernetesClient client;
+    private final Path workDir;
+    private final Path jar;
     private final PoolTable table;
+    /** Everything started, closed in reverse order. */
+    private final Deque<AutoCloseable> running = new ArrayDeque<>();
+    private ContributorCluster homeLab;
 
-    Playground(KubernetesClient client) {
-        this.client = client;
+    /**
+     * @param server  the pool's API server (closed with the playground)
+     * @param workDir where kubeconfigs and logs go
+     * @param jar     the packaged application, run as the operator and as the agent
+     */
+    Playground(PlaygroundApiServer server, Path workDir, Path jar) throws IOException {
+        running.push(server);
+        this.server = server;
+        this.client = server.client();
+        running.push(client);
+        this.workDir = workDir;
+        this.jar = jar;
         this.table = new PoolTable(client);
     }
 
     public static void main(String[] args) throws Exception {
-        run(args);
-        // The clients' event loops are not daemon threads; everything is closed by now.
-        System.exit(0);
+        Thread main = Thread.currentThread();
+        CountDownLatch stop = new CountDownLatch(1);
+        AtomicBoolean finished = new AtomicBoolean();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            if (finished.get()) {
+                return; // the scenario ended (--exit-after-scenario) and everything is closed
+            }
+            // Ctrl-C: stop the main thread where it is; it stops every process it started on its way out. The JVM
+            // exits when this hook returns, so wait for it.
+            stop.countDown();
+            System.out.println("\nStopping the playground ...");
+            main.interrupt();
+            try {
+                main.join(60_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "playground-stop"));
+        int exitCode = 0;
+        try {
+            run(args, stop);
+        } catch (Exception e) {
+            if (stop.getCount() == 0) {
+                return; // stopped by Ctrl-C while busy: everything is closed already
+            }
+            e.printStackTrace();
+            exitCode = 1;
+        }
+        if (stop.getCount() > 0) {
+            // The clients' event loops are not daemon threads; everything is closed by now.
+            finished.set(true);
+            System.exit(exitCode);
+        }
     }
 
-    static void run(String[] args) throws Exception {
-        MOCK_SERVER_LOG.setLevel(java.util.logging.Level.WARNING);
-        boolean embedded = List.of(args).contains("--embedded");
+    static void run(String[] args, CountDownLatch stop) throws Exception {
+        boolean real = !List.of(args).contains("--embedded") && PlaygroundApiServer.realBinariesPresent();
         boolean exitAfterScenario = List.of(args).contains("--exit-after-scenario");
         Path workDir = Files.createDirectories(Path.of("target", "playground"));
+        Path jar = PackagedApplication.require(real);
         System.out.println("gpupool playground: starting an API server ...");
         Instant started = Instant.now();
-        try (PlaygroundApiServer server = PlaygroundApiServer.start(workDir, embedded);
-                KubernetesClient client = server.client()) {
-            System.out.println("  API server: " + server.describe());
-            Playground playground = new Playground(client);
+        try (Playground playground = new Playground(PlaygroundApiServer.start(workDir, !real), workDir, jar)) {
+            System.out.println("  API server: " + playground.server.describe());
             playground.installApi();
-            try (OperatorProcess operator = OperatorProcess.start(server, workDir);
-                    SimulatedKubelet kubelet = new SimulatedKubelet(client, 3000)) {
-                System.out.println("  operator: the real gpupool operator, log in " + operator.log);
-                System.out.println("  kubelet: SIMULATED - serving pods become Ready after a 3 s 'load'; no engine runs,"
-                        + " no model is downloaded.");
-                kubelet.start();
-                CountDownLatch stop = new CountDownLatch(1);
-                Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                    stop.countDown();
-                    System.out.println("\nStopping the playground ...");
-                }));
-                playground.scenario();
-                System.out.printf("%nPlayground ready in %d s. Try it yourself:%n", Duration.between(started, Instant.now()).toSeconds());
-                System.out.println("  export KUBECONFIG=" + server.kubeconfig.toAbsolutePath());
-                System.out.println("  kubectl get gpupool -A");
-                System.out.println("  kubectl apply -f examples/10-modeldeployment-llama-8b.yaml   # or your own ModelDeployment");
-                System.out.println("  kubectl get md -A -w");
-                if (exitAfterScenario) {
-                    return;
+            playground.startServices();
+            playground.scenario();
+            System.out.printf("%nPlayground ready in %d s. Try it yourself:%n", Duration.between(started, Instant.now()).toSeconds());
+            System.out.println("  export KUBECONFIG=" + playground.server.kubeconfig.toAbsolutePath());
+            System.out.println("  kubectl get gpupool -A");
+            System.out.println("  kubectl get gpunodes -A                # the nodes of both clusters");
+            System.out.println("  kubectl get servingwork -A             # what the pool asked home-lab's agent to run");
+            System.out.println("  kubectl apply -f examples/10-modeldeployment-llama-8b.yaml   # or your own ModelDeployment");
+            System.out.println("  kubectl get md -A -w");
+            if (exitAfterScenario) {
+                return;
+            }
+            System.out.println("Ctrl-C stops everything. The table below refreshes when the pool changes.");
+            String last = "";
+            while (stop.getCount() > 0) {
+                String now = playground.table.render();
+                if (!now.equals(last)) {
+                    System.out.println(now);
+                    last = now;
                 }
-                System.out.println("Ctrl-C stops everything. The table below refreshes when the pool changes.");
-                String last = "";
-                while (stop.getCount() > 0) {
-                    String now = playground.table.render();
-                    if (!now.equals(last)) {
-                        System.out.println(now);
-                        last = now;
-                    }
-                    stop.await(2, java.util.concurrent.TimeUnit.SECONDS);
-                }
+                stop.await(2, TimeUnit.SECONDS);
             }
         }
     }
@@ -114,24 +177,79 @@ public final class Playground {
         }
     }
 
+    /**
+     * Starts what runs beside the API server: the stand-ins for Kubernetes controllers the playground has none of
+     * (token controller, kubelets), the operator, and the contributed cluster home-lab with its machines (not yet
+     * approved, so not yet in the pool).
+     */
+    void startServices() throws IOException {
+        SimulatedTokenController tokens = new SimulatedTokenController(client, server.isReal);
+        tokens.start();
+        running.push(tokens);
+        System.out.println("  token controller: " + tokens.describe());
+        OperatorProcess operator = OperatorProcess.start(server, workDir, jar);
+        running.push(operator);
+        System.out.println("  operator: the real gpupool operator, log in " + operator.log);
+        SimulatedKubelet kubelet = new SimulatedKubelet(client, LOAD_DELAY_MILLIS);
+        kubelet.start();
+        running.push(kubelet);
+        homeLab = ContributorCluster.start(HOME_LAB, HOME_COLLECTIVE, workDir.resolve(HOME_LAB),
+                ContributorChart.defaults(), LOAD_DELAY_MILLIS);
+        running.push(homeLab);
+        HOME_LAB_NODES.forEach((node, fixture) -> homeLab.addContributedNode(fixture, node));
+        System.out.println("  contributed " + homeLab.describe());
+        System.out.printf("  kubelets: SIMULATED - serving pods become Ready after a %d s 'load'; no engine runs, no "
+                + "model is downloaded.%n", LOAD_DELAY_MILLIS / 1000);
+    }
+
     void scenario() throws Exception {
-        step("Organizations contribute GPU nodes",
-                "open-lab brings a DGX H100 (8 GPUs), uni-nlp an A100 80GB server (4) and an L4, the home collective "
-                        + "two RTX 4090s and a T4. Each Node is labelled gpupool.io/organization; the operator turns it "
-                        + "into a GpuNode and counts it in its organization's quota.");
-        for (var e : NODES.entrySet()) {
-            contributeNode(e.getKey(), e.getValue());
-        }
+        step("Organizations contribute GPU nodes of the pool's own cluster",
+                "open-lab brings a DGX H100 (8 GPUs), uni-nlp an A100 80GB server (4) and an L4. Each Node is labelled "
+                        + "gpupool.io/organization; the operator turns it into a GpuNode of cluster 'local' and counts "
+                        + "it in its organization's quota.");
+        LOCAL_NODES.forEach(this::contributeLocalNode);
+        awaitOrFail(() -> client.resources(GpuNode.class)
+                .inNamespace(LocalNodeReconciler.hubNamespace(LocalNodeReconciler.LOCAL_CLUSTER)).list().getItems()
+                .size() == LOCAL_NODES.size(), Duration.ofSeconds(120),
+                "The operator did not turn the labelled Nodes into GpuNodes: see " + workDir.resolve("operator.log"));
+        settle();
+
+        step("The home collective contributes its own cluster",
+                "It runs Kubernetes at home (cluster " + HOME_LAB + ", simulated: its own embedded API server and "
+                        + "kubelet) with two RTX 4090 boxes (2 GPUs each) and a T4, labelled "
+                        + homeLab.chart.nodeSelectorString() + " (the contributor chart's default selector). The pool "
+                        + "admin approves it with a ContributedCluster; the operator creates its hub namespace, a "
+                        + "ServiceAccount that can reach only that namespace, and a kubeconfig Secret. The home "
+                        + "collective runs the real agent with that kubeconfig: it connects out to the pool and "
+                        + "registers each contributed machine as a GpuNode, with a heartbeat.");
+        AgentProcess agent = approveAndStartAgent();
+        ContributedCluster approved = client.resources(ContributedCluster.class).withName(HOME_LAB).get();
+        System.out.println(wrap("approved: " + Conditions.find(approved.getStatus().conditions, Conditions.READY)
+                .map(c -> c.getReason() + ": " + c.getMessage()).orElse("-")));
+        Secret token = client.secrets().inNamespace(approved.getStatus().namespace)
+                .withName(ContributedClusterReconciler.TOKEN_SECRET).get();
+        System.out.println(wrap("token: Secret " + approved.getStatus().namespace + "/"
+                + ContributedClusterReconciler.TOKEN_SECRET + " holds " + String.join(", ", token.getData().keySet())
+                + ", written by the playground's simulated token controller (there is no kube-controller-manager)."));
+        System.out.println(wrap("agent: the real gpupool agent (GPUPOOL_ROLE=agent, the contributor chart's defaults), "
+                + "log in " + agent.log + "; its pool kubeconfig is the one from that Secret, saved to "
+                + hubKubeconfig() + "."));
+        awaitOrFail(() -> registeredNodes(HOME_LAB) == HOME_LAB_NODES.size(), Duration.ofSeconds(120),
+                "The agent did not register " + HOME_LAB + "'s nodes at the pool: see " + agent.log);
         settle();
 
         step("Members apply ModelDeployments",
                 "uni-nlp serves Llama 3.1 8B (2 replicas), the home collective a quantized Qwen coder on llama.cpp, and "
-                        + "open-lab a shared Llama 3.1 70B (fp8, 2 GPUs per replica) that every organization may call.");
+                        + "open-lab a shared Llama 3.1 70B (fp8, 2 GPUs per replica) that every organization may call. "
+                        + "The Qwen coder wants an RTX 4090: those are in " + HOME_LAB + ", so the pool writes a "
+                        + "ServingWork into its hub namespace; the agent runs it as a Deployment in its own cluster and "
+                        + "reports readiness back.");
         for (String file : List.of("10-modeldeployment-llama-8b.yaml", "11-modeldeployment-qwen-gguf.yaml",
                 "12-modeldeployment-shared-70b.yaml")) {
             apply(Path.of("examples", file));
         }
         settle();
+        printContributedWork();
 
         step("The home collective borrows idle A100s",
                 "It asks for 3 replicas of a model that needs 80 GB cards; it contributes none, so it borrows "
@@ -163,14 +281,7 @@ public final class Playground {
         client.resource(reclaim).createOr(r -> r.update());
         settle();
 
-        step("A contributor withdraws a node",
-                "The home collective takes one RTX 4090 box back (removes its gpupool.io/organization label). Its "
-                        + "GpuNode leaves the pool, and the replicas that ran there are placed elsewhere or wait.");
-        client.nodes().withName("rtx4090-home-01").edit(n -> {
-            n.getMetadata().getLabels().remove(ApiGroup.ORGANIZATION_LABEL);
-            return n;
-        });
-        settle();
+        withdrawANode();
 
         step("The shared model scales",
                 "open-lab scales the shared Llama 70B to 2 replicas: community deployments draw on the commons first.");
@@ -181,13 +292,143 @@ public final class Playground {
         settle();
     }
 
+    /**
+     * The pool admin approves home-lab (examples/20-contributedcluster.yaml, for the home collective), the operator
+     * issues its kubeconfig, and the contributor starts the agent with it, read from the Secret as a contributor would.
+     */
+    AgentProcess approveAndStartAgent() throws IOException {
+        ContributedCluster cc = Serialization.unmarshal(Files.readString(Path.of("examples",
+                "20-contributedcluster.yaml")), ContributedCluster.class);
+        cc.getSpec().organization = HOME_COLLECTIVE;
+        cc.getSpec().displayName = "The home collective's home lab (2 boxes with 2x RTX 4090, a T4)";
+        client.resource(cc).createOr(r -> r.update());
+        ContributedCluster ready = client.resources(ContributedCluster.class).withName(HOME_LAB)
+                .waitUntilCondition(c -> c != null && c.getStatus() != null && c.getStatus().kubeconfigSecret != null
+                        && Conditions.isTrue(c.getStatus().conditions, Conditions.READY), 90, TimeUnit.SECONDS);
+        Secret issued = client.secrets().inNamespace(ready.getStatus().namespace).withName(ready.getStatus().kubeconfigSecret)
+                .get();
+        Files.writeString(hubKubeconfig(), new String(Base64.getDecoder().decode(
+                issued.getData().get(ContributedClusterReconciler.KUBECONFIG_KEY)), StandardCharsets.UTF_8));
+        AgentProcess agent = AgentProcess.start(jar, homeLab.kubeconfig(),
+                homeLab.chart.agentEnvironment(HOME_COLLECTIVE, HOME_LAB, hubKubeconfig()),
+                workDir.resolve("agent-" + HOME_LAB + ".log"));
+        running.push(agent);
+        return agent;
+    }
+
+    ContributorCluster homeLab() {
+        return homeLab;
+    }
+
+    KubernetesClient client() {
+        return client;
+    }
+
+    private Path hubKubeconfig() {
+        return workDir.resolve(HOME_LAB).resolve("hub.kubeconfig");
+    }
+
+    /** GpuNodes of a cluster that its agent has registered and reported a heartbeat for. */
+    int registeredNodes(String cluster) {
+        return (int) client.resources(GpuNode.class).inNamespace(NodeTrust.hubNamespace(cluster)).list().getItems()
+                .stream().filter(n -> n.getStatus() != null && n.getStatus().lastHeartbeatTime != null).count();
+    }
+
+    /** The other side of the link: what the pool asked home-lab to run, and what runs in home-lab's own API server. */
+    private void printContributedWork() {
+        for (ServingWork w : client.resources(ServingWork.class).inNamespace(NodeTrust.hubNamespace(HOME_LAB)).list()
+                .getItems()) {
+            String applied = w.getStatus() == null ? "not reported yet"
+                    : Conditions.find(w.getStatus().conditions, ContributorAgent.APPLIED).map(c -> c.getReason())
+                            .orElse("-") + ", " + Objects.requireNonNullElse(w.getStatus().readyReplicas, 0) + " ready";
+            System.out.printf("   pool: ServingWork %s/%s, %d replica(s): %s%n", w.getMetadata().getNamespace(),
+                    w.getMetadata().getName(), w.getSpec().replicas, applied);
+        }
+        for (Deployment d : homeLab.servingDeployments()) {
+            Integer ready = d.getStatus() == null ? null : d.getStatus().getReadyReplicas();
+            System.out.printf("   %s: Deployment %s/%s (run by the agent), %d/%d ready%n", HOME_LAB,
+                    d.getMetadata().getNamespace(), d.getMetadata().getName(), ready == null ? 0 : ready,
+                    d.getSpec().getReplicas());
+        }
+    }
+
+    /**
+     * home-lab takes back the machine that runs the most replicas, the way a contributor does: in its own cluster it
+     * removes the contribution label. What the pool then does (the GpuNode goes, or stays cordoned while it drains;
+     * the replicas move) is read back from the API, not assumed.
+     */
+    private void withdrawANode() throws Exception {
+        String node = busiestNode(HOME_LAB).orElse(HOME_LAB_NODES.keySet().iterator().next());
+        Map<String, List<Placement>> before = placementsOn(HOME_LAB, node);
+        step("A contributor withdraws a node",
+                "The home collective takes the RTX box " + node + " back: in its own cluster it removes the label "
+                        + homeLab.chart.nodeSelectorString() + ". Its agent tells the pool, which places no new "
+                        + "replicas there, and its replicas are placed elsewhere.");
+        homeLab.withdraw(node);
+        boolean moved = await(() -> placementsOn(HOME_LAB, node).isEmpty(), Duration.ofSeconds(90));
+        settle();
+        GpuNode gone = client.resources(GpuNode.class).inNamespace(NodeTrust.hubNamespace(HOME_LAB)).withName(node).get();
+        System.out.println(gone == null ? wrap("What the pool did: GpuNode " + HOME_LAB + "/" + node + " is gone.")
+                : wrap("What the pool did: GpuNode " + HOME_LAB + "/" + node + " is still listed, unschedulable="
+                        + gone.getSpec().unschedulable + ", Ready: " + (gone.getStatus() == null ? "-"
+                                : Conditions.find(gone.getStatus().conditions, Conditions.READY)
+                                        .map(c -> c.getReason() + " (" + c.getMessage() + ")").orElse("-"))));
+        printContributedWork();
+        if (before.isEmpty()) {
+            System.out.println("   No replicas ran there.");
+        }
+        for (var e : before.entrySet()) {
+            String[] ref = e.getKey().split("/");
+            ModelDeployment md = client.resources(ModelDeployment.class).inNamespace(ref[0]).withName(ref[1]).get();
+            var s = md == null ? null : md.getStatus();
+            String now = s == null || s.placements == null || s.placements.isEmpty() ? "no placement"
+                    : s.placements.stream().map(p -> p.cluster + "/" + p.node + "x" + p.replicas)
+                            .collect(Collectors.joining(","));
+            String ready = s == null || s.replicas == null ? "-" : s.replicas.ready + "/" + s.replicas.desired;
+            String waiting = s == null ? "" : Conditions.find(s.conditions, Conditions.ADMITTED)
+                    .filter(c -> !"Admitted".equals(c.getReason())).map(c -> ", waiting: " + c.getReason()).orElse("");
+            System.out.println(wrap(e.getKey() + ": was " + e.getValue().stream()
+                    .map(p -> p.cluster + "/" + p.node + "x" + p.replicas).collect(Collectors.joining(","))
+                    + ", now " + now + ", ready " + ready + waiting
+                    + (moved ? "" : " (still placed on " + node + " after 90 s)")));
+        }
+    }
+
+    /** The node of a cluster with the most replicas placed on it, per the ModelDeployments' status. */
+    private java.util.Optional<String> busiestNode(String cluster) {
+        Map<String, Integer> replicas = new LinkedHashMap<>();
+        for (ModelDeployment md : client.resources(ModelDeployment.class).inAnyNamespace().list().getItems()) {
+            if (md.getStatus() != null && md.getStatus().placements != null) {
+                md.getStatus().placements.stream().filter(p -> cluster.equals(p.cluster))
+                        .forEach(p -> replicas.merge(p.node, p.replicas, Integer::sum));
+            }
+        }
+        return replicas.entrySet().stream().max(Map.Entry.comparingByValue()).map(Map.Entry::getKey);
+    }
+
+    /** Placements on one node, by ModelDeployment (namespace/name). */
+    private Map<String, List<Placement>> placementsOn(String cluster, String node) {
+        Map<String, List<Placement>> out = new LinkedHashMap<>();
+        for (ModelDeployment md : client.resources(ModelDeployment.class).inAnyNamespace().list().getItems()) {
+            if (md.getStatus() == null || md.getStatus().placements == null) {
+                continue;
+            }
+            List<Placement> here = md.getStatus().placements.stream()
+                    .filter(p -> cluster.equals(p.cluster) && node.equals(p.node) && p.replicas > 0).toList();
+            if (!here.isEmpty()) {
+                out.put(md.getMetadata().getNamespace() + "/" + md.getMetadata().getName(), here);
+            }
+        }
+        return out;
+    }
+
     private void step(String title, String why) {
         System.out.println();
         System.out.println("== " + title);
         System.out.println(wrap(why));
     }
 
-    /** Waits until the tables stop changing (the operator and the kubelet have caught up), then prints them. */
+    /** Waits until the tables stop changing (the operator, the agent and the kubelets have caught up), then prints them. */
     private void settle() throws InterruptedException {
         String last = null;
         int stable = 0;
@@ -201,19 +442,39 @@ public final class Playground {
         System.out.println(last);
     }
 
-    private void contributeNode(String fixture, String organization) throws IOException {
-        try (InputStream in = Playground.class.getResourceAsStream("/fixtures/nodes/" + fixture + ".yaml")) {
-            Node node = Serialization.unmarshal(in, Node.class);
-            node.getMetadata().getLabels().put(ApiGroup.ORGANIZATION_LABEL, organization);
-            var status = node.getStatus();
-            client.nodes().resource(node).createOr(r -> r.update());
-            Node stored = client.nodes().withName(fixture).get();
-            stored.setStatus(status);
-            client.nodes().resource(stored).updateStatus();
+    /** Polls until the condition holds or the time is up; says which. */
+    private static boolean await(BooleanSupplier condition, Duration atMost) throws InterruptedException {
+        Instant deadline = Instant.now().plus(atMost);
+        while (!condition.getAsBoolean()) {
+            if (Instant.now().isAfter(deadline)) {
+                return false;
+            }
+            Thread.sleep(500);
+        }
+        return true;
+    }
+
+    private static void awaitOrFail(BooleanSupplier condition, Duration atMost, String failure)
+            throws InterruptedException {
+        if (!await(condition, atMost)) {
+            throw new IllegalStateException(failure);
         }
     }
 
-    private void apply(Path file) throws IOException {
+    private void contributeLocalNode(String fixture, String organization) {
+        createNode(client, PoolFixtures.node(fixture, organization));
+    }
+
+    /** Creates a Node with its status (a real API server ignores the status of a create). */
+    static void createNode(KubernetesClient client, Node node) {
+        var status = node.getStatus();
+        client.nodes().resource(node).createOr(r -> r.update());
+        Node stored = client.nodes().withName(node.getMetadata().getName()).get();
+        stored.setStatus(status);
+        client.nodes().resource(stored).updateStatus();
+    }
+
+    void apply(Path file) throws IOException {
         Object parsed = Serialization.unmarshal(Files.readString(file));
         List<?> objects = parsed instanceof List<?> l ? l : List.of(parsed);
         for (Object o : objects) {
@@ -226,6 +487,23 @@ public final class Playground {
             }
             final HasMetadata obj = h;
             client.resource(obj).createOr(r -> r.update());
+        }
+    }
+
+    /** Stops everything it started, newest first (the agent and the operator before the API servers they use). */
+    @Override
+    public void close() {
+        // Ctrl-C interrupts the main thread; closing must still wait for the processes to stop.
+        boolean interrupted = Thread.interrupted();
+        while (!running.isEmpty()) {
+            try {
+                running.pop().close();
+            } catch (Exception e) {
+                System.out.println("  (while stopping: " + e + ")");
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -249,5 +527,13 @@ public final class Playground {
 
     static List<String> lines(String s) {
         return new ArrayList<>(List.of(s.split("\n")));
+    }
+
+    private static Map<String, String> orderedMap(String... keysAndValues) {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (int i = 0; i < keysAndValues.length; i += 2) {
+            m.put(keysAndValues[i], keysAndValues[i + 1]);
+        }
+        return java.util.Collections.unmodifiableMap(m);
     }
 }

@@ -25,6 +25,10 @@ final class PlaygroundApiServer implements AutoCloseable {
 
     static final String VERSION = "1.20.2";
 
+    /** Held so that JUL keeps the level: it forgets a logger nobody references. */
+    private static final java.util.logging.Logger MOCK_SERVER_LOG = java.util.logging.Logger
+            .getLogger("io.fabric8.mockwebserver");
+
     private final KubeAPIServer real;
     private final KubernetesMockServer embedded;
     final Path kubeconfig;
@@ -51,6 +55,16 @@ final class PlaygroundApiServer implements AutoCloseable {
             Files.writeString(kubeconfig, server.getKubeConfigYaml());
             return new PlaygroundApiServer(server, null, kubeconfig);
         }
+        return embedded(kubeconfig);
+    }
+
+    /**
+     * An embedded API server (Fabric8 mock, CRUD mode) whose kubeconfig is written to the given file: the pool's when the
+     * real binaries are missing, and the simulated contributed clusters' always.
+     */
+    static PlaygroundApiServer embedded(Path kubeconfig) throws IOException {
+        MOCK_SERVER_LOG.setLevel(java.util.logging.Level.WARNING); // it logs every request at INFO
+        Files.createDirectories(kubeconfig.toAbsolutePath().getParent());
         KubernetesMockServer server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
                 new KubernetesCrudDispatcher(), false);
         server.init(InetAddress.getLoopbackAddress(), 0);
@@ -83,6 +97,11 @@ final class PlaygroundApiServer implements AutoCloseable {
 
     String describe() {
         return isReal ? "real kube-apiserver " + VERSION + " + etcd" : "embedded API server (Fabric8 mock, CRUD mode)";
+    }
+
+    /** The URL clients reach it at, as written in its kubeconfig. */
+    String url() throws IOException {
+        return Config.fromKubeconfig(Files.readString(kubeconfig)).getMasterUrl();
     }
 
     @Override
