@@ -354,4 +354,53 @@ class ContributorAgentTest {
         assertThat(agent.leave(Duration.ofSeconds(3))).isFalse();
         assertThat(gpuNodes()).isEmpty();
     }
+
+    @Test
+    void aGatedModelWaitsForItsTokenThenReadsTheAgentsCopyOfIt() {
+        startAgent(defaultPolicy());
+        ModelDeployment md = modelDeployment("team-a", "gated", 1, 1);
+        md.getSpec().hfTokenSecretRef = new io.gpupool.api.v1alpha1.SecretKeyRef();
+        md.getSpec().hfTokenSecretRef.name = "hf";
+        ServingWork work = RemoteWorkRenderer.render(md, "org-a", CLUSTER,
+                List.of(new Placement(CLUSTER, "rtx4090-home-01", "rtx-24g", 1)), ServingSettings.DEFAULT);
+        pool.client().resource(work).create();
+
+        // No token shared yet: nothing starts, and the work says why.
+        await().atMost(WAIT).until(() -> work("team-a.gated").getStatus() != null);
+        var applied = Conditions.find(work("team-a.gated").getStatus().conditions, ContributorAgent.APPLIED).orElseThrow();
+        assertThat(applied.getReason()).isEqualTo(ContributorAgent.WAITING_FOR_CREDENTIALS);
+        assertThat(servingDeployments()).isEmpty();
+
+        // The pool shares it (a key per work, in the one Secret of the hub namespace the agent may read).
+        pool.client().resource(new io.fabric8.kubernetes.api.model.SecretBuilder().withNewMetadata()
+                .withName(RemoteWorkRenderer.MODEL_CREDENTIALS_SECRET).withNamespace(HUB_NS).endMetadata()
+                .addToData("team-a.gated", b64("hf_gated")).addToData("team-b.elsewhere", b64("hf_not_here")).build())
+                .create();
+        await().atMost(WAIT).until(() -> servingDeployments().size() == 1);
+        var copy = contributor.client().secrets().inNamespace(SERVING).withName(RemoteWorkRenderer.MODEL_CREDENTIALS_SECRET)
+                .get();
+        assertThat(copy.getData()).as("only the tokens of work that runs here").containsExactly(
+                Map.entry("team-a.gated", b64("hf_gated")));
+        var ref = servingDeployments().get(0).getSpec().getTemplate().getSpec().getContainers().get(0).getEnv().stream()
+                .filter(e -> e.getName().equals("HF_TOKEN")).findFirst().orElseThrow().getValueFrom().getSecretKeyRef();
+        assertThat(ref.getName() + "/" + ref.getKey()).isEqualTo(RemoteWorkRenderer.MODEL_CREDENTIALS_SECRET
+                + "/team-a.gated");
+        await().atMost(WAIT).until(() -> Conditions.isTrue(work("team-a.gated").getStatus().conditions,
+                ContributorAgent.APPLIED));
+
+        // The token is rotated at the pool: the copy follows. The work goes: so does the copy.
+        pool.client().secrets().inNamespace(HUB_NS).withName(RemoteWorkRenderer.MODEL_CREDENTIALS_SECRET).edit(s -> {
+            s.getData().put("team-a.gated", b64("hf_rotated"));
+            return s;
+        });
+        await().atMost(WAIT).until(() -> b64("hf_rotated").equals(contributor.client().secrets().inNamespace(SERVING)
+                .withName(RemoteWorkRenderer.MODEL_CREDENTIALS_SECRET).get().getData().get("team-a.gated")));
+        pool.client().resources(ServingWork.class).inNamespace(HUB_NS).withName("team-a.gated").delete();
+        await().atMost(WAIT).until(() -> servingDeployments().isEmpty() && contributor.client().secrets()
+                .inNamespace(SERVING).withName(RemoteWorkRenderer.MODEL_CREDENTIALS_SECRET).get() == null);
+    }
+
+    private static String b64(String s) {
+        return java.util.Base64.getEncoder().encodeToString(s.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
 }

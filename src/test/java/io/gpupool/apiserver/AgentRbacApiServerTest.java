@@ -42,6 +42,7 @@ import io.gpupool.agent.AgentSettings;
 import io.gpupool.agent.ContributorAgent;
 import io.gpupool.api.v1alpha1.ContributedCluster;
 import io.gpupool.api.v1alpha1.GpuNode;
+import io.gpupool.api.v1alpha1.ModelDeployment;
 import io.gpupool.api.v1alpha1.Placement;
 import io.gpupool.api.v1alpha1.ServingWork;
 import io.gpupool.core.inventory.NodeTrust;
@@ -229,6 +230,75 @@ class AgentRbacApiServerTest {
             assertThat(Conditions.isTrue(w.getStatus().conditions, ContributorAgent.APPLIED)).isTrue();
             assertThat(Conditions.isTrue(w.getStatus().conditions, Conditions.READY)).isTrue();
         });
+    }
+
+    /**
+     * A gated model placed on a contributed cluster: its token reaches the cluster only once the model's namespace lets
+     * the operator read it (a RoleBinding to the chart's unbound model-token-reader ClusterRole); until then the model
+     * says how, and the agent starts nothing. Then the token travels pool → hub namespace → the agent's copy.
+     */
+    @Test
+    void aGatedModelsTokenReachesTheClusterOnlyWithItsNamespacesConsent() {
+        String ns = "gated-team";
+        pool.member(ns, ORG);
+        admin.resource(new SecretBuilder().withNewMetadata().withName("hf").withNamespace(ns).endMetadata()
+                .addToData("token", b64("hf_gated")).build()).create();
+        var md = PoolFixtures.modelDeployment(ns, "gated", 1, 1);
+        md.getSpec().model.maxContextLength = 4096;
+        md.getSpec().gpu.classes = List.of("agent-l4");
+        md.getSpec().hfTokenSecretRef = new io.gpupool.api.v1alpha1.SecretKeyRef();
+        md.getSpec().hfTokenSecretRef.name = "hf";
+        admin.resource(md).create();
+
+        await().atMost(WAIT).untilAsserted(() -> assertThat(credentialsCondition(ns, "gated"))
+                .hasValueSatisfying(c -> {
+                    assertThat(c.getStatus()).isEqualTo("False");
+                    assertThat(c.getReason()).isEqualTo("TokenNotReadable");
+                    assertThat(c.getMessage()).contains("kubectl create rolebinding gpupool-model-token-reader -n " + ns
+                            + " --clusterrole=" + OPERATOR_RELEASE + "-model-token-reader --serviceaccount="
+                            + OPERATOR_NS + ":" + OPERATOR_RELEASE);
+                }));
+        String work = ns + ".gated";
+        await().atMost(WAIT).untilAsserted(() -> assertThat(Conditions.find(admin.resources(ServingWork.class)
+                .inNamespace(ALPHA_NS).withName(work).get().getStatus().conditions, ContributorAgent.APPLIED))
+                .hasValueSatisfying(c -> assertThat(c.getReason()).isEqualTo(ContributorAgent.WAITING_FOR_CREDENTIALS)));
+        assertThat(serving()).noneMatch(d -> work.equals(d.getMetadata().getAnnotations()
+                .get(ContributorAgent.WORK_NAME_ANNOTATION)));
+
+        // The namespace consents, exactly as the message says.
+        admin.resource(new io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder().withNewMetadata()
+                .withName("gpupool-model-token-reader").withNamespace(ns).endMetadata()
+                .withNewRoleRef().withApiGroup("rbac.authorization.k8s.io").withKind("ClusterRole")
+                .withName(OPERATOR_RELEASE + "-model-token-reader").endRoleRef()
+                .addNewSubject().withKind("ServiceAccount").withName(OPERATOR_RELEASE).withNamespace(OPERATOR_NS)
+                .endSubject().build()).create();
+        await().atMost(WAIT).untilAsserted(() -> assertThat(credentialsCondition(ns, "gated"))
+                .hasValueSatisfying(c -> assertThat(c.getReason()).isEqualTo("Shared")));
+        assertThat(admin.secrets().inNamespace(ALPHA_NS).withName(ContributedClusterReconciler.MODEL_CREDENTIALS_SECRET)
+                .get().getData()).containsEntry(work, b64("hf_gated"));
+        await().atMost(WAIT).until(() -> serving().stream().anyMatch(d -> work.equals(d.getMetadata().getAnnotations()
+                .get(ContributorAgent.WORK_NAME_ANNOTATION))));
+        assertThat(admin.secrets().inNamespace(SERVING).withName(ContributedClusterReconciler.MODEL_CREDENTIALS_SECRET)
+                .get().getData()).containsEntry(work, b64("hf_gated"));
+
+        // The model goes: so does its token, at the pool and in the cluster.
+        admin.resources(ModelDeployment.class).inNamespace(ns).withName("gated").delete();
+        await().atMost(WAIT).until(() -> {
+            Secret shared = admin.secrets().inNamespace(ALPHA_NS)
+                    .withName(ContributedClusterReconciler.MODEL_CREDENTIALS_SECRET).get();
+            return shared == null || shared.getData() == null || !shared.getData().containsKey(work);
+        });
+        await().atMost(WAIT).until(() -> {
+            Secret copy = admin.secrets().inNamespace(SERVING)
+                    .withName(ContributedClusterReconciler.MODEL_CREDENTIALS_SECRET).get();
+            return copy == null || copy.getData() == null || !copy.getData().containsKey(work);
+        });
+    }
+
+    private static java.util.Optional<Condition> credentialsCondition(String ns, String name) {
+        ModelDeployment m = admin.resources(ModelDeployment.class).inNamespace(ns).withName(name).get();
+        return m == null || m.getStatus() == null ? java.util.Optional.empty()
+                : Conditions.find(m.getStatus().conditions, "CredentialsShared");
     }
 
     @Test

@@ -31,6 +31,8 @@ final class ModelCredentials {
 
     /** Condition type on the ModelDeployment, present only while replicas on contributed clusters need the token. */
     static final String CONDITION = "CredentialsShared";
+    /** How soon to try again when the token could not be shared (a Secret or a RoleBinding may appear any time). */
+    static final java.time.Duration RETRY = java.time.Duration.ofSeconds(15);
 
     private ModelCredentials() {
     }

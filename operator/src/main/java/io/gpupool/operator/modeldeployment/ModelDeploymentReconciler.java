@@ -289,6 +289,9 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
             status.credentials(credentials);
             if (credentials != null && !credentials.shared()) {
                 events.warningOnce(md, credentials.reason(), credentials.message());
+                // Nothing the operator watches tells it when the Secret or the permission to read it appears.
+                Instant retry = clock.instant().plus(ModelCredentials.RETRY);
+                lookAgain = lookAgain == null || retry.isBefore(lookAgain) ? retry : lookAgain;
             }
             works = ServingWorks.apply(context.getClient(), md, organization, running, settings, works,
                     scheduler.goneNodes());
