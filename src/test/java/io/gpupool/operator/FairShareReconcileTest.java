@@ -124,5 +124,11 @@ class FairShareReconcileTest {
                 assertThat(n.getStatus().allocated).isLessThanOrEqualTo(4);
             }
         });
+
+        // The owner is done: the borrower gets all its replicas back, and its Preempted condition goes.
+        client.resources(ModelDeployment.class).inNamespace("fs-a").withName("owner").delete();
+        ModelDeployment whole = awaitMd("fs-c", "borrower", m -> m.getStatus().replicas.admitted == 6
+                && Conditions.find(m.getStatus().conditions, Conditions.PREEMPTED).isEmpty());
+        assertThat(Conditions.isTrue(whole.getStatus().conditions, Conditions.ADMITTED)).isTrue();
     }
 }

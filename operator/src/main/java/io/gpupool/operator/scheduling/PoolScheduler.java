@@ -363,6 +363,11 @@ public class PoolScheduler {
             if (!Objects.equals(before, reason)) {
                 changed.add(w.id());
             }
+            // Preempted once, whole again: the Preempted condition has nothing left to explain (the Event stays).
+            if (reason == null && updated.assignedReplicas() >= updated.desiredReplicas()
+                    && preempted.remove(w.id()) != null) {
+                changed.add(w.id());
+            }
         }
         for (Eviction e : result.evictions()) {
             LOG.infof("Evicting %d replica(s) of %s from %s: %s", e.replicas(), e.victim(), e.node(), e.reason());
