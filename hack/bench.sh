@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the JMH benchmarks of the test sources (src/test/java/io/gpupool/bench): compiles the main and test classes
 # (the JMH annotation processor writes target/test-classes/META-INF/BenchmarkList), builds the test classpath with
-# Maven offline, then runs org.openjdk.jmh.Main with the arguments given. Benchmarks are not tests: Surefire never
+# Maven, then runs org.openjdk.jmh.Main with the arguments given. Benchmarks are not tests: Surefire never
 # runs them.
 #
 #   hack/bench.sh AdmissionCycle -f 1 -wi 2 -i 3     # one benchmark class (a regex), JMH options after it
@@ -18,11 +18,8 @@ CP_FILE=target/bench-classpath.txt
 DEP_PLUGIN=org.apache.maven.plugins:maven-dependency-plugin:3.9.0
 
 if [ "${BENCH_SKIP_BUILD:-0}" != 1 ] || [ ! -s "$CP_FILE" ]; then
-  mvn -B -o -q test-compile
-  if ! mvn -B -o -q "$DEP_PLUGIN:build-classpath" -Dmdep.outputFile="$CP_FILE" -Dmdep.includeScope=test >/dev/null; then
-    echo "bench.sh: $DEP_PLUGIN is not in the local Maven repository; resolving it once online" >&2
-    mvn -B -q "$DEP_PLUGIN:build-classpath" -Dmdep.outputFile="$CP_FILE" -Dmdep.includeScope=test >/dev/null
-  fi
+  mvn -B -q test-compile
+  mvn -B -q "$DEP_PLUGIN:build-classpath" -Dmdep.outputFile="$CP_FILE" -Dmdep.includeScope=test >/dev/null
 fi
 
 exec java -cp "target/test-classes:target/classes:$(cat "$CP_FILE")" org.openjdk.jmh.Main "$@"

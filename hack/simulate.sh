@@ -14,11 +14,8 @@ DEP_PLUGIN=org.apache.maven.plugins:maven-dependency-plugin:3.9.0
 
 if [ "${SIM_SKIP_BUILD:-0}" != 1 ] || [ ! -s "$CP_FILE" ]; then
   cd "$ROOT"
-  mvn -B -o -q compile
-  if ! mvn -B -o -q "$DEP_PLUGIN:build-classpath" -Dmdep.outputFile="$CP_FILE" -Dmdep.includeScope=runtime >/dev/null; then
-    echo "simulate.sh: $DEP_PLUGIN is not in the local Maven repository; resolving it once online" >&2
-    mvn -B -q "$DEP_PLUGIN:build-classpath" -Dmdep.outputFile="$CP_FILE" -Dmdep.includeScope=runtime >/dev/null
-  fi
+  mvn -B -q compile
+  mvn -B -q "$DEP_PLUGIN:build-classpath" -Dmdep.outputFile="$CP_FILE" -Dmdep.includeScope=runtime >/dev/null
   cd - >/dev/null
 fi
 

@@ -143,7 +143,7 @@ public final class Playground implements AutoCloseable {
             playground.scenario();
             System.out.printf("%nPlayground ready in %d s. Try it yourself:%n", Duration.between(started, Instant.now()).toSeconds());
             System.out.println("  export KUBECONFIG=" + playground.server.kubeconfig.toAbsolutePath());
-            System.out.println("  kubectl get gpupool -A");
+            System.out.println("  kubectl get gpupool-all -A");
             System.out.println("  kubectl get gpunodes -A                # the nodes of both clusters");
             System.out.println("  kubectl get servingwork -A             # what the pool asked home-lab's agent to run");
             System.out.println("  kubectl apply -f examples/10-modeldeployment-llama-8b.yaml   # or your own ModelDeployment");

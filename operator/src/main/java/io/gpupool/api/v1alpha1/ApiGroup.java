@@ -4,7 +4,11 @@ package io.gpupool.api.v1alpha1;
 public final class ApiGroup {
     public static final String GROUP = "gpupool.io";
     public static final String VERSION = "v1alpha1";
-    public static final String CATEGORY = "gpupool";
+    /**
+     * `kubectl get gpupool-all -A` lists every gpupool object. Not "gpupool": kubectl resolves a name as a resource
+     * before it tries categories, and "gpupool" is the GpuPool kind's singular.
+     */
+    public static final String CATEGORY = "gpupool-all";
     /** Label on namespaces (membership) and Nodes (contribution) naming the Organization they belong to. */
     public static final String ORGANIZATION_LABEL = "gpupool.io/organization";
     /** Labels the operator puts on every object it creates. */
