@@ -265,36 +265,23 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
         List<ServingWork> works = view.servingWorks(md.getMetadata().getNamespace(), md.getMetadata().getName());
         Instant lookAgain = null;
         if (problems.isEmpty() && organization != null) {
-            Map<NodeKey, Integer> readyByNode = readyByNode(context, works);
-            Map<NodeKey, Instant> deadlines = handoverDeadlines();
-            Map<NodeKey, Integer> kept = Handover.keep(desiredReplicas(md), readyOn(admission.placements(),
-                    readyByNode), stoppingOn(admission, deadlines.keySet()), deadlines, clock.instant());
-            List<Placement> handover = handoverPlacements(kept);
-            status.handover(handover);
-            lookAgain = Handover.nextDeadline(kept, deadlines);
+            HandoverPlan handover = handover(md, admission, context, works);
+            status.handover(handover.placements());
             List<Placement> running = new ArrayList<>(admission.placements());
-            running.addAll(handover);
+            running.addAll(handover.placements());
             List<Placement> local = running.stream()
                     .filter(p -> InformerPoolView.LOCAL_CLUSTER.equals(p.cluster)).toList();
             var workflow = context.managedWorkflowAndDependentResourceContext();
             workflow.put(LOCAL_PLACEMENTS, local);
             workflow.put(SETTINGS, settings);
             workflow.reconcileManagedWorkflow();
-            // Replicas placed on contributed clusters: one ServingWork per cluster, in its hub namespace, and the
-            // model's token where they need it.
-            var credentials = ModelCredentials.share(context.getClient(), md, RemoteWorkRenderer.remoteClusters(running),
-                    ServingWorks.clusters(works), "kubectl create rolebinding gpupool-model-token-reader -n "
-                            + md.getMetadata().getNamespace() + " --clusterrole=" + tokenReaderRole
-                            + " --serviceaccount=" + serviceAccount);
-            status.credentials(credentials);
-            if (credentials != null && !credentials.shared()) {
-                events.warningOnce(md, credentials.reason(), credentials.message());
-                // Nothing the operator watches tells it when the Secret or the permission to read it appears.
-                Instant retry = clock.instant().plus(ModelCredentials.RETRY);
-                lookAgain = lookAgain == null || retry.isBefore(lookAgain) ? retry : lookAgain;
-            }
+            // Replicas placed on contributed clusters: the model's token where they need it, and one ServingWork per
+            // cluster, in its hub namespace.
+            Instant retry = shareCredentials(md, running, works, status, context);
             works = ServingWorks.apply(context.getClient(), md, organization, running, settings, works,
                     scheduler.goneNodes());
+            lookAgain = handover.deadline() == null || (retry != null && retry.isBefore(handover.deadline())) ? retry
+                    : handover.deadline();
         }
         int ready = context.getSecondaryResourcesAsStream(Deployment.class)
                 .filter(d -> d.getStatus() != null && d.getStatus().getReadyReplicas() != null)
@@ -317,6 +304,46 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
 
     private static int desiredReplicas(ModelDeployment md) {
         return md.getSpec().replicas == null ? 1 : md.getSpec().replicas;
+    }
+
+    /**
+     * Replicas that keep serving on nodes being withdrawn until their replacements are ready, and when the earliest of
+     * those handovers ends (null when there is none).
+     */
+    record HandoverPlan(List<Placement> placements, Instant deadline) {
+    }
+
+    private HandoverPlan handover(ModelDeployment md, Admission admission, Context<ModelDeployment> context,
+            List<ServingWork> works) {
+        Map<NodeKey, Instant> deadlines = handoverDeadlines();
+        if (deadlines.isEmpty()) {
+            return new HandoverPlan(List.of(), null);
+        }
+        Map<NodeKey, Integer> kept = Handover.keep(desiredReplicas(md),
+                readyOn(admission.placements(), readyByNode(context, works)),
+                stoppingOn(admission, deadlines.keySet()), deadlines, clock.instant());
+        return new HandoverPlan(handoverPlacements(kept), Handover.nextDeadline(kept, deadlines));
+    }
+
+    /**
+     * Shares the model's token with the contributed clusters that run its replicas (and takes it back from the others),
+     * and reports it in the status.
+     *
+     * @return when to try again because the token could not be shared, or null
+     */
+    private Instant shareCredentials(ModelDeployment md, List<Placement> running, List<ServingWork> works,
+            StatusBuilder status, Context<ModelDeployment> context) {
+        var credentials = ModelCredentials.share(context.getClient(), md, RemoteWorkRenderer.remoteClusters(running),
+                ServingWorks.clusters(works), "kubectl create rolebinding gpupool-model-token-reader -n "
+                        + md.getMetadata().getNamespace() + " --clusterrole=" + tokenReaderRole
+                        + " --serviceaccount=" + serviceAccount);
+        status.credentials(credentials);
+        if (credentials == null || credentials.shared()) {
+            return null;
+        }
+        events.warningOnce(md, credentials.reason(), credentials.message());
+        // Nothing the operator watches tells it when the Secret or the permission to read it appears.
+        return clock.instant().plus(ModelCredentials.RETRY);
     }
 
     /** When the handover on each node being withdrawn ends. */
