@@ -3,10 +3,8 @@ package io.gpupool.operator.scheduling;
 import static io.gpupool.testing.PoolFixtures.node;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.util.concurrent.atomic.AtomicReference;
 
 import org.junit.jupiter.api.Test;
 
@@ -15,27 +13,12 @@ import io.gpupool.api.v1alpha1.GpuNode;
 import io.gpupool.api.v1alpha1.GpuNodeStatus;
 import io.gpupool.core.admission.FirstComeAdmission;
 import io.gpupool.core.discovery.GpuNodes;
+import io.gpupool.testing.ManualClock;
 
 /** Liveness of contributed nodes is judged by the pool's clock, whatever the contributor's clock says. */
 class HeartbeatTest {
 
-    private final AtomicReference<Instant> now = new AtomicReference<>(Instant.parse("2026-06-01T12:00:00Z"));
-    private final Clock clock = new Clock() {
-        @Override
-        public ZoneOffset getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now.get();
-        }
-    };
+    private final ManualClock clock = new ManualClock(Instant.parse("2026-06-01T12:00:00Z"));
 
     private static GpuNode remote(String beat, String created) {
         GpuNode n = new GpuNode();
@@ -54,20 +37,20 @@ class HeartbeatTest {
         PoolScheduler scheduler = new PoolScheduler(new FirstComeAdmission(), clock);
         // An agent whose clock runs an hour ahead: its stamp is not believed beyond now.
         GpuNode ahead = remote("2026-06-01T13:00:00Z", "2026-06-01T11:00:00Z");
-        assertThat(scheduler.heartbeat(ahead, now.get())).isEqualTo(now.get());
+        assertThat(scheduler.heartbeat(ahead, clock.instant())).isEqualTo(clock.instant());
         // An agent whose clock runs an hour behind: each new beat counts from when the pool saw it.
-        now.set(now.get().plusSeconds(30));
+        clock.advance(Duration.ofSeconds(30));
         GpuNode behind = remote("2026-06-01T11:00:30Z", "2026-06-01T11:00:00Z");
         scheduler.observe(behind);
-        now.set(now.get().plusSeconds(5));
-        assertThat(scheduler.heartbeat(behind, now.get())).isEqualTo(Instant.parse("2026-06-01T12:00:30Z"));
+        clock.advance(Duration.ofSeconds(5));
+        assertThat(scheduler.heartbeat(behind, clock.instant())).isEqualTo(Instant.parse("2026-06-01T12:00:30Z"));
         // The same beat seen again later does not refresh it.
-        now.set(now.get().plusSeconds(60));
+        clock.advance(Duration.ofSeconds(60));
         scheduler.observe(behind);
-        assertThat(scheduler.heartbeat(behind, now.get())).isEqualTo(Instant.parse("2026-06-01T12:00:30Z"));
+        assertThat(scheduler.heartbeat(behind, clock.instant())).isEqualTo(Instant.parse("2026-06-01T12:00:30Z"));
         // Before the first heartbeat, the GpuNode's creation; without even that, long gone.
-        assertThat(scheduler.heartbeat(remote(null, "2026-06-01T11:59:00Z"), now.get()))
+        assertThat(scheduler.heartbeat(remote(null, "2026-06-01T11:59:00Z"), clock.instant()))
                 .isEqualTo(Instant.parse("2026-06-01T11:59:00Z"));
-        assertThat(scheduler.heartbeat(remote(null, null), now.get())).isEqualTo(Instant.EPOCH);
+        assertThat(scheduler.heartbeat(remote(null, null), clock.instant())).isEqualTo(Instant.EPOCH);
     }
 }

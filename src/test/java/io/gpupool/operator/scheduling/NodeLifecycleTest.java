@@ -6,21 +6,17 @@ import static io.gpupool.testing.PoolFixtures.node;
 import static io.gpupool.testing.PoolFixtures.organization;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicReference;
 
 import org.junit.jupiter.api.Test;
 
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
-import io.gpupool.api.v1alpha1.ContributedCluster;
 import io.gpupool.api.v1alpha1.GpuClass;
 import io.gpupool.api.v1alpha1.GpuNode;
 import io.gpupool.api.v1alpha1.GpuPool;
@@ -33,6 +29,7 @@ import io.gpupool.core.inventory.Workloads;
 import io.gpupool.core.model.Assignment;
 import io.gpupool.core.model.NodeKey;
 import io.gpupool.core.model.WorkloadId;
+import io.gpupool.testing.ManualClock;
 
 /**
  * The scheduler over a pool whose nodes change state, on an injected clock: not ready for a while (kept), not ready
@@ -43,23 +40,7 @@ class NodeLifecycleTest {
 
     private static final String ORG = "org-a";
 
-    private final AtomicReference<Instant> now = new AtomicReference<>(Instant.parse("2026-06-01T12:00:00Z"));
-    private final Clock clock = new Clock() {
-        @Override
-        public ZoneOffset getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now.get();
-        }
-    };
+    private final ManualClock clock = new ManualClock(Instant.parse("2026-06-01T12:00:00Z"));
     private final Pool pool = new Pool();
     private final PoolScheduler scheduler = new PoolScheduler(new FairShareAdmission(), clock);
 
@@ -143,10 +124,10 @@ class NodeLifecycleTest {
 
         pool.nodes.get("n1").getSpec().nodeReady = false;
         scheduler.observe(pool.nodes.get("n1"));
-        now.set(now.get().plusSeconds(60));
+        clock.advance(Duration.ofSeconds(60));
         assertThat(schedule(md).placements()).as("not ready for 60 s of 60").extracting(p -> p.node)
                 .containsExactly("n1");
-        now.set(now.get().plusSeconds(2));
+        clock.advance(Duration.ofSeconds(2));
         assertThat(schedule(md).placements()).as("not ready past the timeout").extracting(p -> p.node)
                 .containsExactly("n2");
         assertThat(scheduler.goneNodes()).containsExactly(local("n1"));
@@ -168,9 +149,9 @@ class NodeLifecycleTest {
         l4("n2");
 
         pool.nodes.get("n1").getSpec().unschedulable = true;
-        Instant cordoned = now.get();
+        Instant cordoned = clock.instant();
         scheduler.observe(pool.nodes.get("n1"));
-        now.set(now.get().plusSeconds(5));
+        clock.advance(Duration.ofSeconds(5));
         Admission admission = schedule(md);
         assertThat(admission.placements()).containsExactly(new Placement("local", "n2", "l4", 1));
         assertThat(admission.stopping()).containsExactly(new Assignment(local("n1"), "l4", 1));
