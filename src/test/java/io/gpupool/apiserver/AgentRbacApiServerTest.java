@@ -97,8 +97,7 @@ class AgentRbacApiServerTest {
         asOperator = server.impersonating("system:serviceaccount:" + OPERATOR_NS + ":" + OPERATOR_RELEASE);
         pool = new TestPool(admin).organization(ORG).gpuClass("agent-l4", 20000, "NVIDIA-L4");
         operator = InProcessOperator.start(asOperator);
-        approve(ALPHA);
-        approve(BETA);
+        pool.approve(ALPHA, ORG).approve(BETA, ORG);
 
         // The contributor's cluster: its chart's RBAC (not its Deployment: the agent runs in this JVM), its nodes.
         contributorChart = InstalledChart.install(admin, "gpupool-contributor", "gpupool-contributor",
@@ -126,29 +125,6 @@ class AgentRbacApiServerTest {
                 Duration.ofSeconds(1), new ContributorPolicy(List.of("ghcr.io/gpupool/inference-vllm:*"), false, false)),
                 Clock.systemUTC());
         agent.start();
-    }
-
-    /** A pool admin approves a cluster; the test plays the token controller (this API server has none). */
-    private static void approve(String cluster) {
-        ContributedCluster cc = new ContributedCluster();
-        cc.setMetadata(new ObjectMetaBuilder().withName(cluster).build());
-        cc.getSpec().organization = ORG;
-        admin.resource(cc).fieldManager("kubectl").serverSideApply();
-        String ns = NodeTrust.hubNamespace(cluster);
-        var token = admin.secrets().inNamespace(ns).withName(ContributedClusterReconciler.TOKEN_SECRET);
-        await().atMost(WAIT).until(() -> token.get() != null);
-        await().atMost(WAIT).until(() -> ready(cluster).map(c -> "WaitingForToken".equals(c.getReason())).orElse(false));
-        token.edit(s -> {
-            s.setData(Map.of("token", b64("token-of-" + cluster), "ca.crt", b64("-----BEGIN CERTIFICATE-----")));
-            return s;
-        });
-        await().atMost(WAIT).until(() -> ready(cluster).map(c -> "CredentialsIssued".equals(c.getReason())).orElse(false));
-    }
-
-    private static java.util.Optional<Condition> ready(String cluster) {
-        ContributedCluster c = admin.resources(ContributedCluster.class).withName(cluster).get();
-        return c == null || c.getStatus() == null ? java.util.Optional.empty()
-                : Conditions.find(c.getStatus().conditions, Conditions.READY);
     }
 
     @AfterAll

@@ -171,6 +171,11 @@ public final class RealKubeApiServer implements ParameterResolver, org.junit.jup
             return Config.fromKubeconfig(apiServer.getKubeConfigYaml());
         }
 
+        /** The admin's kubeconfig (for real Helm, which talks to the API server itself). */
+        public String kubeConfigYaml() {
+            return apiServer.getKubeConfigYaml();
+        }
+
         /** A new client that impersonates the given user (e.g. system:serviceaccount:ns:name); close it. */
         public KubernetesClient impersonating(String user, String... groups) {
             Config config = adminConfig();

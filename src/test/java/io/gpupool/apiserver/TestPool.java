@@ -2,19 +2,30 @@ package io.gpupool.apiserver;
 
 import static org.awaitility.Awaitility.await;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
+import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.gpupool.api.v1alpha1.ApiGroup;
+import io.gpupool.api.v1alpha1.ContributedCluster;
 import io.gpupool.api.v1alpha1.GpuClass;
 import io.gpupool.api.v1alpha1.GpuNode;
 import io.gpupool.api.v1alpha1.ModelDeployment;
 import io.gpupool.api.v1alpha1.Organization;
+import io.gpupool.api.v1alpha1.ServingWork;
+import io.gpupool.core.inventory.NodeTrust;
+import io.gpupool.core.status.Conditions;
+import io.gpupool.operator.cluster.ContributedClusterReconciler;
 import io.gpupool.operator.node.HubNamespaces;
 import io.gpupool.operator.node.LocalNodeReconciler;
 import io.gpupool.testing.PoolFixtures;
@@ -34,6 +45,7 @@ final class TestPool implements AutoCloseable {
     private final Set<String> organizations = new LinkedHashSet<>();
     private final Set<String> classes = new LinkedHashSet<>();
     private final Set<String> nodes = new LinkedHashSet<>();
+    private final Set<String> clusters = new LinkedHashSet<>();
 
     TestPool(KubernetesClient admin) {
         this.admin = admin;
@@ -66,6 +78,39 @@ final class TestPool implements AutoCloseable {
         nodes.add(fixture);
         await().atMost(WAIT).until(() -> admin.resources(GpuNode.class).inNamespace(HUB).withName(fixture).get() != null);
         return this;
+    }
+
+    /**
+     * A pool admin approves a contributed cluster (needs a running operator), and the test plays the token controller
+     * (this API server has none): the kubeconfig the operator then issues carries a made-up token, so agents in tests
+     * reach the pool with clients that impersonate the cluster's ServiceAccount.
+     */
+    TestPool approve(String cluster, String organization) {
+        ContributedCluster cc = new ContributedCluster();
+        cc.setMetadata(new ObjectMetaBuilder().withName(cluster).build());
+        cc.getSpec().organization = organization;
+        admin.resource(cc).fieldManager("kubectl").serverSideApply();
+        clusters.add(cluster);
+        var token = admin.secrets().inNamespace(NodeTrust.hubNamespace(cluster))
+                .withName(ContributedClusterReconciler.TOKEN_SECRET);
+        await().atMost(WAIT).until(() -> token.get() != null);
+        await().atMost(WAIT).until(() -> ready(cluster).map(c -> "WaitingForToken".equals(c.getReason())).orElse(false));
+        token.edit(s -> {
+            s.setData(Map.of("token", b64("token-of-" + cluster), "ca.crt", b64("-----BEGIN CERTIFICATE-----")));
+            return s;
+        });
+        await().atMost(WAIT).until(() -> ready(cluster).map(c -> "CredentialsIssued".equals(c.getReason())).orElse(false));
+        return this;
+    }
+
+    private Optional<Condition> ready(String cluster) {
+        ContributedCluster c = admin.resources(ContributedCluster.class).withName(cluster).get();
+        return c == null || c.getStatus() == null ? Optional.empty()
+                : Conditions.find(c.getStatus().conditions, Conditions.READY);
+    }
+
+    private static String b64(String s) {
+        return Base64.getEncoder().encodeToString(s.getBytes(StandardCharsets.UTF_8));
     }
 
     GpuNode gpuNode(String name) {
@@ -149,6 +194,14 @@ final class TestPool implements AutoCloseable {
         for (String n : nodes) {
             admin.nodes().withName(n).delete();
             admin.resources(GpuNode.class).inNamespace(HUB).withName(n).delete();
+        }
+        for (String cluster : clusters) {
+            // The approval and what is left in its hub namespace (the namespace itself stays).
+            String ns = NodeTrust.hubNamespace(cluster);
+            admin.resources(ServingWork.class).inNamespace(ns).delete();
+            admin.resources(GpuNode.class).inNamespace(ns).delete();
+            admin.secrets().inNamespace(ns).withName(ContributedClusterReconciler.MODEL_CREDENTIALS_SECRET).delete();
+            admin.resources(ContributedCluster.class).withName(cluster).delete();
         }
         List<String> gone = new ArrayList<>(classes);
         gone.forEach(c -> admin.resources(GpuClass.class).withName(c).delete());

@@ -173,8 +173,9 @@ class ContributorChartTest {
 
     @Test
     void theUninstallHookMayStopTheRunningAgentAndNothingElse() {
-        // helm-java renders no hooks (the Job itself is exercised by the real-API-server tier's uninstall test); the
-        // RBAC it runs with is an ordinary part of the chart.
+        // helm-java's template renders no hooks: the Job itself is checked and run by
+        // io.gpupool.apiserver.ContributorUninstallApiServerTest (helm install and uninstall on the real API server).
+        // The RBAC it runs with is an ordinary part of the chart.
         RenderedChart chart = render(List.of("contributor-remote.yaml"), Map.of());
         Role stop = chart.one(Role.class, "gp-leave-pool");
         assertThat(stop.getMetadata().getNamespace()).isEqualTo(NS);

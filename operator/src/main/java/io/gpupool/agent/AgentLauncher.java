@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 
@@ -17,6 +18,7 @@ import jakarta.inject.Inject;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
+import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -34,6 +36,8 @@ import io.quarkus.runtime.StartupEvent;
 public class AgentLauncher {
 
     private static final Logger LOG = Logger.getLogger(AgentLauncher.class);
+    /** How long the uninstall hook waits for the running agent to stop before leaving anyway. */
+    static final Duration RUNNING_AGENT_STOP_TIMEOUT = Duration.ofSeconds(60);
 
     private final String role;
     private final AgentConfig config;
@@ -55,36 +59,64 @@ public class AgentLauncher {
         if (!Role.AGENT.equals(role)) {
             return;
         }
-        AgentSettings settings = new AgentSettings(config.organization().orElse(null), config.cluster().orElse(null),
+        AgentSettings settings = settings(config);
+        hub = config.hubKubeconfig().map(AgentLauncher::hubClient).orElse(local);
+        LOG.infof("Role agent: contributing cluster %s to the pool at %s", settings.cluster(),
+                hub.getConfiguration().getMasterUrl());
+        ContributorAgent a = new ContributorAgent(local, hub, settings, clock);
+        agent = a;
+        if (!config.leavePool()) {
+            a.start();
+            return;
+        }
+        Thread leaving = new Thread(() -> {
+            try {
+                boolean graceful = leavePool(config, local, a);
+                LOG.infof("Cluster %s left the pool%s", settings.cluster(), graceful ? ""
+                        : " without waiting any longer: the pool places the remaining replicas elsewhere at once");
+                Quarkus.asyncExit(0);
+            } catch (RuntimeException e) {
+                // Fail the uninstall hook (and so `helm uninstall`) with the reason, rather than hang until its deadline.
+                LOG.errorf(e, "Cluster %s could not leave the pool", settings.cluster());
+                Quarkus.asyncExit(1);
+            }
+        }, "gpupool-agent-leave");
+        leaving.start();
+    }
+
+    /** The agent's settings, from its configuration (the contributor chart's environment). */
+    public static AgentSettings settings(AgentConfig config) {
+        return new AgentSettings(config.organization().orElse(null), config.cluster().orElse(null),
                 AgentSettings.parseSelector(config.nodeSelector().orElse("")), config.servingNamespace(),
                 Duration.ofSeconds(config.heartbeatIntervalSeconds()),
                 new ContributorPolicy(config.policy().allowedImages().orElse(List.of()),
                         config.policy().allowPrivileged(), config.policy().allowHostPath()));
-        hub = config.hubKubeconfig().map(AgentLauncher::hubClient).orElse(local);
-        LOG.infof("Role agent: contributing cluster %s to the pool at %s", settings.cluster(),
-                hub.getConfiguration().getMasterUrl());
-        if (config.leavePool()) {
-            stopRunningAgent();
-        }
-        ContributorAgent a = new ContributorAgent(local, hub, settings, clock);
-        a.start();
-        agent = a;
-        if (config.leavePool()) {
-            Thread leaving = new Thread(() -> {
-                boolean graceful = a.leave(Duration.ofSeconds(config.leaveTimeoutSeconds()));
-                LOG.infof("Cluster %s left the pool%s", settings.cluster(), graceful ? ""
-                        : " without waiting any longer: the pool places the remaining replicas elsewhere at once");
-                Quarkus.asyncExit(0);
-            }, "gpupool-agent-leave");
-            leaving.start();
-        }
     }
 
     /**
-     * Stops the agent that runs the contribution (scale to 0), so that while this one withdraws the nodes, the other
-     * does not contribute them again.
+     * What the contributor chart's uninstall hook runs: stops the agent that runs the contribution, then withdraws
+     * every node with {@code leaving} (an agent not started yet) and waits for the pool, at most
+     * {@link AgentConfig#leaveTimeoutSeconds()}.
+     *
+     * @param local the contributor's cluster, as the agent's ServiceAccount
+     * @return true when the pool moved every replica in time
      */
-    private void stopRunningAgent() {
+    public static boolean leavePool(AgentConfig config, KubernetesClient local, ContributorAgent leaving) {
+        stopRunningAgent(config, local);
+        // Leaving from its very first sync: when the hook runs again (a retried Job), nodes that already left are not
+        // contributed again for a moment, and withdrawn ones are not put back.
+        leaving.leavePool();
+        leaving.start();
+        return leaving.leave(Duration.ofSeconds(config.leaveTimeoutSeconds()));
+    }
+
+    /**
+     * Stops the agent that runs the contribution (scale to 0) and waits until its Deployment reports no replica:
+     * meanwhile it would contribute the nodes again (it still selects them, so it puts back {@code withdrawn=false}).
+     * The Deployment controller reports 0 as soon as the pod is being deleted, so a dying agent may still undo a
+     * withdrawal for a moment; the leaving agent marks the node again when it sees that.
+     */
+    static void stopRunningAgent(AgentConfig config, KubernetesClient local) {
         config.agentDeployment().ifPresent(ref -> {
             int slash = ref.indexOf('/');
             if (slash <= 0) {
@@ -92,11 +124,39 @@ public class AgentLauncher {
             }
             var deployment = local.apps().deployments().inNamespace(ref.substring(0, slash))
                     .withName(ref.substring(slash + 1));
-            if (deployment.get() != null) {
-                deployment.scale(0);
+            if (deployment.get() == null) {
+                return;
+            }
+            deployment.scale(0);
+            // Polled: the leave Role grants get on that one Deployment, not watch.
+            Instant deadline = Instant.now().plus(RUNNING_AGENT_STOP_TIMEOUT);
+            while (!stopped(deployment.get()) && Instant.now().isBefore(deadline)) {
+                try {
+                    Thread.sleep(500);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+            if (stopped(deployment.get())) {
                 LOG.infof("Stopped the running agent %s before leaving the pool", ref);
+            } else {
+                LOG.warnf("The running agent %s still runs after %d s; leaving the pool anyway", ref,
+                        RUNNING_AGENT_STOP_TIMEOUT.toSeconds());
             }
         });
+    }
+
+    /** Gone, or scaled to 0 and reported so by the Deployment controller. */
+    private static boolean stopped(Deployment d) {
+        if (d == null) {
+            return true;
+        }
+        var status = d.getStatus();
+        return d.getSpec().getReplicas() != null && d.getSpec().getReplicas() == 0 && status != null
+                && status.getObservedGeneration() != null
+                && status.getObservedGeneration() >= d.getMetadata().getGeneration()
+                && (status.getReplicas() == null || status.getReplicas() == 0);
     }
 
     /** The running agent (empty in the operator role, and until it has started). */

@@ -95,6 +95,8 @@ public final class ContributorAgent implements AutoCloseable {
     private volatile Instant lastHeartbeat;
     private volatile boolean hubLost;
     private volatile boolean closed;
+    /** Set once {@link #start()} has built the caches that a sync reads. */
+    private volatile boolean started;
     /** Set when the contributor leaves the pool (the chart is uninstalled): every node is withdrawn. */
     private volatile boolean leaving;
 
@@ -129,6 +131,8 @@ public final class ContributorAgent implements AutoCloseable {
         mirror = local.secrets().inNamespace(settings.servingNamespace())
                 .withName(RemoteWorkRenderer.MODEL_CREDENTIALS_SECRET).inform(wake(), 0);
         startHubInformers();
+        // Events before this point are covered by the first tick, which runs at once.
+        started = true;
         long period = settings.heartbeat().toMillis();
         loop.scheduleWithFixedDelay(this::tick, 0, period, TimeUnit.MILLISECONDS);
         LOG.infof("gpupool agent for cluster %s (organization %s) started; hub namespace %s, serving namespace %s",
@@ -154,9 +158,11 @@ public final class ContributorAgent implements AutoCloseable {
         gpuNodes.addEventHandler(wake());
         works.addEventHandler(wake());
         credentials.addEventHandler(wake());
-        gpuNodes.start();
-        works.start();
-        credentials.start();
+        // A first list that finds nothing sends no event, and the loop's first sync ran before it arrived: without
+        // this, the nodes would join (and withdrawals proceed) only at the next heartbeat.
+        for (SharedIndexInformer<?> informer : List.of(gpuNodes, works, credentials)) {
+            informer.start().thenRun(this::requestSync);
+        }
     }
 
     /**
@@ -178,7 +184,7 @@ public final class ContributorAgent implements AutoCloseable {
 
     /** Asks for a sync soon; requests that arrive while one is queued are merged into it. */
     public void requestSync() {
-        if (closed || !queued.compareAndSet(false, true)) {
+        if (closed || !started || !queued.compareAndSet(false, true)) {
             return;
         }
         loop.execute(() -> {
@@ -259,7 +265,8 @@ public final class ContributorAgent implements AutoCloseable {
     /**
      * Withdraws every node from the pool (the contributor chart is being uninstalled): each GpuNode is marked
      * withdrawn, the pool moves the replicas elsewhere, and each GpuNode is deleted once nothing of the pool runs on its
-     * node. {@link #contributesNothing()} tells when that is done.
+     * node. {@link #contributesNothing()} tells when that is done. Called before {@link #start()}, the agent never
+     * contributes a node at all.
      */
     public void leavePool() {
         leaving = true;
@@ -337,12 +344,14 @@ public final class ContributorAgent implements AutoCloseable {
             }
         }
         Set<String> busy = nodesRunningWork();
+        // Until the work is known, any node may still run some: it is withdrawn, not deleted yet.
+        boolean workKnown = works.hasSynced();
         for (GpuNode have : current.values()) {
             String name = have.getMetadata().getName();
             if (desired.containsKey(name)) {
                 continue;
             }
-            if (busy.contains(name)) {
+            if (busy.contains(name) || !workKnown) {
                 // Leaving gracefully: the pool moves its replicas elsewhere while they still serve here.
                 if (!Boolean.TRUE.equals(have.getSpec().withdrawn)) {
                     hub.resources(GpuNode.class).inNamespace(hubNamespace).withName(name).edit(g -> {
