@@ -9,6 +9,7 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRuleBuilder;
 import io.fabric8.kubernetes.api.model.rbac.RoleBuilder;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
@@ -137,7 +138,10 @@ public class ContributedClusterReconciler implements Reconciler<ContributedClust
         workflow.put(HUB_SERVER, hubServer);
         workflow.reconcileManagedWorkflow();
 
-        if (TokenIssued.issuedToken(context).isEmpty()) {
+        // Ready only once the kubeconfig exists: the token may have arrived while the workflow ran, after the kubeconfig's
+        // precondition was checked (its event brings another reconcile, which writes it).
+        if (TokenIssued.issuedToken(context).isEmpty()
+                || context.getSecondaryResource(Secret.class, KUBECONFIG).isEmpty()) {
             // The token Secret's informer wakes this reconciler when Kubernetes fills it in.
             next.conditions = Conditions.set(previous.conditions, Conditions.READY, false, WAITING_FOR_TOKEN,
                     "Waiting for Kubernetes to issue the token of ServiceAccount " + ns + "/" + AGENT + ".",
