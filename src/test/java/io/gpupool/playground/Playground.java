@@ -267,15 +267,16 @@ public final class Playground implements AutoCloseable {
         settle();
 
         step("uni-nlp reclaims its A100s",
-                "uni-nlp scales its own 24B model onto the A100s it contributed. Its replicas fit within its nominal "
-                        + "quota, so borrowed replicas are evicted (gracefully, after the drain grace period) and go "
-                        + "back to Pending with a Preempted condition.");
+                "uni-nlp serves its own 24B model (2 replicas) on the two A100s its Llama 8B leaves free, which the "
+                        + "home collective borrowed. They are within uni-nlp's nominal quota, so the borrowed replicas "
+                        + "are evicted (gracefully, after the drain grace period) and placed elsewhere or wait, with a "
+                        + "Preempted condition until they are whole again.");
         ModelDeployment reclaim = Serialization.unmarshal(Serialization.asYaml(borrower), ModelDeployment.class);
         reclaim.getMetadata().setNamespace("uni-nlp");
         reclaim.getMetadata().setName("mistral-uni");
         reclaim.getMetadata().setResourceVersion(null);
         reclaim.getMetadata().setUid(null);
-        reclaim.getSpec().replicas = 3;
+        reclaim.getSpec().replicas = 2;
         reclaim.getSpec().gpu.classes = List.of("a100-80g");
         reclaim.setStatus(null);
         client.resource(reclaim).createOr(r -> r.update());
