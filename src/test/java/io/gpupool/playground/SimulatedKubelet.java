@@ -1,30 +1,62 @@
 package io.gpupool.playground;
 
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.PodConditionBuilder;
+import io.fabric8.kubernetes.api.model.PodStatusBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.gpupool.core.render.ServingRenderer;
 
 /**
- * Stands in for the kubelets and the Deployment controller of the simulated clusters: a serving Deployment's replicas
- * become ready after a load delay. No engine runs and no model is downloaded.
+ * Stands in for the kubelets and the Deployment controller of the simulated clusters. A serving Deployment gets its
+ * pods, on the node it is pinned to; each pod becomes ready after a load delay, and a pod that is no longer wanted
+ * stays a moment before it is gone, as a real one drains its requests (the pool keeps its GPU booked meanwhile). No
+ * engine runs and no model is downloaded.
  */
 final class SimulatedKubelet implements AutoCloseable {
 
+    static final String COMPONENT_LABEL = "app.kubernetes.io/component";
+    static final String MODEL_SERVER = "model-server";
+    /** How long a stopping pod lingers (its drain). */
+    static final long DRAIN_MILLIS = 2000;
+
     private final KubernetesClient client;
     private final long loadDelayMillis;
+    /** Everything happens on this one thread, so the pods below need no locking. */
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "simulated-kubelet");
         t.setDaemon(true);
         return t;
     });
-    private SharedIndexInformer<Deployment> informer;
+    /** The pods this kubelet runs, per Deployment (namespace/name), oldest first. */
+    private final Map<String, List<SimPod>> pods = new HashMap<>();
+    private SharedIndexInformer<Deployment> deployments;
+
+    /** A pod this kubelet runs. */
+    private static final class SimPod {
+        final String namespace;
+        final String name;
+        boolean ready;
+
+        SimPod(String namespace, String name) {
+            this.namespace = namespace;
+            this.name = name;
+        }
+    }
 
     SimulatedKubelet(KubernetesClient client, long loadDelayMillis) {
         this.client = client;
@@ -32,57 +64,119 @@ final class SimulatedKubelet implements AutoCloseable {
     }
 
     void start() {
-        informer = client.apps().deployments().inAnyNamespace()
-                .withLabel("app.kubernetes.io/component", "model-server")
+        deployments = client.apps().deployments().inAnyNamespace().withLabel(COMPONENT_LABEL, MODEL_SERVER)
                 .inform(new ResourceEventHandler<>() {
                     @Override
                     public void onAdd(Deployment d) {
-                        schedule(d);
+                        later(() -> sync(key(d)), 0);
                     }
 
                     @Override
                     public void onUpdate(Deployment before, Deployment d) {
-                        schedule(d);
+                        later(() -> sync(key(d)), 0);
                     }
 
                     @Override
                     public void onDelete(Deployment d, boolean unknown) {
+                        later(() -> {
+                            List<SimPod> gone = pods.remove(key(d));
+                            if (gone != null) {
+                                gone.forEach(SimulatedKubelet.this::stop);
+                            }
+                        }, 0);
                     }
                 });
     }
 
-    private void schedule(Deployment d) {
-        int want = d.getSpec().getReplicas() == null ? 1 : d.getSpec().getReplicas();
-        Integer ready = d.getStatus() == null ? null : d.getStatus().getReadyReplicas();
-        if (ready != null && ready == want) {
-            return;
-        }
-        // Going down is immediate (pods stop); going up takes the model's load time.
-        long delay = ready != null && ready > want ? 0 : loadDelayMillis;
-        timer.schedule(() -> becomeReady(d.getMetadata().getNamespace(), d.getMetadata().getName()), delay,
-                TimeUnit.MILLISECONDS);
+    private void later(Runnable task, long delayMillis) {
+        timer.schedule(() -> {
+            try {
+                task.run();
+            } catch (KubernetesClientException e) {
+                // A newer version exists: its own event brings another round.
+            }
+        }, delayMillis, TimeUnit.MILLISECONDS);
     }
 
-    private void becomeReady(String namespace, String name) {
-        try {
-            Deployment current = client.apps().deployments().inNamespace(namespace).withName(name).get();
-            if (current == null) {
-                return;
-            }
-            int want = current.getSpec().getReplicas() == null ? 1 : current.getSpec().getReplicas();
-            current.setStatus(new DeploymentStatusBuilder().withReplicas(want).withReadyReplicas(want)
-                    .withAvailableReplicas(want).withUpdatedReplicas(want)
-                    .withObservedGeneration(current.getMetadata().getGeneration()).build());
-            client.apps().deployments().inNamespace(namespace).resource(current).updateStatus();
-        } catch (KubernetesClientException e) {
-            // A newer version exists: its own update event schedules another round.
+    /** Makes the Deployment's pods match its replicas, and its status match its pods. */
+    private void sync(String key) {
+        Deployment d = deployments.getStore().getByKey(key);
+        if (d == null) {
+            return;
         }
+        int want = d.getSpec().getReplicas() == null ? 1 : d.getSpec().getReplicas();
+        List<SimPod> running = pods.computeIfAbsent(key, k -> new ArrayList<>());
+        while (running.size() > want) {
+            // Scale down: a pod that is not ready yet goes first, else the newest.
+            SimPod victim = running.stream().filter(p -> !p.ready).findFirst().orElse(running.get(running.size() - 1));
+            running.remove(victim);
+            stop(victim);
+        }
+        while (running.size() < want) {
+            running.add(startPod(d, key));
+        }
+        int ready = (int) running.stream().filter(p -> p.ready).count();
+        var status = d.getStatus();
+        if (status == null || !Integer.valueOf(ready).equals(status.getReadyReplicas())
+                || !Integer.valueOf(running.size()).equals(status.getReplicas())) {
+            Deployment current = client.apps().deployments().inNamespace(d.getMetadata().getNamespace())
+                    .withName(d.getMetadata().getName()).get();
+            if (current != null) {
+                current.setStatus(new DeploymentStatusBuilder().withReplicas(running.size()).withReadyReplicas(ready)
+                        .withAvailableReplicas(ready).withUpdatedReplicas(running.size())
+                        .withObservedGeneration(current.getMetadata().getGeneration()).build());
+                client.resource(current).updateStatus();
+            }
+        }
+    }
+
+    private SimPod startPod(Deployment d, String key) {
+        var template = d.getSpec().getTemplate();
+        String node = template.getMetadata().getAnnotations() == null ? null
+                : template.getMetadata().getAnnotations().get(ServingRenderer.NODE_ANNOTATION);
+        SimPod pod = new SimPod(d.getMetadata().getNamespace(),
+                d.getMetadata().getName() + "-" + UUID.randomUUID().toString().substring(0, 5));
+        Pod created = client.resource(new PodBuilder().withNewMetadata().withName(pod.name).withNamespace(pod.namespace)
+                .withLabels(template.getMetadata().getLabels())
+                .withAnnotations(template.getMetadata().getAnnotations()).endMetadata()
+                .withSpec(template.getSpec()).editSpec().withNodeName(node).endSpec()
+                .build()).create();
+        writeStatus(created, false);
+        // The model "loads"; then the pod is ready and the Deployment says so.
+        later(() -> {
+            if (pods.getOrDefault(key, List.of()).contains(pod)) {
+                pod.ready = true;
+                Pod live = client.pods().inNamespace(pod.namespace).withName(pod.name).get();
+                if (live != null) {
+                    writeStatus(live, true);
+                }
+                sync(key);
+            }
+        }, loadDelayMillis);
+        return pod;
+    }
+
+    private void writeStatus(Pod pod, boolean ready) {
+        pod.setStatus(new PodStatusBuilder().withPhase("Running")
+                .withConditions(new PodConditionBuilder().withType("Ready").withStatus(ready ? "True" : "False").build())
+                .build());
+        client.resource(pod).updateStatus();
+    }
+
+    /** The pod drains for a moment (it still holds its GPU), then is gone. */
+    private void stop(SimPod pod) {
+        pod.ready = false;
+        later(() -> client.pods().inNamespace(pod.namespace).withName(pod.name).delete(), DRAIN_MILLIS);
+    }
+
+    private static String key(Deployment d) {
+        return d.getMetadata().getNamespace() + "/" + d.getMetadata().getName();
     }
 
     @Override
     public void close() {
-        if (informer != null) {
-            informer.close();
+        if (deployments != null) {
+            deployments.close();
         }
         timer.shutdownNow();
     }
