@@ -198,8 +198,9 @@ public final class Playground implements AutoCloseable {
         running.push(homeLab);
         HOME_LAB_NODES.forEach((node, fixture) -> homeLab.addContributedNode(fixture, node));
         System.out.println("  contributed " + homeLab.describe());
-        System.out.printf("  kubelets: SIMULATED - serving pods become Ready after a %d s 'load'; no engine runs, no "
-                + "model is downloaded.%n", LOAD_DELAY_MILLIS / 1000);
+        System.out.printf("  kubelets: SIMULATED - serving pods become Ready after a %d s 'load' and drain for %d s when "
+                + "they stop; no engine runs, no model is downloaded.%n", LOAD_DELAY_MILLIS / 1000,
+                SimulatedKubelet.DRAIN_MILLIS / 1000);
     }
 
     void scenario() throws Exception {
