@@ -21,14 +21,14 @@ import io.fabric8.mockwebserver.MockWebServer;
  * its binaries in place, otherwise Fabric8's embedded mock server in CRUD mode. Either way it writes a kubeconfig that
  * kubectl and the operator use.
  */
-final class PlaygroundApiServer implements AutoCloseable {
+public final class PlaygroundApiServer implements AutoCloseable {
 
-    static final String VERSION = "1.20.2";
+    public static final String VERSION = "1.20.2";
 
     private final KubeAPIServer real;
     private final KubernetesMockServer embedded;
-    final Path kubeconfig;
-    final boolean isReal;
+    public final Path kubeconfig;
+    public final boolean isReal;
 
     private PlaygroundApiServer(KubeAPIServer real, KubernetesMockServer embedded, Path kubeconfig) {
         this.real = real;
@@ -37,12 +37,11 @@ final class PlaygroundApiServer implements AutoCloseable {
         this.isReal = real != null;
     }
 
-    static boolean realBinariesPresent() {
-        String dir = System.getenv().getOrDefault("KUBE_API_TEST_DIR", System.getProperty("user.home") + "/.kubeapitest");
-        return Files.isExecutable(Path.of(dir, "k8s", VERSION + "-linux-amd64", "kube-apiserver"));
+    public static boolean realBinariesPresent() {
+        return Files.isExecutable(realBinaryDir().resolve("kube-apiserver"));
     }
 
-    static PlaygroundApiServer start(Path workDir, boolean forceEmbedded) throws IOException {
+    public static PlaygroundApiServer start(Path workDir, boolean forceEmbedded) throws IOException {
         Path kubeconfig = workDir.resolve("kubeconfig");
         if (!forceEmbedded && realBinariesPresent()) {
             KubeAPIServer server = new KubeAPIServer(KubeAPIServerConfigBuilder.anAPIServerConfig()
@@ -77,12 +76,18 @@ final class PlaygroundApiServer implements AutoCloseable {
         return new PlaygroundApiServer(null, server, kubeconfig);
     }
 
-    KubernetesClient client() throws IOException {
+    public KubernetesClient client() throws IOException {
         return new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(Files.readString(kubeconfig))).build();
     }
 
-    String describe() {
+    public String describe() {
         return isReal ? "real kube-apiserver " + VERSION + " + etcd" : "embedded API server (Fabric8 mock, CRUD mode)";
+    }
+
+    /** Where kube-api-test looks for the real binaries (what {@link #realBinariesPresent()} checks). */
+    public static Path realBinaryDir() {
+        String dir = System.getenv().getOrDefault("KUBE_API_TEST_DIR", System.getProperty("user.home") + "/.kubeapitest");
+        return Path.of(dir, "k8s", VERSION + "-linux-amd64");
     }
 
     @Override
