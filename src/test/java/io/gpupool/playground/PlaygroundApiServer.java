@@ -5,6 +5,7 @@ import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.function.UnaryOperator;
 
 import io.fabric8.kubeapitest.KubeAPIServer;
 import io.fabric8.kubeapitest.KubeAPIServerConfigBuilder;
@@ -44,11 +45,7 @@ public final class PlaygroundApiServer implements AutoCloseable {
     public static PlaygroundApiServer start(Path workDir, boolean forceEmbedded) throws IOException {
         Path kubeconfig = workDir.resolve("kubeconfig");
         if (!forceEmbedded && realBinariesPresent()) {
-            KubeAPIServer server = new KubeAPIServer(KubeAPIServerConfigBuilder.anAPIServerConfig()
-                    .withOfflineMode(true).withApiServerVersion(VERSION).withUpdateKubeConfig(false).build());
-            server.start();
-            Files.writeString(kubeconfig, server.getKubeConfigYaml());
-            return new PlaygroundApiServer(server, null, kubeconfig);
+            return startReal(workDir, UnaryOperator.identity());
         }
         KubernetesMockServer server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
                 new KubernetesCrudDispatcher(), false);
@@ -74,6 +71,20 @@ public final class PlaygroundApiServer implements AutoCloseable {
                     token: playground
                 """.formatted(url));
         return new PlaygroundApiServer(null, server, kubeconfig);
+    }
+
+    /**
+     * The real kube-apiserver only, its kube-api-test configuration adjusted first (benchmarks use this to give it a
+     * binary directory of their own and a longer start-up timeout).
+     */
+    public static PlaygroundApiServer startReal(Path workDir, UnaryOperator<KubeAPIServerConfigBuilder> adjust)
+            throws IOException {
+        Path kubeconfig = workDir.resolve("kubeconfig");
+        KubeAPIServer server = new KubeAPIServer(adjust.apply(KubeAPIServerConfigBuilder.anAPIServerConfig()
+                .withOfflineMode(true).withApiServerVersion(VERSION).withUpdateKubeConfig(false)).build());
+        server.start();
+        Files.writeString(kubeconfig, server.getKubeConfigYaml());
+        return new PlaygroundApiServer(server, null, kubeconfig);
     }
 
     public KubernetesClient client() throws IOException {

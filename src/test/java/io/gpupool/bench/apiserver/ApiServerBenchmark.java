@@ -477,11 +477,7 @@ public final class ApiServerBenchmark {
         static Env start(String scenario, LoadSampler load) throws IOException {
             Path dir = Files.createDirectories(OUT.resolve(scenario));
             long t0 = System.nanoTime();
-            PlaygroundApiServer server = PlaygroundApiServer.start(dir, false);
-            if (!server.isReal) {
-                server.close();
-                throw new IllegalStateException("the playground started its embedded API server, not the real one");
-            }
+            PlaygroundApiServer server = ClusterSizedApiServer.start(dir, OUT.resolve("kubeapitest"));
             Config config = Config.fromKubeconfig(Files.readString(server.kubeconfig));
             // Under load a write can take seconds; the default 10 s would turn a slow server into a failed benchmark.
             config.setRequestTimeout(120_000);
