@@ -256,6 +256,7 @@ public final class ApiServerBenchmark {
                     addDistribution(scenario, "create -> Deployment exists (watch)",
                             latencies(sent, clock.deploymentExists, shape), window);
                     usage.report(figures, scenario, window);
+                    reportCounts(scenario, op, env, window);
                     reportMemory(scenario, op, window);
                     if (!done) {
                         throw new ScenarioFailed(note + " after " + timeout.toMinutes() + " min; thread dump in "
@@ -316,6 +317,7 @@ public final class ApiServerBenchmark {
                     addDistribution("latency", "create -> Admitted (watch)", latencies(sent, clock.admitted, shape),
                             window);
                     usage.report(figures, "latency", window);
+                    reportCounts("latency", op, env, window);
                     if (!done) {
                         throw new ScenarioFailed(clock.deploymentExists.count() + " of " + n + " Deployments after "
                                 + timeout.toMinutes() + " min");
@@ -404,6 +406,22 @@ public final class ApiServerBenchmark {
         figures.add(scenario, what + " p90", d.percentile(90) / 1000, "s", window, "");
         figures.add(scenario, what + " p99", d.percentile(99) / 1000, "s", window, "");
         figures.add(scenario, what + " max", d.max() / 1000, "s", window, "");
+    }
+
+    /** Admission cycles and reconciles since the operator started, from its metrics (kept in the scenario's dir). */
+    private void reportCounts(String scenario, OperatorUnderTest op, Env env, LoadSampler.Window window)
+            throws IOException {
+        String metrics = op.metrics();
+        Files.writeString(env.dir.resolve("operator-metrics.txt"), metrics);
+        figures.add(scenario, "operator: admission cycles run",
+                OperatorUnderTest.metricSum(metrics, "gpupool_admission_cycles_total", ""), "", window,
+                "since start, setup included");
+        figures.add(scenario, "operator: ModelDeployment reconciles started",
+                OperatorUnderTest.metricSum(metrics, "operator_sdk_reconciliations_started_total", "modeldeployment"),
+                "", window, "since start");
+        figures.add(scenario, "operator: ModelDeployment reconciles failed",
+                OperatorUnderTest.metricSum(metrics, "operator_sdk_reconciliations_failed_total", "modeldeployment"),
+                "", window, "since start (retried)");
     }
 
     private void reportMemory(String scenario, OperatorUnderTest op, LoadSampler.Window window) {

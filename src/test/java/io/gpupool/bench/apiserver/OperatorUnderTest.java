@@ -1,8 +1,13 @@
 package io.gpupool.bench.apiserver;
 
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.ZoneId;
@@ -12,6 +17,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import io.gpupool.playground.OperatorProcess;
 import io.gpupool.playground.PlaygroundApiServer;
@@ -22,6 +29,7 @@ import io.gpupool.playground.PlaygroundApiServer;
  */
 final class OperatorUnderTest implements AutoCloseable {
 
+    private static final Pattern MANAGEMENT_PORT = Pattern.compile("Management interface listening on http://[^:]+:(\\d+)");
     private static final DateTimeFormatter LOG_TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss,SSS");
 
     final OperatorProcess process;
@@ -77,6 +85,47 @@ final class OperatorUnderTest implements AutoCloseable {
             }
         }
         return Optional.empty();
+    }
+
+    /** The operator's Prometheus metrics (management interface, port read from its log); empty if unreachable. */
+    String metrics() {
+        try {
+            String port = null;
+            for (String line : Files.readAllLines(process.log)) {
+                Matcher m = MANAGEMENT_PORT.matcher(line);
+                if (m.find()) {
+                    port = m.group(1);
+                }
+            }
+            if (port == null) {
+                return "";
+            }
+            HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest
+                    .newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).timeout(Duration.ofSeconds(30))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            return response.statusCode() == 200 ? response.body() : "";
+        } catch (IOException e) {
+            return "";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "";
+        }
+    }
+
+    /** The sum of a metric's samples whose labels contain {@code labelFragment} (Prometheus text format); NaN if none. */
+    static double metricSum(String metrics, String name, String labelFragment) {
+        double sum = 0;
+        boolean found = false;
+        for (String line : metrics.split("\n")) {
+            if (line.startsWith(name + "{") || line.startsWith(name + " ")) {
+                String labels = line.contains("{") ? line.substring(line.indexOf('{'), line.indexOf('}') + 1) : "";
+                if (labels.contains(labelFragment)) {
+                    sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+                    found = true;
+                }
+            }
+        }
+        return found ? sum : Double.NaN;
     }
 
     /** Heap used / committed after a full GC (jcmd GC.run, then GC.heap_info), as jcmd prints it. */
