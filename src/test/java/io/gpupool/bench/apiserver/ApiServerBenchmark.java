@@ -231,6 +231,7 @@ public final class ApiServerBenchmark {
                     int expected = admittable(shape);
                     AtomicLongArray sent = new AtomicLongArray(n);
                     Usage usage0 = Usage.of(op);
+                    Map<String, Double> writes0 = ApiServerWrites.snapshot(env.client);
                     LoadSampler.Window window = load.window();
                     long t0 = System.nanoTime();
                     pool.createModelDeployments(0, n, writers, i -> sent.set(i, System.nanoTime()));
@@ -256,6 +257,8 @@ public final class ApiServerBenchmark {
                     addDistribution(scenario, "create -> Deployment exists (watch)",
                             latencies(sent, clock.deploymentExists, shape), window);
                     usage.report(figures, scenario, window);
+                    reportWrites(scenario, ApiServerWrites.minus(ApiServerWrites.snapshot(env.client), writes0), n, env,
+                            window);
                     reportCounts(scenario, op, env, window);
                     reportMemory(scenario, op, window);
                     if (!done) {
@@ -408,7 +411,23 @@ public final class ApiServerBenchmark {
         figures.add(scenario, what + " max", d.max() / 1000, "s", window, "");
     }
 
-    /** Admission cycles and reconciles since the operator started, from its metrics (kept in the scenario's dir). */
+    /**
+     * Write requests the API server served during the measurement (all clients: this benchmark's creates included),
+     * per ModelDeployment, with the breakdown per verb and resource in the scenario's directory.
+     */
+    private void reportWrites(String scenario, Map<String, Double> writes, int mds, Env env, LoadSampler.Window window)
+            throws IOException {
+        StringBuilder out = new StringBuilder();
+        writes.forEach((k, v) -> out.append(String.format(Locale.ROOT, "%10.0f  %s%n", v, k)));
+        Files.writeString(env.dir.resolve("apiserver-writes.txt"), out);
+        double total = writes.values().stream().mapToDouble(Double::doubleValue).sum();
+        String top = writes.entrySet().stream().sorted((a, b) -> Double.compare(b.getValue(), a.getValue())).limit(6)
+                .map(e -> String.format(Locale.ROOT, "%s %.2f", e.getKey(), e.getValue() / mds))
+                .reduce((a, b) -> a + "; " + b).orElse("");
+        figures.add(scenario, "API writes per ModelDeployment (all clients)", total / mds, "", window, top);
+    }
+
+    /** Admission cycles since the operator started, from its metrics (all of them kept in the scenario's dir). */
     private void reportCounts(String scenario, OperatorUnderTest op, Env env, LoadSampler.Window window)
             throws IOException {
         String metrics = op.metrics();
@@ -416,12 +435,6 @@ public final class ApiServerBenchmark {
         figures.add(scenario, "operator: admission cycles run",
                 OperatorUnderTest.metricSum(metrics, "gpupool_admission_cycles_total", ""), "", window,
                 "since start, setup included");
-        figures.add(scenario, "operator: ModelDeployment reconciles started",
-                OperatorUnderTest.metricSum(metrics, "operator_sdk_reconciliations_started_total", "modeldeployment"),
-                "", window, "since start");
-        figures.add(scenario, "operator: ModelDeployment reconciles failed",
-                OperatorUnderTest.metricSum(metrics, "operator_sdk_reconciliations_failed_total", "modeldeployment"),
-                "", window, "since start (retried)");
     }
 
     private void reportMemory(String scenario, OperatorUnderTest op, LoadSampler.Window window) {
