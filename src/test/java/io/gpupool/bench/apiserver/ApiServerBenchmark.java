@@ -49,7 +49,7 @@ public final class ApiServerBenchmark {
     private int writers = 8;
     private int replicasPerMd = 1;
     private double capacity = 1.0;
-    private double latencyRate = 20;
+    private double latencyRate = 5;
     private int startupMds = 30;
     private Duration timeout = Duration.ofMinutes(90);
     private final List<String> operatorJvm = new ArrayList<>();
@@ -118,7 +118,7 @@ public final class ApiServerBenchmark {
                   --replicas-per-md R    admission: replicas per ModelDeployment (default 1: 15,000 MDs)
                   --capacity F           admission: GPUs contributed per organization / GPUs it asks for (default 1.0)
                   --writers N            parallel writers of this JVM (default 8)
-                  --latency-rate R       latency: ModelDeployments applied per second (default 20)
+                  --latency-rate R       latency: ModelDeployments applied per second (default 5)
                   --startup-mds N        startup: ModelDeployments waiting before the operator starts (default 30)
                   --timeout-min M        give up on a scenario after M minutes (default 90)
                   --operator-jvm "OPTS"  JVM options of the operator process (default: none, the JVM's defaults)
@@ -284,6 +284,7 @@ public final class ApiServerBenchmark {
                 try (WatchClock clock = new WatchClock(env.client)) {
                     AtomicLongArray sent = new AtomicLongArray(n);
                     Usage usage0 = Usage.of(op);
+                    Map<String, Double> writes0 = ApiServerWrites.snapshot(env.client);
                     LoadSampler.Window window = load.window();
                     long t0 = System.nanoTime();
                     AtomicReference<RuntimeException> failure = new AtomicReference<>();
@@ -320,6 +321,8 @@ public final class ApiServerBenchmark {
                     addDistribution("latency", "create -> Admitted (watch)", latencies(sent, clock.admitted, shape),
                             window);
                     usage.report(figures, "latency", window);
+                    reportWrites("latency", ApiServerWrites.minus(ApiServerWrites.snapshot(env.client), writes0), n, env,
+                            window);
                     reportCounts("latency", op, env, window);
                     if (!done) {
                         throw new ScenarioFailed(clock.deploymentExists.count() + " of " + n + " Deployments after "
