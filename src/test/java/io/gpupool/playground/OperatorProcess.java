@@ -2,6 +2,9 @@ package io.gpupool.playground;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -9,9 +12,9 @@ import java.util.concurrent.TimeUnit;
  * playground's API server through KUBECONFIG. Leader election is off (one replica), and server-side apply is off on
  * the embedded server, which does not implement it.
  */
-final class OperatorProcess implements AutoCloseable {
+public final class OperatorProcess implements AutoCloseable {
 
-    final Path log;
+    public final Path log;
     private final Process process;
 
     private OperatorProcess(Process process, Path log) {
@@ -25,10 +28,27 @@ final class OperatorProcess implements AutoCloseable {
     }
 
     static OperatorProcess start(PlaygroundApiServer server, Path workDir, Path jar) throws IOException {
+        return start(server, workDir, jar, "operator.log", List.of(), Map.of());
+    }
+
+    /**
+     * As the playground starts it, with JVM options and extra environment variables (Quarkus reads every
+     * configuration key from the environment, e.g. QUARKUS_OPERATOR_SDK_CONCURRENT_RECONCILIATION_THREADS), so that
+     * benchmarks can measure and tune the operator through its configuration only.
+     */
+    public static OperatorProcess start(PlaygroundApiServer server, Path workDir, String logName,
+            List<String> jvmOptions, Map<String, String> extraEnv) throws IOException {
+        return start(server, workDir, PackagedApplication.require(server.isReal), logName, jvmOptions, extraEnv);
+    }
+
+    static OperatorProcess start(PlaygroundApiServer server, Path workDir, Path jar, String logName,
+            List<String> jvmOptions, Map<String, String> extraEnv) throws IOException {
         String java = ProcessHandle.current().info().command().orElse("java");
-        Path log = workDir.resolve("operator.log");
-        ProcessBuilder pb = new ProcessBuilder(java, "-jar", jar.toString())
-                .redirectErrorStream(true).redirectOutput(log.toFile());
+        Path log = workDir.resolve(logName);
+        List<String> command = new ArrayList<>(List.of(java));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-jar", jar.toString()));
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
         var env = pb.environment();
         env.put("KUBECONFIG", server.kubeconfig.toAbsolutePath().toString());
         // Leader election is active in the prod profile only (a build-time setting); one replica needs none.
@@ -37,7 +57,17 @@ final class OperatorProcess implements AutoCloseable {
         env.put("QUARKUS_MANAGEMENT_PORT", "0");
         // The pool's address in the kubeconfigs the operator issues to contributed clusters (the chart's hub.server).
         env.put("GPUPOOL_HUB_SERVER", server.url());
+        env.putAll(extraEnv);
         return new OperatorProcess(pb.start(), log);
+    }
+
+    /** The operator JVM's process id (for /proc/<pid>/status, jcmd). */
+    public long pid() {
+        return process.pid();
+    }
+
+    public boolean isAlive() {
+        return process.isAlive();
     }
 
     @Override

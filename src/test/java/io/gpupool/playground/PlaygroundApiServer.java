@@ -5,6 +5,7 @@ import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.function.UnaryOperator;
 
 import io.fabric8.kubeapitest.KubeAPIServer;
 import io.fabric8.kubeapitest.KubeAPIServerConfigBuilder;
@@ -21,9 +22,9 @@ import io.fabric8.mockwebserver.MockWebServer;
  * its binaries in place, otherwise Fabric8's embedded mock server in CRUD mode. Either way it writes a kubeconfig that
  * kubectl and the operator use.
  */
-final class PlaygroundApiServer implements AutoCloseable {
+public final class PlaygroundApiServer implements AutoCloseable {
 
-    static final String VERSION = "1.20.2";
+    public static final String VERSION = "1.20.2";
 
     /** Held so that JUL keeps the level: it forgets a logger nobody references. */
     private static final java.util.logging.Logger MOCK_SERVER_LOG = java.util.logging.Logger
@@ -31,8 +32,8 @@ final class PlaygroundApiServer implements AutoCloseable {
 
     private final KubeAPIServer real;
     private final KubernetesMockServer embedded;
-    final Path kubeconfig;
-    final boolean isReal;
+    public final Path kubeconfig;
+    public final boolean isReal;
 
     private PlaygroundApiServer(KubeAPIServer real, KubernetesMockServer embedded, Path kubeconfig) {
         this.real = real;
@@ -41,19 +42,14 @@ final class PlaygroundApiServer implements AutoCloseable {
         this.isReal = real != null;
     }
 
-    static boolean realBinariesPresent() {
-        String dir = System.getenv().getOrDefault("KUBE_API_TEST_DIR", System.getProperty("user.home") + "/.kubeapitest");
-        return Files.isExecutable(Path.of(dir, "k8s", VERSION + "-linux-amd64", "kube-apiserver"));
+    public static boolean realBinariesPresent() {
+        return Files.isExecutable(realBinaryDir().resolve("kube-apiserver"));
     }
 
-    static PlaygroundApiServer start(Path workDir, boolean forceEmbedded) throws IOException {
+    public static PlaygroundApiServer start(Path workDir, boolean forceEmbedded) throws IOException {
         Path kubeconfig = workDir.resolve("kubeconfig");
         if (!forceEmbedded && realBinariesPresent()) {
-            KubeAPIServer server = new KubeAPIServer(KubeAPIServerConfigBuilder.anAPIServerConfig()
-                    .withOfflineMode(true).withApiServerVersion(VERSION).withUpdateKubeConfig(false).build());
-            server.start();
-            Files.writeString(kubeconfig, server.getKubeConfigYaml());
-            return new PlaygroundApiServer(server, null, kubeconfig);
+            return startReal(workDir, UnaryOperator.identity());
         }
         return embedded(kubeconfig);
     }
@@ -91,17 +87,37 @@ final class PlaygroundApiServer implements AutoCloseable {
         return new PlaygroundApiServer(null, server, kubeconfig);
     }
 
-    KubernetesClient client() throws IOException {
+    /**
+     * The real kube-apiserver only, its kube-api-test configuration adjusted first (benchmarks use this to give it a
+     * binary directory of their own and a longer start-up timeout).
+     */
+    public static PlaygroundApiServer startReal(Path workDir, UnaryOperator<KubeAPIServerConfigBuilder> adjust)
+            throws IOException {
+        Path kubeconfig = workDir.resolve("kubeconfig");
+        KubeAPIServer server = new KubeAPIServer(adjust.apply(KubeAPIServerConfigBuilder.anAPIServerConfig()
+                .withOfflineMode(true).withApiServerVersion(VERSION).withUpdateKubeConfig(false)).build());
+        server.start();
+        Files.writeString(kubeconfig, server.getKubeConfigYaml());
+        return new PlaygroundApiServer(server, null, kubeconfig);
+    }
+
+    public KubernetesClient client() throws IOException {
         return new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(Files.readString(kubeconfig))).build();
     }
 
-    String describe() {
+    public String describe() {
         return isReal ? "real kube-apiserver " + VERSION + " + etcd" : "embedded API server (Fabric8 mock, CRUD mode)";
     }
 
     /** The URL clients reach it at, as written in its kubeconfig. */
     String url() throws IOException {
         return Config.fromKubeconfig(Files.readString(kubeconfig)).getMasterUrl();
+    }
+
+    /** Where kube-api-test looks for the real binaries (what {@link #realBinariesPresent()} checks). */
+    public static Path realBinaryDir() {
+        String dir = System.getenv().getOrDefault("KUBE_API_TEST_DIR", System.getProperty("user.home") + "/.kubeapitest");
+        return Path.of(dir, "k8s", VERSION + "-linux-amd64");
     }
 
     @Override

@@ -10,9 +10,9 @@ public final class SchedulingWiring {
     private SchedulingWiring() {
     }
 
-    /** As {@code PoolStatusPublisher.register} does on start-up: publish pool status after every cycle. */
+    /** As {@code PoolStatusPublisher.register} does on start-up: publish pool status after cycles. */
     public static void publishStatusAfterEachCycle(PoolScheduler scheduler, PoolStatusPublisher publisher) {
-        scheduler.onCycle(publisher::publish);
+        scheduler.onCycle(publisher::publishSoon);
     }
 
     public static void stop(PoolRebalancer rebalancer) {

@@ -2,12 +2,21 @@ package io.gpupool.core.classes;
 
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 
 import io.gpupool.core.model.GpuClassDef;
 
 /** Finds the GpuClass of a GPU: the first class, by name, whose product globs and memory floor it satisfies. */
 public final class GpuClassMatcher {
+
+    /**
+     * Compiled globs. Every admission cycle classifies every node, so compiling a glob per match cost more than the
+     * rest of the classification; GpuClasses have a handful of globs, so the map stays small (cleared if it ever
+     * holds more than 1,000, e.g. after many edits).
+     */
+    private static final Map<String, Pattern> PATTERNS = new ConcurrentHashMap<>();
 
     private GpuClassMatcher() {
     }
@@ -31,6 +40,13 @@ public final class GpuClassMatcher {
 
     /** Case-insensitive glob with * (any run) and ? (one character); everything else is literal. */
     public static boolean globMatches(String glob, String text) {
+        return PATTERNS.computeIfAbsent(glob, GpuClassMatcher::compile).matcher(text == null ? "" : text).matches();
+    }
+
+    private static Pattern compile(String glob) {
+        if (PATTERNS.size() > 1000) {
+            PATTERNS.clear();
+        }
         StringBuilder re = new StringBuilder();
         for (char ch : glob.toCharArray()) {
             switch (ch) {
@@ -39,6 +55,6 @@ public final class GpuClassMatcher {
                 default -> re.append(Pattern.quote(String.valueOf(ch)));
             }
         }
-        return Pattern.compile(re.toString(), Pattern.CASE_INSENSITIVE).matcher(text == null ? "" : text).matches();
+        return Pattern.compile(re.toString(), Pattern.CASE_INSENSITIVE);
     }
 }

@@ -19,8 +19,9 @@ import io.quarkus.runtime.StartupEvent;
 
 /**
  * Prometheus gauges of the pool, refreshed after every admission cycle: GPUs per class and state, replicas per state,
- * and per organization and class the quota figures of its status. Reconcile counts and durations come from JOSDK's
- * Micrometer integration.
+ * and per organization and class the quota figures of its status; and the number of cycles run
+ * ({@code gpupool_admission_cycles_total}: reconciles that arrive together share a cycle). Reconcile counts and
+ * durations come from JOSDK's Micrometer integration.
  */
 @ApplicationScoped
 public class PoolMetrics {
@@ -39,6 +40,7 @@ public class PoolMetrics {
     }
 
     void record(PoolScheduler.CycleOutcome outcome, PoolView view) {
+        registry.counter("gpupool_admission_cycles").increment();
         PoolReport report = PoolReport.of(outcome.snapshot(), outcome.result());
         report.classes().forEach((cls, t) -> {
             set("gpupool_gpus", Tags.of("class", cls, "state", "schedulable"), t.gpus());

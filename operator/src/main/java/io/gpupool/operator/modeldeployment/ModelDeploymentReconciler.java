@@ -64,6 +64,7 @@ import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.api.reconciler.Workflow;
 import io.javaoperatorsdk.operator.api.reconciler.dependent.Dependent;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.PrimaryToSecondaryMapper;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
@@ -125,11 +126,23 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
         this.serviceAccount = serviceAccount;
     }
 
+    /**
+     * The pool inputs (namespaces, GpuNodes, GpuClasses, Organizations, the GpuPool, ContributedClusters) are read from
+     * the {@link InformerPoolView}, never as secondary resources of a ModelDeployment. Saying so with a
+     * primary-to-secondary mapper turns off JOSDK's secondary-to-primary index, which calls the secondary-to-primary
+     * mappers below for every event before any filter: each status write to a GpuNode or Organization then asked for a
+     * whole-pool rebalancing cycle (a quarter of the operator's CPU in a burst of 4,500 applies), took the scheduler's
+     * lock on the informer's thread, and linked every waiting ModelDeployment to every GpuNode in the index. With it,
+     * the mappers run only for events the filters accept.
+     */
+    private static final PrimaryToSecondaryMapper<ModelDeployment> READ_FROM_THE_VIEW = md -> Set.of();
+
     @Override
     public List<EventSource<?, ModelDeployment>> prepareEventSources(EventSourceContext<ModelDeployment> context) {
         var primaries = context.getPrimaryCache();
         var namespaces = new InformerEventSource<>(InformerEventSourceConfiguration
                 .from(Namespace.class, ModelDeployment.class).withName("namespaces")
+                .withPrimaryToSecondaryMapper(READ_FROM_THE_VIEW)
                 .withLabelSelector(ApiGroup.ORGANIZATION_LABEL)
                 .withSecondaryToPrimaryMapper(ns -> {
                     rebalancer.request(); // organizations' member counts change with their namespaces
@@ -139,6 +152,7 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
                 .build(), context);
         var gpuNodes = new InformerEventSource<>(InformerEventSourceConfiguration
                 .from(GpuNode.class, ModelDeployment.class).withName("gpunodes")
+                .withPrimaryToSecondaryMapper(READ_FROM_THE_VIEW)
                 // Status alone (the pool's own figures, a live node's heartbeat) changes nothing; a heartbeat that
                 // revives a node the last cycle found gone does. Every heartbeat is noted on the pool's own clock.
                 .withOnAddFilter(n -> {
@@ -155,11 +169,13 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
                 .build(), context);
         var gpuClasses = new InformerEventSource<>(InformerEventSourceConfiguration
                 .from(GpuClass.class, ModelDeployment.class).withName("gpuclasses")
+                .withPrimaryToSecondaryMapper(READ_FROM_THE_VIEW)
                 .withOnUpdateFilter(ModelDeploymentReconciler::specChanged)
                 .withSecondaryToPrimaryMapper(c -> affected(null))
                 .build(), context);
         var organizations = new InformerEventSource<>(InformerEventSourceConfiguration
                 .from(Organization.class, ModelDeployment.class).withName("organizations")
+                .withPrimaryToSecondaryMapper(READ_FROM_THE_VIEW)
                 .withOnUpdateFilter(ModelDeploymentReconciler::specChanged)
                 .withSecondaryToPrimaryMapper(org -> affected(scheduler.workloads().stream()
                         .filter(w -> org.getMetadata().getName().equals(w.organization()))
@@ -167,6 +183,7 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
                 .build(), context);
         var pools = new InformerEventSource<>(InformerEventSourceConfiguration
                 .from(GpuPool.class, ModelDeployment.class).withName("gpupools")
+                .withPrimaryToSecondaryMapper(READ_FROM_THE_VIEW)
                 .withOnUpdateFilter(ModelDeploymentReconciler::specChanged)
                 .withSecondaryToPrimaryMapper(p -> affected(null))
                 .build(), context);
@@ -180,6 +197,7 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
                 .build(), context);
         var clusters = new InformerEventSource<>(InformerEventSourceConfiguration
                 .from(ContributedCluster.class, ModelDeployment.class).withName("contributedclusters")
+                .withPrimaryToSecondaryMapper(READ_FROM_THE_VIEW)
                 .withOnUpdateFilter(ModelDeploymentReconciler::specChanged)
                 .withSecondaryToPrimaryMapper(c -> affected(null))
                 .build(), context);

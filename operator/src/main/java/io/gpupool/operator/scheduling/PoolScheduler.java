@@ -42,7 +42,9 @@ import io.gpupool.core.model.WorkloadId;
 /**
  * The one place admission decisions are made. Every ModelDeployment reconcile calls {@link #schedule}, which runs a
  * cycle of the admission engine over the whole pool under a lock, so that two reconciles can never hand out the same
- * GPUs. The assignment of every workload is kept here between cycles (the ledger) because a status patch reaches the
+ * GPUs. Reconciles that arrive while a cycle runs are served together by the next one (their demands are handed in
+ * before they wait for the lock): a cycle costs as much for one new demand as for fifty, so a burst of n applies costs
+ * far fewer than n cycles over a pool that grows with them. The assignment of every workload is kept here between cycles (the ledger) because a status patch reaches the
  * informer cache later than the next reconcile may run; the ledger is rebuilt from the ModelDeployments' status on
  * start, so the API server stays the source of truth across restarts. GPUs of replicas that were taken away are held
  * until their pods are gone (derived from the pod cache at each cycle, not remembered), so no GPU is booked twice.
@@ -57,6 +59,8 @@ public class PoolScheduler {
     private final Map<WorkloadId, Workload> ledger = new HashMap<>();
     private final Map<WorkloadId, PendingReason> pending = new HashMap<>();
     private final Map<WorkloadId, String> preempted = new HashMap<>();
+    /** Demands handed in by reconciles waiting for the lock; the next cycle takes them all. Guarded by itself. */
+    private final Map<WorkloadId, Workload> submitted = new LinkedHashMap<>();
     private volatile Consumer<WorkloadId> requeue = id -> {
     };
     private final List<BiConsumer<CycleOutcome, PoolView>> cycleListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -183,22 +187,42 @@ public class PoolScheduler {
      *               the pod cache are authoritative)
      */
     public Admission schedule(Workload demand, PoolView view) {
-        CycleOutcome outcome;
+        synchronized (submitted) {
+            submitted.put(demand.id(), demand);
+        }
+        CycleOutcome outcome = null;
         Admission admission;
         synchronized (this) {
             ensureInitialized(view);
-            released.remove(demand.id()); // created again under the same name
-            Workload current = ledger.get(demand.id());
-            ledger.put(demand.id(), current == null ? demand.withAssigned(List.of())
-                    : new Workload(demand.id(), demand.organization(), demand.gpusPerReplica(), demand.minMemoryMiB(),
-                            demand.allowedClasses(), demand.desiredReplicas(), demand.priority(), demand.shared(),
-                            demand.arrival(), demand.frozen(), current.assigned(), current.draining(),
-                            current.claimed()));
-            outcome = runCycle(view, demand.id());
+            Map<WorkloadId, Workload> batch;
+            synchronized (submitted) {
+                batch = new LinkedHashMap<>(submitted);
+                submitted.clear();
+            }
+            // Empty when a cycle run by another reconcile while this one waited for the lock already took this demand
+            // (and any that came after it): its admission is in the ledger.
+            if (!batch.isEmpty()) {
+                batch.values().forEach(this::record);
+                outcome = runCycle(view, batch.keySet());
+            }
             admission = admissionOf(demand.id());
         }
-        cycleListeners.forEach(l -> l.accept(outcome, view));
+        if (outcome != null) {
+            CycleOutcome done = outcome;
+            cycleListeners.forEach(l -> l.accept(done, view));
+        }
         return admission;
+    }
+
+    /** Puts a demand in the ledger, keeping what the workload holds (the ledger is authoritative for that). */
+    private void record(Workload demand) {
+        released.remove(demand.id()); // created again under the same name
+        Workload current = ledger.get(demand.id());
+        ledger.put(demand.id(), current == null ? demand.withAssigned(List.of())
+                : new Workload(demand.id(), demand.organization(), demand.gpusPerReplica(), demand.minMemoryMiB(),
+                        demand.allowedClasses(), demand.desiredReplicas(), demand.priority(), demand.shared(),
+                        demand.arrival(), demand.frozen(), current.assigned(), current.draining(),
+                        current.claimed()));
     }
 
     /**
@@ -218,7 +242,7 @@ public class PoolScheduler {
             released.add(id);
             pending.remove(id);
             preempted.remove(id);
-            outcome = runCycle(view, null);
+            outcome = runCycle(view, Set.of());
         }
         cycleListeners.forEach(l -> l.accept(outcome, view));
     }
@@ -228,7 +252,7 @@ public class PoolScheduler {
         CycleOutcome outcome;
         synchronized (this) {
             ensureInitialized(view);
-            outcome = runCycle(view, null);
+            outcome = runCycle(view, Set.of());
         }
         cycleListeners.forEach(l -> l.accept(outcome, view));
     }
@@ -279,7 +303,13 @@ public class PoolScheduler {
         return new Admission(placements, pending.get(id), preempted.get(id), w == null ? List.of() : w.draining());
     }
 
-    private CycleOutcome runCycle(PoolView view, WorkloadId caller) {
+    /**
+     * One engine cycle over the whole pool.
+     *
+     * @param callers the workloads whose reconciles wait for this cycle's answer: they read it from the ledger, so
+     *                they are not requeued when their admission changes
+     */
+    private CycleOutcome runCycle(PoolView view, Set<WorkloadId> callers) {
         GpuPool pool = view.pool().orElse(null);
         List<GpuClassDef> classes = PoolInputs.classes(view.gpuClasses());
         Instant now = clock.instant();
@@ -374,7 +404,7 @@ public class PoolScheduler {
             preempted.put(e.victim(), e.reason());
             changed.add(e.victim());
         }
-        changed.remove(caller);
+        changed.removeAll(callers);
         changed.forEach(requeue);
         if (nextExpiry != null) {
             expiryListener.accept(nextExpiry);
