@@ -306,14 +306,9 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
                 .mapToInt(d -> Math.min(d.getStatus().getReadyReplicas(), d.getSpec().getReplicas()))
                 .sum() + ServingWorks.readyReplicas(works);
         ModelDeploymentStatus next = status.readiness(ready, ServingRenderer.endpoint(md)).build();
-        UpdateControl<ModelDeployment> control;
-        if (StatusBuilder.sameStatus(previous, next)) {
-            control = UpdateControl.noUpdate();
-        } else if (serverSideApply(context)) {
-            applyStatus(md, next, context);
-            control = UpdateControl.noUpdate();
-        } else {
-            control = UpdateControl.patchStatus(withStatus(md, next));
+        UpdateControl<ModelDeployment> control = UpdateControl.noUpdate();
+        if (!StatusBuilder.sameStatus(previous, next)) {
+            writeStatus(md, next, context);
         }
         // A handover ends at its deadline even if nothing else happens by then.
         return lookAgain == null ? control
@@ -434,16 +429,13 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
                 md.getMetadata().getName());
         ModelDeploymentStatus previous = md.getStatus() == null ? new ModelDeploymentStatus() : md.getStatus();
         ModelDeploymentStatus next = new StatusBuilder(md, previous, clock).reconcileError(e.getMessage()).build();
-        if (serverSideApply(context)) {
-            try {
-                applyStatus(md, next, context);
-            } catch (RuntimeException statusFailure) {
-                LOG.debugf("Could not record the error in the status of %s/%s: %s", md.getMetadata().getNamespace(),
-                        md.getMetadata().getName(), statusFailure.getMessage());
-            }
-            return ErrorStatusUpdateControl.noStatusUpdate();
+        try {
+            writeStatus(md, next, context);
+        } catch (RuntimeException statusFailure) {
+            LOG.debugf("Could not record the error in the status of %s/%s: %s", md.getMetadata().getNamespace(),
+                    md.getMetadata().getName(), statusFailure.getMessage());
         }
-        return ErrorStatusUpdateControl.patchStatus(withStatus(md, next));
+        return ErrorStatusUpdateControl.noStatusUpdate();
     }
 
     /** Whether the primary resource is written with server-side apply (quarkus.operator-sdk.enable-ssa, default on). */
@@ -452,8 +444,25 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
     }
 
     /**
+     * Writes the status and caches the result so that the next reconcile sees it: with server-side apply (production)
+     * the status alone, under its own field manager; otherwise the whole status replaced (a PUT of /status, retried
+     * on a conflict). Never a JSON patch computed against the cached object: when the cache lags behind a write, its
+     * operations point at list entries that are no longer there.
+     */
+    private static void writeStatus(ModelDeployment md, ModelDeploymentStatus status, Context<ModelDeployment> context) {
+        if (serverSideApply(context)) {
+            applyStatus(md, status, context);
+        } else {
+            PrimaryUpdateAndCacheUtils.updateStatusAndCacheResource(md, context, current -> {
+                current.setStatus(status);
+                return current;
+            });
+        }
+    }
+
+    /**
      * Applies the status alone under {@link #STATUS_FIELD_MANAGER}, with optimistic locking on the version this
-     * reconcile read, and caches the result so that the next reconcile sees it.
+     * reconcile read.
      */
     private static void applyStatus(ModelDeployment md, ModelDeploymentStatus status, Context<ModelDeployment> context) {
         ModelDeployment statusOnly = new ModelDeployment();
@@ -464,14 +473,5 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
                 .withFieldManager(STATUS_FIELD_MANAGER).withForce(true).build();
         PrimaryUpdateAndCacheUtils.updateAndCacheResource(md, context, current -> statusOnly,
                 patch -> context.getClient().resource(patch).subresource("status").patch(apply));
-    }
-
-    /**
-     * The object to patch status from. JOSDK computes the patch against the cached original; a fresh object holding
-     * only identity would turn into a JSON patch that removes the metadata (the mock server never answers it).
-     */
-    static ModelDeployment withStatus(ModelDeployment md, ModelDeploymentStatus status) {
-        md.setStatus(status);
-        return md;
     }
 }
