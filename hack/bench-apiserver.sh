@@ -29,11 +29,9 @@ DEP_PLUGIN=org.apache.maven.plugins:maven-dependency-plugin:3.9.0
 
 if [ "${BENCH_SKIP_BUILD:-0}" != 1 ] || [ ! -s "$CP_FILE" ] || [ ! -f target/quarkus-app/quarkus-run.jar ]; then
   echo "Building the operator (target/quarkus-app) and the test classes ..."
-  mvn -B -o -q package -DskipTests
-  if ! mvn -B -o -q "$DEP_PLUGIN:build-classpath" -Dmdep.outputFile="$CP_FILE" -Dmdep.includeScope=test >/dev/null; then
-    echo "bench-apiserver.sh: $DEP_PLUGIN is not in the local Maven repository; resolving it once online" >&2
-    mvn -B -q "$DEP_PLUGIN:build-classpath" -Dmdep.outputFile="$CP_FILE" -Dmdep.includeScope=test >/dev/null
-  fi
+  # Not offline (-o): on a fresh machine the packaging plugins are not in the local repository yet.
+  mvn -B -q package -DskipTests
+  mvn -B -q "$DEP_PLUGIN:build-classpath" -Dmdep.outputFile="$CP_FILE" -Dmdep.includeScope=test >/dev/null
 fi
 
 export KUBE_API_TEST_OFFLINE_MODE=true KUBE_API_TEST_API_SERVER_VERSION=1.20.2
