@@ -5,6 +5,8 @@ import jakarta.inject.Inject;
 import io.fabric8.kubernetes.api.model.Node;
 import io.gpupool.operator.Role;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.gpupool.operator.cache.WithoutManagedFields;
+import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
@@ -16,7 +18,8 @@ import io.quarkus.arc.lookup.LookupIfProperty;
  * leader election; the operator's controllers are not registered in this role.
  */
 @LookupIfProperty(name = Role.PROPERTY, stringValue = Role.AGENT)
-@ControllerConfiguration(name = AgentNodeReconciler.NAME, generationAwareEventProcessing = false)
+@ControllerConfiguration(name = AgentNodeReconciler.NAME, generationAwareEventProcessing = false,
+        informer = @Informer(itemStore = WithoutManagedFields.class))
 public class AgentNodeReconciler implements Reconciler<Node> {
 
     public static final String NAME = "agent-nodes";

@@ -260,7 +260,7 @@ public final class ApiServerBenchmark {
                     reportWrites(scenario, ApiServerWrites.minus(ApiServerWrites.snapshot(env.client), writes0), n, env,
                             window);
                     reportCounts(scenario, op, env, window);
-                    reportMemory(scenario, op, window);
+                    reportMemory(scenario, op, env, window);
                     if (!done) {
                         throw new ScenarioFailed(note + " after " + timeout.toMinutes() + " min; thread dump in "
                                 + env.dir.resolve("operator-threads.txt"));
@@ -365,7 +365,7 @@ public final class ApiServerBenchmark {
                     figures.add("startup", "JVM start -> all " + startupMds + " admitted (watch)",
                             done ? seconds(last(clock.admitted.at.values()) - op.startedNanos) : Double.NaN, "s", window,
                             done ? "" : "TIMED OUT");
-                    reportMemory("startup", op, window);
+                    reportMemory("startup", op, env, window);
                     if (!done) {
                         throw new ScenarioFailed(clock.admitted.count() + " of " + startupMds + " admitted");
                     }
@@ -440,7 +440,7 @@ public final class ApiServerBenchmark {
                 "since start, setup included");
     }
 
-    private void reportMemory(String scenario, OperatorUnderTest op, LoadSampler.Window window) {
+    private void reportMemory(String scenario, OperatorUnderTest op, Env env, LoadSampler.Window window) {
         ProcStats.rssMiB(op.pid()).ifPresent(m -> {
             figures.add(scenario, "operator VmRSS", m[0], "MiB", window, "");
             figures.add(scenario, "operator VmHWM (peak RSS)", m[1], "MiB", window, "");
@@ -448,6 +448,12 @@ public final class ApiServerBenchmark {
         String heap = op.heapAfterFullGc();
         ProcStats.rssMiB(op.pid()).ifPresent(m -> figures.add(scenario, "operator VmRSS after a full GC", m[0], "MiB",
                 window, heap.replace(',', ';')));
+        // What the live heap is made of, to size the operator and to see where memory goes.
+        try {
+            Files.writeString(env.dir.resolve("operator-heap-histogram.txt"), op.jcmd("GC.class_histogram"));
+        } catch (IOException | InterruptedException e) {
+            System.out.println("  (heap histogram failed: " + e.getMessage() + ")");
+        }
     }
 
     private static void progress(WatchClock clock, int n, OperatorUnderTest op, long t0) {

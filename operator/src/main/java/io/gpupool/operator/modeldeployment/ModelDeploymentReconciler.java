@@ -50,7 +50,9 @@ import io.gpupool.operator.scheduling.Admission;
 import io.gpupool.operator.scheduling.PoolRebalancer;
 import io.gpupool.operator.scheduling.PoolScheduler;
 import io.gpupool.operator.Role;
+import io.gpupool.operator.cache.WithoutManagedFields;
 import io.quarkus.arc.lookup.LookupIfProperty;
+import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
@@ -78,7 +80,7 @@ import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEven
         @Dependent(name = "deployments", type = ServingDeploymentsDependent.class),
         @Dependent(name = "service", type = ServingServiceDependent.class) })
 @LookupIfProperty(name = Role.PROPERTY, stringValue = Role.OPERATOR, lookupIfMissing = true)
-@ControllerConfiguration(name = ModelDeploymentReconciler.NAME)
+@ControllerConfiguration(name = ModelDeploymentReconciler.NAME, informer = @Informer(itemStore = WithoutManagedFields.class))
 public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, Cleaner<ModelDeployment> {
 
     public static final String NAME = "modeldeployment";
@@ -141,7 +143,7 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
     public List<EventSource<?, ModelDeployment>> prepareEventSources(EventSourceContext<ModelDeployment> context) {
         var primaries = context.getPrimaryCache();
         var namespaces = new InformerEventSource<>(InformerEventSourceConfiguration
-                .from(Namespace.class, ModelDeployment.class).withName("namespaces")
+                .from(Namespace.class, ModelDeployment.class).withName("namespaces").withItemStore(new WithoutManagedFields<>())
                 .withPrimaryToSecondaryMapper(READ_FROM_THE_VIEW)
                 .withLabelSelector(ApiGroup.ORGANIZATION_LABEL)
                 .withSecondaryToPrimaryMapper(ns -> {
@@ -151,7 +153,7 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
                 })
                 .build(), context);
         var gpuNodes = new InformerEventSource<>(InformerEventSourceConfiguration
-                .from(GpuNode.class, ModelDeployment.class).withName("gpunodes")
+                .from(GpuNode.class, ModelDeployment.class).withName("gpunodes").withItemStore(new WithoutManagedFields<>())
                 .withPrimaryToSecondaryMapper(READ_FROM_THE_VIEW)
                 // Status alone (the pool's own figures, a live node's heartbeat) changes nothing; a heartbeat that
                 // revives a node the last cycle found gone does. Every heartbeat is noted on the pool's own clock.
@@ -168,13 +170,13 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
                         : scheduler.onNode(new io.gpupool.core.model.NodeKey(n.getSpec().cluster, n.getSpec().nodeName))))
                 .build(), context);
         var gpuClasses = new InformerEventSource<>(InformerEventSourceConfiguration
-                .from(GpuClass.class, ModelDeployment.class).withName("gpuclasses")
+                .from(GpuClass.class, ModelDeployment.class).withName("gpuclasses").withItemStore(new WithoutManagedFields<>())
                 .withPrimaryToSecondaryMapper(READ_FROM_THE_VIEW)
                 .withOnUpdateFilter(ModelDeploymentReconciler::specChanged)
                 .withSecondaryToPrimaryMapper(c -> affected(null))
                 .build(), context);
         var organizations = new InformerEventSource<>(InformerEventSourceConfiguration
-                .from(Organization.class, ModelDeployment.class).withName("organizations")
+                .from(Organization.class, ModelDeployment.class).withName("organizations").withItemStore(new WithoutManagedFields<>())
                 .withPrimaryToSecondaryMapper(READ_FROM_THE_VIEW)
                 .withOnUpdateFilter(ModelDeploymentReconciler::specChanged)
                 .withSecondaryToPrimaryMapper(org -> affected(scheduler.workloads().stream()
@@ -182,13 +184,13 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
                         .map(w -> w.id()).collect(Collectors.toSet())))
                 .build(), context);
         var pools = new InformerEventSource<>(InformerEventSourceConfiguration
-                .from(GpuPool.class, ModelDeployment.class).withName("gpupools")
+                .from(GpuPool.class, ModelDeployment.class).withName("gpupools").withItemStore(new WithoutManagedFields<>())
                 .withPrimaryToSecondaryMapper(READ_FROM_THE_VIEW)
                 .withOnUpdateFilter(ModelDeploymentReconciler::specChanged)
                 .withSecondaryToPrimaryMapper(p -> affected(null))
                 .build(), context);
         var pods = new InformerEventSource<>(InformerEventSourceConfiguration
-                .from(Pod.class, ModelDeployment.class).withName("pods")
+                .from(Pod.class, ModelDeployment.class).withName("pods").withItemStore(new WithoutManagedFields<>())
                 .withLabelSelector(SERVING_SELECTOR)
                 .withSecondaryToPrimaryMapper(pod -> {
                     String md = pod.getMetadata().getLabels().get(ApiGroup.MODEL_DEPLOYMENT_LABEL);
@@ -196,13 +198,13 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
                 })
                 .build(), context);
         var clusters = new InformerEventSource<>(InformerEventSourceConfiguration
-                .from(ContributedCluster.class, ModelDeployment.class).withName("contributedclusters")
+                .from(ContributedCluster.class, ModelDeployment.class).withName("contributedclusters").withItemStore(new WithoutManagedFields<>())
                 .withPrimaryToSecondaryMapper(READ_FROM_THE_VIEW)
                 .withOnUpdateFilter(ModelDeploymentReconciler::specChanged)
                 .withSecondaryToPrimaryMapper(c -> affected(null))
                 .build(), context);
         var works = new InformerEventSource<>(InformerEventSourceConfiguration
-                .from(ServingWork.class, ModelDeployment.class).withName("servingworks")
+                .from(ServingWork.class, ModelDeployment.class).withName("servingworks").withItemStore(new WithoutManagedFields<>())
                 .withLabelSelector(ApiGroup.MANAGED_BY_LABEL + "=" + ApiGroup.MANAGED_BY)
                 .withSecondaryToPrimaryMapper(ServingWorks::owner)
                 .build(), context);
