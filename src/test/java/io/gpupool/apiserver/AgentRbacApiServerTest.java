@@ -1,7 +1,6 @@
 package io.gpupool.apiserver;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.awaitility.Awaitility.await;
 
 import java.nio.charset.StandardCharsets;
@@ -16,7 +15,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.function.Executable;
 
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Namespace;
@@ -34,7 +32,6 @@ import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
 import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.Watch;
 import io.fabric8.kubernetes.client.Watcher;
 import io.fabric8.kubernetes.client.WatcherException;
@@ -292,42 +289,42 @@ class AgentRbacApiServerTest {
         selfMade.getMetadata().setName("self-made");
 
         List<String> allowed = new ArrayList<>();
-        forbidden(allowed, "list GpuNodes of beta", () -> hub.resources(GpuNode.class).inNamespace(BETA_NS).list());
-        forbidden(allowed, "read a GpuNode of beta", () -> hub.resources(GpuNode.class).inNamespace(BETA_NS)
+        Forbidden.orAllowed(allowed, "list GpuNodes of beta", () -> hub.resources(GpuNode.class).inNamespace(BETA_NS).list());
+        Forbidden.orAllowed(allowed, "read a GpuNode of beta", () -> hub.resources(GpuNode.class).inNamespace(BETA_NS)
                 .withName("l4-01").get());
-        forbidden(allowed, "list ServingWork of beta", () -> hub.resources(ServingWork.class).inNamespace(BETA_NS)
+        Forbidden.orAllowed(allowed, "list ServingWork of beta", () -> hub.resources(ServingWork.class).inNamespace(BETA_NS)
                 .list());
-        forbidden(allowed, "read ServingWork of beta", () -> hub.resources(ServingWork.class).inNamespace(BETA_NS)
+        Forbidden.orAllowed(allowed, "read ServingWork of beta", () -> hub.resources(ServingWork.class).inNamespace(BETA_NS)
                 .withName("anything").get());
-        forbidden(allowed, "create a GpuNode in beta's namespace", () -> hub.resource(gpuNodeIn(BETA_NS, BETA))
+        Forbidden.orAllowed(allowed, "create a GpuNode in beta's namespace", () -> hub.resource(gpuNodeIn(BETA_NS, BETA))
                 .create());
-        forbidden(allowed, "create a GpuNode in another namespace", () -> hub.resource(gpuNodeIn(TestPool.HUB,
+        Forbidden.orAllowed(allowed, "create a GpuNode in another namespace", () -> hub.resource(gpuNodeIn(TestPool.HUB,
                 NodeTrust.LOCAL_CLUSTER)).create());
-        forbidden(allowed, "list GpuNodes of all namespaces", () -> hub.resources(GpuNode.class).inAnyNamespace().list());
-        forbidden(allowed, "read its token Secret", () -> hub.secrets().inNamespace(ALPHA_NS)
+        Forbidden.orAllowed(allowed, "list GpuNodes of all namespaces", () -> hub.resources(GpuNode.class).inAnyNamespace().list());
+        Forbidden.orAllowed(allowed, "read its token Secret", () -> hub.secrets().inNamespace(ALPHA_NS)
                 .withName(ContributedClusterReconciler.TOKEN_SECRET).get());
-        forbidden(allowed, "read its kubeconfig Secret", () -> hub.secrets().inNamespace(ALPHA_NS)
+        Forbidden.orAllowed(allowed, "read its kubeconfig Secret", () -> hub.secrets().inNamespace(ALPHA_NS)
                 .withName(ContributedClusterReconciler.KUBECONFIG_SECRET).get());
-        forbidden(allowed, "list Secrets of its namespace", () -> hub.secrets().inNamespace(ALPHA_NS).list());
-        forbidden(allowed, "list Secrets", () -> hub.secrets().inAnyNamespace().list());
-        forbidden(allowed, "read model credentials of beta", () -> hub.secrets().inNamespace(BETA_NS)
+        Forbidden.orAllowed(allowed, "list Secrets of its namespace", () -> hub.secrets().inNamespace(ALPHA_NS).list());
+        Forbidden.orAllowed(allowed, "list Secrets", () -> hub.secrets().inAnyNamespace().list());
+        Forbidden.orAllowed(allowed, "read model credentials of beta", () -> hub.secrets().inNamespace(BETA_NS)
                 .withName(ContributedClusterReconciler.MODEL_CREDENTIALS_SECRET).get());
-        forbidden(allowed, "write its model credentials", () -> hub.secrets().inNamespace(ALPHA_NS)
+        Forbidden.orAllowed(allowed, "write its model credentials", () -> hub.secrets().inNamespace(ALPHA_NS)
                 .withName(ContributedClusterReconciler.MODEL_CREDENTIALS_SECRET).edit(s -> {
                     s.getMetadata().setLabels(Map.of("taken", "over"));
                     return s;
                 }));
-        forbidden(allowed, "write ServingWork spec", () -> hub.resources(ServingWork.class).inNamespace(ALPHA_NS)
+        Forbidden.orAllowed(allowed, "write ServingWork spec", () -> hub.resources(ServingWork.class).inNamespace(ALPHA_NS)
                 .withName(work.getMetadata().getName()).edit(w -> {
                     w.getSpec().replicas = 8;
                     return w;
                 }));
-        forbidden(allowed, "create ServingWork", () -> hub.resource(selfMade).create());
-        forbidden(allowed, "delete ServingWork", () -> hub.resources(ServingWork.class).inNamespace(ALPHA_NS)
+        Forbidden.orAllowed(allowed, "create ServingWork", () -> hub.resource(selfMade).create());
+        Forbidden.orAllowed(allowed, "delete ServingWork", () -> hub.resources(ServingWork.class).inNamespace(ALPHA_NS)
                 .withName(work.getMetadata().getName()).delete());
-        forbidden(allowed, "edit its Role", () -> hub.rbac().roles().inNamespace(ALPHA_NS)
+        Forbidden.orAllowed(allowed, "edit its Role", () -> hub.rbac().roles().inNamespace(ALPHA_NS)
                 .withName(ContributedClusterReconciler.AGENT).edit(r -> r));
-        forbidden(allowed, "read its ContributedCluster", () -> hub.resources(ContributedCluster.class).withName(ALPHA)
+        Forbidden.orAllowed(allowed, "read its ContributedCluster", () -> hub.resources(ContributedCluster.class).withName(ALPHA)
                 .get());
         assertThat(allowed).as("requests alpha's agent should be refused at the pool but was allowed").isEmpty();
 
@@ -366,27 +363,27 @@ class AgentRbacApiServerTest {
     @Test
     void inTheContributorsClusterTheAgentReadsNodesAndWritesOnlyItsServingNamespace() {
         List<String> allowed = new ArrayList<>();
-        forbidden(allowed, "read Secrets", () -> local.secrets().inNamespace(CONTRIBUTOR_NS).withName("gpupool-hub")
+        Forbidden.orAllowed(allowed, "read Secrets", () -> local.secrets().inNamespace(CONTRIBUTOR_NS).withName("gpupool-hub")
                 .get());
-        forbidden(allowed, "list Secrets of the serving namespace", () -> local.secrets().inNamespace(SERVING).list());
-        forbidden(allowed, "list Secrets", () -> local.secrets().inAnyNamespace().list());
-        forbidden(allowed, "label Nodes", () -> local.nodes().withName("l4-01").edit(n -> {
+        Forbidden.orAllowed(allowed, "list Secrets of the serving namespace", () -> local.secrets().inNamespace(SERVING).list());
+        Forbidden.orAllowed(allowed, "list Secrets", () -> local.secrets().inAnyNamespace().list());
+        Forbidden.orAllowed(allowed, "label Nodes", () -> local.nodes().withName("l4-01").edit(n -> {
             n.getMetadata().getLabels().put(CONTRIBUTE, "false");
             return n;
         }));
-        forbidden(allowed, "delete Nodes", () -> local.nodes().withName("a10-01").delete());
-        forbidden(allowed, "create a Deployment outside its serving namespace", () -> local.resource(
+        Forbidden.orAllowed(allowed, "delete Nodes", () -> local.nodes().withName("a10-01").delete());
+        Forbidden.orAllowed(allowed, "create a Deployment outside its serving namespace", () -> local.resource(
                 new DeploymentBuilder().withNewMetadata().withName("outside").withNamespace(CONTRIBUTOR_NS).endMetadata()
                         .withNewSpec().withNewSelector().addToMatchLabels("app", "x").endSelector().withNewTemplate()
                         .withNewMetadata().addToLabels("app", "x").endMetadata().withNewSpec().addNewContainer()
                         .withName("c").withImage("busybox").endContainer().endSpec().endTemplate().endSpec().build())
                 .create());
-        forbidden(allowed, "create a Service outside its serving namespace", () -> local.resource(new ServiceBuilder()
+        Forbidden.orAllowed(allowed, "create a Service outside its serving namespace", () -> local.resource(new ServiceBuilder()
                 .withNewMetadata().withName("outside").withNamespace("default").endMetadata().withNewSpec()
                 .addNewPort().withPort(80).endPort().endSpec().build()).create());
-        forbidden(allowed, "list Deployments of other namespaces", () -> local.apps().deployments().inAnyNamespace()
+        Forbidden.orAllowed(allowed, "list Deployments of other namespaces", () -> local.apps().deployments().inAnyNamespace()
                 .list());
-        forbidden(allowed, "create Pods in its serving namespace", () -> local.pods().inNamespace(SERVING).resource(
+        Forbidden.orAllowed(allowed, "create Pods in its serving namespace", () -> local.pods().inNamespace(SERVING).resource(
                 new io.fabric8.kubernetes.api.model.PodBuilder().withNewMetadata().withName("p").endMetadata()
                         .withNewSpec().addNewContainer().withName("c").withImage("busybox").endContainer().endSpec()
                         .build()).create());
@@ -470,15 +467,6 @@ class AgentRbacApiServerTest {
                         Map.entry(io.gpupool.operator.modeldeployment.ModelDeploymentReconciler.STATUS_FIELD_MANAGER
                                 + "/Apply", List.of("f:status")));
         assertThat(Conditions.isTrue(beta.getStatus().conditions, Conditions.READY)).isTrue();
-    }
-
-    private static void forbidden(List<String> allowed, String what, Executable request) {
-        KubernetesClientException e = catchThrowableOfType(KubernetesClientException.class, request::execute);
-        if (e == null) {
-            allowed.add(what);
-        } else {
-            assertThat(e.getCode()).as(what + ": " + e.getMessage()).isEqualTo(403);
-        }
     }
 
     private static GpuNode gpuNode(String name) {

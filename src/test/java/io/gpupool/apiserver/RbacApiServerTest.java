@@ -1,7 +1,6 @@
 package io.gpupool.apiserver;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
@@ -12,7 +11,6 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.function.Executable;
 
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -23,7 +21,6 @@ import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
 import io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.gpupool.api.v1alpha1.ApiGroup;
 import io.gpupool.api.v1alpha1.GpuClass;
 import io.gpupool.api.v1alpha1.GpuNode;
@@ -119,44 +116,44 @@ class RbacApiServerTest {
         Organization org = admin.resources(Organization.class).withName(ORG).get();
 
         List<String> allowed = new ArrayList<>();
-        forbidden(allowed, "read Secrets", () -> asOperator.secrets().inNamespace(NS).withName("hf-token").get());
-        forbidden(allowed, "list Secrets", () -> asOperator.secrets().inAnyNamespace().list());
+        Forbidden.orAllowed(allowed, "read Secrets", () -> asOperator.secrets().inNamespace(NS).withName("hf-token").get());
+        Forbidden.orAllowed(allowed, "list Secrets", () -> asOperator.secrets().inAnyNamespace().list());
         // Its informers of the agents' credentials list and watch them by name; no other name is allowed.
-        forbidden(allowed, "list Secrets of another name", () -> asOperator.secrets().inAnyNamespace()
+        Forbidden.orAllowed(allowed, "list Secrets of another name", () -> asOperator.secrets().inAnyNamespace()
                 .withField("metadata.name", "hf-token").list());
-        forbidden(allowed, "watch Secrets", () -> asOperator.secrets().inNamespace(NS).watch(new NoopWatcher<>()).close());
-        forbidden(allowed, "list ServiceAccounts", () -> asOperator.serviceAccounts().inAnyNamespace().list());
-        forbidden(allowed, "list Roles", () -> asOperator.rbac().roles().inAnyNamespace().list());
-        forbidden(allowed, "list RoleBindings", () -> asOperator.rbac().roleBindings().inAnyNamespace().list());
-        forbidden(allowed, "read another Role", () -> asOperator.rbac().roles().inNamespace(OPERATOR_NS)
+        Forbidden.orAllowed(allowed, "watch Secrets", () -> asOperator.secrets().inNamespace(NS).watch(new NoopWatcher<>()).close());
+        Forbidden.orAllowed(allowed, "list ServiceAccounts", () -> asOperator.serviceAccounts().inAnyNamespace().list());
+        Forbidden.orAllowed(allowed, "list Roles", () -> asOperator.rbac().roles().inAnyNamespace().list());
+        Forbidden.orAllowed(allowed, "list RoleBindings", () -> asOperator.rbac().roleBindings().inAnyNamespace().list());
+        Forbidden.orAllowed(allowed, "read another Role", () -> asOperator.rbac().roles().inNamespace(OPERATOR_NS)
                 .withName(RELEASE + "-leader-election").get());
-        forbidden(allowed, "delete Namespaces", () -> asOperator.namespaces().withName(NS).delete());
-        forbidden(allowed, "write an Organization's spec", () -> asOperator.resources(Organization.class).withName(ORG)
+        Forbidden.orAllowed(allowed, "delete Namespaces", () -> asOperator.namespaces().withName(NS).delete());
+        Forbidden.orAllowed(allowed, "write an Organization's spec", () -> asOperator.resources(Organization.class).withName(ORG)
                 .edit(o -> {
                     o.getSpec().displayName = "taken over";
                     return o;
                 }));
-        forbidden(allowed, "delete Organizations", () -> asOperator.resources(Organization.class).withName(ORG).delete());
-        forbidden(allowed, "create GpuClasses", () -> asOperator.resource(PoolFixtures.gpuClass("free-for-all", 1, "*"))
+        Forbidden.orAllowed(allowed, "delete Organizations", () -> asOperator.resources(Organization.class).withName(ORG).delete());
+        Forbidden.orAllowed(allowed, "create GpuClasses", () -> asOperator.resource(PoolFixtures.gpuClass("free-for-all", 1, "*"))
                 .create());
-        forbidden(allowed, "create ModelDeployments", () -> asOperator.resource(PoolFixtures.modelDeployment(NS, "mine", 1, 1))
+        Forbidden.orAllowed(allowed, "create ModelDeployments", () -> asOperator.resource(PoolFixtures.modelDeployment(NS, "mine", 1, 1))
                 .create());
-        forbidden(allowed, "create ClusterRoles", () -> asOperator.resource(new ClusterRoleBuilder().withNewMetadata()
+        Forbidden.orAllowed(allowed, "create ClusterRoles", () -> asOperator.resource(new ClusterRoleBuilder().withNewMetadata()
                 .withName("escalate").endMetadata().addNewRule().withApiGroups("*").withResources("*").withVerbs("*")
                 .endRule().build()).create());
-        forbidden(allowed, "create Pods", () -> asOperator.resource(new PodBuilder().withNewMetadata().withName("p")
+        Forbidden.orAllowed(allowed, "create Pods", () -> asOperator.resource(new PodBuilder().withNewMetadata().withName("p")
                 .withNamespace(NS).endMetadata().withNewSpec().addNewContainer().withName("c").withImage("busybox")
                 .endContainer().endSpec().build()).create());
-        forbidden(allowed, "read ConfigMaps", () -> asOperator.configMaps().inNamespace(NS).list());
-        forbidden(allowed, "create ConfigMaps", () -> asOperator.resource(new ConfigMapBuilder().withNewMetadata()
+        Forbidden.orAllowed(allowed, "read ConfigMaps", () -> asOperator.configMaps().inNamespace(NS).list());
+        Forbidden.orAllowed(allowed, "create ConfigMaps", () -> asOperator.resource(new ConfigMapBuilder().withNewMetadata()
                 .withName("cm").withNamespace(NS).endMetadata().build()).create());
         var node = admin.resource(PoolFixtures.node("t4-01", null)).createOr(r -> r.update());
-        forbidden(allowed, "label Nodes", () -> asOperator.nodes().withName("t4-01").edit(n -> {
+        Forbidden.orAllowed(allowed, "label Nodes", () -> asOperator.nodes().withName("t4-01").edit(n -> {
             n.getMetadata().getLabels().put(ApiGroup.ORGANIZATION_LABEL, "someone-else");
             return n;
         }));
         admin.resource(node).delete();
-        forbidden(allowed, "Leases outside its namespace", () -> asOperator.resource(new LeaseBuilder().withNewMetadata()
+        Forbidden.orAllowed(allowed, "Leases outside its namespace", () -> asOperator.resource(new LeaseBuilder().withNewMetadata()
                 .withName("x").withNamespace(NS).endMetadata().build()).create());
         assertThat(allowed).as("requests the ServiceAccount should be refused but was allowed").isEmpty();
 
@@ -167,15 +164,6 @@ class RbacApiServerTest {
         asOperator.resource(lease).edit(l -> l);
         admin.resource(lease).delete();
         assertThat(org.getSpec().displayName).isEqualTo(admin.resources(Organization.class).withName(ORG).get().getSpec().displayName);
-    }
-
-    private static void forbidden(List<String> allowed, String what, Executable request) {
-        KubernetesClientException e = catchThrowableOfType(KubernetesClientException.class, request::execute);
-        if (e == null) {
-            allowed.add(what);
-        } else {
-            assertThat(e.getCode()).as(what + ": " + e.getMessage()).isEqualTo(403);
-        }
     }
 
     private static ModelDeployment get(String name) {
