@@ -163,10 +163,15 @@ final class SimulatedKubelet implements AutoCloseable {
         client.resource(pod).updateStatus();
     }
 
-    /** The pod drains for a moment (it still holds its GPU), then is gone. */
+    /**
+     * The pod drains for a moment (it still holds its GPU), then is gone. Deleted with a grace period of 0, as a
+     * kubelet confirms a pod it has stopped: on a real API server a pod bound to a node otherwise stays Terminating
+     * until its kubelet does so, and there is none (its GPU would stay booked for ever).
+     */
     private void stop(SimPod pod) {
         pod.ready = false;
-        later(() -> client.pods().inNamespace(pod.namespace).withName(pod.name).delete(), DRAIN_MILLIS);
+        later(() -> client.pods().inNamespace(pod.namespace).withName(pod.name).withGracePeriod(0).delete(),
+                DRAIN_MILLIS);
     }
 
     private static String key(Deployment d) {
