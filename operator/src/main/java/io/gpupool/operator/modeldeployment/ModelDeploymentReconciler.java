@@ -17,6 +17,7 @@ import jakarta.inject.Inject;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -80,7 +81,8 @@ import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEven
         @Dependent(name = "deployments", type = ServingDeploymentsDependent.class),
         @Dependent(name = "service", type = ServingServiceDependent.class) })
 @LookupIfProperty(name = Role.PROPERTY, stringValue = Role.OPERATOR, lookupIfMissing = true)
-@ControllerConfiguration(name = ModelDeploymentReconciler.NAME, informer = @Informer(itemStore = WithoutManagedFields.class))
+@ControllerConfiguration(name = ModelDeploymentReconciler.NAME,
+        informer = @Informer(itemStore = WithoutManagedFields.class))
 public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, Cleaner<ModelDeployment> {
 
     public static final String NAME = "modeldeployment";
@@ -139,12 +141,23 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
      */
     private static final PrimaryToSecondaryMapper<ModelDeployment> READ_FROM_THE_VIEW = md -> Set.of();
 
+    /** An informer of a pool input: read from the view ({@link #READ_FROM_THE_VIEW}), cached without managed fields. */
+    private static <R extends HasMetadata> InformerEventSourceConfiguration.Builder<R> poolInput(Class<R> type,
+            String name) {
+        return cached(type, name).withPrimaryToSecondaryMapper(READ_FROM_THE_VIEW);
+    }
+
+    /** An informer of ModelDeployment secondaries, cached without managed fields ({@link WithoutManagedFields}). */
+    private static <R extends HasMetadata> InformerEventSourceConfiguration.Builder<R> cached(Class<R> type,
+            String name) {
+        return InformerEventSourceConfiguration.from(type, ModelDeployment.class).withName(name)
+                .withItemStore(new WithoutManagedFields<>());
+    }
+
     @Override
     public List<EventSource<?, ModelDeployment>> prepareEventSources(EventSourceContext<ModelDeployment> context) {
         var primaries = context.getPrimaryCache();
-        var namespaces = new InformerEventSource<>(InformerEventSourceConfiguration
-                .from(Namespace.class, ModelDeployment.class).withName("namespaces").withItemStore(new WithoutManagedFields<>())
-                .withPrimaryToSecondaryMapper(READ_FROM_THE_VIEW)
+        var namespaces = new InformerEventSource<>(poolInput(Namespace.class, "namespaces")
                 .withLabelSelector(ApiGroup.ORGANIZATION_LABEL)
                 .withSecondaryToPrimaryMapper(ns -> {
                     rebalancer.request(); // organizations' member counts change with their namespaces
@@ -152,9 +165,7 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
                             .collect(Collectors.toSet());
                 })
                 .build(), context);
-        var gpuNodes = new InformerEventSource<>(InformerEventSourceConfiguration
-                .from(GpuNode.class, ModelDeployment.class).withName("gpunodes").withItemStore(new WithoutManagedFields<>())
-                .withPrimaryToSecondaryMapper(READ_FROM_THE_VIEW)
+        var gpuNodes = new InformerEventSource<>(poolInput(GpuNode.class, "gpunodes")
                 // Status alone (the pool's own figures, a live node's heartbeat) changes nothing; a heartbeat that
                 // revives a node the last cycle found gone does. Every heartbeat is noted on the pool's own clock.
                 .withOnAddFilter(n -> {
@@ -169,42 +180,32 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
                 .withSecondaryToPrimaryMapper(n -> affected(n.getSpec() == null ? null
                         : scheduler.onNode(new io.gpupool.core.model.NodeKey(n.getSpec().cluster, n.getSpec().nodeName))))
                 .build(), context);
-        var gpuClasses = new InformerEventSource<>(InformerEventSourceConfiguration
-                .from(GpuClass.class, ModelDeployment.class).withName("gpuclasses").withItemStore(new WithoutManagedFields<>())
-                .withPrimaryToSecondaryMapper(READ_FROM_THE_VIEW)
+        var gpuClasses = new InformerEventSource<>(poolInput(GpuClass.class, "gpuclasses")
                 .withOnUpdateFilter(ModelDeploymentReconciler::specChanged)
                 .withSecondaryToPrimaryMapper(c -> affected(null))
                 .build(), context);
-        var organizations = new InformerEventSource<>(InformerEventSourceConfiguration
-                .from(Organization.class, ModelDeployment.class).withName("organizations").withItemStore(new WithoutManagedFields<>())
-                .withPrimaryToSecondaryMapper(READ_FROM_THE_VIEW)
+        var organizations = new InformerEventSource<>(poolInput(Organization.class, "organizations")
                 .withOnUpdateFilter(ModelDeploymentReconciler::specChanged)
                 .withSecondaryToPrimaryMapper(org -> affected(scheduler.workloads().stream()
                         .filter(w -> org.getMetadata().getName().equals(w.organization()))
                         .map(w -> w.id()).collect(Collectors.toSet())))
                 .build(), context);
-        var pools = new InformerEventSource<>(InformerEventSourceConfiguration
-                .from(GpuPool.class, ModelDeployment.class).withName("gpupools").withItemStore(new WithoutManagedFields<>())
-                .withPrimaryToSecondaryMapper(READ_FROM_THE_VIEW)
+        var pools = new InformerEventSource<>(poolInput(GpuPool.class, "gpupools")
                 .withOnUpdateFilter(ModelDeploymentReconciler::specChanged)
                 .withSecondaryToPrimaryMapper(p -> affected(null))
                 .build(), context);
-        var pods = new InformerEventSource<>(InformerEventSourceConfiguration
-                .from(Pod.class, ModelDeployment.class).withName("pods").withItemStore(new WithoutManagedFields<>())
+        var pods = new InformerEventSource<>(cached(Pod.class, "pods")
                 .withLabelSelector(SERVING_SELECTOR)
                 .withSecondaryToPrimaryMapper(pod -> {
                     String md = pod.getMetadata().getLabels().get(ApiGroup.MODEL_DEPLOYMENT_LABEL);
                     return md == null ? Set.of() : Set.of(new ResourceID(md, pod.getMetadata().getNamespace()));
                 })
                 .build(), context);
-        var clusters = new InformerEventSource<>(InformerEventSourceConfiguration
-                .from(ContributedCluster.class, ModelDeployment.class).withName("contributedclusters").withItemStore(new WithoutManagedFields<>())
-                .withPrimaryToSecondaryMapper(READ_FROM_THE_VIEW)
+        var clusters = new InformerEventSource<>(poolInput(ContributedCluster.class, "contributedclusters")
                 .withOnUpdateFilter(ModelDeploymentReconciler::specChanged)
                 .withSecondaryToPrimaryMapper(c -> affected(null))
                 .build(), context);
-        var works = new InformerEventSource<>(InformerEventSourceConfiguration
-                .from(ServingWork.class, ModelDeployment.class).withName("servingworks").withItemStore(new WithoutManagedFields<>())
+        var works = new InformerEventSource<>(cached(ServingWork.class, "servingworks")
                 .withLabelSelector(ApiGroup.MANAGED_BY_LABEL + "=" + ApiGroup.MANAGED_BY)
                 .withSecondaryToPrimaryMapper(ServingWorks::owner)
                 .build(), context);
@@ -220,8 +221,7 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
      * Pool inputs whose status alone changed (the status publisher writes it after every cycle) decide nothing:
      * reacting to them would wake every waiting ModelDeployment after every cycle.
      */
-    static boolean specChanged(io.fabric8.kubernetes.api.model.HasMetadata now,
-            io.fabric8.kubernetes.api.model.HasMetadata before) {
+    static boolean specChanged(HasMetadata now, HasMetadata before) {
         return !java.util.Objects.equals(now.getMetadata().getGeneration(), before.getMetadata().getGeneration())
                 || !java.util.Objects.equals(now.getMetadata().getLabels(), before.getMetadata().getLabels());
     }
