@@ -70,6 +70,15 @@ class CoreUnitTest {
     }
 
     @Test
+    void globsStillMatchAfterTheCacheOfCompiledGlobsOverflows() {
+        // More distinct globs than the cache keeps: it is emptied on the way, and every answer stays right.
+        for (int i = 0; i < 2500; i++) {
+            assertThat(GpuClassMatcher.globMatches("GPU-" + i + "-*", "gpu-" + i + "-80gb")).isTrue();
+            assertThat(GpuClassMatcher.globMatches("GPU-" + i + "-?", "GPU-" + i + "-80")).isFalse();
+        }
+    }
+
+    @Test
     void validatorExplainsEachProblem() {
         var md = PoolFixtures.modelDeployment("ns", "ok", 1, 1);
         assertThat(ModelDeploymentValidator.validate("ok", md.getSpec())).isEmpty();

@@ -40,13 +40,13 @@ public final class GpuClassMatcher {
 
     /** Case-insensitive glob with * (any run) and ? (one character); everything else is literal. */
     public static boolean globMatches(String glob, String text) {
+        if (PATTERNS.size() > 1000) {
+            PATTERNS.clear(); // here, not in compile(): a ConcurrentHashMap may not change inside computeIfAbsent
+        }
         return PATTERNS.computeIfAbsent(glob, GpuClassMatcher::compile).matcher(text == null ? "" : text).matches();
     }
 
     private static Pattern compile(String glob) {
-        if (PATTERNS.size() > 1000) {
-            PATTERNS.clear();
-        }
         StringBuilder re = new StringBuilder();
         for (char ch : glob.toCharArray()) {
             switch (ch) {
