@@ -70,7 +70,7 @@ public final class InProcessOperator implements AutoCloseable {
                 .withReconciliationTerminationTimeout(Duration.ofSeconds(10))
                 .withMetrics(reconciles));
         operator.register(new ModelDeploymentReconciler(scheduler, rebalancer, events, clock,
-                "gpupool-operator-model-token-reader", "gpupool-system:gpupool-operator"));
+                "gpupool-operator-model-token-reader", "gpupool-system:gpupool-operator", "gpupool-system"));
         operator.register(new LocalNodeReconciler());
         // Kubeconfigs it issues point at this API server.
         operator.register(new ContributedClusterReconciler(client.getConfiguration().getMasterUrl(), clock));

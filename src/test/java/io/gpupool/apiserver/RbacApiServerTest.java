@@ -83,7 +83,8 @@ class RbacApiServerTest {
             admin.resource(md).fieldManager("kubectl").serverSideApply();
 
             await().atMost(WAIT).until(() -> deployments("coder").size() == 1
-                    && admin.services().inNamespace(NS).withName("coder").get() != null);
+                    && admin.services().inNamespace(NS).withName("coder").get() != null
+                    && admin.network().v1().networkPolicies().inNamespace(NS).withName("coder").get() != null);
             Deployment d = deployments("coder").get(0);
             d.setStatus(new DeploymentStatusBuilder().withReplicas(1).withReadyReplicas(1).build());
             admin.resource(d).updateStatus();

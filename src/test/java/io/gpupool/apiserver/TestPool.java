@@ -54,13 +54,21 @@ final class TestPool implements AutoCloseable {
     /** An organization and a namespace that belongs to it. */
     TestPool member(String namespace, String organization) {
         organization(organization);
-        admin.resource(PoolFixtures.namespace(namespace, organization)).createOr(r -> r.update());
+        admin.resources(Organization.class).withName(organization).edit(o -> {
+            if (!o.getSpec().namespaces.contains(namespace)) {
+                o.getSpec().namespaces.add(namespace);
+            }
+            return o;
+        });
+        admin.resource(PoolFixtures.namespace(namespace)).createOr(r -> r.update());
         namespaces.add(namespace);
         return this;
     }
 
     TestPool organization(String name) {
-        admin.resource(PoolFixtures.organization(name)).createOr(r -> r.update());
+        if (admin.resources(Organization.class).withName(name).get() == null) {
+            admin.resource(PoolFixtures.organization(name)).create();
+        }
         organizations.add(name);
         return this;
     }

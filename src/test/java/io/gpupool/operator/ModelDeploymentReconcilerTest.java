@@ -57,8 +57,8 @@ class ModelDeploymentReconcilerTest {
         run++;
         ns = "team-" + run;
         String org = "org-" + run;
-        client.resource(organization(org)).createOr(r -> r.update());
-        client.resource(namespace(ns, org)).createOr(r -> r.update());
+        client.resource(organization(org, ns)).createOr(r -> r.update());
+        client.resource(namespace(ns)).createOr(r -> r.update());
         if (client.resources(io.gpupool.api.v1alpha1.GpuClass.class).withName("l4-24g").get() == null) {
             client.resource(gpuClass("l4-24g", 20000, "NVIDIA-L4*")).create();
             client.resource(gpuClass("a100-80g", 80000, "NVIDIA-A100-SXM4-80GB")).create();
@@ -115,6 +115,23 @@ class ModelDeploymentReconcilerTest {
         Service svc = client.services().inNamespace(ns).withName("llama").get();
         assertThat(svc).isNotNull();
         assertThat(svc.getSpec().getSelector()).containsEntry(ApiGroup.MODEL_DEPLOYMENT_LABEL, "llama");
+        // Its pods admit only the gateway: the pods labelled as the gateway in the gateway's namespace.
+        await().atMost(WAIT).until(() -> client.network().v1().networkPolicies().inNamespace(ns).withName("llama")
+                .get() != null);
+        var policy = client.network().v1().networkPolicies().inNamespace(ns).withName("llama").get();
+        assertThat(policy.getSpec().getPodSelector().getMatchLabels()).containsEntry(ApiGroup.MODEL_DEPLOYMENT_LABEL,
+                "llama");
+        assertThat(d.getSpec().getTemplate().getMetadata().getLabels())
+                .containsAllEntriesOf(policy.getSpec().getPodSelector().getMatchLabels());
+        assertThat(policy.getSpec().getIngress()).singleElement().satisfies(rule -> assertThat(rule.getFrom())
+                .singleElement().satisfies(peer -> {
+                    assertThat(peer.getPodSelector().getMatchLabels())
+                            .containsExactly(Map.entry("app.kubernetes.io/component", "gateway"));
+                    assertThat(peer.getNamespaceSelector().getMatchLabels())
+                            .containsExactly(Map.entry("kubernetes.io/metadata.name", "gpupool-system"));
+                }));
+        assertThat(policy.getMetadata().getOwnerReferences()).singleElement()
+                .satisfies(o -> assertThat(o.getKind()).isEqualTo("ModelDeployment"));
 
         ModelDeployment md = awaitStatus("llama", m -> "Admitted".equals(m.getStatus().phase));
         assertThat(md.getStatus().placements).containsExactly(new Placement("local", a100, "a100-80g", 2));
@@ -343,13 +360,94 @@ class ModelDeploymentReconcilerTest {
 
     @Test
     void namespaceWithoutOrganizationGetsAClearCondition() {
-        client.resource(namespace("orphans", null)).createOr(r -> r.update());
+        client.resource(namespace("orphans")).createOr(r -> r.update());
         client.resource(modelDeployment("orphans", "lost", 1, 1)).create();
         await().atMost(WAIT).until(() -> {
             ModelDeployment md = client.resources(ModelDeployment.class).inNamespace("orphans").withName("lost").get();
             return md.getStatus() != null && md.getStatus().conditions.stream()
                     .anyMatch(c -> "NoOrganization".equals(c.getReason()) && c.getMessage().contains("orphans"));
         });
+    }
+
+    @Test
+    void podsThatOnlyLookLikeServingPodsBookNoGpus() {
+        // Another organization's tenant creates a decoy ModelDeployment and, in its own namespace, pods that carry the
+        // serving labels and name this test's node; they are no Deployment's, and bound nowhere.
+        String a100 = contribute("a100-80g-01", "org-" + run);
+        String mallory = "mallory-" + run;
+        client.resource(organization(mallory, mallory)).createOr(r -> r.update());
+        client.resource(namespace(mallory)).createOr(r -> r.update());
+        client.resource(modelDeployment(mallory, "decoy", 0, 1)).create();
+        for (int i = 0; i < 4; i++) {
+            client.resource(new io.fabric8.kubernetes.api.model.PodBuilder().withNewMetadata().withName("decoy-" + i)
+                    .withNamespace(mallory)
+                    .addToLabels(ApiGroup.MANAGED_BY_LABEL, ApiGroup.MANAGED_BY)
+                    .addToLabels("app.kubernetes.io/component", "model-server")
+                    .addToLabels(ApiGroup.MODEL_DEPLOYMENT_LABEL, "decoy")
+                    .addToAnnotations("gpupool.io/node", a100).endMetadata()
+                    .withNewSpec().addNewContainer().withName("c").withImage("busybox").endContainer().endSpec()
+                    .withNewStatus().withPhase("Running").endStatus().build()).create();
+        }
+        // The pods wake the decoy, whose cycle sees them; then this organization's model is placed: the node's
+        // books hold its replicas and nothing for the decoy.
+        client.resource(modelDeployment(ns, "victim", 2, 1)).create();
+        ModelDeployment victim = awaitStatus("victim", m -> "Admitted".equals(m.getStatus().phase));
+        int onA100 = victim.getStatus().placements.stream().filter(p -> a100.equals(p.node)).mapToInt(p -> p.replicas)
+                .sum();
+        await().atMost(WAIT).until(() -> allocated(a100) == onA100);
+        client.pods().inNamespace(mallory).delete();
+    }
+
+    @Test
+    void aNamespaceLabelJoinsNoOrganization() {
+        // A tenant who may label its namespace names an organization it does not belong to: nothing follows.
+        client.resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder().withNewMetadata()
+                .withName("squatters-" + run).addToLabels(ApiGroup.ORGANIZATION_LABEL, "org-" + run).endMetadata()
+                .build()).createOr(r -> r.update());
+        client.resource(modelDeployment("squatters-" + run, "free-ride", 1, 1)).create();
+        await().atMost(WAIT).until(() -> {
+            ModelDeployment md = client.resources(ModelDeployment.class).inNamespace("squatters-" + run)
+                    .withName("free-ride").get();
+            return md.getStatus() != null && md.getStatus().conditions.stream()
+                    .anyMatch(c -> "NoOrganization".equals(c.getReason()) && c.getMessage().contains("no Organization"));
+        });
+        assertThat(client.resources(ModelDeployment.class).inNamespace("squatters-" + run).withName("free-ride").get()
+                .getStatus().organization).isNull();
+    }
+
+    @Test
+    void aNamespaceListedByTwoOrganizationsBelongsToNeitherUntilOneDropsIt() {
+        contribute("t4-01", "org-" + run);
+        client.resource(modelDeployment(ns, "contested", 1, 1)).create();
+        awaitStatus("contested", m -> "Admitted".equals(m.getStatus().phase));
+
+        // Another organization lists the namespace too: it belongs to neither, and both organizations say why.
+        String rival = "rival-" + run;
+        client.resource(organization(rival, ns)).createOr(r -> r.update());
+        ModelDeployment orphaned = awaitStatus("contested", m -> Conditions.find(m.getStatus().conditions,
+                Conditions.ADMITTED).map(c -> "NoOrganization".equals(c.getReason())).orElse(false));
+        assertThat(condition(orphaned, Conditions.ADMITTED).getMessage()).contains("org-" + run).contains(rival);
+        await().atMost(WAIT).until(() -> java.util.stream.Stream.of("org-" + run, rival).allMatch(o -> {
+            var org = client.resources(io.gpupool.api.v1alpha1.Organization.class).withName(o).get();
+            return org.getStatus() != null && Conditions.find(org.getStatus().conditions,
+                    io.gpupool.operator.scheduling.PoolStatusPublisher.NAMESPACES_CONTESTED)
+                    .map(c -> c.getMessage().contains(ns)).orElse(false);
+        }));
+        // What runs is not touched while the admins settle it (the workflow does not run for it).
+        assertThat(deployments("contested")).hasSize(1);
+
+        client.resources(io.gpupool.api.v1alpha1.Organization.class).withName(rival).edit(o -> {
+            o.getSpec().namespaces.remove(ns);
+            return o;
+        });
+        ModelDeployment back = awaitStatus("contested", m -> "Admitted".equals(m.getStatus().phase));
+        assertThat(back.getStatus().organization).isEqualTo("org-" + run);
+        await().atMost(WAIT).until(() -> {
+            var org = client.resources(io.gpupool.api.v1alpha1.Organization.class).withName("org-" + run).get();
+            return Conditions.find(org.getStatus().conditions,
+                    io.gpupool.operator.scheduling.PoolStatusPublisher.NAMESPACES_CONTESTED).isEmpty();
+        });
+        client.resources(io.gpupool.api.v1alpha1.Organization.class).withName(rival).delete();
     }
 
     @Test

@@ -149,8 +149,8 @@ class RemoteClusterTest {
     }
 
     private void member(String org, String ns) {
-        pool.resource(organization(org)).createOr(r -> r.update());
-        pool.resource(namespace(ns, org)).createOr(r -> r.update());
+        pool.resource(organization(org, ns)).createOr(r -> r.update());
+        pool.resource(namespace(ns)).createOr(r -> r.update());
         pool.resource(gpuClass("rtx-24g", 20000, "*RTX-4090*")).createOr(r -> r.update());
     }
 
@@ -221,6 +221,19 @@ class RemoteClusterTest {
         assertThat(Conditions.find(pool.resources(GpuNode.class).inNamespace("gpupool-cluster-rogue")
                 .withName("elsewhere").get().getStatus().conditions, Conditions.READY).orElseThrow().getReason())
                 .isEqualTo("WrongNamespace");
+
+        // The approved cluster's own agent claiming a thousand GPUs on one machine: not believed either, and its
+        // organization's quota does not grow.
+        GpuNode inflated = fakeNode("gpupool-cluster-lab-7", "lab-7", "big-box", "uni-nlp");
+        inflated.getSpec().gpu.count = 1024;
+        pool.resource(inflated).create();
+        await().atMost(WAIT).until(() -> nodeReady("lab-7", "big-box") != null);
+        assertThat(nodeReady("lab-7", "big-box").getReason()).isEqualTo("ExceedsNodeCapacity");
+        assertThat(gpuNode("lab-7", "big-box").getStatus().allocatable).isZero();
+        await().atMost(WAIT).until(() -> pool.resources(io.gpupool.api.v1alpha1.Organization.class).withName("uni-nlp")
+                .get().getStatus() != null);
+        var uniNlp = pool.resources(io.gpupool.api.v1alpha1.Organization.class).withName("uni-nlp").get();
+        assertThat(uniNlp.getStatus().classes).allSatisfy(c -> assertThat(c.contributed).isZero());
 
         // None of them takes part in admission: a replica needing 8 RTX 4090s on one node (as all three claim) waits.
         var big = modelDeployment("nlp", "needs-eight", 1, 8);
@@ -319,7 +332,22 @@ class RemoteClusterTest {
         ContributedCluster cc = new ContributedCluster();
         cc.setMetadata(new ObjectMetaBuilder().withName("legacy").build());
         cc.getSpec().organization = "uni-nlp";
-        pool.resource(cc).create();
+        ContributedCluster created = pool.resource(cc).create();
+        // A namespace the operator did not make for this approval (it is owned by no ContributedCluster) is not adopted:
+        // whoever made it may hold roles in it that read the agent's credentials.
+        await().atMost(WAIT).until(() -> ready("legacy").map(c -> "NamespaceNotOurs".equals(c.getReason()))
+                .orElse(false));
+        assertThat(pool.rbac().roleBindings().inNamespace(ns).withName(ContributedClusterReconciler.AGENT).get())
+                .isNull();
+        assertThat(pool.secrets().inNamespace(ns).withName(ContributedClusterReconciler.KUBECONFIG_SECRET).get())
+                .isNull();
+        // The older operator owned its namespaces by the approval's uid: once it is, the rest is found and updated.
+        pool.namespaces().withName(ns).edit(n -> {
+            n.getMetadata().setOwnerReferences(List.of(new io.fabric8.kubernetes.api.model.OwnerReferenceBuilder()
+                    .withApiVersion("gpupool.io/v1alpha1").withKind("ContributedCluster").withName("legacy")
+                    .withUid(created.getMetadata().getUid()).build()));
+            return n;
+        });
         await().atMost(WAIT).until(() -> ready("legacy").map(c -> "CredentialsIssued".equals(c.getReason()))
                 .orElse(false));
         assertThat(pool.rbac().roles().inNamespace(ns).withName(ContributedClusterReconciler.AGENT).get().getRules())
@@ -329,6 +357,23 @@ class RemoteClusterTest {
                 .get(ContributedClusterReconciler.KUBECONFIG_KEY)), StandardCharsets.UTF_8)).contains("old-token");
         assertThat(pool.rbac().roleBindings().inNamespace(ns).withName(ContributedClusterReconciler.AGENT).get())
                 .isNotNull();
+    }
+
+    @Test
+    void localIsReservedForThePoolsOwnCluster() {
+        ContributedCluster cc = new ContributedCluster();
+        cc.setMetadata(new ObjectMetaBuilder().withName("local").build());
+        cc.getSpec().organization = "uni-nlp";
+        pool.resource(cc).create();
+        await().atMost(WAIT).until(() -> ready("local").isPresent());
+        assertThat(ready("local").orElseThrow().getReason()).isEqualTo("InvalidName");
+        assertThat(ready("local").orElseThrow().getMessage()).contains("reserved");
+        // No agent identity in the namespace of the pool's own GpuNodes.
+        assertThat(pool.serviceAccounts().inNamespace("gpupool-cluster-local").withName(ContributedClusterReconciler.AGENT)
+                .get()).isNull();
+        assertThat(pool.rbac().roles().inNamespace("gpupool-cluster-local").withName(ContributedClusterReconciler.AGENT)
+                .get()).isNull();
+        pool.resource(cc).delete();
     }
 
     @Test

@@ -10,7 +10,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.PodConditionBuilder;
 import io.fabric8.kubernetes.api.model.PodStatusBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
@@ -19,7 +18,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
-import io.gpupool.core.render.ServingRenderer;
+import io.gpupool.testing.PoolFixtures;
 
 /**
  * Stands in for the kubelets and the Deployment controller of the simulated clusters. A serving Deployment gets its
@@ -131,16 +130,9 @@ final class SimulatedKubelet implements AutoCloseable {
     }
 
     private SimPod startPod(Deployment d, String key) {
-        var template = d.getSpec().getTemplate();
-        String node = template.getMetadata().getAnnotations() == null ? null
-                : template.getMetadata().getAnnotations().get(ServingRenderer.NODE_ANNOTATION);
         SimPod pod = new SimPod(d.getMetadata().getNamespace(),
                 d.getMetadata().getName() + "-" + UUID.randomUUID().toString().substring(0, 5));
-        Pod created = client.resource(new PodBuilder().withNewMetadata().withName(pod.name).withNamespace(pod.namespace)
-                .withLabels(template.getMetadata().getLabels())
-                .withAnnotations(template.getMetadata().getAnnotations()).endMetadata()
-                .withSpec(template.getSpec()).editSpec().withNodeName(node).endSpec()
-                .build()).create();
+        Pod created = client.resource(PoolFixtures.asDeploymentControllerMakesIt(d, pod.name)).create();
         writeStatus(created, false);
         // The model "loads"; then the pod is ready and the Deployment says so.
         later(() -> {

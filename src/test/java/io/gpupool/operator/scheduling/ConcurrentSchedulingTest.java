@@ -136,11 +136,6 @@ class ConcurrentSchedulingTest {
         }
 
         @Override
-        public Map<String, Integer> memberNamespaces() {
-            return Map.of("lab", 1);
-        }
-
-        @Override
         public Map<WorkloadId, Map<NodeKey, Integer>> livePods() {
             return Map.of();
         }

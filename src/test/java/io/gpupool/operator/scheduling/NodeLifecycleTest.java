@@ -84,11 +84,6 @@ class NodeLifecycleTest {
         }
 
         @Override
-        public Map<String, Integer> memberNamespaces() {
-            return Map.of(ORG, 1);
-        }
-
-        @Override
         public Map<WorkloadId, Map<NodeKey, Integer>> livePods() {
             return pods;
         }

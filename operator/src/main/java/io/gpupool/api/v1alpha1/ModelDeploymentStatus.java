@@ -29,8 +29,8 @@ public class ModelDeploymentStatus {
     @JsonPropertyDescription("Base URL of the OpenAI-compatible API (append /v1/chat/completions).")
     public String endpoint;
 
-    @JsonPropertyDescription("Organization that owns this ModelDeployment, read from its namespace's "
-            + "gpupool.io/organization label.")
+    @JsonPropertyDescription("Organization that owns this ModelDeployment: the one whose "
+            + "spec.namespaces lists its namespace.")
     public String organization;
 
     @JsonPropertyDescription("GPU memory per GPU in MiB that one replica needs: spec.gpu.minMemoryMiB, or the "

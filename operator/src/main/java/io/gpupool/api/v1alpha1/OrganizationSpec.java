@@ -1,8 +1,12 @@
 package io.gpupool.api.v1alpha1;
 
+import java.util.ArrayList;
+import java.util.List;
+
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 
+import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Size;
 
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -11,6 +15,14 @@ public class OrganizationSpec {
     @Size(max = 256)
     @JsonPropertyDescription("Human-readable name shown in tables and dashboards.")
     public String displayName;
+
+    @Size(max = 1024)
+    @JsonPropertyDescription("Namespaces that belong to this organization: their ModelDeployments (and API keys) are "
+            + "its. Only pool admins write Organizations, so only they decide membership; nothing a tenant writes (a "
+            + "namespace label, a field of a ModelDeployment) changes it. A namespace listed by two organizations "
+            + "belongs to neither until one of them drops it (both say so in status.conditions).")
+    public List<@Size(min = 1, max = 63) @Pattern("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$") String> namespaces =
+            new ArrayList<>();
 
     @JsonPropertyDescription("The organization's share of the pool.")
     public Quota quota = new Quota();

@@ -17,10 +17,12 @@ public class OrganizationStatus {
     @JsonPropertyDescription("Dominant weighted share of borrowed GPUs (Kueue's formula); 0 when not borrowing.")
     public Double weightedShare;
 
-    @JsonPropertyDescription("Number of namespaces labelled as members.")
+    @JsonPropertyDescription("Number of namespaces that belong to it: listed in spec.namespaces and by no other "
+            + "organization.")
     public Integer namespaces;
 
-    @JsonPropertyDescription("Conditions: Ready.")
+    @JsonPropertyDescription("Conditions: Ready; NamespacesContested when another organization lists one of its "
+            + "namespaces too.")
     public List<Condition> conditions = new ArrayList<>();
 
     @JsonPropertyDescription("The metadata.generation this status describes.")

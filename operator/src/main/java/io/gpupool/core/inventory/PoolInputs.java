@@ -115,6 +115,11 @@ public final class PoolInputs {
         return Duration.ofSeconds(pool == null || pool.heartbeatTimeoutSeconds == null ? 120 : pool.heartbeatTimeoutSeconds);
     }
 
+    /** The most GPUs a node may claim before the pool stops believing it ({@link NodeTrust}). */
+    public static int maxGpusPerNode(GpuPoolSpec pool) {
+        return pool == null || pool.maxGpusPerNode == null ? NodeTrust.DEFAULT_MAX_GPUS_PER_NODE : pool.maxGpusPerNode;
+    }
+
     /** How long replicas keep serving on a node its contributor takes back, while their replacements start. */
     public static Duration withdrawalHandover(GpuPoolSpec pool) {
         return Duration.ofSeconds(pool == null || pool.withdrawalHandoverSeconds == null ? 300

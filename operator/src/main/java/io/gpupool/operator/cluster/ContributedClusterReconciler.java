@@ -8,6 +8,7 @@ import jakarta.inject.Inject;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
+import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRuleBuilder;
@@ -82,6 +83,7 @@ public class ContributedClusterReconciler implements Reconciler<ContributedClust
     static final String HUB_SERVER = "hubServer";
 
     static final String INVALID_NAME = "InvalidName";
+    static final String NAMESPACE_NOT_OURS = "NamespaceNotOurs";
     static final String WAITING_FOR_TOKEN = "WaitingForToken";
     static final String CREDENTIALS_ISSUED = "CredentialsIssued";
 
@@ -132,6 +134,25 @@ public class ContributedClusterReconciler implements Reconciler<ContributedClust
                     "The name must be a DNS label of at most " + (63 - NodeTrust.HUB_NAMESPACE_PREFIX.length())
                             + " characters: it names the namespace " + ns + ".",
                     next.observedGeneration, clock);
+            return patchStatus(cc, previous, next, context);
+        }
+        if (NodeTrust.LOCAL_CLUSTER.equals(cluster)) {
+            // gpupool-cluster-local holds the GpuNodes of the pool's own cluster: an agent's Role there would let a
+            // contributor rewrite them.
+            next.conditions = Conditions.set(previous.conditions, Conditions.READY, false, INVALID_NAME,
+                    "'" + NodeTrust.LOCAL_CLUSTER + "' is reserved for the pool's own cluster; approve the cluster "
+                            + "under another name.", next.observedGeneration, clock);
+            return patchStatus(cc, previous, next, context);
+        }
+        var foreign = context.getSecondaryResource(Namespace.class, NAMESPACE)
+                .filter(existing -> !HubChildDependent.ownedBy(existing, cc));
+        if (foreign.isPresent()) {
+            // Someone else made the namespace first (and may hold roles in it that would read the agent's
+            // credentials): nothing is created in it.
+            next.conditions = Conditions.set(previous.conditions, Conditions.READY, false, NAMESPACE_NOT_OURS,
+                    "Namespace " + ns + " exists but was not created by the operator for this ContributedCluster, "
+                            + "so no credentials are issued into it. Delete the namespace (or approve the cluster "
+                            + "under another name).", next.observedGeneration, clock);
             return patchStatus(cc, previous, next, context);
         }
         var workflow = context.managedWorkflowAndDependentResourceContext();

@@ -5,7 +5,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
-import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.gpupool.api.v1alpha1.ApiGroup;
 import io.gpupool.api.v1alpha1.ContributedCluster;
@@ -15,10 +14,10 @@ import io.gpupool.api.v1alpha1.GpuPool;
 import io.gpupool.api.v1alpha1.ModelDeployment;
 import io.gpupool.api.v1alpha1.Organization;
 import io.gpupool.api.v1alpha1.ServingWork;
+import io.gpupool.core.inventory.ServingPods;
 import io.gpupool.core.model.NodeKey;
 import io.gpupool.core.model.WorkloadId;
 import io.gpupool.core.render.RemoteWorkRenderer;
-import io.gpupool.core.render.ServingRenderer;
 import io.gpupool.operator.scheduling.PoolView;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
@@ -29,7 +28,6 @@ final class InformerPoolView implements PoolView {
 
     static final String LOCAL_CLUSTER = "local";
 
-    final InformerEventSource<Namespace, ModelDeployment> namespaces;
     final InformerEventSource<GpuNode, ModelDeployment> gpuNodes;
     final InformerEventSource<GpuClass, ModelDeployment> gpuClasses;
     final InformerEventSource<Organization, ModelDeployment> organizations;
@@ -39,15 +37,13 @@ final class InformerPoolView implements PoolView {
     final InformerEventSource<ServingWork, ModelDeployment> works;
     final IndexerResourceCache<ModelDeployment> modelDeployments;
 
-    InformerPoolView(InformerEventSource<Namespace, ModelDeployment> namespaces,
-            InformerEventSource<GpuNode, ModelDeployment> gpuNodes,
+    InformerPoolView(InformerEventSource<GpuNode, ModelDeployment> gpuNodes,
             InformerEventSource<GpuClass, ModelDeployment> gpuClasses,
             InformerEventSource<Organization, ModelDeployment> organizations,
             InformerEventSource<GpuPool, ModelDeployment> pools, InformerEventSource<Pod, ModelDeployment> pods,
             InformerEventSource<ContributedCluster, ModelDeployment> clusters,
             InformerEventSource<ServingWork, ModelDeployment> works,
             IndexerResourceCache<ModelDeployment> modelDeployments) {
-        this.namespaces = namespaces;
         this.gpuNodes = gpuNodes;
         this.gpuClasses = gpuClasses;
         this.organizations = organizations;
@@ -82,7 +78,9 @@ final class InformerPoolView implements PoolView {
     public Map<String, String> contributedClusters() {
         Map<String, String> out = new HashMap<>();
         clusters.list().forEach(c -> {
-            if (c.getSpec() != null && c.getSpec().organization != null && c.getMetadata().getDeletionTimestamp() == null) {
+            // 'local' is the pool's own cluster, never an approval (ContributedClusterReconciler refuses it).
+            if (c.getSpec() != null && c.getSpec().organization != null && c.getMetadata().getDeletionTimestamp() == null
+                    && !LOCAL_CLUSTER.equals(c.getMetadata().getName())) {
                 out.put(c.getMetadata().getName(), c.getSpec().organization);
             }
         });
@@ -101,22 +99,9 @@ final class InformerPoolView implements PoolView {
         return modelDeployments.list().toList();
     }
 
-    @Override
-    public Map<String, Integer> memberNamespaces() {
-        Map<String, Integer> out = new HashMap<>();
-        namespaces.list().forEach(ns -> {
-            String org = ns.getMetadata().getLabels() == null ? null
-                    : ns.getMetadata().getLabels().get(ApiGroup.ORGANIZATION_LABEL);
-            if (org != null && !org.isBlank()) {
-                out.merge(org, 1, Integer::sum);
-            }
-        });
-        return out;
-    }
-
     /**
      * Pods of serving work that have not terminated, per ModelDeployment and node: those of the pool's own cluster
-     * from the pod cache, those of contributed clusters as their agents report them in ServingWork status.
+     * from the pod cache (the operator's own, bound where they claim: {@link ServingPods}), those of contributed clusters as their agents report them in ServingWork status.
      */
     @Override
     public Map<WorkloadId, Map<NodeKey, Integer>> livePods() {
@@ -136,31 +121,11 @@ final class InformerPoolView implements PoolView {
                 }
             }
         });
-        pods.list().forEach(pod -> {
-            String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
-            if ("Succeeded".equals(phase) || "Failed".equals(phase)) {
-                return;
-            }
-            var meta = pod.getMetadata();
-            String md = meta.getLabels() == null ? null : meta.getLabels().get(ApiGroup.MODEL_DEPLOYMENT_LABEL);
-            String node = meta.getAnnotations() == null ? null : meta.getAnnotations().get(ServingRenderer.NODE_ANNOTATION);
-            if (md != null && node != null) {
-                out.computeIfAbsent(new WorkloadId(meta.getNamespace(), md), k -> new HashMap<>())
-                        .merge(new NodeKey(LOCAL_CLUSTER, node), 1, Integer::sum);
-            }
-        });
+        // Only pods the operator's own Deployments made, bound to the node they claim (ServingPods): labels alone are
+        // anyone's to write.
+        pods.list().forEach(pod -> ServingPods.claim(pod).ifPresent(claim -> out
+                .computeIfAbsent(claim.workload(), k -> new HashMap<>())
+                .merge(new NodeKey(LOCAL_CLUSTER, claim.node()), 1, Integer::sum)));
         return out;
-    }
-
-    /** The organization a namespace belongs to, from its label; empty when it has none. */
-    Optional<String> organizationOf(String namespace) {
-        return namespaces.get(new io.javaoperatorsdk.operator.processing.event.ResourceID(namespace))
-                .map(ns -> ns.getMetadata().getLabels() == null ? null
-                        : ns.getMetadata().getLabels().get(ApiGroup.ORGANIZATION_LABEL))
-                .filter(org -> !org.isBlank());
-    }
-
-    Optional<Organization> organization(String name) {
-        return organizations.get(new io.javaoperatorsdk.operator.processing.event.ResourceID(name));
     }
 }

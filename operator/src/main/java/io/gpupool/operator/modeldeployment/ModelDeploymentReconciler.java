@@ -18,7 +18,6 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
@@ -36,12 +35,14 @@ import io.gpupool.api.v1alpha1.Placement;
 import io.gpupool.api.v1alpha1.ReplicaCounts;
 import io.gpupool.api.v1alpha1.ServingWork;
 import io.gpupool.core.admission.Handover;
+import io.gpupool.core.inventory.Membership;
 import io.gpupool.core.inventory.PoolInputs;
 import io.gpupool.core.inventory.Workloads;
 import io.gpupool.core.model.Assignment;
 import io.gpupool.core.model.NodeKey;
 import io.gpupool.core.model.WorkloadId;
 import io.gpupool.core.render.RemoteWorkRenderer;
+import io.gpupool.core.render.ServingAccess;
 import io.gpupool.core.render.ServingRenderer;
 import io.gpupool.core.render.ServingSettings;
 import io.gpupool.core.status.Conditions;
@@ -79,7 +80,8 @@ import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEven
  */
 @Workflow(explicitInvocation = true, dependents = {
         @Dependent(name = "deployments", type = ServingDeploymentsDependent.class),
-        @Dependent(name = "service", type = ServingServiceDependent.class) })
+        @Dependent(name = "service", type = ServingServiceDependent.class),
+        @Dependent(name = "networkpolicy", type = ServingNetworkPolicyDependent.class) })
 @LookupIfProperty(name = Role.PROPERTY, stringValue = Role.OPERATOR, lookupIfMissing = true)
 @ControllerConfiguration(name = ModelDeploymentReconciler.NAME,
         informer = @Informer(itemStore = WithoutManagedFields.class))
@@ -90,6 +92,7 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
             + ",app.kubernetes.io/component=model-server";
     static final String LOCAL_PLACEMENTS = "localPlacements";
     static final String SETTINGS = "settings";
+    static final String ACCESS = "access";
     static final String NO_ORGANIZATION = "NoOrganization";
     /**
      * Field manager of the status when it is written with server-side apply. The controller's own manager (its name)
@@ -109,11 +112,13 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
     private final Clock clock;
     private final String tokenReaderRole;
     private final String serviceAccount;
+    private final String gatewayNamespace;
     private volatile InformerPoolView view;
 
     /**
      * @param tokenReaderRole the ClusterRole a namespace binds to let the operator read its models' tokens
      * @param serviceAccount  the operator's ServiceAccount, namespace:name (for the command a message suggests)
+     * @param gatewayNamespace the namespace the pool's gateway runs in: the only callers serving pods admit
      */
     @Inject
     public ModelDeploymentReconciler(PoolScheduler scheduler, PoolRebalancer rebalancer, EventRecorder events,
@@ -121,13 +126,16 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
             @ConfigProperty(name = "gpupool.model-token-reader-cluster-role", defaultValue = "gpupool-model-token-reader")
             String tokenReaderRole,
             @ConfigProperty(name = "gpupool.operator-service-account", defaultValue = "gpupool-system:gpupool")
-            String serviceAccount) {
+            String serviceAccount,
+            @ConfigProperty(name = "gpupool.gateway-namespace", defaultValue = ServingAccess.DEFAULT_GATEWAY_NAMESPACE)
+            String gatewayNamespace) {
         this.scheduler = scheduler;
         this.rebalancer = rebalancer;
         this.events = events;
         this.clock = clock;
         this.tokenReaderRole = tokenReaderRole;
         this.serviceAccount = serviceAccount;
+        this.gatewayNamespace = gatewayNamespace;
     }
 
     /**
@@ -157,26 +165,20 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
     @Override
     public List<EventSource<?, ModelDeployment>> prepareEventSources(EventSourceContext<ModelDeployment> context) {
         var primaries = context.getPrimaryCache();
-        var namespaces = new InformerEventSource<>(poolInput(Namespace.class, "namespaces")
-                .withLabelSelector(ApiGroup.ORGANIZATION_LABEL)
-                .withSecondaryToPrimaryMapper(ns -> {
-                    rebalancer.request(); // organizations' member counts change with their namespaces
-                    return primaries.list(ns.getMetadata().getName()).map(ResourceID::fromResource)
-                            .collect(Collectors.toSet());
-                })
-                .build(), context);
         var gpuNodes = new InformerEventSource<>(poolInput(GpuNode.class, "gpunodes")
                 // Status alone (the pool's own figures, a live node's heartbeat) changes nothing; a heartbeat that
-                // revives a node the last cycle found gone does. Every heartbeat is noted on the pool's own clock.
-                .withOnAddFilter(n -> {
-                    scheduler.observe(n);
-                    return true;
-                })
+                // revives a node the last cycle found gone does. Every heartbeat of a believed GpuNode is noted on the
+                // pool's own clock; one the pool does not believe wakes nothing and touches no node's timers, unless it
+                // was believed until now (the cycle must drop it).
+                .withOnAddFilter(n -> scheduler.observe(n, view))
                 .withOnUpdateFilter((now, before) -> {
-                    scheduler.observe(now);
+                    if (!scheduler.observe(now, view)) {
+                        return PoolScheduler.trusted(before, view);
+                    }
                     return specChanged(now, before)
                             || (now.getSpec() != null && scheduler.goneNodes().contains(PoolInputs.nodeKey(now)));
                 })
+                .withOnDeleteFilter((n, unknown) -> PoolScheduler.trusted(n, view))
                 .withSecondaryToPrimaryMapper(n -> affected(n.getSpec() == null ? null
                         : scheduler.onNode(new io.gpupool.core.model.NodeKey(n.getSpec().cluster, n.getSpec().nodeName))))
                 .build(), context);
@@ -184,11 +186,21 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
                 .withOnUpdateFilter(ModelDeploymentReconciler::specChanged)
                 .withSecondaryToPrimaryMapper(c -> affected(null))
                 .build(), context);
+        // An Organization's spec decides its quota and which namespaces are its: wake its own ModelDeployments (a
+        // namespace it dropped now belongs to no one) and those of every namespace it lists (one it added is now its,
+        // or contested).
         var organizations = new InformerEventSource<>(poolInput(Organization.class, "organizations")
                 .withOnUpdateFilter(ModelDeploymentReconciler::specChanged)
-                .withSecondaryToPrimaryMapper(org -> affected(scheduler.workloads().stream()
-                        .filter(w -> org.getMetadata().getName().equals(w.organization()))
-                        .map(w -> w.id()).collect(Collectors.toSet())))
+                .withSecondaryToPrimaryMapper(org -> {
+                    Set<ResourceID> ids = new HashSet<>(affected(scheduler.workloads().stream()
+                            .filter(w -> org.getMetadata().getName().equals(w.organization()))
+                            .map(w -> w.id()).collect(Collectors.toSet())));
+                    if (org.getSpec() != null && org.getSpec().namespaces != null) {
+                        org.getSpec().namespaces.forEach(ns -> primaries.list(ns).map(ResourceID::fromResource)
+                                .forEach(ids::add));
+                    }
+                    return ids;
+                })
                 .build(), context);
         var pools = new InformerEventSource<>(poolInput(GpuPool.class, "gpupools")
                 .withOnUpdateFilter(ModelDeploymentReconciler::specChanged)
@@ -211,10 +223,10 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
                 .build(), context);
         var requeue = new SimpleInboundEventSource<ModelDeployment>("scheduler");
         scheduler.onRequeue(id -> requeue.propagateEvent(new ResourceID(id.name(), id.namespace())));
-        this.view = new InformerPoolView(namespaces, gpuNodes, gpuClasses, organizations, pools, pods, clusters, works,
+        this.view = new InformerPoolView(gpuNodes, gpuClasses, organizations, pools, pods, clusters, works,
                 primaries);
         rebalancer.attach(view);
-        return List.of(namespaces, gpuNodes, gpuClasses, organizations, pools, pods, clusters, works, requeue);
+        return List.of(gpuNodes, gpuClasses, organizations, pools, pods, clusters, works, requeue);
     }
 
     /**
@@ -246,16 +258,12 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
         ServingSettings settings = ServingSettings.from(view.pool().map(GpuPool::getSpec).orElse(null));
         WorkloadId id = Workloads.id(md);
 
-        String organization = view.organizationOf(md.getMetadata().getNamespace()).orElse(null);
+        Membership membership = view.membership();
+        String organization = membership.organizationOf(md.getMetadata().getNamespace()).orElse(null);
         List<String> problems = ModelDeploymentValidator.validate(md.getMetadata().getName(), md.getSpec());
         Admission admission;
-        if (organization == null || view.organization(organization).isEmpty()) {
-            String message = organization == null
-                    ? "Namespace '" + md.getMetadata().getNamespace() + "' has no " + ApiGroup.ORGANIZATION_LABEL
-                            + " label, so this ModelDeployment belongs to no organization. Ask a pool admin to label "
-                            + "the namespace with your organization."
-                    : "Organization '" + organization + "' (from the namespace label) does not exist. Ask a pool "
-                            + "admin to create it.";
+        if (organization == null) {
+            String message = membership.whyNoOrganization(md.getMetadata().getNamespace()).orElseThrow();
             admission = scheduler.schedule(Workloads.frozen(md, organization, 1, List.of(), List.of()), view);
             status.notAdmitted(NO_ORGANIZATION, message, admission, "Pending");
             events.warningOnce(md, NO_ORGANIZATION, message);
@@ -294,6 +302,7 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
             var workflow = context.managedWorkflowAndDependentResourceContext();
             workflow.put(LOCAL_PLACEMENTS, local);
             workflow.put(SETTINGS, settings);
+            workflow.put(ACCESS, ServingAccess.from(view.pool().map(GpuPool::getSpec).orElse(null), gatewayNamespace));
             workflow.reconcileManagedWorkflow();
             // Replicas placed on contributed clusters: the model's token where they need it, and one ServingWork per
             // cluster, in its hub namespace.

@@ -119,9 +119,27 @@ public class PoolScheduler {
      * Notes, at the pool's own time, that a GpuNode's heartbeat changed and since when it is not ready or withdrawn.
      * Called for every GpuNode event (before any filtering), so that liveness is judged by when the pool saw a
      * heartbeat arrive, not by the agent's clock: a contributor's clock that runs behind or ahead neither kills nor
-     * immortalises its nodes.
+     * immortalises its nodes. A GpuNode the pool does not believe ({@link NodeTrust}) is not noted: it could name a
+     * trusted node and keep it alive, or make it look withdrawn.
+     *
+     * @return whether the GpuNode is believed
      */
-    public void observe(GpuNode n) {
+    public boolean observe(GpuNode n, PoolView view) {
+        if (!trusted(n, view)) {
+            return false;
+        }
+        observe(n);
+        return true;
+    }
+
+    /** Whether the pool believes a GpuNode, as a cycle would judge it now. */
+    public static boolean trusted(GpuNode n, PoolView view) {
+        return NodeTrust.check(n, view.contributedClusters(),
+                PoolInputs.maxGpusPerNode(view.pool().map(GpuPool::getSpec).orElse(null))).isEmpty();
+    }
+
+    /** {@link #observe(GpuNode, PoolView)} of a GpuNode already known to be believed. */
+    void observe(GpuNode n) {
         if (n.getSpec() == null || n.getSpec().cluster == null) {
             return;
         }
@@ -316,11 +334,12 @@ public class PoolScheduler {
         var timeout = PoolInputs.heartbeatTimeout(pool == null ? null : pool.getSpec());
         List<PoolNode> nodes = new ArrayList<>();
         Map<String, String> approved = view.contributedClusters();
+        int maxGpusPerNode = PoolInputs.maxGpusPerNode(pool == null ? null : pool.getSpec());
         Set<NodeKey> gone = new HashSet<>();
         Instant nextExpiry = null;
         Map<NodeKey, Withdrawal> leaving = new HashMap<>();
         for (GpuNode n : view.gpuNodes()) {
-            if (NodeTrust.check(n, approved).isPresent()) {
+            if (NodeTrust.check(n, approved, maxGpusPerNode).isPresent()) {
                 continue; // not believed: the status publisher says why on the GpuNode
             }
             // The operator watches its own cluster's nodes itself; a contributed node lives only by its heartbeat.

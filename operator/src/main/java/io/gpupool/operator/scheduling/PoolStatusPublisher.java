@@ -32,6 +32,7 @@ import io.gpupool.api.v1alpha1.GpuPool;
 import io.gpupool.api.v1alpha1.GpuPoolStatus;
 import io.gpupool.api.v1alpha1.Organization;
 import io.gpupool.api.v1alpha1.OrganizationStatus;
+import io.gpupool.core.inventory.Membership;
 import io.gpupool.core.inventory.NodeTrust;
 import io.gpupool.core.inventory.PoolInputs;
 import io.gpupool.core.model.NodeKey;
@@ -53,6 +54,9 @@ import io.quarkus.runtime.StartupEvent;
  */
 @ApplicationScoped
 public class PoolStatusPublisher {
+
+    /** Organization condition: some namespace it lists is listed by another organization too. */
+    public static final String NAMESPACES_CONTESTED = "NamespacesContested";
 
     private static final Logger LOG = Logger.getLogger(PoolStatusPublisher.class);
     private static final KubernetesSerialization JSON = new KubernetesSerialization();
@@ -105,11 +109,12 @@ public class PoolStatusPublisher {
         PoolReport report = PoolReport.of(outcome.snapshot(), outcome.result());
 
         Map<String, String> approved = view.contributedClusters();
+        int maxGpusPerNode = PoolInputs.maxGpusPerNode(view.pool().map(GpuPool::getSpec).orElse(null));
         for (GpuNode n : view.gpuNodes()) {
             if (n.getSpec() == null) {
                 continue;
             }
-            var rejection = NodeTrust.check(n, approved);
+            var rejection = NodeTrust.check(n, approved, maxGpusPerNode);
             PoolNode pn = rejection.isPresent() ? null : nodes.get(PoolInputs.nodeKey(n));
             GpuNodeStatus previous = n.getStatus() == null ? new GpuNodeStatus() : n.getStatus();
             GpuNodeStatus next = new GpuNodeStatus();
@@ -141,7 +146,8 @@ public class PoolStatusPublisher {
                 patch(c, next);
             }
         }
-        Map<String, Integer> members = view.memberNamespaces();
+        Membership membership = view.membership();
+        Map<String, Integer> members = membership.memberNamespaces();
         for (Organization org : view.organizations()) {
             OrganizationStatus previous = org.getStatus() == null ? new OrganizationStatus() : org.getStatus();
             OrganizationStatus next = new OrganizationStatus();
@@ -152,6 +158,8 @@ public class PoolStatusPublisher {
             next.observedGeneration = org.getMetadata().getGeneration();
             next.conditions = Conditions.set(previous.conditions, Conditions.READY, true, "QuotaComputed",
                     "Quota and usage computed by the last admission cycle.", next.observedGeneration, clock);
+            next.conditions = contested(next.conditions, membership, org.getMetadata().getName(),
+                    next.observedGeneration);
             if (!Objects.equals(previous.classes, next.classes) || !Objects.equals(previous.weightedShare, next.weightedShare)
                     || !Objects.equals(previous.namespaces, next.namespaces)
                     || !Objects.equals(previous.observedGeneration, next.observedGeneration)
@@ -171,6 +179,27 @@ public class PoolStatusPublisher {
                 patch(pool, next);
             }
         });
+    }
+
+    /**
+     * NamespacesContested: namespaces this organization lists that another lists too belong to neither (so neither can
+     * take the other's by listing it); the condition names them and who else claims them. Removed when none is.
+     */
+    private List<io.fabric8.kubernetes.api.model.Condition> contested(List<io.fabric8.kubernetes.api.model.Condition> conditions,
+            Membership membership, String organization, Long generation) {
+        List<String> contested = membership.contestedBy(organization);
+        if (contested.isEmpty()) {
+            return Conditions.remove(conditions, NAMESPACES_CONTESTED);
+        }
+        List<String> parts = new ArrayList<>();
+        for (String ns : contested) {
+            List<String> others = new ArrayList<>(membership.claimants(ns));
+            others.remove(organization);
+            parts.add(ns + " (also listed by " + String.join(", ", others) + ")");
+        }
+        return Conditions.set(conditions, NAMESPACES_CONTESTED, true, "ListedByAnotherOrganization",
+                "These namespaces belong to no organization until a pool admin removes them from all Organizations but "
+                        + "one: " + String.join("; ", parts) + ".", generation, clock);
     }
 
     private List<io.fabric8.kubernetes.api.model.Condition> readyCondition(GpuNodeStatus previous, PoolNode pn,

@@ -9,6 +9,7 @@ import io.gpupool.api.v1alpha1.GpuNode;
 import io.gpupool.api.v1alpha1.GpuPool;
 import io.gpupool.api.v1alpha1.ModelDeployment;
 import io.gpupool.api.v1alpha1.Organization;
+import io.gpupool.core.inventory.Membership;
 import io.gpupool.core.model.NodeKey;
 import io.gpupool.core.model.WorkloadId;
 
@@ -28,8 +29,10 @@ public interface PoolView {
 
     List<ModelDeployment> modelDeployments();
 
-    /** Number of namespaces labelled as members, per organization. */
-    Map<String, Integer> memberNamespaces();
+    /** Which organization each namespace belongs to ({@link Membership}: the one definition of it). */
+    default Membership membership() {
+        return Membership.of(organizations());
+    }
 
     /** Serving pods that still hold GPUs (not Succeeded or Failed), counted per ModelDeployment and node. */
     Map<WorkloadId, Map<NodeKey, Integer>> livePods();
