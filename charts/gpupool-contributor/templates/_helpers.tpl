@@ -61,6 +61,14 @@ imagePullPolicy: {{ .Values.agent.image.pullPolicy }}
   value: {{ .Values.policy.allowPrivileged | quote }}
 - name: GPUPOOL_AGENT_POLICY_ALLOW_HOST_PATH
   value: {{ .Values.policy.allowHostPath | quote }}
+- name: GPUPOOL_AGENT_POLICY_ALLOW_REMOTE_CODE
+  value: {{ .Values.policy.allowRemoteCode | quote }}
+- name: GPUPOOL_AGENT_POLICY_ALLOW_UNSAFE_WEIGHTS
+  value: {{ .Values.policy.allowUnsafeWeights | quote }}
+{{- with .Values.policy.allowedPriorityClasses }}
+- name: GPUPOOL_AGENT_POLICY_ALLOWED_PRIORITY_CLASSES
+  value: {{ join "," . | quote }}
+{{- end }}
 {{- if not .Values.hub.inCluster }}
 - name: GPUPOOL_AGENT_HUB_KUBECONFIG
   value: /etc/gpupool/hub/{{ .Values.hub.kubeconfigKey }}

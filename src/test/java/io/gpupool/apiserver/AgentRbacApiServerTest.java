@@ -206,8 +206,9 @@ class AgentRbacApiServerTest {
     }
 
     /**
-     * A gated model placed on a contributed cluster: its token reaches the cluster only once the model's namespace lets
-     * the operator read it (a RoleBinding to the chart's unbound model-token-reader ClusterRole); until then the model
+     * A gated model placed on a contributed cluster: only on clusters its spec lists (the pool's own cluster otherwise),
+     * and its token reaches the cluster only once the model's namespace lets the operator read it (a RoleBinding to
+     * the chart's unbound model-token-reader ClusterRole) and marks the Secret as a model token; until then the model
      * says how, and the agent starts nothing. Then the token travels pool → hub namespace → the agent's copy.
      */
     @Test
@@ -222,6 +223,17 @@ class AgentRbacApiServerTest {
         md.getSpec().hfTokenSecretRef = new io.gpupool.api.v1alpha1.SecretKeyRef();
         md.getSpec().hfTokenSecretRef.name = "hf";
         admin.resource(md).create();
+
+        // Its token may go to no contributed cluster yet: it waits for the pool's own GPUs, and says why.
+        await().atMost(WAIT).untilAsserted(() -> assertThat(admittedCondition(ns, "gated")).hasValueSatisfying(c -> {
+            assertThat(c.getReason()).isEqualTo("NoMatchingGpu");
+            assertThat(c.getMessage()).contains("may not go to cluster " + ALPHA).contains("hfTokenClusters");
+        }));
+        assertThat(admin.resources(ServingWork.class).inNamespace(ALPHA_NS).withName(ns + ".gated").get()).isNull();
+        admin.resources(ModelDeployment.class).inNamespace(ns).withName("gated").edit(m -> {
+            m.getSpec().hfTokenClusters = List.of(ALPHA);
+            return m;
+        });
 
         await().atMost(WAIT).untilAsserted(() -> assertThat(credentialsCondition(ns, "gated"))
                 .hasValueSatisfying(c -> {
@@ -245,6 +257,19 @@ class AgentRbacApiServerTest {
                 .withName(OPERATOR_RELEASE + "-model-token-reader").endRoleRef()
                 .addNewSubject().withKind("ServiceAccount").withName(OPERATOR_RELEASE).withNamespace(OPERATOR_NS)
                 .endSubject().build()).create();
+        // Readable is not enough: the namespace marks which Secrets are model tokens the pool may copy.
+        await().atMost(WAIT).untilAsserted(() -> assertThat(credentialsCondition(ns, "gated"))
+                .hasValueSatisfying(c -> {
+                    assertThat(c.getReason()).isEqualTo("SecretNotMarked");
+                    assertThat(c.getMessage()).contains("kubectl label secret hf -n " + ns + " gpupool.io/model-token=true");
+                }));
+        Secret notYet = admin.secrets().inNamespace(ALPHA_NS)
+                .withName(ContributedClusterReconciler.MODEL_CREDENTIALS_SECRET).get();
+        assertThat(notYet == null || notYet.getData() == null || !notYet.getData().containsKey(work)).isTrue();
+        admin.secrets().inNamespace(ns).withName("hf").edit(s -> {
+            s.getMetadata().setLabels(java.util.Map.of("gpupool.io/model-token", "true"));
+            return s;
+        });
         await().atMost(WAIT).untilAsserted(() -> assertThat(credentialsCondition(ns, "gated"))
                 .hasValueSatisfying(c -> assertThat(c.getReason()).isEqualTo("Shared")));
         assertThat(admin.secrets().inNamespace(ALPHA_NS).withName(ContributedClusterReconciler.MODEL_CREDENTIALS_SECRET)
@@ -266,6 +291,12 @@ class AgentRbacApiServerTest {
                     .withName(ContributedClusterReconciler.MODEL_CREDENTIALS_SECRET).get();
             return copy == null || copy.getData() == null || !copy.getData().containsKey(work);
         });
+    }
+
+    private static java.util.Optional<Condition> admittedCondition(String ns, String name) {
+        ModelDeployment m = admin.resources(ModelDeployment.class).inNamespace(ns).withName(name).get();
+        return m == null || m.getStatus() == null ? java.util.Optional.empty()
+                : Conditions.find(m.getStatus().conditions, Conditions.ADMITTED);
     }
 
     private static java.util.Optional<Condition> credentialsCondition(String ns, String name) {

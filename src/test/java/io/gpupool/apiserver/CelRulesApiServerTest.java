@@ -80,6 +80,12 @@ class CelRulesApiServerTest {
                         "{'model':{'source':'hf://a/b'},'allowRemoteCode':false,'engineArgs':['--trust-remote-code']}", false),
                 new Case("ModelDeployment", "spec", "trust-remote-code", "remote code, allowRemoteCode absent, = form",
                         "{'model':{'source':'hf://a/b'},'engineArgs':['-x','--trust-remote-code=true']}", false),
+                new Case("ModelDeployment", "spec", "trust-remote-code", "remote code, underscores and upper case",
+                        "{'model':{'source':'hf://a/b'},'engineArgs':['--Trust_Remote_Code=True']}", false),
+                new Case("ModelDeployment", "spec", "trust-remote-code", "remote code, an abbreviation",
+                        "{'model':{'source':'hf://a/b'},'engineArgs':['--trust-rem']}", false),
+                new Case("ModelDeployment", "spec", "trust-remote-code", "a flag that only starts alike",
+                        "{'model':{'source':'hf://a/b'},'engineArgs':['--tokenizer-mode','auto']}", true),
                 // ModelDeployment spec.gpu.classes: no duplicates.
                 new Case("ModelDeployment", "spec.gpu.classes", "exists_one", "empty", "[]", true),
                 new Case("ModelDeployment", "spec.gpu.classes", "exists_one", "distinct", "['l4-24g','a100-80g']", true),

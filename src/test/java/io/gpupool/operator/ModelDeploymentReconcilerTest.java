@@ -325,7 +325,13 @@ class ModelDeploymentReconcilerTest {
                 "unknown-engine", m -> m.getSpec().engine = "tgi",
                 "zero-gpus", m -> m.getSpec().gpu.count = 0,
                 "s3-source", m -> m.getSpec().model.source = "s3://bucket/model",
-                "remote-code", m -> m.getSpec().engineArgs = List.of("--trust-remote-code"));
+                "remote-code", m -> m.getSpec().engineArgs = List.of("--trust-remote-code"),
+                // The spellings the engines also accept, and what the API server refuses in the rendered container.
+                "remote-code-underscores", m -> m.getSpec().engineArgs = List.of("--trust_remote_code"),
+                "empty-value-from", m -> m.getSpec().env = List.of(new io.fabric8.kubernetes.api.model.EnvVarBuilder()
+                        .withName("A").withNewValueFrom().endValueFrom().build()),
+                "preload", m -> m.getSpec().env = List.of(new io.fabric8.kubernetes.api.model.EnvVar("LD_PRELOAD",
+                        "/models/hf/evil.so", null)));
         mutations.forEach((name, mutate) -> {
             ModelDeployment md = modelDeployment(ns, name, 1, 1);
             mutate.accept(md);
@@ -333,13 +339,15 @@ class ModelDeploymentReconcilerTest {
         });
         Map<String, String> expected = Map.of("unknown-engine", "unknown engine 'tgi'", "zero-gpus",
                 "spec.gpu.count must be at least 1", "s3-source", "scheme 's3' is not supported yet",
-                "remote-code", "allowRemoteCode is false");
+                "remote-code", "allowRemoteCode is false", "remote-code-underscores", "allowRemoteCode is false",
+                "empty-value-from", "must name exactly one source", "preload", "must not set LD_PRELOAD");
         expected.forEach((name, message) -> {
             ModelDeployment md = awaitStatus(name, m -> "Failed".equals(m.getStatus().phase));
             Condition admitted = condition(md, Conditions.ADMITTED);
             assertThat(admitted.getReason()).isEqualTo(Conditions.INVALID_SPEC);
             assertThat(admitted.getMessage()).contains(message);
             assertThat(deployments(name)).isEmpty();
+            assertThat(md.getStatus().placements).as("GPUs booked for %s", name).isEmpty();
         });
         await().atMost(WAIT).untilAsserted(() -> assertThat(client.v1().events().inNamespace(ns).list().getItems())
                 .filteredOn(e -> Conditions.INVALID_SPEC.equals(e.getReason()))
@@ -396,6 +404,38 @@ class ModelDeploymentReconcilerTest {
                 .sum();
         await().atMost(WAIT).until(() -> allocated(a100) == onA100);
         client.pods().inNamespace(mallory).delete();
+    }
+
+    @Test
+    void sharingTakesThePoolsConsent() {
+        contribute("t4-01", "org-" + run);
+        var md = modelDeployment(ns, "community", 1, 1);
+        md.getSpec().shared = true;
+        client.resource(md).create();
+        ModelDeployment privateOne = awaitStatus("community", m -> Conditions.find(m.getStatus().conditions,
+                io.gpupool.core.inventory.Sharing.CONDITION).isPresent());
+        Condition shared = condition(privateOne, io.gpupool.core.inventory.Sharing.CONDITION);
+        assertThat(shared.getStatus()).isEqualTo("False");
+        assertThat(shared.getReason()).isEqualTo("SharingNotAllowed");
+        assertThat(shared.getMessage()).contains("allowSharedDeployments").contains("org-" + run);
+        assertThat(sharedInTheLedger("community")).isFalse();
+
+        // A pool admin consents for the organization.
+        client.resources(io.gpupool.api.v1alpha1.Organization.class).withName("org-" + run).edit(o -> {
+            o.getSpec().allowSharedDeployments = true;
+            return o;
+        });
+        awaitStatus("community", m -> Conditions.isTrue(m.getStatus().conditions,
+                io.gpupool.core.inventory.Sharing.CONDITION));
+        await().atMost(WAIT).until(() -> sharedInTheLedger("community"));
+    }
+
+    @Inject
+    io.gpupool.operator.scheduling.PoolScheduler scheduler;
+
+    private boolean sharedInTheLedger(String name) {
+        return scheduler.workloads().stream().filter(w -> w.id().equals(new io.gpupool.core.model.WorkloadId(ns, name)))
+                .findFirst().orElseThrow().shared();
     }
 
     @Test

@@ -58,5 +58,16 @@ public interface AgentConfig {
 
         @WithDefault("false")
         boolean allowHostPath();
+
+        /** Whether work may run Python code shipped with its model. */
+        @WithDefault("false")
+        boolean allowRemoteCode();
+
+        /** Whether work may load weights in pickle formats. */
+        @WithDefault("false")
+        boolean allowUnsafeWeights();
+
+        /** PriorityClasses work may name. */
+        Optional<List<String>> allowedPriorityClasses();
     }
 }

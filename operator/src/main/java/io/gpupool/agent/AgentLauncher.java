@@ -90,7 +90,9 @@ public class AgentLauncher {
                 AgentSettings.parseSelector(config.nodeSelector().orElse("")), config.servingNamespace(),
                 Duration.ofSeconds(config.heartbeatIntervalSeconds()),
                 new ContributorPolicy(config.policy().allowedImages().orElse(List.of()),
-                        config.policy().allowPrivileged(), config.policy().allowHostPath()));
+                        config.policy().allowPrivileged(), config.policy().allowHostPath(),
+                        config.policy().allowRemoteCode(), config.policy().allowUnsafeWeights(),
+                        config.policy().allowedPriorityClasses().orElse(List.of())));
     }
 
     /**

@@ -39,6 +39,7 @@ import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.gpupool.api.v1alpha1.ApiGroup;
 import io.gpupool.api.v1alpha1.GpuNode;
 import io.gpupool.api.v1alpha1.GpuNodeSpec;
+import io.gpupool.api.v1alpha1.NodeConsent;
 import io.gpupool.api.v1alpha1.ServingWork;
 import io.gpupool.api.v1alpha1.ServingWorkStatus;
 import io.gpupool.core.discovery.GpuNodes;
@@ -117,8 +118,13 @@ public final class ContributorAgent implements AutoCloseable {
         });
     }
 
+    /** The Pod Security Standard the serving namespace enforces, whoever created it. */
+    static final Map<String, String> RESTRICTED = Map.of("pod-security.kubernetes.io/enforce", "restricted",
+            "pod-security.kubernetes.io/warn", "restricted");
+
     /** Starts watching both clusters and the heartbeat; returns once the contributor's own caches are filled. */
     public void start() {
+        restrictServingNamespace();
         var nodeSource = settings.nodeSelector().isEmpty() ? local.nodes() : local.nodes().withLabels(settings.nodeSelector());
         nodes = nodeSource.inform(wake(), 0);
         deployments = local.apps().deployments().inNamespace(settings.servingNamespace())
@@ -224,10 +230,40 @@ public final class ContributorAgent implements AutoCloseable {
         };
     }
 
+    /**
+     * Labels the serving namespace for the restricted Pod Security Standard, whether or not the chart created it: the
+     * namespace runs other organizations' work (the agent's only right on it is to get and patch it, by name).
+     */
+    void restrictServingNamespace() {
+        try {
+            var namespace = local.namespaces().withName(settings.servingNamespace());
+            var ns = namespace.get();
+            if (ns == null) {
+                LOG.warnf("Serving namespace %s does not exist", settings.servingNamespace());
+                return;
+            }
+            Map<String, String> labels = ns.getMetadata().getLabels() == null ? Map.of() : ns.getMetadata().getLabels();
+            if (!labels.entrySet().containsAll(RESTRICTED.entrySet())) {
+                namespace.edit(n -> {
+                    Map<String, String> next = new LinkedHashMap<>(labels);
+                    next.putAll(RESTRICTED);
+                    n.getMetadata().setLabels(next);
+                    return n;
+                });
+                LOG.infof("Serving namespace %s enforces the restricted Pod Security Standard",
+                        settings.servingNamespace());
+            }
+        } catch (KubernetesClientException e) {
+            LOG.warnf("Could not label serving namespace %s for the restricted Pod Security Standard: %s",
+                    settings.servingNamespace(), e.getMessage());
+        }
+    }
+
     private void tick() {
         if (closed) {
             return;
         }
+        restrictServingNamespace();
         try {
             heartbeat();
             if (hubLost) {
@@ -317,8 +353,11 @@ public final class ContributorAgent implements AutoCloseable {
             return desired;
         }
         for (Node n : nodes.getStore().list()) {
-            GpuNodes.specOf(n, settings.cluster(), settings.organization())
-                    .ifPresent(spec -> desired.put(n.getMetadata().getName(), spec));
+            GpuNodes.specOf(n, settings.cluster(), settings.organization()).ifPresent(spec -> {
+                // What this cluster's policy consents to, so that the pool places here only work it would accept.
+                spec.consent = new NodeConsent(settings.policy().allowRemoteCode(), settings.policy().allowUnsafeWeights());
+                desired.put(n.getMetadata().getName(), spec);
+            });
         }
         return desired;
     }

@@ -41,6 +41,11 @@ public class GpuPoolSpec {
             + "draining its in-flight requests. 0 stops them as soon as they are replaced. Defaults to 300.")
     public Integer withdrawalHandoverSeconds = 300;
 
+    @JsonPropertyDescription("What the pool lets work do on the nodes of its own cluster (contributed clusters decide "
+            + "for theirs, in the contributor chart's policy): replicas that may run their model's code or load "
+            + "pickled weights are placed only on nodes whose owners consent.")
+    public NodeConsent localNodes = new NodeConsent();
+
     @JsonPropertyDescription("Who may connect to serving pods of the pool's own cluster besides the gateway.")
     public ServingAccessPolicy servingAccess = new ServingAccessPolicy();
 

@@ -14,8 +14,15 @@ public final class NodeFit {
     private NodeFit() {
     }
 
-    /** Whether the node's GPUs are of a kind the workload may use, ignoring how busy the node is. */
+    /**
+     * Whether the node may hold a replica of the workload, ignoring how busy it is: GPUs of a kind it may use, and an
+     * owner who consents to what it does ({@link io.gpupool.core.model.Requirements}).
+     */
     public static boolean matches(Workload w, PoolNode n) {
+        return gpusMatch(w, n) && w.requirements().admits(n);
+    }
+
+    private static boolean gpusMatch(Workload w, PoolNode n) {
         return n.gpuClass() != null && w.allows(n.gpuClass()) && n.memoryMiB() >= w.minMemoryMiB()
                 && n.gpus() >= w.gpusPerReplica();
     }
@@ -63,9 +70,15 @@ public final class NodeFit {
         int matchingGpus = 0;
         int freeMatchingGpus = 0;
         int unclassified = 0;
+        int refused = 0;
+        String refusal = null;
         for (PoolNode n : nodes) {
             if (n.gpuClass() == null) {
                 unclassified++;
+            }
+            if (n.takesNewReplicas() && gpusMatch(w, n) && !w.requirements().admits(n)) {
+                refused++;
+                refusal = refusal == null ? w.requirements().refusal(n) : refusal;
             }
             if (n.takesNewReplicas() && matches(w, n)) {
                 matching++;
@@ -79,6 +92,11 @@ public final class NodeFit {
             String hint = unclassified > 0
                     ? " (" + unclassified + " GPU node(s) match no GpuClass: create GpuClasses that cover them)"
                     : "";
+            if (refused > 0) {
+                hint += "; " + refused + " node(s) with such GPUs may not hold it: " + refusal + " (owners consent in "
+                        + "GpuPool spec.localNodes for the pool's own cluster, in the contributor chart's policy for "
+                        + "theirs; spec.hfTokenClusters lists the clusters a model's token may go to)";
+            }
             return new PendingReason(PendingReason.NO_MATCHING_GPU,
                     "No schedulable GPU node in the pool has " + need + hint + ".");
         }

@@ -6,7 +6,9 @@ import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.EnumSet;
 import java.util.Map;
+import java.util.Set;
 
 import io.gpupool.api.v1alpha1.ClassGpus;
 import io.gpupool.api.v1alpha1.FairSharePolicy;
@@ -14,6 +16,7 @@ import io.gpupool.api.v1alpha1.GpuClass;
 import io.gpupool.api.v1alpha1.GpuNode;
 import io.gpupool.api.v1alpha1.GpuNodeSpec;
 import io.gpupool.api.v1alpha1.GpuPoolSpec;
+import io.gpupool.api.v1alpha1.NodeConsent;
 import io.gpupool.api.v1alpha1.Organization;
 import io.gpupool.api.v1alpha1.Quota;
 import io.gpupool.core.classes.GpuClassMatcher;
@@ -23,6 +26,7 @@ import io.gpupool.core.model.NodeState;
 import io.gpupool.core.model.OrgQuota;
 import io.gpupool.core.model.PoolNode;
 import io.gpupool.core.model.PoolPolicy;
+import io.gpupool.core.model.Requirements;
 
 /** Turns the pool's custom resources into the admission engine's plain model. */
 public final class PoolInputs {
@@ -56,10 +60,36 @@ public final class PoolInputs {
      */
     public static PoolNode node(GpuNode n, List<GpuClassDef> classes, Instant lastHeartbeat, Instant notReadySince,
             Instant now, Duration timeout) {
+        return node(n, classes, null, lastHeartbeat, notReadySince, now, timeout);
+    }
+
+    /**
+     * The engine's view of a GpuNode, with what its owner consents to.
+     *
+     * @param pool the pool's policy: it consents for the nodes of the pool's own cluster (GpuPool spec.localNodes);
+     *             a contributed node's agent reports its chart's policy in the GpuNode (spec.consent)
+     */
+    public static PoolNode node(GpuNode n, List<GpuClassDef> classes, GpuPoolSpec pool, Instant lastHeartbeat,
+            Instant notReadySince, Instant now, Duration timeout) {
         var spec = n.getSpec();
         String gpuClass = GpuClassMatcher.classify(spec.gpu.product, value(spec.gpu.memoryMiB), classes);
+        NodeConsent consent = NodeTrust.LOCAL_CLUSTER.equals(spec.cluster) ? (pool == null ? null : pool.localNodes)
+                : spec.consent;
         return new PoolNode(nodeKey(n), spec.organization, gpuClass, value(spec.gpu.memoryMiB),
-                spec.gpu.count == null ? 0 : spec.gpu.count, state(spec, lastHeartbeat, notReadySince, now, timeout));
+                spec.gpu.count == null ? 0 : spec.gpu.count, state(spec, lastHeartbeat, notReadySince, now, timeout),
+                consents(consent));
+    }
+
+    /** What a NodeConsent allows, as the engine's set. */
+    public static Set<Requirements.Consent> consents(NodeConsent consent) {
+        Set<Requirements.Consent> out = EnumSet.noneOf(Requirements.Consent.class);
+        if (consent != null && Boolean.TRUE.equals(consent.remoteCode)) {
+            out.add(Requirements.Consent.REMOTE_CODE);
+        }
+        if (consent != null && Boolean.TRUE.equals(consent.unsafeWeights)) {
+            out.add(Requirements.Consent.UNSAFE_WEIGHTS);
+        }
+        return out;
     }
 
     /**

@@ -1,13 +1,17 @@
 package io.gpupool.core.inventory;
 
 import java.time.Instant;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 
 import io.gpupool.api.v1alpha1.ModelDeployment;
 import io.gpupool.api.v1alpha1.ModelDeploymentSpec;
 import io.gpupool.core.memory.AttentionShape;
 import io.gpupool.core.memory.MemoryEstimator;
 import io.gpupool.core.model.Assignment;
+import io.gpupool.core.model.Requirements;
 import io.gpupool.core.model.Workload;
 import io.gpupool.core.model.WorkloadId;
 
@@ -33,14 +37,47 @@ public final class Workloads {
                 m.maxContextLength == null ? 8192 : m.maxContextLength, shape, gpus(spec)).perGpuMiB();
     }
 
-    /** The demand of a valid ModelDeployment. */
+    /** The demand of a valid, private ModelDeployment (spec.shared counts only with the pool's consent). */
     public static Workload demand(ModelDeployment md, String organization, List<Assignment> assigned,
+            List<Assignment> draining) {
+        return demand(md, organization, Sharing.of(null, java.util.Optional.empty()), assigned, draining);
+    }
+
+    /**
+     * The demand of a valid ModelDeployment.
+     *
+     * @param sharing whether the pool lets it be shared ({@link Sharing}: never spec.shared alone)
+     */
+    public static Workload demand(ModelDeployment md, String organization, Sharing sharing, List<Assignment> assigned,
             List<Assignment> draining) {
         ModelDeploymentSpec spec = md.getSpec();
         return new Workload(id(md), organization, gpus(spec), requiredMemoryMiB(spec),
                 spec.gpu == null || spec.gpu.classes == null ? List.of() : List.copyOf(spec.gpu.classes),
                 spec.replicas == null ? 1 : spec.replicas, spec.priority == null ? 0 : spec.priority,
-                Boolean.TRUE.equals(spec.shared), arrival(md), false, assigned, draining);
+                sharing.shared(), arrival(md), false, assigned, draining, List.of(), requirements(spec));
+    }
+
+    /**
+     * What a replica needs of a node besides GPUs: the owner's consent to remote code and to pickled weights when the
+     * spec allows them; and a model with a token runs only where the token may go (the pool's own cluster and
+     * spec.hfTokenClusters), since a contributed cluster's admins can read what runs there.
+     */
+    public static Requirements requirements(ModelDeploymentSpec spec) {
+        Set<Requirements.Consent> consents = EnumSet.noneOf(Requirements.Consent.class);
+        if (Boolean.TRUE.equals(spec.allowRemoteCode)) {
+            consents.add(Requirements.Consent.REMOTE_CODE);
+        }
+        if (Boolean.TRUE.equals(spec.allowUnsafeWeights)) {
+            consents.add(Requirements.Consent.UNSAFE_WEIGHTS);
+        }
+        Set<String> clusters = new TreeSet<>();
+        if (spec.hfTokenSecretRef != null) {
+            clusters.add(NodeTrust.LOCAL_CLUSTER);
+            if (spec.hfTokenClusters != null) {
+                clusters.addAll(spec.hfTokenClusters);
+            }
+        }
+        return new Requirements(consents, clusters);
     }
 
     /**

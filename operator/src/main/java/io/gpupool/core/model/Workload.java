@@ -18,6 +18,7 @@ import java.util.List;
  * @param draining        replicas taken away from it (evicted or scaled down) whose pods are still stopping: they
  *                        hold their GPUs until they are gone, so that no GPU is ever booked twice, but they do not
  *                        count as its replicas
+ * @param requirements    what a node must offer besides GPUs: its owner's consent, a cluster of an allow-list
  * @param claimed         replicas it waits to place after a preemption, per node: the previous cycle's
  *                        {@link CycleResult#claims()} for it. The GPUs freed by its preemption go to it, not to whoever
  *                        comes first once they are free. Keep them like {@code draining} (a lost claim never
@@ -25,10 +26,19 @@ import java.util.List;
  */
 public record Workload(WorkloadId id, String organization, int gpusPerReplica, long minMemoryMiB,
         List<String> allowedClasses, int desiredReplicas, int priority, boolean shared, long arrival, boolean frozen,
-        List<Assignment> assigned, List<Assignment> draining, List<Assignment> claimed) {
+        List<Assignment> assigned, List<Assignment> draining, List<Assignment> claimed, Requirements requirements) {
 
     public Workload {
         claimed = claimed == null ? List.of() : claimed;
+        requirements = requirements == null ? Requirements.NONE : requirements;
+    }
+
+    /** A workload that needs nothing of a node but GPUs. */
+    public Workload(WorkloadId id, String organization, int gpusPerReplica, long minMemoryMiB,
+            List<String> allowedClasses, int desiredReplicas, int priority, boolean shared, long arrival, boolean frozen,
+            List<Assignment> assigned, List<Assignment> draining, List<Assignment> claimed) {
+        this(id, organization, gpusPerReplica, minMemoryMiB, allowedClasses, desiredReplicas, priority, shared, arrival,
+                frozen, assigned, draining, claimed, Requirements.NONE);
     }
 
     /** A workload without claims. */
@@ -49,7 +59,14 @@ public record Workload(WorkloadId id, String organization, int gpusPerReplica, l
 
     public Workload withAssigned(List<Assignment> newAssigned) {
         return new Workload(id, organization, gpusPerReplica, minMemoryMiB, allowedClasses, desiredReplicas, priority,
-                shared, arrival, frozen, List.copyOf(newAssigned), draining, claimed);
+                shared, arrival, frozen, List.copyOf(newAssigned), draining, claimed, requirements);
+    }
+
+    /** The same demand with what it holds: assigned replicas, draining ones, claims. */
+    public Workload withHoldings(List<Assignment> newAssigned, List<Assignment> newDraining,
+            List<Assignment> newClaimed) {
+        return new Workload(id, organization, gpusPerReplica, minMemoryMiB, allowedClasses, desiredReplicas, priority,
+                shared, arrival, frozen, List.copyOf(newAssigned), List.copyOf(newDraining), newClaimed, requirements);
     }
 
     public boolean allows(String gpuClass) {

@@ -128,4 +128,9 @@ final class InformerPoolView implements PoolView {
                 .merge(new NodeKey(LOCAL_CLUSTER, claim.node()), 1, Integer::sum)));
         return out;
     }
+
+    /** The Organization of that name, from the cache. */
+    Optional<Organization> organization(String name) {
+        return organizations.get(new ResourceID(name));
+    }
 }

@@ -31,6 +31,13 @@ final class ModelCredentials {
 
     /** Condition type on the ModelDeployment, present only while replicas on contributed clusters need the token. */
     static final String CONDITION = "CredentialsShared";
+    /**
+     * Label by which a namespace marks a Secret as a model token the pool may copy to contributed clusters: the
+     * operator copies no other Secret, whatever a ModelDeployment names (a namespace reader could otherwise have any
+     * Secret of the namespace sent to a cluster of their choosing).
+     */
+    static final String MODEL_TOKEN_LABEL = "gpupool.io/model-token";
+
     /** How soon to try again when the token could not be shared (a Secret or a RoleBinding may appear any time). */
     static final java.time.Duration RETRY = java.time.Duration.ofSeconds(15);
 
@@ -60,11 +67,25 @@ final class ModelCredentials {
         if (ref == null || clustersWithReplicas.isEmpty()) {
             return null;
         }
+        var allowed = md.getSpec().hfTokenClusters == null ? List.<String>of() : md.getSpec().hfTokenClusters;
+        List<String> notAllowed = clustersWithReplicas.stream().filter(c -> !allowed.contains(c)).toList();
+        if (!notAllowed.isEmpty()) {
+            // Placement keeps such replicas off these clusters; replicas placed before the list changed get no token.
+            return new Outcome(false, "ClusterNotAllowed", "Replicas run on contributed clusters " + notAllowed
+                    + ", which spec.hfTokenClusters does not list: the token is not sent there.");
+        }
         String tokenKey = ref.key == null ? "token" : ref.key;
         String token;
         try {
             Secret source = client.secrets().inNamespace(md.getMetadata().getNamespace()).withName(ref.name).get();
             token = source == null || source.getData() == null ? null : source.getData().get(tokenKey);
+            if (source != null && !"true".equals(source.getMetadata().getLabels() == null ? null
+                    : source.getMetadata().getLabels().get(MODEL_TOKEN_LABEL))) {
+                return new Outcome(false, "SecretNotMarked", "Secret " + ref.name + " is not marked as a model token, "
+                        + "so it is not copied to contributed clusters " + clustersWithReplicas + ". Mark it: kubectl "
+                        + "label secret " + ref.name + " -n " + md.getMetadata().getNamespace() + " " + MODEL_TOKEN_LABEL
+                        + "=true");
+            }
             if (token == null) {
                 return new Outcome(false, "TokenNotFound", "Secret " + ref.name + " (key " + tokenKey + ") does not "
                         + "exist in namespace " + md.getMetadata().getNamespace() + ", so replicas on contributed "

@@ -37,6 +37,7 @@ import io.gpupool.api.v1alpha1.ServingWork;
 import io.gpupool.core.admission.Handover;
 import io.gpupool.core.inventory.Membership;
 import io.gpupool.core.inventory.PoolInputs;
+import io.gpupool.core.inventory.Sharing;
 import io.gpupool.core.inventory.Workloads;
 import io.gpupool.core.model.Assignment;
 import io.gpupool.core.model.NodeKey;
@@ -276,8 +277,13 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
             status.organization(organization);
             events.warningOnce(md, Conditions.INVALID_SPEC, message);
         } else {
-            admission = scheduler.schedule(Workloads.demand(md, organization, List.of(), List.of()), view);
+            Sharing sharing = Sharing.of(md.getSpec(), view.organization(organization));
+            admission = scheduler.schedule(Workloads.demand(md, organization, sharing, List.of(), List.of()), view);
             status.organization(organization);
+            status.sharing(sharing);
+            if (Sharing.NOT_ALLOWED.equals(sharing.reason())) {
+                events.warningOnce(md, Sharing.NOT_ALLOWED, sharing.message());
+            }
             status.estimatedMemoryMiB(Workloads.requiredMemoryMiB(md.getSpec()));
             status.admission(admission);
             if (admission.pending() != null) {

@@ -10,6 +10,7 @@ import io.gpupool.api.v1alpha1.ModelDeployment;
 import io.gpupool.api.v1alpha1.ModelDeploymentStatus;
 import io.gpupool.api.v1alpha1.Placement;
 import io.gpupool.api.v1alpha1.ReplicaCounts;
+import io.gpupool.core.inventory.Sharing;
 import io.gpupool.core.status.Conditions;
 import io.gpupool.operator.scheduling.Admission;
 
@@ -37,6 +38,16 @@ final class StatusBuilder {
 
     StatusBuilder organization(String organization) {
         next.organization = organization;
+        return this;
+    }
+
+    /** The Shared condition: present only while the ModelDeployment asks to be shared. */
+    StatusBuilder sharing(Sharing sharing) {
+        if (sharing.reason() == null) {
+            next.conditions = Conditions.remove(next.conditions, Sharing.CONDITION);
+        } else {
+            setCondition(Sharing.CONDITION, sharing.shared(), sharing.reason(), sharing.message());
+        }
         return this;
     }
 

@@ -66,6 +66,8 @@ public class PoolScheduler {
     private final List<BiConsumer<CycleOutcome, PoolView>> cycleListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     private volatile Consumer<Instant> expiryListener = t -> {
     };
+    private volatile BiConsumer<GpuNode, PoolView> distrustListener = (n, v) -> {
+    };
     private volatile Set<NodeKey> goneNodes = Set.of();
     private volatile Map<NodeKey, Withdrawal> withdrawing = Map.of();
     private final Map<NodeKey, Seen> seen = new java.util.concurrent.ConcurrentHashMap<>();
@@ -126,6 +128,7 @@ public class PoolScheduler {
      */
     public boolean observe(GpuNode n, PoolView view) {
         if (!trusted(n, view)) {
+            distrustListener.accept(n, view);
             return false;
         }
         observe(n);
@@ -193,6 +196,14 @@ public class PoolScheduler {
     record Seen(String beat, Instant at) {
     }
 
+    /**
+     * Told of each GpuNode event the pool does not believe, so that the GpuNode says why without an admission cycle
+     * (which such an event must not cause).
+     */
+    public void onDistrusted(BiConsumer<GpuNode, PoolView> listener) {
+        this.distrustListener = listener;
+    }
+
     /** Told after each cycle, for status of nodes, classes and organizations, and for metrics. */
     public void onCycle(BiConsumer<CycleOutcome, PoolView> listener) {
         cycleListeners.add(listener);
@@ -237,10 +248,7 @@ public class PoolScheduler {
         released.remove(demand.id()); // created again under the same name
         Workload current = ledger.get(demand.id());
         ledger.put(demand.id(), current == null ? demand.withAssigned(List.of())
-                : new Workload(demand.id(), demand.organization(), demand.gpusPerReplica(), demand.minMemoryMiB(),
-                        demand.allowedClasses(), demand.desiredReplicas(), demand.priority(), demand.shared(),
-                        demand.arrival(), demand.frozen(), current.assigned(), current.draining(),
-                        current.claimed()));
+                : demand.withHoldings(current.assigned(), current.draining(), current.claimed()));
     }
 
     /**
@@ -256,7 +264,8 @@ public class PoolScheduler {
                 return;
             }
             ledger.put(id, new Workload(id, w.organization(), w.gpusPerReplica(), w.minMemoryMiB(), w.allowedClasses(),
-                    0, w.priority(), w.shared(), w.arrival(), false, List.of(), w.draining(), List.of()));
+                    0, w.priority(), w.shared(), w.arrival(), false, List.of(), w.draining(), List.of(),
+                    w.requirements()));
             released.add(id);
             pending.remove(id);
             preempted.remove(id);
@@ -348,7 +357,8 @@ public class PoolScheduler {
             Instant unready = note(notReadySince, key, Boolean.FALSE.equals(n.getSpec().nodeReady), now);
             Instant withdrawn = note(withdrawingSince, key, Boolean.TRUE.equals(n.getSpec().unschedulable)
                     || Boolean.TRUE.equals(n.getSpec().withdrawn), now);
-            PoolNode node = PoolInputs.node(n, classes, heartbeat, unready, now, timeout);
+            PoolNode node = PoolInputs.node(n, classes, pool == null ? null : pool.getSpec(), heartbeat, unready, now,
+                    timeout);
             nodes.add(node);
             if (node.state() == NodeState.GONE) {
                 gone.add(node.key());
@@ -377,9 +387,8 @@ public class PoolScheduler {
         nodes.forEach(n -> nodeClasses.put(n.key(), n.gpuClass()));
         List<Workload> workloads = new ArrayList<>();
         for (Workload w : List.copyOf(ledger.values())) {
-            Workload withDraining = new Workload(w.id(), w.organization(), w.gpusPerReplica(), w.minMemoryMiB(),
-                    w.allowedClasses(), w.desiredReplicas(), w.priority(), w.shared(), w.arrival(), w.frozen(),
-                    w.assigned(), draining(w, pods.getOrDefault(w.id(), Map.of()), nodeClasses), w.claimed());
+            Workload withDraining = w.withHoldings(w.assigned(),
+                    draining(w, pods.getOrDefault(w.id(), Map.of()), nodeClasses), w.claimed());
             if (released.contains(w.id()) && withDraining.draining().isEmpty()) {
                 ledger.remove(w.id()); // deleted, and its last pod is gone
                 released.remove(w.id());
@@ -400,9 +409,8 @@ public class PoolScheduler {
             List<Assignment> claimed = result.claims().getOrDefault(w.id(), List.of());
             Workload moved = w.withAssigned(next);
             // Pods of replicas this cycle took away still run: they hold their GPUs from now on, not from the next cycle.
-            Workload updated = new Workload(w.id(), w.organization(), w.gpusPerReplica(), w.minMemoryMiB(),
-                    w.allowedClasses(), w.desiredReplicas(), w.priority(), w.shared(), w.arrival(), w.frozen(),
-                    List.copyOf(next), draining(moved, pods.getOrDefault(w.id(), Map.of()), nodeClasses), claimed);
+            Workload updated = w.withHoldings(next, draining(moved, pods.getOrDefault(w.id(), Map.of()), nodeClasses),
+                    claimed);
             ledger.put(w.id(), updated);
             if (!sameAssignments(next, w.assigned())) {
                 changed.add(w.id());

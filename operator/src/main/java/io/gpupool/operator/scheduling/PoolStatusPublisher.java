@@ -81,7 +81,41 @@ public class PoolStatusPublisher {
     }
 
     void register(@Observes StartupEvent start, PoolScheduler scheduler) {
+        attach(scheduler);
+    }
+
+    /** Publishes after every cycle, and explains GpuNodes the pool does not believe as they change. */
+    void attach(PoolScheduler scheduler) {
         scheduler.onCycle(this::publishSoon);
+        scheduler.onDistrusted((node, view) -> writer.execute(() -> {
+            try {
+                explainRejection(node, view);
+            } catch (RuntimeException e) {
+                LOG.debugf("Explaining GpuNode %s/%s failed: %s", node.getMetadata().getNamespace(),
+                        node.getMetadata().getName(), e.getMessage());
+            }
+        }));
+    }
+
+    /**
+     * Writes why the pool does not believe a GpuNode (Ready=False with the reason, nothing allocatable), when its
+     * status does not say so yet: no admission cycle runs for such a node.
+     */
+    void explainRejection(GpuNode n, PoolView view) {
+        var rejection = NodeTrust.check(n, view.contributedClusters(),
+                PoolInputs.maxGpusPerNode(view.pool().map(GpuPool::getSpec).orElse(null)));
+        if (rejection.isEmpty() || n.getSpec() == null) {
+            return;
+        }
+        GpuNodeStatus previous = n.getStatus() == null ? new GpuNodeStatus() : n.getStatus();
+        GpuNodeStatus next = new GpuNodeStatus();
+        next.allocatable = 0;
+        next.allocated = 0;
+        next.conditions = Conditions.set(previous.conditions, Conditions.READY, false, rejection.get().reason(),
+                rejection.get().message(), n.getMetadata().getGeneration(), clock);
+        if (!sameNodeStatus(previous, next)) {
+            patchNodeStatus(n, next);
+        }
     }
 
     /** Queues the outcome of a cycle for writing; an outcome already waiting is replaced by this newer one. */
