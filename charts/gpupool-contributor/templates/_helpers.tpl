@@ -55,6 +55,8 @@ imagePullPolicy: {{ .Values.agent.image.pullPolicy }}
   value: {{ .Values.servingNamespace.name | quote }}
 - name: GPUPOOL_AGENT_HEARTBEAT_INTERVAL_SECONDS
   value: {{ .Values.heartbeatIntervalSeconds | quote }}
+- name: GPUPOOL_AGENT_REVOCATION_GRACE_SECONDS
+  value: {{ .Values.revocationGraceSeconds | quote }}
 - name: GPUPOOL_AGENT_POLICY_ALLOWED_IMAGES
   value: {{ join "," .Values.policy.allowedImages | quote }}
 - name: GPUPOOL_AGENT_POLICY_ALLOW_PRIVILEGED

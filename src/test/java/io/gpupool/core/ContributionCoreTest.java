@@ -193,7 +193,7 @@ class ContributionCoreTest {
         pod.getVolumes().add(new io.fabric8.kubernetes.api.model.VolumeBuilder().withName("creds").withNewSecret()
                 .withSecretName(RemoteWorkRenderer.MODEL_CREDENTIALS_SECRET).endSecret().build());
         assertThat(policy.violations(d, own)).containsExactlyInAnyOrder(
-                "container server reads all of Secret contributors-own.", "volume creds mounts a Secret.");
+                "container server reads all of Secret contributors-own.", "volume creds mounts a Secret or a ServiceAccount token.");
     }
 
     @Test

@@ -222,19 +222,6 @@ class RemoteClusterTest {
                 .withName("elsewhere").get().getStatus().conditions, Conditions.READY).orElseThrow().getReason())
                 .isEqualTo("WrongNamespace");
 
-        // The approved cluster's own agent claiming a thousand GPUs on one machine: not believed either, and its
-        // organization's quota does not grow.
-        GpuNode inflated = fakeNode("gpupool-cluster-lab-7", "lab-7", "big-box", "uni-nlp");
-        inflated.getSpec().gpu.count = 1024;
-        pool.resource(inflated).create();
-        await().atMost(WAIT).until(() -> nodeReady("lab-7", "big-box") != null);
-        assertThat(nodeReady("lab-7", "big-box").getReason()).isEqualTo("ExceedsNodeCapacity");
-        assertThat(gpuNode("lab-7", "big-box").getStatus().allocatable).isZero();
-        await().atMost(WAIT).until(() -> pool.resources(io.gpupool.api.v1alpha1.Organization.class).withName("uni-nlp")
-                .get().getStatus() != null);
-        var uniNlp = pool.resources(io.gpupool.api.v1alpha1.Organization.class).withName("uni-nlp").get();
-        assertThat(uniNlp.getStatus().classes).allSatisfy(c -> assertThat(c.contributed).isZero());
-
         // None of them takes part in admission: a replica needing 8 RTX 4090s on one node (as all three claim) waits.
         var big = modelDeployment("nlp", "needs-eight", 1, 8);
         big.getSpec().gpu.classes = List.of("rtx-24g");
@@ -249,6 +236,20 @@ class RemoteClusterTest {
         assertThat(nodeReady("lab-7", "rtx4090-home-01").getReason()).isEqualTo("OrganizationMismatch");
         assertThat(gpuNode("lab-7", "rtx4090-home-01").getStatus().conditions).hasSize(1);
         assertThat(lab.agent().lastHeartbeat()).isNotNull();
+
+        // The approved cluster's credentials claiming a thousand GPUs on one machine: not believed either, and its
+        // organization's quota does not grow (the agent is stopped first: it removes GpuNodes of no node of its own).
+        lab.agent().close();
+        GpuNode inflated = fakeNode("gpupool-cluster-lab-7", "lab-7", "big-box", "uni-nlp");
+        inflated.getSpec().gpu.count = 1024;
+        pool.resource(inflated).create();
+        await().atMost(WAIT).until(() -> nodeReady("lab-7", "big-box") != null);
+        assertThat(nodeReady("lab-7", "big-box").getReason()).isEqualTo("ExceedsNodeCapacity");
+        assertThat(gpuNode("lab-7", "big-box").getStatus().allocatable).isZero();
+        await().atMost(WAIT).until(() -> pool.resources(io.gpupool.api.v1alpha1.Organization.class).withName("uni-nlp")
+                .get().getStatus() != null);
+        var uniNlp = pool.resources(io.gpupool.api.v1alpha1.Organization.class).withName("uni-nlp").get();
+        assertThat(uniNlp.getStatus().classes).allSatisfy(c -> assertThat(c.contributed).isZero());
     }
 
     @Test

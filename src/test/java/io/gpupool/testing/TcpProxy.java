@@ -17,7 +17,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 public final class TcpProxy implements AutoCloseable {
 
     private final ServerSocket listener;
-    private final int targetPort;
+    private volatile int targetPort;
     private final List<Socket> open = new CopyOnWriteArrayList<>();
     private volatile boolean up = true;
     private volatile boolean closed;
@@ -45,6 +45,15 @@ public final class TcpProxy implements AutoCloseable {
 
     public void restore() {
         up = true;
+    }
+
+    /** From now on, new connections go to another port (open ones are cut): another server answers at this address. */
+    public void retarget(int port) {
+        targetPort = port;
+        for (Socket s : open) {
+            closeQuietly(s);
+        }
+        open.clear();
     }
 
     private void accept() {

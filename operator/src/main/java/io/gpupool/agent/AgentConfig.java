@@ -27,6 +27,13 @@ public interface AgentConfig {
     @WithDefault("30")
     int heartbeatIntervalSeconds();
 
+    /**
+     * Seconds the pool may refuse this agent's credentials (401/403) before the agent takes the cluster as revoked:
+     * it scales its work to zero and deletes the copied model credentials.
+     */
+    @WithDefault("600")
+    int revocationGraceSeconds();
+
     /** Path of the kubeconfig for the pool's API server; absent: the pool is this cluster (in-cluster credentials). */
     Optional<String> hubKubeconfig();
 

@@ -92,7 +92,8 @@ public class AgentLauncher {
                 new ContributorPolicy(config.policy().allowedImages().orElse(List.of()),
                         config.policy().allowPrivileged(), config.policy().allowHostPath(),
                         config.policy().allowRemoteCode(), config.policy().allowUnsafeWeights(),
-                        config.policy().allowedPriorityClasses().orElse(List.of())));
+                        config.policy().allowedPriorityClasses().orElse(List.of())),
+                Duration.ofSeconds(config.revocationGraceSeconds()));
     }
 
     /**

@@ -95,6 +95,10 @@ public final class ContributorAgent implements AutoCloseable {
     private volatile SharedIndexInformer<Secret> credentials;
     private volatile Instant lastHeartbeat;
     private volatile boolean hubLost;
+    /** Since when the pool has refused this agent's credentials (401/403); null while it accepts them. */
+    private volatile Instant refusedSince;
+    /** Set once the refusal outlasted the grace period: the work was scaled to zero. */
+    private volatile boolean revoked;
     private volatile boolean closed;
     /** Set once {@link #start()} has built the caches that a sync reads. */
     private volatile boolean started;
@@ -266,18 +270,85 @@ public final class ContributorAgent implements AutoCloseable {
         restrictServingNamespace();
         try {
             heartbeat();
+            refusedSince = null;
+            if (revoked) {
+                revoked = false;
+                LOG.warnf("The pool accepts this cluster's credentials again; running its work again");
+            }
             if (hubLost) {
                 hubLost = false;
                 relistHub();
             }
         } catch (RuntimeException e) {
-            if (!hubLost) {
+            if (refused(e)) {
+                noteRefusal(e);
+            } else if (!hubLost) {
                 LOG.warnf("The pool's API server is unreachable (%s); running what this cluster has until it is back",
                         e.getMessage());
             }
             hubLost = true;
         }
         sync();
+    }
+
+    /** Whether the pool answered that these credentials are not (or no longer) good: 401 or 403. */
+    static boolean refused(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof KubernetesClientException k && (k.getCode() == 401 || k.getCode() == 403)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The pool refuses the credentials. An outage keeps the work running (the pool is only unreachable); a refusal
+     * that lasts past the grace period means the pool revoked this cluster (its ContributedCluster was deleted, its
+     * token expired or was withdrawn): the work stops and the copied tokens go, until the pool accepts the agent again.
+     */
+    private void noteRefusal(RuntimeException e) {
+        Instant now = clock.instant();
+        if (refusedSince == null) {
+            refusedSince = now;
+            LOG.warnf("The pool refuses this cluster's credentials (%s); if it still does in %d s, the cluster's work "
+                    + "stops", e.getMessage(), settings.revocationGrace().toSeconds());
+        }
+        if (!revoked && !now.isBefore(refusedSince.plus(settings.revocationGrace()))) {
+            revoked = true;
+            stopAllWork();
+        }
+    }
+
+    /** Whether the pool revoked this cluster (its credentials have been refused past the grace period). */
+    public boolean revoked() {
+        return revoked;
+    }
+
+    /** Scales every Deployment of the pool's work to zero and deletes this cluster's copy of the model credentials. */
+    private void stopAllWork() {
+        LOG.errorf("The pool has refused this cluster's credentials for %d s: it revoked the cluster. Scaling the "
+                + "pool's work to zero and deleting the copied model credentials", settings.revocationGrace().toSeconds());
+        for (Deployment d : deployments.getStore().list()) {
+            try {
+                local.apps().deployments().inNamespace(settings.servingNamespace()).withName(d.getMetadata().getName())
+                        .edit(live -> {
+                            live.getSpec().setReplicas(0);
+                            // Not what the pool asked for any more: applied again if the pool comes back.
+                            if (live.getMetadata().getAnnotations() != null) {
+                                live.getMetadata().getAnnotations().remove(APPLIED_HASH_ANNOTATION);
+                            }
+                            return live;
+                        });
+            } catch (KubernetesClientException ex) {
+                LOG.warnf("Could not scale Deployment %s to zero: %s", d.getMetadata().getName(), ex.getMessage());
+            }
+        }
+        try {
+            local.secrets().inNamespace(settings.servingNamespace()).withName(RemoteWorkRenderer.MODEL_CREDENTIALS_SECRET)
+                    .delete();
+        } catch (KubernetesClientException ex) {
+            LOG.warnf("Could not delete the copied model credentials: %s", ex.getMessage());
+        }
     }
 
     void sync() {
@@ -530,6 +601,9 @@ public final class ContributorAgent implements AutoCloseable {
     private void syncWork() {
         if (!works.hasSynced()) {
             return; // never heard from the pool: keep whatever runs
+        }
+        if (revoked) {
+            return; // the cached work is what a pool that revoked this cluster wanted: it stays stopped
         }
         Map<String, String> tokens = sharedTokens();
         try {

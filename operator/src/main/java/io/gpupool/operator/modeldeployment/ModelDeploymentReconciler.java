@@ -193,8 +193,11 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
         var organizations = new InformerEventSource<>(poolInput(Organization.class, "organizations")
                 .withOnUpdateFilter(ModelDeploymentReconciler::specChanged)
                 .withSecondaryToPrimaryMapper(org -> {
+                    // ... and those that belong to no organization: a namespace this one stopped contesting is
+                    // another's again.
                     Set<ResourceID> ids = new HashSet<>(affected(scheduler.workloads().stream()
-                            .filter(w -> org.getMetadata().getName().equals(w.organization()))
+                            .filter(w -> w.organization() == null
+                                    || org.getMetadata().getName().equals(w.organization()))
                             .map(w -> w.id()).collect(Collectors.toSet())));
                     if (org.getSpec() != null && org.getSpec().namespaces != null) {
                         org.getSpec().namespaces.forEach(ns -> primaries.list(ns).map(ResourceID::fromResource)
