@@ -74,6 +74,9 @@ imagePullPolicy: {{ .Values.agent.image.pullPolicy }}
 {{- if not .Values.hub.inCluster }}
 - name: GPUPOOL_AGENT_HUB_KUBECONFIG
   value: /etc/gpupool/hub/{{ .Values.hub.kubeconfigKey }}
+# The short-lived token the agent renews at the pool, kept across restarts.
+- name: GPUPOOL_AGENT_TOKEN_SECRET
+  value: {{ printf "%s/%s-hub-token" .Release.Namespace (include "gpupool-contributor.fullname" .) | quote }}
 {{- end }}
 {{- with .Values.agent.extraEnv }}
 {{- toYaml . | nindent 0 }}

@@ -332,8 +332,10 @@ class AgentRbacApiServerTest {
         Forbidden.orAllowed(allowed, "create a GpuNode in another namespace", () -> hub.resource(gpuNodeIn(TestPool.HUB,
                 NodeTrust.LOCAL_CLUSTER)).create());
         Forbidden.orAllowed(allowed, "list GpuNodes of all namespaces", () -> hub.resources(GpuNode.class).inAnyNamespace().list());
-        Forbidden.orAllowed(allowed, "read its token Secret", () -> hub.secrets().inNamespace(ALPHA_NS)
-                .withName(ContributedClusterReconciler.TOKEN_SECRET).get());
+        Forbidden.orAllowed(allowed, "request a token of another ServiceAccount", () -> hub.serviceAccounts()
+                .inNamespace(ALPHA_NS).withName("default").tokenRequest(new io.fabric8.kubernetes.api.model
+                        .authentication.TokenRequestBuilder().withNewSpec().withExpirationSeconds(3600L).endSpec()
+                        .build()));
         Forbidden.orAllowed(allowed, "read its kubeconfig Secret", () -> hub.secrets().inNamespace(ALPHA_NS)
                 .withName(ContributedClusterReconciler.KUBECONFIG_SECRET).get());
         Forbidden.orAllowed(allowed, "list Secrets of its namespace", () -> hub.secrets().inNamespace(ALPHA_NS).list());

@@ -2,13 +2,10 @@ package io.gpupool.apiserver;
 
 import static org.awaitility.Awaitility.await;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -89,9 +86,9 @@ final class TestPool implements AutoCloseable {
     }
 
     /**
-     * A pool admin approves a contributed cluster (needs a running operator), and the test plays the token controller
-     * (this API server has none): the kubeconfig the operator then issues carries a made-up token, so agents in tests
-     * reach the pool with clients that impersonate the cluster's ServiceAccount.
+     * A pool admin approves a contributed cluster (needs a running operator): the kubeconfig the operator issues carries
+     * a real, short-lived token the API server signed (TokenRequest). Agents in tests mostly reach the pool with clients
+     * that impersonate the cluster's ServiceAccount.
      */
     TestPool approve(String cluster, String organization) {
         ContributedCluster cc = new ContributedCluster();
@@ -99,14 +96,6 @@ final class TestPool implements AutoCloseable {
         cc.getSpec().organization = organization;
         admin.resource(cc).fieldManager("kubectl").serverSideApply();
         clusters.add(cluster);
-        var token = admin.secrets().inNamespace(NodeTrust.hubNamespace(cluster))
-                .withName(ContributedClusterReconciler.TOKEN_SECRET);
-        await().atMost(WAIT).until(() -> token.get() != null);
-        await().atMost(WAIT).until(() -> ready(cluster).map(c -> "WaitingForToken".equals(c.getReason())).orElse(false));
-        token.edit(s -> {
-            s.setData(Map.of("token", b64("token-of-" + cluster), "ca.crt", b64("-----BEGIN CERTIFICATE-----")));
-            return s;
-        });
         await().atMost(WAIT).until(() -> ready(cluster).map(c -> "CredentialsIssued".equals(c.getReason())).orElse(false));
         return this;
     }
@@ -117,9 +106,6 @@ final class TestPool implements AutoCloseable {
                 : Conditions.find(c.getStatus().conditions, Conditions.READY);
     }
 
-    private static String b64(String s) {
-        return Base64.getEncoder().encodeToString(s.getBytes(StandardCharsets.UTF_8));
-    }
 
     GpuNode gpuNode(String name) {
         return admin.resources(GpuNode.class).inNamespace(HUB).withName(name).get();

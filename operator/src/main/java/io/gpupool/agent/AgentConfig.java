@@ -34,6 +34,12 @@ public interface AgentConfig {
     @WithDefault("600")
     int revocationGraceSeconds();
 
+    /**
+     * Where the agent keeps the token it renews at the pool: "namespace/name" of a Secret of its own cluster (the
+     * contributor chart's {@code <release>-hub-token}); absent: kept in memory only.
+     */
+    Optional<String> tokenSecret();
+
     /** Path of the kubeconfig for the pool's API server; absent: the pool is this cluster (in-cluster credentials). */
     Optional<String> hubKubeconfig();
 

@@ -45,6 +45,7 @@ public class AgentLauncher {
     private final Clock clock;
     private volatile ContributorAgent agent;
     private KubernetesClient hub;
+    private volatile HubToken hubToken;
 
     @Inject
     public AgentLauncher(@ConfigProperty(name = Role.PROPERTY, defaultValue = Role.OPERATOR) String role,
@@ -60,10 +61,12 @@ public class AgentLauncher {
             return;
         }
         AgentSettings settings = settings(config);
-        hub = config.hubKubeconfig().map(AgentLauncher::hubClient).orElse(local);
+        hubToken = config.hubKubeconfig().map(path -> startingToken(path, config.tokenSecret(), local, clock))
+                .orElse(null);
+        hub = config.hubKubeconfig().map(path -> hubClient(path, hubToken)).orElse(local);
         LOG.infof("Role agent: contributing cluster %s to the pool at %s", settings.cluster(),
                 hub.getConfiguration().getMasterUrl());
-        ContributorAgent a = new ContributorAgent(local, hub, settings, clock);
+        ContributorAgent a = new ContributorAgent(local, hub, settings, clock, hubToken, config.tokenSecret());
         agent = a;
         if (!config.leavePool()) {
             a.start();
@@ -167,16 +170,37 @@ public class AgentLauncher {
         return Optional.ofNullable(agent);
     }
 
-    static KubernetesClient hubClient(String kubeconfigPath) {
+    /**
+     * The agent's credentials at the pool (the agent renews them): the newer of the kubeconfig's token and the one it
+     * stored last. The gateway tunnel authenticates with {@link #hubToken()} too, read again at each connection.
+     */
+    static HubToken startingToken(String kubeconfigPath, Optional<String> tokenSecret, KubernetesClient local,
+            Clock clock) {
+        Config fromFile = kubeconfig(kubeconfigPath);
+        return HubToken.starting(fromFile.getOauthToken(),
+                tokenSecret.flatMap(ref -> HubToken.stored(local, ref)), clock);
+    }
+
+    /** A client of the pool that sends the current token with every request. */
+    static KubernetesClient hubClient(String kubeconfigPath, HubToken token) {
+        // The pool is across the internet: fail a request fast and let the agent's loop retry, rather than block it.
+        Config config = new ConfigBuilder(kubeconfig(kubeconfigPath)).withRequestRetryBackoffLimit(1)
+                .withConnectionTimeout(10_000).withRequestTimeout(30_000).withOauthToken(null)
+                .withOauthTokenProvider(token).build();
+        return new KubernetesClientBuilder().withConfig(config).build();
+    }
+
+    private static Config kubeconfig(String path) {
         try {
-            Config fromFile = Config.fromKubeconfig(Files.readString(Path.of(kubeconfigPath)));
-            // The pool is across the internet: fail a request fast and let the agent's loop retry, rather than block it.
-            Config config = new ConfigBuilder(fromFile).withRequestRetryBackoffLimit(1).withConnectionTimeout(10_000)
-                    .withRequestTimeout(30_000).build();
-            return new KubernetesClientBuilder().withConfig(config).build();
+            return Config.fromKubeconfig(Files.readString(Path.of(path)));
         } catch (IOException e) {
-            throw new UncheckedIOException("Cannot read the pool's kubeconfig " + kubeconfigPath, e);
+            throw new UncheckedIOException("Cannot read the pool's kubeconfig " + path, e);
         }
+    }
+
+    /** The agent's current credentials at the pool; empty when the pool is this cluster (in-cluster credentials). */
+    public Optional<HubToken> hubToken() {
+        return Optional.ofNullable(hubToken);
     }
 
     @PreDestroy

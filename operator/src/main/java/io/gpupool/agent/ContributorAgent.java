@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.Executors;
@@ -68,6 +69,8 @@ import io.gpupool.core.status.Conditions;
 public final class ContributorAgent implements AutoCloseable {
 
     public static final String MANAGED_BY = "gpupool-agent";
+    /** The agent's ServiceAccount in its hub namespace at the pool (ContributedClusterReconciler.AGENT). */
+    static final String AGENT_SERVICE_ACCOUNT = "gpupool-agent";
     public static final String WORK_NAME_ANNOTATION = "gpupool.io/work-name";
     public static final String APPLIED_HASH_ANNOTATION = "gpupool.io/applied-hash";
     public static final String APPLIED = "Applied";
@@ -79,6 +82,8 @@ public final class ContributorAgent implements AutoCloseable {
     private static final KubernetesSerialization JSON = new KubernetesSerialization();
 
     private final KubernetesClient local;
+    private final HubToken hubToken;
+    private final Optional<String> tokenSecret;
     private final KubernetesClient hub;
     private final AgentSettings settings;
     private final Clock clock;
@@ -110,6 +115,18 @@ public final class ContributorAgent implements AutoCloseable {
      * @param hub   the pool's API server, with the credentials of this cluster's agent
      */
     public ContributorAgent(KubernetesClient local, KubernetesClient hub, AgentSettings settings, Clock clock) {
+        this(local, hub, settings, clock, null, Optional.empty());
+    }
+
+    /**
+     * @param token       the agent's renewable token at the pool (the hub client sends it), or null when its credentials
+     *                    are not its to renew (in-cluster)
+     * @param tokenSecret where to keep a renewed token in the contributor's cluster ("namespace/name")
+     */
+    public ContributorAgent(KubernetesClient local, KubernetesClient hub, AgentSettings settings, Clock clock,
+            HubToken token, Optional<String> tokenSecret) {
+        this.hubToken = token;
+        this.tokenSecret = tokenSecret;
         this.local = local;
         this.hub = hub;
         this.settings = settings;
@@ -271,6 +288,9 @@ public final class ContributorAgent implements AutoCloseable {
         try {
             heartbeat();
             refusedSince = null;
+            if (hubToken != null) {
+                hubToken.renewIfDue(hub, hubNamespace, AGENT_SERVICE_ACCOUNT, local, tokenSecret);
+            }
             if (revoked) {
                 revoked = false;
                 LOG.warnf("The pool accepts this cluster's credentials again; running its work again");
