@@ -155,7 +155,8 @@ class ContributorUninstallApiServerTest {
                 // What the kubelets would do once the Deployments are gone.
                 closeQuietly(kubelets);
                 for (String ns : List.of(MODELS, SERVING)) {
-                    admin.pods().inNamespace(ns).withLabel("app.kubernetes.io/component", MODEL_SERVER).delete();
+                    admin.pods().inNamespace(ns).withLabel("app.kubernetes.io/component", MODEL_SERVER)
+                            .withGracePeriod(0).delete();
                 }
                 closeQuietly(asOperator);
                 closeQuietly(operatorChart);
@@ -441,7 +442,7 @@ class ContributorUninstallApiServerTest {
 
                         @Override
                         public void onDelete(Deployment d, boolean unknown) {
-                            pod(d).delete();
+                            pod(d).withGracePeriod(0).delete(); // as its kubelet confirms: a bound pod otherwise stays Terminating
                         }
                     }, 0);
         }
@@ -449,7 +450,7 @@ class ContributorUninstallApiServerTest {
         private void run(Deployment d) {
             try {
                 if (d.getSpec().getReplicas() == 0) {
-                    pod(d).delete();
+                    pod(d).withGracePeriod(0).delete();
                     reportReplicas(d, 0, 0);
                     return;
                 }

@@ -98,7 +98,7 @@ class NodeLifecycleTest {
         g.setMetadata(new ObjectMetaBuilder().withNamespace("gpupool-cluster-local").withName(name).build());
         g.setSpec(GpuNodes.specOf(n, "local").orElseThrow());
         pool.nodes.put(name, g);
-        scheduler.observe(g);
+        scheduler.observe(g, pool);
         return g;
     }
 
@@ -119,7 +119,7 @@ class NodeLifecycleTest {
         l4("n2");
 
         pool.nodes.get("n1").getSpec().nodeReady = false;
-        scheduler.observe(pool.nodes.get("n1"));
+        scheduler.observe(pool.nodes.get("n1"), pool);
         clock.advance(Duration.ofSeconds(60));
         assertThat(schedule(md).placements()).as("not ready for 60 s of 60").extracting(p -> p.node)
                 .containsExactly("n1");
@@ -130,7 +130,7 @@ class NodeLifecycleTest {
 
         // Ready again: it counts from scratch next time.
         pool.nodes.get("n1").getSpec().nodeReady = true;
-        scheduler.observe(pool.nodes.get("n1"));
+        scheduler.observe(pool.nodes.get("n1"), pool);
         schedule(md);
         assertThat(scheduler.goneNodes()).isEmpty();
     }
@@ -146,7 +146,7 @@ class NodeLifecycleTest {
 
         pool.nodes.get("n1").getSpec().unschedulable = true;
         Instant cordoned = clock.instant();
-        scheduler.observe(pool.nodes.get("n1"));
+        scheduler.observe(pool.nodes.get("n1"), pool);
         clock.advance(Duration.ofSeconds(5));
         Admission admission = schedule(md);
         assertThat(admission.placements()).containsExactly(new Placement("local", "n2", "l4", 1));
