@@ -129,7 +129,7 @@ class RemoteClusterTest {
     }
 
     @io.quarkus.test.kubernetes.client.KubernetesTestServer
-    io.fabric8.kubernetes.client.server.mock.KubernetesServer mockServer;
+    io.quarkus.test.kubernetes.client.KubernetesServer mockServer;
 
     /**
      * Plays the API server's TokenRequest endpoint for a cluster's agent, which the mock server does not implement:
