@@ -156,7 +156,6 @@ public final class SimulatedKubelet implements AutoCloseable {
         copy.setStatus(null);
         copy.getMetadata().setResourceVersion(null);
         client.nodes().resource(copy).createOr(r -> r.update());
-        Node stored = client.nodes().withName(name).get();
         if (status != null && status.getConditions() != null) {
             String now = now();
             status.getConditions().stream().filter(c -> "Ready".equals(c.getType())).forEach(c -> {
@@ -164,8 +163,18 @@ public final class SimulatedKubelet implements AutoCloseable {
                 c.setLastTransitionTime(now);
             });
         }
-        stored.setStatus(status);
-        return client.nodes().resource(stored).updateStatus();
+        // The node lifecycle controller (taints) and the operator may write the Node meanwhile: retry on conflict.
+        for (int attempt = 1;; attempt++) {
+            Node stored = client.nodes().withName(name).get();
+            stored.setStatus(status);
+            try {
+                return client.nodes().resource(stored).updateStatus();
+            } catch (KubernetesClientException e) {
+                if (e.getCode() != 409 || attempt == 10) {
+                    throw e;
+                }
+            }
+        }
     }
 
     /** The node's kubelet dies: heartbeats stop, and nothing happens to its pods until {@link #startNode}. */
