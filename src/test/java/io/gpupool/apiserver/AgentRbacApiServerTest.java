@@ -425,11 +425,16 @@ class AgentRbacApiServerTest {
         await().atMost(WAIT).until(() -> binding.get() != null && binding.get().getSubjects().equals(subjects));
         account.delete();
         await().atMost(WAIT).until(() -> account.get() != null);
+        // A new ServiceAccount: kube-controller-manager's token controller revokes the old one's token (it deletes
+        // its token Secret) and signs one for the new; the operator issues a kubeconfig with it.
+        await().atMost(WAIT).until(() -> !issued.equals(kubeconfig.get().getData()
+                .get(ContributedClusterReconciler.KUBECONFIG_KEY)));
+        String reissued = kubeconfig.get().getData().get(ContributedClusterReconciler.KUBECONFIG_KEY);
         kubeconfig.edit(k -> {
             k.getData().put(ContributedClusterReconciler.KUBECONFIG_KEY, b64("server: https://elsewhere.example"));
             return k;
         });
-        await().atMost(WAIT).until(() -> issued.equals(kubeconfig.get().getData()
+        await().atMost(WAIT).until(() -> reissued.equals(kubeconfig.get().getData()
                 .get(ContributedClusterReconciler.KUBECONFIG_KEY)));
         assertThat(admin.resources(ContributedCluster.class).withName(BETA).get().getMetadata().getGeneration())
                 .isEqualTo(generation);

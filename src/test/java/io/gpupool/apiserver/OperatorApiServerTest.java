@@ -74,10 +74,15 @@ class OperatorApiServerTest {
 
     static ModelDeployment awaitStatus(String name, Predicate<ModelDeployment> ok) {
         // ignoreExceptions: a status on its way may lack parts the predicate reads.
-        await().atMost(WAIT).ignoreExceptions().until(() -> {
-            ModelDeployment md = get(name);
-            return md != null && md.getStatus() != null && ok.test(md);
-        });
+        try {
+            await().atMost(WAIT).ignoreExceptions().until(() -> {
+                ModelDeployment md = get(name);
+                return md != null && md.getStatus() != null && ok.test(md);
+            });
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            throw new AssertionError("status of " + name + " not as awaited: " + io.fabric8.kubernetes.client.utils
+                    .Serialization.asYaml(get(name).getStatus()), e);
+        }
         return get(name);
     }
 

@@ -11,6 +11,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -54,7 +57,9 @@ class FailoverE2ETest {
     private static RealKubeApiServer.Server server;
     private static TestPool pool;
     private static PodLedger ledger;
-    private static final Map<String, OperatorProcess> replicas = new LinkedHashMap<>();
+    private static final Map<String, OperatorProcess> replicas = new java.util.concurrent.ConcurrentHashMap<>();
+    private static volatile String killedPod;
+    private static ScheduledExecutorService closing;
 
     @BeforeAll
     static void pool(RealKubeApiServer.Server s) {
@@ -71,6 +76,10 @@ class FailoverE2ETest {
             // The ModelDeployments go while a replica still runs (it removes their finalizers).
             pool.deleteModelDeployments(replicas.values().stream().anyMatch(OperatorProcess::isAlive));
         } finally {
+            if (closing != null) {
+                closing.shutdownNow();
+                closing.awaitTermination(10, TimeUnit.SECONDS);
+            }
             for (OperatorProcess p : replicas.values()) {
                 p.close();
             }
@@ -97,6 +106,7 @@ class FailoverE2ETest {
 
         Path jar = PackagedApplication.buildProductionIfStale();
         Path logs = Path.of("target", "e2e-failover");
+        Map<String, Map<String, String>> pods = new LinkedHashMap<>();
         for (int i = 0; i < count; i++) {
             String pod = RELEASE + "-" + i;
             Map<String, String> podEnv = new HashMap<>(env);
@@ -104,9 +114,29 @@ class FailoverE2ETest {
             // lease is taken: the ServiceAccount's namespace file in a pod).
             podEnv.put("HOSTNAME", pod);
             podEnv.put("KUBERNETES_NAMESPACE", NAMESPACE);
-            replicas.put(pod, OperatorProcess.start(server.controlPlane().kubeconfig(),
-                    server.adminConfig().getMasterUrl(), jar, logs.resolve(pod + ".log"), List.of("-Xmx256m"), podEnv));
+            pods.put(pod, podEnv);
         }
+        // The Deployment's restartPolicy: a replica that exits (its informers timed out at start-up on a busy machine,
+        // or it lost the lease) is started again, as the kubelet restarts its container; the one the test kills
+        // stays dead (its node is gone).
+        ScheduledExecutorService kubelet = Executors.newSingleThreadScheduledExecutor();
+        int[] restarts = new int[1];
+        kubelet.scheduleWithFixedDelay(() -> pods.forEach((pod, podEnv) -> {
+            OperatorProcess p = replicas.get(pod);
+            if ((p == null || !p.isAlive()) && !pod.equals(killedPod)) {
+                try {
+                    if (p != null) {
+                        restarts[0]++;
+                    }
+                    replicas.put(pod, OperatorProcess.start(server.controlPlane().kubeconfig(),
+                            server.adminConfig().getMasterUrl(), jar, logs.resolve(pod + "-" + restarts[0] + ".log"),
+                            List.of("-Xmx256m"), podEnv));
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }
+        }), 0, 1, TimeUnit.SECONDS);
+        closing = kubelet;
         String leader = awaitLeader(null);
         pool.contribute("dgx-h100-01", ORG).contribute("a100-80g-01", ORG);
 
@@ -122,6 +152,7 @@ class FailoverE2ETest {
         });
         await().atMost(WAIT).until(() -> admitted() >= 3);
         long killed = System.nanoTime();
+        killedPod = leader;
         replicas.get(leader).kill();
         String successor = awaitLeader(leader);
         Duration takeover = Duration.ofNanos(System.nanoTime() - killed);
@@ -144,8 +175,9 @@ class FailoverE2ETest {
         }
         Lease lease = client.leases().inNamespace(NAMESPACE).withName(LEASE).get();
         System.out.printf("[e2e] failover: leader %s killed; %s took over after %d ms (lease %d s); all %d "
-                + "ModelDeployments decided %d ms after the kill%n", leader, successor, takeover.toMillis(),
-                lease.getSpec().getLeaseDurationSeconds(), BURST, settled.toMillis());
+                + "ModelDeployments decided %d ms after the kill; replicas restarted by the simulated kubelet: %d%n",
+                leader, successor, takeover.toMillis(), lease.getSpec().getLeaseDurationSeconds(), BURST,
+                settled.toMillis(), restarts[0]);
         // Within the lease time (plus the standby's retry period and this machine's load).
         assertThat(takeover).isLessThan(Duration.ofSeconds(lease.getSpec().getLeaseDurationSeconds() + 20));
     }
