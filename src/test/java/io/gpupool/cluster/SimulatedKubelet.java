@@ -7,29 +7,22 @@ import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.Predicate;
 
-import io.fabric8.kubernetes.api.model.ContainerStatus;
-import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.NodeCondition;
 import io.fabric8.kubernetes.api.model.NodeConditionBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodCondition;
-import io.fabric8.kubernetes.api.model.PodConditionBuilder;
-import io.fabric8.kubernetes.api.model.PodIPBuilder;
 import io.fabric8.kubernetes.api.model.PodStatus;
-import io.fabric8.kubernetes.api.model.PodStatusBuilder;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -290,7 +283,7 @@ public final class SimulatedKubelet implements AutoCloseable {
             phases.put(uid, Phase.STARTED);
             String ip = settings.network().assign(pod);
             addressed.put(uid, pod);
-            writeStatus(pod, running(pod, ip, false));
+            writeStatus(pod, PodStatuses.running(pod, ip, false));
             Program program = runToCompletion(pod) ? programs.stream().filter(p -> p.runs().test(pod)).findFirst()
                     .orElse(null) : null;
             if (program == null) {
@@ -316,7 +309,7 @@ public final class SimulatedKubelet implements AutoCloseable {
         String ip = pod.getStatus() == null ? null : pod.getStatus().getPodIP();
         if (!runToCompletion(pod)) {
             phases.put(uid, Phase.READY);
-            writeStatus(pod, running(pod, ip, true));
+            writeStatus(pod, PodStatuses.running(pod, ip, true));
         } else {
             exited(pod, 0);
         }
@@ -334,7 +327,8 @@ public final class SimulatedKubelet implements AutoCloseable {
             return;
         }
         phases.put(uid, Phase.DONE);
-        writeStatus(pod, completed(pod, pod.getStatus() == null ? null : pod.getStatus().getPodIP(), exitCode));
+        writeStatus(pod, PodStatuses.completed(pod, pod.getStatus() == null ? null : pod.getStatus().getPodIP(),
+                exitCode));
         release(uid);
     }
 
@@ -376,66 +370,7 @@ public final class SimulatedKubelet implements AutoCloseable {
                         Serialization.asJson(Map.of("status", status)));
     }
 
-    private static PodStatus running(Pod pod, String ip, boolean ready) {
-        String now = now();
-        String started = pod.getStatus() != null && pod.getStatus().getStartTime() != null ? pod.getStatus().getStartTime()
-                : now;
-        List<ContainerStatus> containers = new ArrayList<>();
-        for (var c : pod.getSpec().getContainers()) {
-            containers.add(new ContainerStatusBuilder().withName(c.getName()).withImage(c.getImage())
-                    .withImageID("simulated://" + c.getImage()).withContainerID("simulated://" + pod.getMetadata().getUid()
-                            + "/" + c.getName())
-                    .withReady(ready).withStarted(true).withRestartCount(0)
-                    .withNewState().withNewRunning().withStartedAt(started).endRunning().endState().build());
-        }
-        String r = ready ? "True" : "False";
-        return new PodStatusBuilder().withPhase("Running").withHostIP(hostIp(pod)).withPodIP(ip)
-                .withPodIPs(new PodIPBuilder().withIp(ip).build()).withStartTime(started).withQosClass(qos(pod))
-                .withConditions(condition("Initialized", "True", now), condition("Ready", r, now),
-                        condition("ContainersReady", r, now), condition("PodScheduled", "True", now))
-                .withContainerStatuses(containers).build();
-    }
-
-    private static PodStatus completed(Pod pod, String ip, int exitCode) {
-        String now = now();
-        List<ContainerStatus> containers = new ArrayList<>();
-        for (var c : pod.getSpec().getContainers()) {
-            containers.add(new ContainerStatusBuilder().withName(c.getName()).withImage(c.getImage())
-                    .withImageID("simulated://" + c.getImage()).withReady(false).withStarted(false).withRestartCount(0)
-                    .withNewState().withNewTerminated().withExitCode(exitCode)
-                    .withReason(exitCode == 0 ? "Completed" : "Error").withFinishedAt(now)
-                    .endTerminated().endState().build());
-        }
-        return new PodStatusBuilder().withPhase(exitCode == 0 ? "Succeeded" : "Failed").withHostIP(hostIp(pod)).withPodIP(ip)
-                .withStartTime(pod.getStatus() == null ? now : pod.getStatus().getStartTime()).withQosClass(qos(pod))
-                .withConditions(new PodConditionBuilder().withType("Initialized").withStatus("True")
-                        .withReason("PodCompleted").withLastTransitionTime(now).build(),
-                        new PodConditionBuilder().withType("Ready").withStatus("False").withReason("PodCompleted")
-                                .withLastTransitionTime(now).build(),
-                        new PodConditionBuilder().withType("ContainersReady").withStatus("False")
-                                .withReason("PodCompleted").withLastTransitionTime(now).build(),
-                        condition("PodScheduled", "True", now))
-                .withContainerStatuses(containers).build();
-    }
-
-    private static PodCondition condition(String type, String status, String now) {
-        return new PodConditionBuilder().withType(type).withStatus(status).withLastTransitionTime(now).build();
-    }
-
-    private static String hostIp(Pod pod) {
-        // A stable address per node name, in TEST-NET-1's neighbour 172.18/16 (nothing answers there).
-        int h = pod.getSpec().getNodeName().hashCode() & 0xffff;
-        return "172.18." + (h >> 8) + "." + Math.max(1, h & 0xff);
-    }
-
-    private static String qos(Pod pod) {
-        boolean any = pod.getSpec().getContainers().stream().anyMatch(c -> c.getResources() != null
-                && ((c.getResources().getRequests() != null && !c.getResources().getRequests().isEmpty())
-                        || (c.getResources().getLimits() != null && !c.getResources().getLimits().isEmpty())));
-        return any ? "Burstable" : "BestEffort";
-    }
-
-    private static String now() {
+    static String now() {
         return Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
     }
 
@@ -445,15 +380,6 @@ public final class SimulatedKubelet implements AutoCloseable {
             t.setDaemon(true);
             return t;
         };
-    }
-
-    /** Pods this kubelet has started and not yet seen gone (for tests of the kubelet itself). */
-    int podsKnown() {
-        try {
-            return pods.submit(() -> new HashSet<>(phases.keySet()).size()).get();
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     @Override
