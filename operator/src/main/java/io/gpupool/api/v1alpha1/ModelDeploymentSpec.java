@@ -21,7 +21,9 @@ import io.fabric8.kubernetes.api.model.EnvVar;
         reason = "FieldValueRequired")
 // Every spelling the engines accept: '_' for '-', any case, an unambiguous prefix, '=value' (core/validation/EngineArgs).
 @ValidationRule(value = "!has(self.engineArgs) || (has(self.allowRemoteCode) && self.allowRemoteCode) || "
-        + "!self.engineArgs.exists(a, a.matches('(?i)^--t(r(u(s(t([-_](r(e(m(o(t(e([-_](c(o(d(e)?)?)?)?)?)?)?)?)?)?)?)?)?)?)?)?)?(=.*)?$'))",
+        + "!self.engineArgs.exists(a, a.matches('(?i)^--(t|tr|tru|trus|trust|trust[-_]|trust[-_]r|trust[-_]re|"
+        + "trust[-_]rem|trust[-_]remo|trust[-_]remot|trust[-_]remote|trust[-_]remote[-_]|trust[-_]remote[-_]c|"
+        + "trust[-_]remote[-_]co|trust[-_]remote[-_]cod|trust[-_]remote[-_]code)(=.*)?$'))",
         message = "engineArgs asks for --trust-remote-code but allowRemoteCode is false: set allowRemoteCode: true to "
                 + "let the model's own code run", fieldPath = ".engineArgs")
 @JsonInclude(JsonInclude.Include.NON_NULL)
