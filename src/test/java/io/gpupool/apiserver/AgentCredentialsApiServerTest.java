@@ -121,23 +121,23 @@ class AgentCredentialsApiServerTest {
         // Half of its lifetime later the agent renews it, with a client that reads the current token at each request,
         // and keeps the new one in its own cluster.
         Clock later = Clock.fixed(Instant.now().plus(Duration.ofHours(13)), ZoneOffset.UTC);
-        HubToken token = HubToken.starting(config.getOauthToken(), Optional.empty(), later);
-        KubernetesClient hub = client(new ConfigBuilder(config).withOauthToken(null).withOauthTokenProvider(token)
+        HubToken token = HubToken.starting(HubToken.of(config), Optional.empty(), later);
+        KubernetesClient hub = client(new ConfigBuilder(config).withOauthToken(null).withAutoOAuthToken(null).withOauthTokenProvider(token)
                 .build());
         String store = CONTRIBUTOR_NS + "/gpupool-contributor-hub-token";
         assertThat(token.renewIfDue(hub, HUB_NS, ContributedClusterReconciler.AGENT, admin, Optional.of(store))).isTrue();
         String renewed = token.getToken();
-        assertThat(renewed).isNotEqualTo(config.getOauthToken());
+        assertThat(renewed).isNotEqualTo(HubToken.of(config));
         assertThat(token.expires().orElseThrow()).isBetween(Instant.now().plus(Duration.ofMinutes(50)),
                 Instant.now().plus(Duration.ofMinutes(70)));
         assertThat(HubToken.stored(admin, store)).contains(renewed);
         assertThat(hub.resources(GpuNode.class).inNamespace(HUB_NS).list().getItems()).isNotNull();
         // A restarted agent starts from the newer of the kubeconfig's token and the stored one.
-        assertThat(HubToken.starting(config.getOauthToken(), HubToken.stored(admin, store), Clock.systemUTC())
+        assertThat(HubToken.starting(HubToken.of(config), HubToken.stored(admin, store), Clock.systemUTC())
                 .getToken()).isEqualTo(renewed);
 
         // Revoked: the ServiceAccount goes (with its ContributedCluster), and with it every token it had.
-        KubernetesClient withRenewed = client(new ConfigBuilder(config).withOauthToken(renewed).build());
+        KubernetesClient withRenewed = client(new ConfigBuilder(config).withAutoOAuthToken(null).withOauthToken(renewed).build());
         admin.serviceAccounts().inNamespace(HUB_NS).withName(ContributedClusterReconciler.AGENT).delete();
         await().atMost(TestPool.WAIT).until(() -> code(() -> bootstrap.resources(GpuNode.class).inNamespace(HUB_NS)
                 .list()) == 401 && code(() -> withRenewed.resources(GpuNode.class).inNamespace(HUB_NS).list()) == 401);

@@ -176,8 +176,7 @@ public class AgentLauncher {
      */
     static HubToken startingToken(String kubeconfigPath, Optional<String> tokenSecret, KubernetesClient local,
             Clock clock) {
-        Config fromFile = kubeconfig(kubeconfigPath);
-        return HubToken.starting(fromFile.getOauthToken(),
+        return HubToken.starting(HubToken.of(kubeconfig(kubeconfigPath)),
                 tokenSecret.flatMap(ref -> HubToken.stored(local, ref)), clock);
     }
 
@@ -185,7 +184,7 @@ public class AgentLauncher {
     static KubernetesClient hubClient(String kubeconfigPath, HubToken token) {
         // The pool is across the internet: fail a request fast and let the agent's loop retry, rather than block it.
         Config config = new ConfigBuilder(kubeconfig(kubeconfigPath)).withRequestRetryBackoffLimit(1)
-                .withConnectionTimeout(10_000).withRequestTimeout(30_000).withOauthToken(null)
+                .withConnectionTimeout(10_000).withRequestTimeout(30_000).withOauthToken(null).withAutoOAuthToken(null)
                 .withOauthTokenProvider(token).build();
         return new KubernetesClientBuilder().withConfig(config).build();
     }

@@ -59,6 +59,11 @@ public final class HubToken implements OAuthTokenProvider {
         use(token);
     }
 
+    /** The token a client configuration carries (Fabric8 keeps a kubeconfig's token as its "auto" token). */
+    public static String of(io.fabric8.kubernetes.client.Config config) {
+        return config.getOauthToken() != null ? config.getOauthToken() : config.getAutoOAuthToken();
+    }
+
     /** The token to start with: the newer of the kubeconfig's and the stored one. */
     public static HubToken starting(String fromKubeconfig, Optional<String> stored, Clock clock) {
         String chosen = fromKubeconfig;
