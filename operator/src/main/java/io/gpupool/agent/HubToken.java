@@ -64,13 +64,17 @@ public final class HubToken implements OAuthTokenProvider {
         return config.getOauthToken() != null ? config.getOauthToken() : config.getAutoOAuthToken();
     }
 
-    /** The token to start with: the newer of the kubeconfig's and the stored one. */
+    /**
+     * The token to start with: the more recently issued of the kubeconfig's and the stored one (a pool admin who hands
+     * out a new kubeconfig, after a revocation say, wins over what the agent kept), unless it has expired.
+     */
     public static HubToken starting(String fromKubeconfig, Optional<String> stored, Clock clock) {
         String chosen = fromKubeconfig;
         if (stored.isPresent()) {
-            Instant a = expiry(fromKubeconfig).orElse(Instant.MIN);
-            Instant b = expiry(stored.get()).orElse(Instant.MIN);
-            if (b.isAfter(a)) {
+            Instant a = issuedAt(fromKubeconfig).orElse(Instant.MIN);
+            Instant b = issuedAt(stored.get()).orElse(Instant.MIN);
+            boolean storedLive = expiry(stored.get()).map(e -> e.isAfter(clock.instant())).orElse(false);
+            if (b.isAfter(a) && storedLive) {
                 chosen = stored.get();
             }
         }

@@ -35,6 +35,8 @@ public class AgentKubeconfigDependent extends HubChildDependent<Secret>
 
     /** When the kubeconfig's token expires (RFC 3339). */
     public static final String EXPIRES_ANNOTATION = "gpupool.io/token-expires-at";
+    /** The uid of the ServiceAccount the token is of. */
+    public static final String ACCOUNT_ANNOTATION = "gpupool.io/token-service-account-uid";
 
     public AgentKubeconfigDependent() {
         super(Secret.class, ContributedClusterReconciler.KUBECONFIG_SECRET);
@@ -52,7 +54,13 @@ public class AgentKubeconfigDependent extends HubChildDependent<Secret>
         Instant expires;
         Optional<Instant> currentExpiry = current.flatMap(AgentKubeconfigDependent::expiry);
         Optional<String> currentToken = current.flatMap(AgentKubeconfigDependent::token);
-        if (currentExpiry.isPresent() && currentToken.isPresent()
+        // A token of a ServiceAccount that was deleted since is void: the new one gets a new token.
+        String account = context.getSecondaryResource(io.fabric8.kubernetes.api.model.ServiceAccount.class,
+                ContributedClusterReconciler.SERVICE_ACCOUNT).map(sa -> sa.getMetadata().getUid()).orElse(null);
+        boolean sameAccount = current.map(s -> s.getMetadata().getAnnotations() == null ? null
+                : s.getMetadata().getAnnotations().get(ACCOUNT_ANNOTATION)).map(uid -> uid.equals(account))
+                .orElse(false);
+        if (currentExpiry.isPresent() && currentToken.isPresent() && sameAccount
                 && renewalDue(currentExpiry.get(), lifetime).isAfter(clock.instant())) {
             token = currentToken.get();
             expires = currentExpiry.get();
@@ -68,7 +76,8 @@ public class AgentKubeconfigDependent extends HubChildDependent<Secret>
         String kubeconfig = kubeconfig(hubServer, cc.getMetadata().getName(), hubNamespace(cc), token, caData);
         return new SecretBuilder().withNewMetadata().withName(ContributedClusterReconciler.KUBECONFIG_SECRET)
                 .withNamespace(hubNamespace(cc)).withLabels(labels(cc))
-                .addToAnnotations(EXPIRES_ANNOTATION, expires.toString()).endMetadata().withType("Opaque")
+                .addToAnnotations(EXPIRES_ANNOTATION, expires.toString())
+                .addToAnnotations(ACCOUNT_ANNOTATION, account == null ? "" : account).endMetadata().withType("Opaque")
                 .addToData(ContributedClusterReconciler.KUBECONFIG_KEY,
                         Base64.getEncoder().encodeToString(kubeconfig.getBytes(StandardCharsets.UTF_8)))
                 .build();
