@@ -55,8 +55,11 @@ public class AgentKubeconfigDependent extends HubChildDependent<Secret>
         Optional<Instant> currentExpiry = current.flatMap(AgentKubeconfigDependent::expiry);
         Optional<String> currentToken = current.flatMap(AgentKubeconfigDependent::token);
         // A token of a ServiceAccount that was deleted since is void: the new one gets a new token.
+        // (From the cache; just created in this reconcile, it may be there only on the API server.)
         String account = context.getSecondaryResource(io.fabric8.kubernetes.api.model.ServiceAccount.class,
-                ContributedClusterReconciler.SERVICE_ACCOUNT).map(sa -> sa.getMetadata().getUid()).orElse(null);
+                ContributedClusterReconciler.SERVICE_ACCOUNT).or(() -> Optional.ofNullable(context.getClient()
+                        .serviceAccounts().inNamespace(hubNamespace(cc)).withName(ContributedClusterReconciler.AGENT)
+                        .get())).map(sa -> sa.getMetadata().getUid()).orElse(null);
         boolean sameAccount = current.map(s -> s.getMetadata().getAnnotations() == null ? null
                 : s.getMetadata().getAnnotations().get(ACCOUNT_ANNOTATION)).map(uid -> uid.equals(account))
                 .orElse(false);
