@@ -19,6 +19,7 @@ public final class TcpProxy implements AutoCloseable {
     private final ServerSocket listener;
     private final int targetPort;
     private final List<Socket> open = new CopyOnWriteArrayList<>();
+    private final java.util.concurrent.atomic.AtomicInteger refused = new java.util.concurrent.atomic.AtomicInteger();
     private volatile boolean up = true;
     private volatile boolean closed;
 
@@ -47,15 +48,28 @@ public final class TcpProxy implements AutoCloseable {
         up = true;
     }
 
+    /** Connections dropped because the link was cut (how often a client tried to reconnect meanwhile). */
+    public int refusedConnections() {
+        return refused.get();
+    }
+
+    public int port() {
+        return listener.getLocalPort();
+    }
+
     private void accept() {
         while (!closed) {
             try {
                 Socket client = listener.accept();
                 if (!up) {
+                    refused.incrementAndGet();
                     closeQuietly(client);
                     continue;
                 }
                 Socket server = new Socket(InetAddress.getLoopbackAddress(), targetPort);
+                // No Nagle: small frames (a tunnel's window updates) would wait for the peer's delayed ACK.
+                client.setTcpNoDelay(true);
+                server.setTcpNoDelay(true);
                 open.add(client);
                 open.add(server);
                 pipe(client, server);
