@@ -155,9 +155,9 @@ public final class TunnelClient implements AutoCloseable {
             tunnel.onClosed();
             Frame.Hello hello = tunnel.hello();
             if (hello != null && tunnels.remove(hello.gateway(), tunnel)) {
-                String why = ws.closeReason() == null ? "" : ": " + ws.closeReason();
-                LOG.warnf("Tunnel to gateway %s closed (%s%s); reconnecting", hello.gateway(), ws.closeStatusCode(),
-                        why);
+                String why = ws.closeStatusCode() == null ? "connection lost"
+                        : ws.closeStatusCode() + (ws.closeReason() == null ? "" : ": " + ws.closeReason());
+                LOG.warnf("Tunnel to gateway %s closed (%s); reconnecting", hello.gateway(), why);
                 retry("tunnel closed");
             }
         });
