@@ -327,6 +327,38 @@ class TunnelTest {
     }
 
     @Test
+    void aWorksUpstreamSpreadsRequestsToTheLeastBusyReplica() throws Exception {
+        try (FakeEngine second = new FakeEngine(vertx)) {
+            startAgent();
+            endpoints.set(Map.of(WORK, List.of(new ServingEndpoints.Endpoint(POD, "127.0.0.1", engine.port()),
+                    new ServingEndpoints.Endpoint("llama-1a2b-1", "127.0.0.1", second.port()))));
+            await().atMost(WAIT).until(() -> registry.replicas(CLUSTER, WORK).size() == 2);
+            var work = registry.upstream(CLUSTER, WORK).orElseThrow();
+            assertThat(work.describe()).isEqualTo(CLUSTER + "/" + WORK);
+            CompletableFuture<Void> first = engine.holdAfterFirstChunk();
+            CompletableFuture<Void> other = second.holdAfterFirstChunk();
+            List<Reader> readers = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                UpstreamResponse r = work.send(chat("busy " + i, true)).toCompletionStage().toCompletableFuture()
+                        .get(10, TimeUnit.SECONDS);
+                Reader reader = new Reader(r);
+                readers.add(reader);
+                await().atMost(WAIT).until(() -> reader.chunks.size() == 1);
+            }
+            // Held streams stay under way: the choice alternates.
+            assertThat(engine.requests()).isEqualTo(2);
+            assertThat(second.requests()).isEqualTo(2);
+            first.complete(null);
+            other.complete(null);
+            for (Reader r : readers) {
+                assertThat(r.body()).endsWith("data: [DONE]\n\n");
+            }
+            endpoints.set(Map.of(WORK, List.of()));
+            await().atMost(WAIT).until(() -> registry.upstream(CLUSTER, WORK).isEmpty());
+        }
+    }
+
+    @Test
     void aForgedTokenOrAnotherClustersTokenOpensNoTunnel() throws Exception {
         agentToken.set("forged");
         tokens.put("token-b", "other-lab");

@@ -25,6 +25,7 @@ final class PoolStream implements UpstreamResponse {
     private static final Object END = new Object();
 
     private final int id;
+    private final String pod;
     private final TunnelConnection tunnel;
     private final ContextInternal caller;
     private final int window;
@@ -43,8 +44,9 @@ final class PoolStream implements UpstreamResponse {
     private Handler<Void> endHandler;
     private Handler<Throwable> exceptionHandler;
 
-    PoolStream(int id, TunnelConnection tunnel, ContextInternal caller, int window) {
+    PoolStream(int id, String pod, TunnelConnection tunnel, ContextInternal caller, int window) {
         this.id = id;
+        this.pod = pod;
         this.tunnel = tunnel;
         this.caller = caller;
         this.window = window;
@@ -55,6 +57,10 @@ final class PoolStream implements UpstreamResponse {
 
     int id() {
         return id;
+    }
+
+    String pod() {
+        return pod;
     }
 
     io.vertx.core.Future<UpstreamResponse> head() {

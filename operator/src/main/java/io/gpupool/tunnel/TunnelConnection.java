@@ -37,6 +37,8 @@ final class TunnelConnection {
     private final TunnelRegistry registry;
     private final Map<Integer, PoolStream> streams = new ConcurrentHashMap<>();
     private final AtomicInteger nextStream = new AtomicInteger();
+    /** Open requests per pod, for the least-loaded choice among a work's replicas. */
+    private final Map<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
     private volatile Map<String, List<String>> replicas = Map.of();
     private volatile String token;
     private volatile long lastHeard = System.nanoTime();
@@ -103,8 +105,9 @@ final class TunnelConnection {
             nextStream.set(0);
             id = nextStream.incrementAndGet();
         }
-        PoolStream stream = new PoolStream(id, this, caller, settings.window());
+        PoolStream stream = new PoolStream(id, replica.pod(), this, caller, settings.window());
         streams.put(id, stream);
+        inFlight.computeIfAbsent(replica.pod(), p -> new AtomicInteger()).incrementAndGet();
         Heads.Request head = new Heads.Request(replica.work(), replica.pod(), request.method(), request.path(),
                 request.headers(), settings.window());
         Buffer body = request.body() == null ? Buffer.buffer() : request.body();
@@ -131,7 +134,31 @@ final class TunnelConnection {
     }
 
     void forget(PoolStream stream) {
-        streams.remove(stream.id(), stream);
+        if (streams.remove(stream.id(), stream)) {
+            ended(stream);
+        }
+    }
+
+    /** Removes a stream the agent ended or reset. */
+    private PoolStream remove(int id) {
+        PoolStream s = streams.remove(id);
+        if (s != null) {
+            ended(s);
+        }
+        return s;
+    }
+
+    private void ended(PoolStream stream) {
+        AtomicInteger n = inFlight.get(stream.pod());
+        if (n != null) {
+            n.decrementAndGet();
+        }
+    }
+
+    /** Requests to a pod that have not ended yet. */
+    int inFlight(String pod) {
+        AtomicInteger n = inFlight.get(pod);
+        return n == null ? 0 : n.get();
     }
 
     private void onMessage(Buffer message) {
@@ -149,7 +176,7 @@ final class TunnelConnection {
     private void dispatch(Frame frame) {
         switch (frame.type()) {
             case RESPONSE -> {
-                PoolStream s = frame.end() ? streams.remove(frame.stream()) : streams.get(frame.stream());
+                PoolStream s = frame.end() ? remove(frame.stream()) : streams.get(frame.stream());
                 if (s != null) {
                     s.onHead(Heads.Response.of(frame.head()));
                     Buffer body = frame.bodyAfterHead();
@@ -159,13 +186,13 @@ final class TunnelConnection {
                 }
             }
             case DATA -> {
-                PoolStream s = frame.end() ? streams.remove(frame.stream()) : streams.get(frame.stream());
+                PoolStream s = frame.end() ? remove(frame.stream()) : streams.get(frame.stream());
                 if (s != null) {
                     s.onData(frame.payload(), frame.end());
                 }
             }
             case RESET -> {
-                PoolStream s = streams.remove(frame.stream());
+                PoolStream s = remove(frame.stream());
                 if (s != null) {
                     s.onFailure(frame.resetCode(), frame.resetReason());
                 }
@@ -237,6 +264,7 @@ final class TunnelConnection {
         registry.remove(this);
         List<PoolStream> open = new ArrayList<>(streams.values());
         streams.clear();
+        inFlight.clear();
         for (PoolStream s : open) {
             s.onFailure(Frame.Reset.BROKEN, "the tunnel closed");
         }

@@ -97,6 +97,15 @@ public final class TunnelRegistry {
         return new TunnelUpstream(this, replica);
     }
 
+    /**
+     * The way to all reachable replicas of one work of one cluster, as one upstream (for a gateway that routes to a
+     * work rather than to its pods): each request goes to the replica with the fewest requests under way. Empty while
+     * none is reachable.
+     */
+    public Optional<Upstream> upstream(String cluster, String work) {
+        return replicas(cluster, work).isEmpty() ? Optional.empty() : Optional.of(new WorkUpstream(this, cluster, work));
+    }
+
     /** Hears of every change; returns a handle that stops listening. */
     public AutoCloseable onChange(Runnable listener) {
         listeners.add(listener);
