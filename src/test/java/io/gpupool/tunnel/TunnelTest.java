@@ -376,6 +376,39 @@ class TunnelTest {
         await().atMost(WAIT).until(() -> registry.connected(CLUSTER));
     }
 
+    @Test
+    void keepsOneTunnelToEachGatewayReplicaBehindOneUrl() throws Exception {
+        // Two gateway replicas behind a load balancer that alternates: each must get its own tunnel.
+        List<TunnelRegistry> registries = new ArrayList<>();
+        List<Integer> ports = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            TunnelRegistry r = new TunnelRegistry((cluster, work) -> true);
+            Router router = Router.router(vertx);
+            new TunnelServer(vertx, (token, cluster) -> new AgentIdentity(cluster, "system:serviceaccount:x:y"), r,
+                    new TunnelServer.Settings(() -> 2, 64 * 1024, Duration.ofMillis(500), Duration.ofSeconds(5)))
+                    .mount(router);
+            ports.add(vertx.createHttpServer().requestHandler(router).listen(0, "127.0.0.1").toCompletionStage()
+                    .toCompletableFuture().get(10, TimeUnit.SECONDS).actualPort());
+            registries.add(r);
+        }
+        // A balancer that sends the first two dials to the same replica: the agent closes the duplicate and dials on.
+        try (TcpProxy balancer = new TcpProxy(ports.get(0), ports.get(0), ports.get(1))) {
+            agent = new TunnelClient(vertx, new TunnelClient.Settings(URI.create(balancer.url()), CLUSTER,
+                    agentToken::get, Optional.empty(), Duration.ofMillis(100), Duration.ofMillis(800),
+                    Duration.ofMillis(500)), endpoints);
+            agent.start();
+            await().atMost(WAIT).until(() -> registries.stream().allMatch(r -> r.replicas(CLUSTER, WORK).size() == 1));
+            assertThat(agent.connectedGateways()).isEqualTo(2);
+            for (TunnelRegistry r : registries) {
+                UpstreamResponse answer = r.upstream(REPLICA).send(chat("via each gateway", false)).toCompletionStage()
+                        .toCompletableFuture().get(10, TimeUnit.SECONDS);
+                assertThat(new Reader(answer).body()).contains("echo: via each gateway");
+            }
+            agent.close();
+            agent = null;
+        }
+    }
+
     /** The agent's view of its serving pods, set by the test. */
     private static final class TestEndpoints implements ServingEndpoints {
         private volatile Map<String, List<Endpoint>> ready = Map.of();
