@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
 import io.gpupool.gateway.upstream.UpstreamRequest;
 import io.gpupool.gateway.upstream.UpstreamResponse;
 import io.gpupool.gateway.upstream.UpstreamUnavailableException;
-import io.gpupool.testing.FakeEngine;
+import io.gpupool.testing.ScriptedEngine;
 import io.gpupool.testing.TcpProxy;
 import io.gpupool.tunnel.agent.ServingEndpoints;
 import io.gpupool.tunnel.agent.TunnelClient;
@@ -46,13 +46,15 @@ import io.vertx.ext.web.Router;
 class TunnelTest {
 
     private static final Duration WAIT = Duration.ofSeconds(15);
+    /** Pings every second; three silent seconds close a tunnel (a loaded CI machine can stall an event loop). */
+    private static final Duration KEEPALIVE = Duration.ofSeconds(1);
     private static final String CLUSTER = "home-lab";
     private static final String WORK = "team-a.llama";
     private static final String POD = "llama-1a2b-0";
     private static final RemoteReplica REPLICA = new RemoteReplica(CLUSTER, WORK, POD);
 
     private Vertx vertx;
-    private FakeEngine engine;
+    private ScriptedEngine engine;
     private HttpServer gateway;
     private TunnelRegistry registry;
     private TcpProxy link;
@@ -69,7 +71,7 @@ class TunnelTest {
     @BeforeEach
     void start() throws Exception {
         vertx = Vertx.vertx();
-        engine = new FakeEngine(vertx);
+        engine = new ScriptedEngine(vertx);
         tokens.put("token-1", CLUSTER);
         placed.add(CLUSTER + "/" + WORK);
         endpoints.set(Map.of(WORK, List.of(new ServingEndpoints.Endpoint(POD, "127.0.0.1", engine.port()))));
@@ -86,7 +88,7 @@ class TunnelTest {
             return new AgentIdentity(cluster, "system:serviceaccount:gpupool-cluster-" + cluster + ":gpupool-agent");
         };
         TunnelServer server = new TunnelServer(vertx, table, registry,
-                new TunnelServer.Settings(() -> 1, 64 * 1024, Duration.ofMillis(500), Duration.ofMillis(300)));
+                new TunnelServer.Settings(() -> 1, 64 * 1024, KEEPALIVE, Duration.ofMillis(300)));
         Router router = Router.router(vertx);
         server.mount(router);
         gateway = vertx.createHttpServer().requestHandler(router).listen(0, "127.0.0.1").toCompletionStage()
@@ -96,7 +98,7 @@ class TunnelTest {
 
     private void startAgent() {
         agent = new TunnelClient(vertx, new TunnelClient.Settings(URI.create(link.url()), CLUSTER, agentToken::get,
-                Optional.empty(), Duration.ofMillis(100), Duration.ofMillis(800), Duration.ofMillis(500)), endpoints);
+                Optional.empty(), Duration.ofMillis(100), Duration.ofMillis(800), KEEPALIVE), endpoints);
         agent.start();
         await().atMost(WAIT).until(() -> registry.replicas(CLUSTER, WORK).size() == 1);
     }
@@ -169,6 +171,16 @@ class TunnelTest {
         assertThat(body).endsWith("data: [DONE]\n\n");
         assertThat(body.split("\n\n")).hasSize(6); // five words, [DONE]
         assertThat(reader.chunks.size()).isGreaterThan(1);
+    }
+
+    @Test
+    void anIdleTunnelStaysOpenOnItsKeepalive() throws Exception {
+        startAgent();
+        List<String> changes = new CopyOnWriteArrayList<>();
+        registry.onChange(() -> changes.add(registry.clusters().toString()));
+        Thread.sleep(5_000); // five keepalive periods without a request
+        assertThat(changes).isEmpty();
+        assertThat(registry.connected(CLUSTER)).isTrue();
     }
 
     @Test
@@ -328,7 +340,7 @@ class TunnelTest {
 
     @Test
     void aWorksUpstreamSpreadsRequestsToTheLeastBusyReplica() throws Exception {
-        try (FakeEngine second = new FakeEngine(vertx)) {
+        try (ScriptedEngine second = new ScriptedEngine(vertx)) {
             startAgent();
             endpoints.set(Map.of(WORK, List.of(new ServingEndpoints.Endpoint(POD, "127.0.0.1", engine.port()),
                     new ServingEndpoints.Endpoint("llama-1a2b-1", "127.0.0.1", second.port()))));
@@ -363,7 +375,7 @@ class TunnelTest {
         agentToken.set("forged");
         tokens.put("token-b", "other-lab");
         agent = new TunnelClient(vertx, new TunnelClient.Settings(URI.create(link.url()), CLUSTER, agentToken::get,
-                Optional.empty(), Duration.ofMillis(100), Duration.ofMillis(300), Duration.ofMillis(500)), endpoints);
+                Optional.empty(), Duration.ofMillis(100), Duration.ofMillis(300), KEEPALIVE), endpoints);
         agent.start();
         await().atMost(WAIT).until(() -> checked.contains("forged"));
         agentToken.set("token-b");
@@ -385,7 +397,7 @@ class TunnelTest {
             TunnelRegistry r = new TunnelRegistry((cluster, work) -> true);
             Router router = Router.router(vertx);
             new TunnelServer(vertx, (token, cluster) -> new AgentIdentity(cluster, "system:serviceaccount:x:y"), r,
-                    new TunnelServer.Settings(() -> 2, 64 * 1024, Duration.ofMillis(500), Duration.ofSeconds(5)))
+                    new TunnelServer.Settings(() -> 2, 64 * 1024, KEEPALIVE, Duration.ofSeconds(5)))
                     .mount(router);
             ports.add(vertx.createHttpServer().requestHandler(router).listen(0, "127.0.0.1").toCompletionStage()
                     .toCompletableFuture().get(10, TimeUnit.SECONDS).actualPort());
@@ -394,8 +406,8 @@ class TunnelTest {
         // A balancer that sends the first two dials to the same replica: the agent closes the duplicate and dials on.
         try (TcpProxy balancer = new TcpProxy(ports.get(0), ports.get(0), ports.get(1))) {
             agent = new TunnelClient(vertx, new TunnelClient.Settings(URI.create(balancer.url()), CLUSTER,
-                    agentToken::get, Optional.empty(), Duration.ofMillis(100), Duration.ofMillis(800),
-                    Duration.ofMillis(500)), endpoints);
+                    agentToken::get, Optional.empty(), Duration.ofMillis(100), Duration.ofMillis(800), KEEPALIVE),
+                    endpoints);
             agent.start();
             await().atMost(WAIT).until(() -> registries.stream().allMatch(r -> r.replicas(CLUSTER, WORK).size() == 1));
             assertThat(agent.connectedGateways()).isEqualTo(2);

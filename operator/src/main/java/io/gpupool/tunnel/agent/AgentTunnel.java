@@ -126,7 +126,7 @@ final class AgentTunnel {
                 streams.put(s.id, s);
                 s.body.appendBuffer(frame.bodyAfterHead());
                 if (frame.end()) {
-                    s.start();
+                    s.startSafely();
                 }
             }
             case DATA -> {
@@ -134,7 +134,7 @@ final class AgentTunnel {
                 if (s != null && s.request == null) {
                     s.body.appendBuffer(frame.payload());
                     if (frame.end()) {
-                        s.start();
+                        s.startSafely();
                     }
                 }
             }
@@ -179,7 +179,16 @@ final class AgentTunnel {
             this.credit = head.window() > 0 ? head.window() : Long.MAX_VALUE;
         }
 
-        void start() {
+        /** Starts the request; whatever goes wrong on this side fails this request only, never the tunnel. */
+        void startSafely() {
+            try {
+                start();
+            } catch (RuntimeException e) {
+                fail(Frame.Reset.UNAVAILABLE, "the agent could not send the request: " + e.getMessage());
+            }
+        }
+
+        private void start() {
             List<ServingEndpoints.Endpoint> pods = endpoints.get(head.work());
             if (pods == null) {
                 fail(Frame.Reset.REFUSED, head.work() + " is not a current work of cluster " + cluster);

@@ -15,7 +15,9 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 /**
- * A small OpenAI-compatible engine for tests (SIMULATED: no model behind it), on 127.0.0.1 and a free port. Chat
+ * A small OpenAI-compatible engine that a test scripts (SIMULATED: no model behind it), on 127.0.0.1 and a free port:
+ * it can hold a stream after its first chunk or a request before its head, and send bulk bodies as fast as TCP lets
+ * it, which is what the tunnel's tests need to cut, cancel and push back at chosen moments. Chat
  * completions answer with the request's last message echoed, as one JSON document or, with {@code "stream": true}, as
  * server-sent events: one chunk per word of the reply, {@link #chunkDelayMillis} apart, then a usage chunk when asked
  * ({@code stream_options.include_usage}) and {@code data: [DONE]}. It counts what a test needs to see: requests, the
@@ -24,7 +26,7 @@ import io.vertx.core.json.JsonObject;
  * <p>{@code POST /v1/bulk} with {@code {"bytes": n}} answers {@code n} bytes as fast as TCP lets it, counting what it
  * managed to write ({@link #bulkWritten}): a reader that stops makes it stop.
  */
-public final class FakeEngine implements AutoCloseable {
+public final class ScriptedEngine implements AutoCloseable {
 
     private final Vertx vertx;
     private final HttpServer server;
@@ -36,7 +38,7 @@ public final class FakeEngine implements AutoCloseable {
     private volatile CompletableFuture<Void> holdBeforeHead = CompletableFuture.completedFuture(null);
     private volatile HttpServerRequest lastRequest;
 
-    public FakeEngine(Vertx vertx) {
+    public ScriptedEngine(Vertx vertx) {
         this.vertx = vertx;
         this.server = vertx.createHttpServer().requestHandler(this::handle);
         try {
@@ -67,7 +69,7 @@ public final class FakeEngine implements AutoCloseable {
         return lastRequest;
     }
 
-    public FakeEngine chunkDelayMillis(long millis) {
+    public ScriptedEngine chunkDelayMillis(long millis) {
         this.chunkDelayMillis = millis;
         return this;
     }
