@@ -44,7 +44,7 @@ class FrameTest {
         Heads.Request head = new Heads.Request("team-a.llama", "llama-0", HttpMethod.POST, "/v1/chat/completions?x=1",
                 headers, 4096);
         Frame f = Frame.decode(new Frame(Frame.Type.REQUEST, 1, true,
-                Frame.headAndBody(head.toJson(), body, 0, body.length())).encode());
+                Frame.headAndBody(head.toJson().toBuffer(), body, 0, body.length())).encode());
         Heads.Request back = Heads.Request.of(f.head());
         assertThat(back.work()).isEqualTo("team-a.llama");
         assertThat(back.replica()).isEqualTo("llama-0");

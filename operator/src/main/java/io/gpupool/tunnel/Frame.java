@@ -83,9 +83,8 @@ public record Frame(Type type, int stream, boolean end, Buffer payload) {
 
     // ---- payloads -------------------------------------------------------------------------------------------------
 
-    /** A head (JSON) followed by body bytes: {@code length of the head (4 bytes) | head | body}. */
-    public static Buffer headAndBody(JsonObject head, Buffer body, int bodyFrom, int bodyTo) {
-        Buffer json = head.toBuffer();
+    /** A head (JSON, encoded) followed by body bytes: {@code length of the head (4 bytes) | head | body}. */
+    public static Buffer headAndBody(Buffer json, Buffer body, int bodyFrom, int bodyTo) {
         Buffer out = Buffer.buffer(4 + json.length() + (bodyTo - bodyFrom)).appendInt(json.length()).appendBuffer(json);
         if (bodyTo > bodyFrom) {
             out.appendBuffer(body, bodyFrom, bodyTo - bodyFrom);

@@ -111,8 +111,8 @@ final class TunnelConnection {
         Heads.Request head = new Heads.Request(replica.work(), replica.pod(), request.method(), request.path(),
                 request.headers(), settings.window());
         Buffer body = request.body() == null ? Buffer.buffer() : request.body();
-        JsonObject json = head.toJson();
-        int first = Math.min(body.length(), Math.max(0, Frame.MAX_PAYLOAD - 4 - json.toBuffer().length()));
+        Buffer json = head.toJson().toBuffer();
+        int first = Math.min(body.length(), Math.max(0, Frame.MAX_PAYLOAD - 4 - json.length()));
         write(new Frame(Frame.Type.REQUEST, id, first == body.length(), Frame.headAndBody(json, body, 0, first)));
         for (int from = first; from < body.length(); from += Frame.MAX_PAYLOAD) {
             int to = Math.min(body.length(), from + Frame.MAX_PAYLOAD);

@@ -223,7 +223,7 @@ final class AgentTunnel {
             }
             response = r;
             write(new Frame(Frame.Type.RESPONSE, id, false, Frame.headAndBody(
-                    new Heads.Response(r.statusCode(), r.headers()).toJson(), Buffer.buffer(), 0, 0)));
+                    new Heads.Response(r.statusCode(), r.headers()).toJson().toBuffer(), Buffer.buffer(), 0, 0)));
             r.handler(this::forward);
             r.exceptionHandler(e -> fail(Frame.Reset.BROKEN, "the engine's response broke: " + e.getMessage()));
             r.endHandler(v -> {
