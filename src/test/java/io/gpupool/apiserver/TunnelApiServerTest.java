@@ -214,10 +214,18 @@ class TunnelApiServerTest {
         Pod pod = PoolFixtures.servingPod(d, "llama-pod-0", true);
         pod.getSpec().getContainers().get(0).getPorts().stream()
                 .filter(p -> ServingRenderer.PORT_NAME.equals(p.getName())).forEach(p -> p.setContainerPort(engine.port()));
-        Pod created = admin.resource(pod).createOr(r -> r.update());
-        created.setStatus(pod.getStatus());
-        created.getStatus().setPodIP("127.0.0.1");
-        admin.resource(created).updateStatus();
+        // The tier's control plane must leave this hand-run pod alone: only the work's label (no ReplicaSet adopts
+        // it), and a scheduler that does not exist (nothing binds it or writes its status).
+        String hash = d.getMetadata().getLabels().get(RemoteWorkRenderer.WORK_LABEL);
+        pod.getMetadata().setLabels(Map.of(RemoteWorkRenderer.WORK_LABEL, hash));
+        pod.getSpec().setSchedulerName("tunnel-test-runs-this-pod");
+        var status = pod.getStatus();
+        status.setPodIP("127.0.0.1");
+        admin.resource(pod).createOr(r -> r.update());
+        admin.pods().inNamespace(SERVING).withName("llama-pod-0").editStatus(p -> {
+            p.setStatus(status);
+            return p;
+        });
     }
 
     private static UpstreamRequest chat(String prompt) {
