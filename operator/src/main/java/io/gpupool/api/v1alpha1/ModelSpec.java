@@ -24,7 +24,8 @@ public class ModelSpec {
     @Size(min = 1, max = 256)
     @Pattern("^[A-Za-z0-9._/-]+$")
     @JsonPropertyDescription("Repository revision to serve: a branch, tag or commit. Pin a commit for reproducible "
-            + "serving. Defaults to main.")
+            + "serving. Defaults to main. Engine llamacpp serves main only (llama.cpp downloads the file itself and "
+            + "takes no revision).")
     public String revision = "main";
 
     // Exclusive 0, not an inclusive 0.001: older API servers compare an integer value with a fractional minimum
