@@ -1,5 +1,6 @@
 package io.gpupool.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 
@@ -11,6 +12,7 @@ import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
 
 @JsonInclude(JsonInclude.Include.NON_NULL)
+@JsonClassDescription("Which model to serve: its source, revision, size, precision, context length and served name.")
 public class ModelSpec {
 
     @Required

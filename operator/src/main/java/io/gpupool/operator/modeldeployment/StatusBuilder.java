@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Objects;
 
 import io.fabric8.kubernetes.api.model.Condition;
+import io.gpupool.api.v1alpha1.ApiGroup;
 import io.gpupool.api.v1alpha1.ModelDeployment;
 import io.gpupool.api.v1alpha1.ModelDeploymentStatus;
 import io.gpupool.api.v1alpha1.Placement;
@@ -30,6 +31,8 @@ final class StatusBuilder {
         this.next.organization = previous.organization;
         this.next.estimatedMemoryMiB = previous.estimatedMemoryMiB;
         this.next.endpoint = previous.endpoint;
+        // The scale subresource's label selector: the serving pods of this ModelDeployment (ServingRenderer's labels).
+        this.next.selector = ApiGroup.MODEL_DEPLOYMENT_LABEL + "=" + md.getMetadata().getName();
         this.next.placements = previous.placements == null ? new ArrayList<>() : new ArrayList<>(previous.placements);
         this.next.handover = previous.handover == null ? new ArrayList<>() : new ArrayList<>(previous.handover);
         this.desired = md.getSpec() == null || md.getSpec().replicas == null ? 1 : md.getSpec().replicas;
@@ -145,6 +148,7 @@ final class StatusBuilder {
         return Objects.equals(a.phase, b.phase) && Objects.equals(a.replicas, b.replicas)
                 && Objects.equals(a.placements, b.placements) && Objects.equals(a.handover, b.handover)
                 && Objects.equals(a.endpoint, b.endpoint)
+                && Objects.equals(a.selector, b.selector)
                 && Objects.equals(a.organization, b.organization)
                 && Objects.equals(a.estimatedMemoryMiB, b.estimatedMemoryMiB)
                 && Objects.equals(a.conditions, b.conditions)
