@@ -139,14 +139,18 @@ class FairShareReconcileTest {
             assertThat(scrape.sum("gpupool_evicted_replicas_total", "organization", "fs-c", "reason", "Preempted"))
                     .isGreaterThanOrEqualTo(2);
             assertThat(scrape.sum("gpupool_admitted_replicas_total", "organization", "fs-c")).isGreaterThanOrEqualTo(6);
-            assertThat(scrape.sum("gpupool_admission_wait_time_seconds_count", "organization", "fs-a")).isOne();
-            assertThat(scrape.sum("gpupool_reclaim_duration_seconds_count", "organization", "fs-a")).isOne();
+            assertThat(scrape.sum("gpupool_admission_wait_time_seconds_count", "organization", "fs-a"))
+                    .as(scrape.text("gpupool_")).isOne();
+            assertThat(scrape.sum("gpupool_reclaim_duration_seconds_count", "organization", "fs-a"))
+                    .as(scrape.text("gpupool_")).isOne();
             assertThat(scrape.has("gpupool_admission_wait_time_seconds_bucket", "organization", "fs-a", "le", "+Inf"))
                     .isTrue();
             assertThat(scrape.sum("gpupool_organization_weighted_share", "organization", "fs-c"))
                     .as("x 1000, an integer").isPositive().isEqualTo(Math.rint(scrape.sum(
                             "gpupool_organization_weighted_share", "organization", "fs-c")));
-            assertThat(scrape.sum("gpupool_build_info")).isOne();
+            assertThat(scrape.sum("gpupool_build_info")).as(scrape.text("gpupool_build")).isOne();
+            assertThat(scrape.has("operator_sdk_reconciliations_started_total", "controller_name", "modeldeployment"))
+                    .as(scrape.text("operator_sdk_reconciliations_started")).isTrue();
             DashboardTest.assertEveryQueryNamesAnExportedMetric(scrape);
         });
 

@@ -33,7 +33,12 @@ final class MetricsScrape {
         }
     }
 
+    /**
+     * @param url the management interface's /metrics as {@code @TestHTTPResource(management = true)} gives it; that
+     *            puts it under the management root path (/q), the application serves it at /metrics
+     */
     static MetricsScrape of(URL url) {
+        url = toUrl(url.toString().replace("/q/metrics", "/metrics"));
         try {
             HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url.toString()))
                     .header("Accept", "text/plain").build(), HttpResponse.BodyHandlers.ofString());
@@ -47,6 +52,19 @@ final class MetricsScrape {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
+    }
+
+    private static URL toUrl(String s) {
+        try {
+            return URI.create(s).toURL();
+        } catch (java.net.MalformedURLException e) {
+            throw new IllegalArgumentException(s, e);
+        }
+    }
+
+    /** The lines of the scrape that start with a prefix, for assertion messages. */
+    String text(String prefix) {
+        return String.join("\n", text.lines().filter(l -> l.startsWith(prefix)).toList());
     }
 
     Set<String> names() {

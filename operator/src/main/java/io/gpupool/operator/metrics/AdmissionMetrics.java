@@ -79,9 +79,9 @@ final class AdmissionMetrics {
             current.put(w.id(), new Seen(w.organization(), perNode(w)));
         }
 
-        Map<WorkloadId, Integer> preempted = new HashMap<>();
+        Set<WorkloadId> preemptors = new HashSet<>();
         for (Eviction e : outcome.result().evictions()) {
-            preempted.merge(e.victim(), e.replicas(), Integer::sum);
+            preemptors.add(e.preemptor());
             String victimOrg = organization(e.victim(), current);
             String preemptorOrg = organization(e.preemptor(), current);
             if (victimOrg != null) {
@@ -91,10 +91,6 @@ final class AdmissionMetrics {
                 String reason = preemptorOrg.equals(victimOrg) ? "InOrganization" : "Reclamation";
                 counter("gpupool_preempted_replicas", "preempting_organization", preemptorOrg, "reason", reason)
                         .increment(e.replicas());
-            }
-            Waiting reclaimer = waiting.get(e.preemptor());
-            if (reclaimer != null) {
-                reclaimer.reclaimed = true;
             }
         }
 
@@ -131,22 +127,27 @@ final class AdmissionMetrics {
                 counter("gpupool_evicted_replicas", "organization", w.organization(), "reason", "NodeWithdrawn")
                         .increment(lostWithdrawn);
             }
-            trackWait(w, before == null, now);
+            trackWait(w, before == null, preemptors.contains(w.id()), now);
         }
         waiting.keySet().retainAll(current.keySet());
         previous = current;
     }
 
     /** Starts, ends or keeps the wait of a workload for the replicas it does not have. */
-    private void trackWait(Workload w, boolean firstSeen, Instant now) {
-        boolean short1 = !w.frozen() && w.assignedReplicas() < w.desiredReplicas();
+    private void trackWait(Workload w, boolean firstSeen, boolean preempted, Instant now) {
+        boolean wanting = !w.frozen() && w.assignedReplicas() < w.desiredReplicas();
         Waiting wait = waiting.get(w.id());
-        if (short1 && wait == null) {
-            // Seen for the first time without replicas: it has waited since it was created.
-            Instant since = firstSeen && w.assignedReplicas() == 0 && w.arrival() > 0
-                    && w.arrival() <= now.toEpochMilli() ? Instant.ofEpochMilli(w.arrival()) : now;
-            waiting.put(w.id(), new Waiting(since));
-        } else if (!short1 && wait != null) {
+        if (wait == null && (wanting || firstSeen && preempted)) {
+            // Seen for the first time: it has waited since it was created.
+            Instant since = firstSeen && w.arrival() > 0 && w.arrival() <= now.toEpochMilli()
+                    ? Instant.ofEpochMilli(w.arrival()) : now;
+            wait = new Waiting(since);
+            waiting.put(w.id(), wait);
+        }
+        if (wait != null && preempted) {
+            wait.reclaimed = true;
+        }
+        if (!wanting && wait != null) {
             waiting.remove(w.id());
             Duration waited = Duration.between(wait.since, now);
             timer("gpupool_admission_wait_time", "Time a ModelDeployment waited until all its replicas were admitted",
