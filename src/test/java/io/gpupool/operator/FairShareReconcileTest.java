@@ -149,7 +149,8 @@ class FairShareReconcileTest {
                     .as("x 1000, an integer").isPositive().isEqualTo(Math.rint(scrape.sum(
                             "gpupool_organization_weighted_share", "organization", "fs-c")));
             assertThat(scrape.sum("gpupool_build_info")).as(scrape.text("gpupool_build")).isOne();
-            assertThat(scrape.has("operator_sdk_reconciliations_started_total", "controller_name", "modeldeployment"))
+            assertThat(scrape.has("operator_sdk_reconciliations_started_total", "kind", "ModelDeployment")
+                    && scrape.has("operator_sdk_reconciliations_started_total", "kind", "Node", "group", "core"))
                     .as(scrape.text("operator_sdk_reconciliations_started")).isTrue();
             DashboardTest.assertEveryQueryNamesAnExportedMetric(scrape);
         });
