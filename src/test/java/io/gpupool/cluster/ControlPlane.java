@@ -96,6 +96,7 @@ public final class ControlPlane implements AutoCloseable {
                 // Two cores shared with other developers: kube-api-test's default is too short under load.
                 .withStartupTimeout(180_000)).build();
         KubeAPIServer apiServer = new KubeAPIServer(config);
+        waitPastMidnightIfClose(config.getStartupTimeout());
         apiServer.start();
         List<ComponentProcess> components = new ArrayList<>();
         try {
@@ -122,6 +123,20 @@ public final class ControlPlane implements AutoCloseable {
             components.forEach(ComponentProcess::close);
             apiServer.stop();
             throw e instanceof IOException io ? new UncheckedIOException(io) : (RuntimeException) e;
+        }
+    }
+
+    /**
+     * kube-api-test's readiness check compares LocalTime values (time of day), so a start whose timeout reaches past
+     * midnight fails at once ("did not start properly"). A start that close to midnight waits until just after it.
+     */
+    static void waitPastMidnightIfClose(int startupTimeoutMillis) {
+        java.time.LocalTime now = java.time.LocalTime.now();
+        long untilMidnight = Duration.between(now, java.time.LocalTime.MAX).toMillis() + 1;
+        if (untilMidnight < startupTimeoutMillis) {
+            System.out.printf("[control-plane] waiting %d s until after midnight: kube-api-test's start-up timeout "
+                    + "does not cross it%n", untilMidnight / 1000 + 2);
+            sleep(untilMidnight + 2000);
         }
     }
 
