@@ -97,7 +97,12 @@ public final class ControlPlane implements AutoCloseable {
                 .withStartupTimeout(180_000)).build();
         KubeAPIServer apiServer = new KubeAPIServer(config);
         waitPastMidnightIfClose(config.getStartupTimeout());
-        apiServer.start();
+        try {
+            apiServer.start();
+        } catch (RuntimeException e) {
+            apiServer.stop(); // kube-api-test leaves etcd running when the API server does not come up
+            throw e;
+        }
         List<ComponentProcess> components = new ArrayList<>();
         try {
             Files.createDirectories(options.workDir());
