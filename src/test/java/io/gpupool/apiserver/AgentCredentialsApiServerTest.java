@@ -25,7 +25,7 @@ import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.gpupool.agent.HubToken;
+import io.gpupool.agent.RenewedToken;
 import io.gpupool.api.v1alpha1.GpuNode;
 import io.gpupool.core.inventory.NodeTrust;
 import io.gpupool.operator.cluster.AgentKubeconfigDependent;
@@ -121,19 +121,19 @@ class AgentCredentialsApiServerTest {
         // Half of its lifetime later the agent renews it, with a client that reads the current token at each request,
         // and keeps the new one in its own cluster.
         Clock later = Clock.fixed(Instant.now().plus(Duration.ofHours(13)), ZoneOffset.UTC);
-        HubToken token = HubToken.starting(HubToken.of(config), Optional.empty(), later);
+        RenewedToken token = RenewedToken.starting(RenewedToken.of(config), Optional.empty(), later);
         KubernetesClient hub = client(new ConfigBuilder(config).withOauthToken(null).withAutoOAuthToken(null).withOauthTokenProvider(token)
                 .build());
         String store = CONTRIBUTOR_NS + "/gpupool-contributor-hub-token";
         assertThat(token.renewIfDue(hub, HUB_NS, ContributedClusterReconciler.AGENT, admin, Optional.of(store))).isTrue();
         String renewed = token.getToken();
-        assertThat(renewed).isNotEqualTo(HubToken.of(config));
+        assertThat(renewed).isNotEqualTo(RenewedToken.of(config));
         assertThat(token.expires().orElseThrow()).isBetween(Instant.now().plus(Duration.ofMinutes(50)),
                 Instant.now().plus(Duration.ofMinutes(70)));
-        assertThat(HubToken.stored(admin, store)).contains(renewed);
+        assertThat(RenewedToken.stored(admin, store)).contains(renewed);
         assertThat(hub.resources(GpuNode.class).inNamespace(HUB_NS).list().getItems()).isNotNull();
         // A restarted agent starts from the newer of the kubeconfig's token and the stored one.
-        assertThat(HubToken.starting(HubToken.of(config), HubToken.stored(admin, store), Clock.systemUTC())
+        assertThat(RenewedToken.starting(RenewedToken.of(config), RenewedToken.stored(admin, store), Clock.systemUTC())
                 .getToken()).isEqualTo(renewed);
 
         // Revoked: the ServiceAccount goes (with its ContributedCluster), and with it every token it had.

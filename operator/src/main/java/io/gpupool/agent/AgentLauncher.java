@@ -2,6 +2,7 @@ package io.gpupool.agent;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -25,8 +26,10 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.gpupool.core.policy.ContributorPolicy;
 import io.gpupool.operator.Role;
+import io.gpupool.tunnel.agent.TunnelClient;
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.StartupEvent;
+import io.vertx.core.Vertx;
 
 /**
  * Starts the contributor agent when the application runs in the agent role: its own cluster through the injected
@@ -43,14 +46,17 @@ public class AgentLauncher {
     private final AgentConfig config;
     private final KubernetesClient local;
     private final Clock clock;
+    private final Vertx vertx;
     private volatile ContributorAgent agent;
     private KubernetesClient hub;
-    private volatile HubToken hubToken;
+    private volatile RenewedToken hubToken;
+    private TunnelClient tunnel;
 
     @Inject
     public AgentLauncher(@ConfigProperty(name = Role.PROPERTY, defaultValue = Role.OPERATOR) String role,
-            AgentConfig config, KubernetesClient local, Clock clock) {
+            AgentConfig config, KubernetesClient local, Clock clock, Vertx vertx) {
         this.role = role;
+        this.vertx = vertx;
         this.config = config;
         this.local = local;
         this.clock = clock;
@@ -70,6 +76,12 @@ public class AgentLauncher {
         agent = a;
         if (!config.leavePool()) {
             a.start();
+            config.gatewayUrl().ifPresent(url -> {
+                tunnel = new TunnelClient(vertx, TunnelClient.Settings.of(URI.create(url), settings.cluster(),
+                        hubToken != null ? hubToken : new HubToken(config.hubKubeconfig()), config.gatewayCaFile()),
+                        a.servingEndpoints());
+                tunnel.start();
+            });
             return;
         }
         Thread leaving = new Thread(() -> {
@@ -174,14 +186,14 @@ public class AgentLauncher {
      * The agent's credentials at the pool (the agent renews them): the newer of the kubeconfig's token and the one it
      * stored last. The gateway tunnel authenticates with {@link #hubToken()} too, read again at each connection.
      */
-    static HubToken startingToken(String kubeconfigPath, Optional<String> tokenSecret, KubernetesClient local,
+    static RenewedToken startingToken(String kubeconfigPath, Optional<String> tokenSecret, KubernetesClient local,
             Clock clock) {
-        return HubToken.starting(HubToken.of(kubeconfig(kubeconfigPath)),
-                tokenSecret.flatMap(ref -> HubToken.stored(local, ref)), clock);
+        return RenewedToken.starting(RenewedToken.of(kubeconfig(kubeconfigPath)),
+                tokenSecret.flatMap(ref -> RenewedToken.stored(local, ref)), clock);
     }
 
     /** A client of the pool that sends the current token with every request. */
-    static KubernetesClient hubClient(String kubeconfigPath, HubToken token) {
+    static KubernetesClient hubClient(String kubeconfigPath, RenewedToken token) {
         // The pool is across the internet: fail a request fast and let the agent's loop retry, rather than block it.
         Config config = new ConfigBuilder(kubeconfig(kubeconfigPath)).withRequestRetryBackoffLimit(1)
                 .withConnectionTimeout(10_000).withRequestTimeout(30_000).withOauthToken(null).withAutoOAuthToken(null)
@@ -198,12 +210,15 @@ public class AgentLauncher {
     }
 
     /** The agent's current credentials at the pool; empty when the pool is this cluster (in-cluster credentials). */
-    public Optional<HubToken> hubToken() {
+    public Optional<RenewedToken> hubToken() {
         return Optional.ofNullable(hubToken);
     }
 
     @PreDestroy
     void stop() {
+        if (tunnel != null) {
+            tunnel.close();
+        }
         if (agent != null) {
             agent.close();
         }
