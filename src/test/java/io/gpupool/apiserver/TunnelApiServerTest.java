@@ -218,6 +218,9 @@ class TunnelApiServerTest {
         // it), and a scheduler that does not exist (nothing binds it or writes its status).
         String hash = d.getMetadata().getLabels().get(RemoteWorkRenderer.WORK_LABEL);
         pod.getMetadata().setLabels(Map.of(RemoteWorkRenderer.WORK_LABEL, hash));
+        // No owner (the garbage collector would delete a pod of a ReplicaSet that does not exist) and unbound.
+        pod.getMetadata().setOwnerReferences(null);
+        pod.getSpec().setNodeName(null);
         pod.getSpec().setSchedulerName("tunnel-test-runs-this-pod");
         var status = pod.getStatus();
         status.setPodIP("127.0.0.1");

@@ -81,12 +81,9 @@ public final class PoolFixtures {
     }
 
     /**
-     * A pod of a serving Deployment as a kubelet would run it (the mock server has no controllers): the template's
-     * labels and annotations, Running, and Ready when asked.
-     */
-    /**
-     * A pod of the Deployment as Kubernetes makes it: owned by the Deployment's ReplicaSet (named with the pod-template
-     * hash it puts on the pod) and bound by the scheduler to the node the template pins.
+     * A pod of a serving Deployment as Kubernetes would run it (the mock server has no controllers): owned by the
+     * Deployment's ReplicaSet (named with the pod-template hash it puts on the pod), bound to the node the template
+     * pins, Running, and Ready when asked.
      */
     public static Pod servingPod(Deployment d, String name, boolean ready) {
         return new PodBuilder(asDeploymentControllerMakesIt(d, name))
