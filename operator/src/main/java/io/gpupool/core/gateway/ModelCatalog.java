@@ -22,7 +22,7 @@ import io.gpupool.core.inventory.PoolInputs;
  * <li>A ModelDeployment's served name is spec.servedModelName, else the deprecated spec.model.servedModelName, else
  * {@code <namespace>/<name>} (unique by construction).</li>
  * <li>A name claimed by several ModelDeployments belongs to the oldest (creation time, then namespace/name): a newcomer
- * can never take a name that clients already use.</li>
+ * can never take a name that clients already use. One being deleted claims nothing.</li>
  * <li>An organization may call its own models (those of namespaces it owns) and every shared one.</li>
  * </ul>
  */
@@ -98,9 +98,12 @@ public final class ModelCatalog {
             .thenComparing(md -> md.getMetadata().getNamespace())
             .thenComparing(md -> md.getMetadata().getName());
 
-    /** The holder among ModelDeployments that claim the same name. */
+    /**
+     * The holder among ModelDeployments that claim the same name. One being deleted claims nothing: its name is free
+     * for the next at once (its replicas may still drain, but clients calling the name reach the new holder).
+     */
     public static Optional<ModelDeployment> holder(Collection<ModelDeployment> claimants) {
-        return claimants.stream().min(PRECEDENCE);
+        return claimants.stream().filter(md -> md.getMetadata().getDeletionTimestamp() == null).min(PRECEDENCE);
     }
 
     /**

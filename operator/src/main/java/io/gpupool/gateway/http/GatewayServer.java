@@ -19,6 +19,8 @@ import io.vertx.ext.web.Router;
  */
 public final class GatewayServer implements AutoCloseable {
 
+    private static final java.util.concurrent.atomic.AtomicInteger RANDOM_PORTS = new java.util.concurrent.atomic.AtomicInteger();
+
     private final Vertx vertx;
     private final String host;
     private final int requestedPort;
@@ -38,11 +40,10 @@ public final class GatewayServer implements AutoCloseable {
     /** Listens; returns the port (the one asked for, or the one chosen when 0 was asked for). */
     public int start(int listeners) {
         try {
-            // The first listener settles the port; the others share it.
-            port = deploy(requestedPort, 1);
-            if (listeners > 1) {
-                deploy(port, listeners - 1);
-            }
+            // Listeners of one deployment share their port; a random one (asked for as 0) is shared when asked for
+            // as a negative port (Vert.x: servers of one Vert.x listening on the same negative port share one random
+            // port), a number of this server's own: two gateways on one Vert.x must not share theirs.
+            port = deploy(requestedPort == 0 ? RANDOM_PORTS.decrementAndGet() : requestedPort, listeners);
             return port;
         } catch (Exception e) {
             throw new IllegalStateException("The gateway could not listen on " + host + ":" + requestedPort + ": "
@@ -51,23 +52,28 @@ public final class GatewayServer implements AutoCloseable {
     }
 
     private int deploy(int onPort, int instances) throws Exception {
-        int[] bound = { onPort };
+        java.util.Set<Integer> bound = java.util.concurrent.ConcurrentHashMap.newKeySet();
         String id = vertx.deployVerticle(() -> new AbstractVerticle() {
             private HttpServer server;
 
             @Override
             public void start(Promise<Void> started) {
                 server = vertx.createHttpServer(new HttpServerOptions().setHost(host).setPort(onPort)
-                        .setTcpNoDelay(true).setIdleTimeout(0).setCompressionSupported(false));
+                        .setTcpNoDelay(true).setIdleTimeout(0).setCompressionSupported(false)
+                        // No h2c upgrade of an HTTP/1.1 request: clients get HTTP/1.1, or HTTP/2 with prior knowledge.
+                        .setHttp2ClearTextEnabled(false));
                 server.requestHandler(router).listen().onSuccess(s -> {
-                    bound[0] = s.actualPort();
+                    bound.add(s.actualPort());
                     started.complete();
                 }).onFailure(started::fail);
             }
         }, new DeploymentOptions().setInstances(instances)).toCompletionStage().toCompletableFuture()
                 .get(30, TimeUnit.SECONDS);
         deployments.add(id);
-        return bound[0];
+        if (bound.size() != 1) {
+            throw new IllegalStateException("the listeners did not share one port: " + bound);
+        }
+        return bound.iterator().next();
     }
 
     public int port() {

@@ -107,8 +107,9 @@ public final class ReportWriter implements AutoCloseable {
         UsageCounts content = base.plus(now.minus(since)).keepKeys(existingKeys.get()::contains);
         GatewayReport next = copyOf(slot);
         content.writeTo(next.getSpec());
-        next.getSpec().holder = release ? "" : settings.instance();
-        next.getSpec().renewTime = at.truncatedTo(ChronoUnit.SECONDS).toString();
+        next.getSpec().holder = settings.instance();
+        // Released: a renewal long past, so that the next process takes the slot at once.
+        next.getSpec().renewTime = (release ? Instant.EPOCH : at.truncatedTo(ChronoUnit.SECONDS)).toString();
         next.getSpec().leaseDurationSeconds = (int) ReportSlots.LEASE.toSeconds();
         try {
             slot = client.resource(next).update();

@@ -9,6 +9,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -36,6 +37,7 @@ import io.gpupool.api.v1alpha1.Placement;
 import io.gpupool.api.v1alpha1.ReplicaCounts;
 import io.gpupool.api.v1alpha1.ServingWork;
 import io.gpupool.core.admission.Handover;
+import io.gpupool.core.gateway.ModelCatalog;
 import io.gpupool.core.inventory.PoolInputs;
 import io.gpupool.core.inventory.Workloads;
 import io.gpupool.core.model.Assignment;
@@ -110,6 +112,10 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
     private final String tokenReaderRole;
     private final String serviceAccount;
     private volatile InformerPoolView view;
+    private volatile ServedNames servedNames;
+    /** The pool gateway's base URL (…/v1): ModelDeployments' endpoint when a gateway runs. */
+    @ConfigProperty(name = "gpupool.gateway.url")
+    Optional<String> gatewayUrl = Optional.empty();
 
     /**
      * @param tokenReaderRole the ClusterRole a namespace binds to let the operator read its models' tokens
@@ -211,6 +217,7 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
                 .build(), context);
         var requeue = new SimpleInboundEventSource<ModelDeployment>("scheduler");
         scheduler.onRequeue(id -> requeue.propagateEvent(new ResourceID(id.name(), id.namespace())));
+        this.servedNames = ServedNames.on(primaries, requeue::propagateEvent);
         this.view = new InformerPoolView(namespaces, gpuNodes, gpuClasses, organizations, pools, pods, clusters, works,
                 primaries);
         rebalancer.attach(view);
@@ -307,7 +314,8 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
                 .filter(d -> d.getStatus() != null && d.getStatus().getReadyReplicas() != null)
                 .mapToInt(d -> Math.min(d.getStatus().getReadyReplicas(), d.getSpec().getReplicas()))
                 .sum() + ServingWorks.readyReplicas(works);
-        ModelDeploymentStatus next = status.readiness(ready, ServingRenderer.endpoint(md)).build();
+        servedName(md, previous, status);
+        ModelDeploymentStatus next = status.readiness(ready, endpoint(md)).build();
         UpdateControl<ModelDeployment> control = UpdateControl.noUpdate();
         if (!StatusBuilder.sameStatus(previous, next)) {
             writeStatus(md, next, context);
@@ -315,6 +323,39 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
         // A handover ends at its deadline even if nothing else happens by then.
         return lookAgain == null ? control
                 : control.rescheduleAfter(Duration.between(clock.instant(), lookAgain).plusSeconds(1));
+    }
+
+    /** Sets the pool gateway's base URL (…/v1), as gpupool.gateway.url does (for operators built by hand). */
+    public ModelDeploymentReconciler gatewayUrl(String url) {
+        this.gatewayUrl = Optional.ofNullable(url);
+        return this;
+    }
+
+    /** The pool gateway's URL when one runs, else the model's own Service. */
+    private String endpoint(ModelDeployment md) {
+        return gatewayUrl.filter(u -> !u.isBlank()).orElseGet(() -> ServingRenderer.endpoint(md));
+    }
+
+    /**
+     * Whether this ModelDeployment holds its served name (the older claimant keeps a name), and the claimants of a
+     * name it held until now look again.
+     */
+    private void servedName(ModelDeployment md, ModelDeploymentStatus previous, StatusBuilder status) {
+        String name = ModelCatalog.servedName(md);
+        var holder = servedNames.heldByAnother(md);
+        if (holder.isPresent()) {
+            String by = holder.get().getMetadata().getNamespace() + "/" + holder.get().getMetadata().getName();
+            String message = "The served model name '" + name + "' is held by ModelDeployment " + by + " (created "
+                    + "earlier), so the gateway does not route it here. Set spec.servedModelName to a name of your "
+                    + "own; the default, <namespace>/<name>, is always free.";
+            status.servedName(null, false, ServedNames.TAKEN, message);
+            events.warningOnce(md, ServedNames.TAKEN, message);
+        } else {
+            status.servedName(name, true, ServedNames.HELD, "Clients call this model as '" + name + "'.");
+        }
+        if (previous.servedModelName != null && !previous.servedModelName.equals(holder.isPresent() ? null : name)) {
+            servedNames.released(previous.servedModelName, md);
+        }
     }
 
     private static int desiredReplicas(ModelDeployment md) {
@@ -419,6 +460,9 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
             List<ServingWork> works = view.servingWorks(md.getMetadata().getNamespace(), md.getMetadata().getName());
             ModelCredentials.forgetEverywhere(context.getClient(), md, ServingWorks.clusters(works));
             ServingWorks.deleteAll(context.getClient(), works);
+        }
+        if (servedNames != null && md.getStatus() != null) {
+            servedNames.released(md.getStatus().servedModelName, md);
         }
         events.forget(md);
         return DeleteControl.defaultDelete();

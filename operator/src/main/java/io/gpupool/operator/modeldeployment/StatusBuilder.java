@@ -30,6 +30,7 @@ final class StatusBuilder {
         this.next.organization = previous.organization;
         this.next.estimatedMemoryMiB = previous.estimatedMemoryMiB;
         this.next.endpoint = previous.endpoint;
+        this.next.servedModelName = previous.servedModelName;
         this.next.placements = previous.placements == null ? new ArrayList<>() : new ArrayList<>(previous.placements);
         this.next.handover = previous.handover == null ? new ArrayList<>() : new ArrayList<>(previous.handover);
         this.desired = md.getSpec() == null || md.getSpec().replicas == null ? 1 : md.getSpec().replicas;
@@ -79,6 +80,13 @@ final class StatusBuilder {
         } else {
             setCondition(ModelCredentials.CONDITION, outcome.shared(), outcome.reason(), outcome.message());
         }
+        return this;
+    }
+
+    /** The served name this ModelDeployment holds (null when another holds it), and the ServedModelName condition. */
+    StatusBuilder servedName(String name, boolean held, String reason, String message) {
+        next.servedModelName = name;
+        setCondition(ServedNames.CONDITION, held, reason, message);
         return this;
     }
 
@@ -145,6 +153,7 @@ final class StatusBuilder {
         return Objects.equals(a.phase, b.phase) && Objects.equals(a.replicas, b.replicas)
                 && Objects.equals(a.placements, b.placements) && Objects.equals(a.handover, b.handover)
                 && Objects.equals(a.endpoint, b.endpoint)
+                && Objects.equals(a.servedModelName, b.servedModelName)
                 && Objects.equals(a.organization, b.organization)
                 && Objects.equals(a.estimatedMemoryMiB, b.estimatedMemoryMiB)
                 && Objects.equals(a.conditions, b.conditions)
