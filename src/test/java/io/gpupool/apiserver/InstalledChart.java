@@ -39,8 +39,9 @@ final class InstalledChart implements AutoCloseable {
             Map<String, Object> values, Predicate<HasMetadata> which) {
         admin.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(namespace).endMetadata().build())
                 .createOr(r -> r.update());
+        // Rendered for this server's version, as helm install would (e.g. which PodDisruptionBudget API it serves).
         TemplateCommand template = new Helm(Path.of("charts", chart)).template().withName(release)
-                .withNamespace(namespace);
+                .withNamespace(namespace).withKubeVersion(admin.getKubernetesVersion().getGitVersion());
         for (var v : values.entrySet()) {
             template = template.set(v.getKey(), v.getValue());
         }

@@ -77,6 +77,8 @@ public final class Playground implements AutoCloseable {
     /** Everything started, closed in reverse order. */
     private final Deque<AutoCloseable> running = new ArrayDeque<>();
     private ContributorCluster homeLab;
+    private GatewayProcess gateway;
+    private PlaygroundGateway calls;
 
     /**
      * @param server  the pool's API server (closed with the playground)
@@ -148,6 +150,9 @@ public final class Playground implements AutoCloseable {
             System.out.println("  kubectl get servingwork -A             # what the pool asked home-lab's agent to run");
             System.out.println("  kubectl apply -f examples/10-modeldeployment-llama-8b.yaml   # or your own ModelDeployment");
             System.out.println("  kubectl get md -A -w");
+            if (playground.calls != null) {
+                playground.calls.printTryIt();
+            }
             if (exitAfterScenario) {
                 return;
             }
@@ -187,10 +192,19 @@ public final class Playground implements AutoCloseable {
         tokens.start();
         running.push(tokens);
         System.out.println("  token controller: " + tokens.describe());
-        OperatorProcess operator = OperatorProcess.start(server, workDir, jar);
+        client.resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder().withNewMetadata()
+                .withName(GatewayProcess.NAMESPACE).endMetadata().build()).createOr(r -> r.update());
+        gateway = GatewayProcess.start(jar, server, workDir);
+        running.push(gateway);
+        System.out.println("  gateway: the real gpupool gateway (GPUPOOL_ROLE=gateway) at " + gateway.url() + ", log in "
+                + gateway.log);
+        OperatorProcess operator = OperatorProcess.start(server, workDir, jar, "operator.log", List.of(),
+                Map.of("GPUPOOL_GATEWAY_URL", gateway.url(), "GPUPOOL_GATEWAY_NAMESPACE", GatewayProcess.NAMESPACE));
         running.push(operator);
         System.out.println("  operator: the real gpupool operator, log in " + operator.log);
-        SimulatedKubelet kubelet = new SimulatedKubelet(client, LOAD_DELAY_MILLIS);
+        io.vertx.core.Vertx engines = io.vertx.core.Vertx.vertx();
+        running.push(() -> engines.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS));
+        SimulatedKubelet kubelet = new SimulatedKubelet(client, LOAD_DELAY_MILLIS, engines);
         kubelet.start();
         running.push(kubelet);
         homeLab = ContributorCluster.start(HOME_LAB, HOME_COLLECTIVE, workDir.resolve(HOME_LAB),
@@ -199,7 +213,8 @@ public final class Playground implements AutoCloseable {
         HOME_LAB_NODES.forEach((node, fixture) -> homeLab.addContributedNode(fixture, node));
         System.out.println("  contributed " + homeLab.describe());
         System.out.printf("  kubelets: SIMULATED - serving pods become Ready after a %d s 'load' and drain for %d s when "
-                + "they stop; no engine runs, no model is downloaded.%n", LOAD_DELAY_MILLIS / 1000,
+                + "they stop; no model is downloaded: each pod of the pool's cluster runs a SIMULATED OpenAI engine "
+                + "on its own loopback address (its pod IP).%n", LOAD_DELAY_MILLIS / 1000,
                 SimulatedKubelet.DRAIN_MILLIS / 1000);
     }
 
@@ -292,6 +307,15 @@ public final class Playground implements AutoCloseable {
             return md;
         });
         settle();
+
+        step("Members call models through the pool's gateway",
+                "One URL and one key per member: uni-nlp and the home collective create ApiKeys (the operator writes "
+                        + "each value once into a Secret and keeps only its hash). With the official OpenAI Java "
+                        + "client they list the models they may call, chat, stream, and call open-lab's shared 70B; "
+                        + "a private model of another organization is refused. The replies come from SIMULATED "
+                        + "engines; the tokens are counted per organization into Organization status.usage.");
+        calls = new PlaygroundGateway(client, gateway.url());
+        calls.demonstrate();
     }
 
     /**
