@@ -56,9 +56,16 @@ public final class FakeEngine implements AutoCloseable {
         this.serviceTime = serviceTime;
     }
 
+    /** Listens on a free port of its address. */
     public FakeEngine start() {
+        return startOn(0);
+    }
+
+    /** Listens on the given port of its address (a pod's declared serving port). */
+    public FakeEngine startOn(int listenPort) {
         try {
-            server = vertx.createHttpServer(new HttpServerOptions().setHost(host).setPort(0).setTcpNoDelay(true))
+            server = vertx.createHttpServer(new HttpServerOptions().setHost(host).setPort(listenPort)
+                    .setTcpNoDelay(true))
                     .requestHandler(this::handle).listen().toCompletionStage().toCompletableFuture()
                     .get(10, TimeUnit.SECONDS);
         } catch (Exception e) {

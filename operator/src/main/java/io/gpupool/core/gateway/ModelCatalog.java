@@ -28,6 +28,10 @@ import io.gpupool.core.inventory.PoolInputs;
  */
 public final class ModelCatalog {
 
+    /** ModelDeployment condition: True (NameHeld) when it holds its served name, False (NameTaken) naming the holder. */
+    public static final String CONDITION = "ServedModelName";
+    public static final String HELD = "NameHeld";
+    public static final String TAKEN = "NameTaken";
     public static final int DEFAULT_MAX_IN_FLIGHT_VLLM = 64;
     public static final int DEFAULT_MAX_IN_FLIGHT_LLAMACPP = 4;
 

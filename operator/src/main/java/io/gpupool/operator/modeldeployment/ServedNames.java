@@ -17,9 +17,8 @@ import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
  */
 final class ServedNames {
 
-    static final String CONDITION = "ServedModelName";
-    static final String HELD = "NameHeld";
-    static final String TAKEN = "NameTaken";
+    static final String HELD = ModelCatalog.HELD;
+    static final String TAKEN = ModelCatalog.TAKEN;
     private static final String INDEX = "servedModelName";
 
     private final IndexerResourceCache<ModelDeployment> primaries;
