@@ -319,6 +319,9 @@ class GatewayApiServerTest {
         assertThat(taken.getMessage()).contains("gw-alpha/first");
         assertThat(status(BETA, "second").getStatus().servedModelName).isNull();
         assertThat(status(ALPHA, "first").getStatus().endpoint).isEqualTo(GATEWAY_URL);
+        // The status says how many replicas the gateway reaches (alpha-chat: two SIMULATED pods; first: none).
+        await().atMost(WAIT).ignoreExceptions().until(() -> status(ALPHA, "chat").getStatus().replicas.reachable == 2);
+        assertThat(status(ALPHA, "first").getStatus().replicas.reachable).isZero();
 
         admin.resources(ModelDeployment.class).inNamespace(ALPHA).withName("first").delete();
         await().atMost(WAIT).ignoreExceptions().until(() -> "shared-name".equals(status(BETA, "second").getStatus()

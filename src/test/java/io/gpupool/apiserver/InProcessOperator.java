@@ -83,7 +83,8 @@ public final class InProcessOperator implements AutoCloseable {
                 .withReconciliationTerminationTimeout(Duration.ofSeconds(10))
                 .withMetrics(reconciles));
         operator.register(new ModelDeploymentReconciler(scheduler, rebalancer, events, clock,
-                "gpupool-operator-model-token-reader", "gpupool-system:gpupool-operator").gatewayUrl(gatewayUrl));
+                "gpupool-operator-model-token-reader", "gpupool-system:gpupool-operator").gateway(gatewayUrl,
+                        GATEWAY_NAMESPACE));
         operator.register(new ApiKeyReconciler(clock, events, java.util.Optional.ofNullable(gatewayUrl),
                 java.util.Optional.of(GATEWAY_NAMESPACE)));
         operator.register(new UsageFoldReconciler(java.util.Optional.of(GATEWAY_NAMESPACE)));

@@ -50,13 +50,19 @@ public final class SimulatedReplicas implements AutoCloseable {
                 .addToLabels(ApiGroup.MANAGED_BY_LABEL, ApiGroup.MANAGED_BY)
                 .addToLabels("app.kubernetes.io/component", "model-server")
                 .addToLabels(ApiGroup.MODEL_DEPLOYMENT_LABEL, modelDeployment).endMetadata()
-                .withNewSpec().addNewContainer().withName(ServingRenderer.CONTAINER_NAME).withImage("simulated-engine")
+                // A scheduler that does not exist: a cluster's control plane (the test tier runs one) leaves the pod
+                // alone, nothing binds it or writes its status but this class.
+                .withNewSpec().withSchedulerName("gpupool-simulated-replica")
+                .addNewContainer().withName(ServingRenderer.CONTAINER_NAME).withImage("simulated-engine")
                 .addNewPort().withName(ServingRenderer.PORT_NAME).withContainerPort(engine.port()).endPort()
                 .endContainer().endSpec().build();
-        Pod created = client.resource(pod).create();
-        created.setStatus(new io.fabric8.kubernetes.api.model.PodStatusBuilder().withPhase("Running")
-                .withPodIP(engine.host()).addNewCondition().withType("Ready").withStatus("True").endCondition().build());
-        client.resource(created).updateStatus();
+        client.resource(pod).create();
+        var status = new io.fabric8.kubernetes.api.model.PodStatusBuilder().withPhase("Running")
+                .withPodIP(engine.host()).addNewCondition().withType("Ready").withStatus("True").endCondition().build();
+        client.pods().inNamespace(namespace).withName(name).editStatus(p -> {
+            p.setStatus(status);
+            return p;
+        });
         Replica r = new Replica(engine, namespace, name);
         replicas.add(r);
         return r;

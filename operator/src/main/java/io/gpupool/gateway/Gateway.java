@@ -37,6 +37,7 @@ public final class Gateway implements AutoCloseable {
     private final ReportWriter reports;
     private final Vertx vertx;
     private volatile boolean closed;
+    private volatile java.util.Map<String, Integer> lastReach = java.util.Map.of();
 
     private Gateway(Vertx vertx, KubernetesClient client, GatewaySettings settings, MeterRegistry registry, Clock clock,
             RemoteUpstreams remote, List<GatewayRoutes> routes) {
@@ -46,10 +47,23 @@ public final class Gateway implements AutoCloseable {
         this.meter = new UsageMeter();
         this.direct = new DirectUpstreams(vertx);
         this.dispatchers = new ModelDispatchers(clock, settings.queue(), metrics, Proxy::granted);
-        this.directory = new PoolDirectory(client, direct, remote, dispatchers::apply);
+        this.directory = new PoolDirectory(client, direct, remote, this::applied);
         this.proxy = new Proxy(vertx, directory, dispatchers, meter, metrics, settings, clock);
         this.server = new GatewayServer(vertx, settings.host(), settings.port(), proxy, routes);
-        this.reports = new ReportWriter(client, meter, settings, clock, directory::keyRefs);
+        this.reports = new ReportWriter(client, meter, settings, clock, directory::keyRefs,
+                () -> directory.snapshot().reachable());
+    }
+
+    /** A new view of the pool: dispatchers get their replicas; the report says what is reachable when that changed. */
+    private void applied(io.gpupool.gateway.pool.PoolSnapshot snapshot) {
+        dispatchers.apply(snapshot);
+        java.util.Map<String, Integer> reach = snapshot.reachable();
+        if (!reach.equals(lastReach)) {
+            lastReach = reach;
+            if (reports != null) {
+                reports.changed();
+            }
+        }
     }
 
     /** Starts watching the pool, then serving; returns once it answers. */

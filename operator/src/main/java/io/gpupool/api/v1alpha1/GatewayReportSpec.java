@@ -28,6 +28,37 @@ public class GatewayReportSpec {
             + "are dropped).")
     public List<KeyUsage> keys = new ArrayList<>();
 
+    @JsonPropertyDescription("What the holder sees of each model it routes: replicas it reaches.")
+    public List<ModelState> models = new ArrayList<>();
+
+    /** One model as the holder's gateway process sees it. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class ModelState {
+        @JsonPropertyDescription("The ModelDeployment, <namespace>/<name>.")
+        public String model;
+
+        @JsonPropertyDescription("Ready replicas this gateway process reaches (directly or through a tunnel).")
+        public int reachableReplicas;
+
+        public ModelState() {
+        }
+
+        public ModelState(String model, int reachableReplicas) {
+            this.model = model;
+            this.reachableReplicas = reachableReplicas;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof ModelState m && Objects.equals(m.model, model) && m.reachableReplicas == reachableReplicas;
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(model, reachableReplicas);
+        }
+    }
+
     /** Counts of one organization on one model served by one cluster. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public static class Usage {

@@ -67,6 +67,7 @@ public final class ServingDecision {
         List<ServingPlan.Warning> warnings = new ArrayList<>();
         admissionStatus(md, in, admission, previous, status, warnings);
         servedName(md, in, status, warnings);
+        status.reachable(in.gatewayUrl() == null ? null : in.reachable());
         if (!in.appliesChildren()) {
             int ready = readyOfDeployments(in.deployments()) + readyOfWorks(in.works());
             return new ServingPlan(status.readiness(ready, endpoint(md, in)).build(), null,

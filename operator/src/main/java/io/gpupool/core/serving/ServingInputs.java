@@ -32,11 +32,14 @@ import io.gpupool.core.render.ServingSettings;
  * @param gatewayUrl              the pool gateway's base URL (the endpoint), or null when no gateway runs
  * @param servedNameHolder        the ModelDeployment (namespace/name) that holds this one's served name, or null when
  *                                this one holds it
+ * @param reachable               ready replicas the gateway reaches (the most any live gateway replica reports), or
+ *                                null when no gateway runs
  */
 public record ServingInputs(String organization, boolean organizationExists, List<String> problems,
         ServingSettings settings, Map<NodeKey, Withdrawal> withdrawing, Duration handover, List<Deployment> deployments,
         List<ServingWork> works, Set<NodeKey> goneNodes, ModelToken.Reader tokens, String grantCommand,
-        Set<String> credentialWriteFailures, Clock clock, String gatewayUrl, String servedNameHolder) {
+        Set<String> credentialWriteFailures, Clock clock, String gatewayUrl, String servedNameHolder,
+        Integer reachable) {
 
     /** Without a gateway; holding its served name. */
     public ServingInputs(String organization, boolean organizationExists, List<String> problems,
@@ -44,13 +47,14 @@ public record ServingInputs(String organization, boolean organizationExists, Lis
             List<Deployment> deployments, List<ServingWork> works, Set<NodeKey> goneNodes, ModelToken.Reader tokens,
             String grantCommand, Set<String> credentialWriteFailures, Clock clock) {
         this(organization, organizationExists, problems, settings, withdrawing, handover, deployments, works, goneNodes,
-                tokens, grantCommand, credentialWriteFailures, clock, null, null);
+                tokens, grantCommand, credentialWriteFailures, clock, null, null, null);
     }
 
-    /** The same inputs, with the pool gateway's URL and who holds the served name. */
-    public ServingInputs withGateway(String url, String holder) {
+    /** The same inputs, with the pool gateway's URL, who holds the served name and the replicas the gateway reaches. */
+    public ServingInputs withGateway(String url, String holder, Integer reachableReplicas) {
         return new ServingInputs(organization, organizationExists, problems, settings, withdrawing, handover,
-                deployments, works, goneNodes, tokens, grantCommand, credentialWriteFailures, clock, url, holder);
+                deployments, works, goneNodes, tokens, grantCommand, credentialWriteFailures, clock, url, holder,
+                reachableReplicas);
     }
 
     /** Whether the ModelDeployment belongs to an organization that exists: without one it is not admitted. */
@@ -67,6 +71,6 @@ public record ServingInputs(String organization, boolean organizationExists, Lis
     public ServingInputs withCredentialWriteFailures(Set<String> failed) {
         return new ServingInputs(organization, organizationExists, problems, settings, withdrawing, handover,
                 deployments, works, goneNodes, tokens, grantCommand, Set.copyOf(failed), clock, gatewayUrl,
-                servedNameHolder);
+                servedNameHolder, reachable);
     }
 }

@@ -22,6 +22,7 @@ public final class StatusBuilder {
     private int desired;
     private int admitted;
     private String fixedPhase;
+    private Integer reachable;
 
     public StatusBuilder(ModelDeployment md, ModelDeploymentStatus previous, Clock clock) {
         this.clock = clock;
@@ -102,9 +103,16 @@ public final class StatusBuilder {
      * @param ready ready serving pods; during a handover both the replacements and the replicas they replace may be
      *              ready, but the ModelDeployment never has more replicas than it asks for
      */
+    /** Ready replicas the pool's gateway reaches (null: no gateway runs). */
+    public StatusBuilder reachable(Integer replicas) {
+        this.reachable = replicas;
+        return this;
+    }
+
     public StatusBuilder readiness(int ready, String endpoint) {
         ready = Math.min(ready, desired);
         next.replicas = new ReplicaCounts(desired, admitted, ready);
+        next.replicas.reachable = reachable;
         next.endpoint = endpoint;
         boolean allReady = ready >= desired;
         setCondition(Conditions.READY, allReady && fixedPhase == null,

@@ -4,6 +4,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -18,6 +19,7 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.gpupool.api.v1alpha1.ApiGroup;
 import io.gpupool.api.v1alpha1.GatewayReport;
+import io.gpupool.api.v1alpha1.GatewayReportSpec;
 import io.gpupool.core.gateway.metering.ReportSlots;
 import io.gpupool.core.gateway.metering.UsageCounts;
 import io.gpupool.core.gateway.metering.UsageMeter;
@@ -41,6 +43,9 @@ public final class ReportWriter implements AutoCloseable {
     private final GatewaySettings settings;
     private final Clock clock;
     private final Supplier<Set<UsageCounts.KeyRef>> existingKeys;
+    private final Supplier<Map<String, Integer>> reachable;
+    /** The reachable replicas per model at the last successful write. */
+    private Map<String, Integer> writtenReach = Map.of();
     private final ScheduledExecutorService loop = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "gpupool-gateway-report");
         t.setDaemon(true);
@@ -56,14 +61,29 @@ public final class ReportWriter implements AutoCloseable {
     private UsageCounts written = UsageCounts.EMPTY;
     private Instant renewed = Instant.EPOCH;
 
-    /** @param existingKeys the ApiKeys that exist (counts of deleted keys are dropped) */
+    /**
+     * @param existingKeys the ApiKeys that exist (counts of deleted keys are dropped)
+     * @param reachable    ready replicas this process reaches, per model
+     */
     public ReportWriter(KubernetesClient client, UsageMeter meter, GatewaySettings settings, Clock clock,
-            Supplier<Set<UsageCounts.KeyRef>> existingKeys) {
+            Supplier<Set<UsageCounts.KeyRef>> existingKeys, Supplier<Map<String, Integer>> reachable) {
         this.client = client;
         this.meter = meter;
         this.settings = settings;
         this.clock = clock;
         this.existingKeys = existingKeys;
+        this.reachable = reachable;
+    }
+
+    /** Writes soon (on the writer's thread) when what it reports changed: reachability changes are not held back. */
+    public void changed() {
+        loop.execute(() -> {
+            try {
+                flush(false);
+            } catch (RuntimeException e) {
+                LOG.debugf("Writing the gateway's usage report failed (retried): %s", e.getMessage());
+            }
+        });
     }
 
     public void start() {
@@ -93,13 +113,11 @@ public final class ReportWriter implements AutoCloseable {
 
     private synchronized void flush(boolean release) {
         UsageCounts now = meter.snapshot();
+        Map<String, Integer> reach = reachable.get();
         Instant at = clock.instant();
         boolean renewDue = !renewed.plus(ReportSlots.LEASE.dividedBy(3)).isAfter(at);
-        if (slot != null && now.equals(written) && !renewDue && !release) {
+        if (slot != null && now.equals(written) && reach.equals(writtenReach) && !renewDue && !release) {
             return;
-        }
-        if (slot == null && now.equals(since) && !release) {
-            return; // nothing to write and nothing held: take a slot when there is something to count
         }
         if (slot == null && !acquire(at)) {
             return;
@@ -107,6 +125,8 @@ public final class ReportWriter implements AutoCloseable {
         UsageCounts content = base.plus(now.minus(since)).keepKeys(existingKeys.get()::contains);
         GatewayReport next = copyOf(slot);
         content.writeTo(next.getSpec());
+        next.getSpec().models = new java.util.ArrayList<>(reach.entrySet().stream().sorted(Map.Entry.comparingByKey())
+                .map(e -> new GatewayReportSpec.ModelState(e.getKey(), e.getValue())).toList());
         next.getSpec().holder = settings.instance();
         // Released: a renewal long past, so that the next process takes the slot at once.
         next.getSpec().renewTime = (release ? Instant.EPOCH : at.truncatedTo(ChronoUnit.SECONDS)).toString();
@@ -114,6 +134,7 @@ public final class ReportWriter implements AutoCloseable {
         try {
             slot = client.resource(next).update();
             written = now;
+            writtenReach = reach;
             renewed = at;
         } catch (KubernetesClientException e) {
             if (e.getCode() == 409 || e.getCode() == 404) {

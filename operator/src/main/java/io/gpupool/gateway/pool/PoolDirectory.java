@@ -189,6 +189,8 @@ public final class PoolDirectory implements AutoCloseable {
         }
 
         Map<String, List<ReplicaSpec>> replicas = new HashMap<>();
+        Map<String, Integer> reachable = new HashMap<>();
+        catalog.all().forEach(m -> reachable.put(m.id(), 0));
         Set<String> addresses = new HashSet<>();
         for (Pod pod : pods.getStore().list()) {
             String mdName = pod.getMetadata().getLabels().get(ApiGroup.MODEL_DEPLOYMENT_LABEL);
@@ -206,6 +208,7 @@ public final class PoolDirectory implements AutoCloseable {
             replicas.computeIfAbsent(model.get().id(), k -> new ArrayList<>()).add(new ReplicaSpec(
                     LOCAL_CLUSTER + "/" + ns + "/" + pod.getMetadata().getName(), LOCAL_CLUSTER,
                     model.get().maxInFlightPerReplica(), direct.of(ip, port)));
+            reachable.merge(model.get().id(), 1, Integer::sum);
         }
         direct.retain(addresses);
         for (ServingWork work : works.getStore().list()) {
@@ -227,9 +230,10 @@ public final class PoolDirectory implements AutoCloseable {
                 replicas.computeIfAbsent(model.get().id(), k -> new ArrayList<>()).add(new ReplicaSpec(
                         cluster + "/" + work.getMetadata().getName(), cluster,
                         model.get().maxInFlightPerReplica() * work.getStatus().readyReplicas, upstream.get()));
+                reachable.merge(model.get().id(), work.getStatus().readyReplicas, Integer::sum);
             }
         }
-        return new PoolSnapshot(catalog, Map.copyOf(byHash), Map.copyOf(weights), replicas);
+        return new PoolSnapshot(catalog, Map.copyOf(byHash), Map.copyOf(weights), replicas, Map.copyOf(reachable));
     }
 
     /** Serving, as the endpoints controller would say: ready, an IP, not being deleted. */
