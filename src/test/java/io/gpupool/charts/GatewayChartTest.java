@@ -45,6 +45,7 @@ class GatewayChartTest {
         // Not prod: leader election belongs to the operator, and every gateway replica serves.
         assertThat(env(c, "QUARKUS_PROFILE")).isEqualTo("gateway");
         assertThat(env(c, "GPUPOOL_GATEWAY_NAME")).isEqualTo("gp-gateway");
+        assertThat(env(c, "GPUPOOL_GATEWAY_REPLICAS")).isEqualTo("2");
         assertThat(c.getEnv()).anySatisfy(e -> {
             assertThat(e.getName()).isEqualTo("GPUPOOL_GATEWAY_NAMESPACE");
             assertThat(e.getValueFrom().getFieldRef().getFieldPath()).isEqualTo("metadata.namespace");
@@ -92,6 +93,10 @@ class GatewayChartTest {
         });
         assertThat(chart.one(ClusterRoleBinding.class, "gp-gateway").getSubjects()).singleElement()
                 .satisfies(s -> assertThat(s.getName()).isEqualTo("gp-gateway"));
+        // The tunnel checks agents' tokens: the standard delegated-authentication role, bound to the gateway alone.
+        ClusterRoleBinding delegator = chart.one(ClusterRoleBinding.class, "gp-gateway-auth-delegator");
+        assertThat(delegator.getRoleRef().getName()).isEqualTo("system:auth-delegator");
+        assertThat(delegator.getSubjects()).singleElement().satisfies(s -> assertThat(s.getName()).isEqualTo("gp-gateway"));
         Role reports = chart.one(Role.class, "gp-gateway-reports");
         assertThat(reports.getMetadata().getNamespace()).isEqualTo(NS);
         assertThat(reports.getRules()).singleElement().satisfies(r -> {

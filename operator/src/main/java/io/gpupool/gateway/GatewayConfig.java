@@ -43,6 +43,13 @@ public interface GatewayConfig {
     @WithDefault("5")
     int reportIntervalSeconds();
 
+    /**
+     * Gateway replicas serving the gateway's URL (the chart's gateway.replicas): contributed clusters' agents keep one
+     * tunnel to each.
+     */
+    @WithDefault("1")
+    int replicas();
+
     /** Seconds requests in flight may take to finish when the gateway stops. */
     @WithDefault("30")
     int drainSeconds();

@@ -2,6 +2,7 @@ package io.gpupool.gateway;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -19,6 +20,7 @@ import org.eclipse.microprofile.health.Readiness;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.gpupool.core.gateway.dispatch.QueueLimits;
 import io.gpupool.operator.Role;
+import io.gpupool.tunnel.GatewayTunnels;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -43,6 +45,7 @@ public class GatewayLauncher implements HealthCheck {
     private final Instance<GatewayRoutes> routes;
     private final Instance<RemoteUpstreams> remote;
     private volatile Gateway gateway;
+    private volatile GatewayTunnels tunnels;
 
     @Inject
     public GatewayLauncher(@ConfigProperty(name = Role.PROPERTY, defaultValue = Role.OPERATOR) String role,
@@ -62,14 +65,21 @@ public class GatewayLauncher implements HealthCheck {
         if (!Role.GATEWAY.equals(role)) {
             return;
         }
+        // The agents' tunnels end here: their endpoint on the gateway's router, their replicas among the gateway's.
+        tunnels = new GatewayTunnels(vertx, client, config::replicas);
+        List<GatewayRoutes> mounted = new ArrayList<>(routes.stream().toList());
+        mounted.add(tunnels::mount);
         gateway = Gateway.start(vertx, client, settings(config, client), registry, clock,
-                remote.isResolvable() ? remote.get() : RemoteUpstreams.NONE, List.copyOf(routes.stream().toList()));
+                remote.isResolvable() ? remote.get() : new TunnelReplicas(tunnels), mounted);
     }
 
     void onStop(@Observes ShutdownEvent stop) {
         Gateway g = gateway;
         if (g != null) {
             g.stop(Duration.ofSeconds(config.drainSeconds()));
+        }
+        if (tunnels != null) {
+            tunnels.close();
         }
     }
 

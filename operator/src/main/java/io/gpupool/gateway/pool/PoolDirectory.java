@@ -215,9 +215,7 @@ public final class PoolDirectory implements AutoCloseable {
             var labels = work.getMetadata().getLabels();
             String cluster = labels.get(ApiGroup.CLUSTER_LABEL);
             // Only work where the pool puts it: the hub namespace of the cluster it names.
-            if (cluster == null || !NodeTrust.hubNamespace(cluster).equals(work.getMetadata().getNamespace())
-                    || work.getStatus() == null || work.getStatus().readyReplicas == null
-                    || work.getStatus().readyReplicas <= 0) {
+            if (cluster == null || !NodeTrust.hubNamespace(cluster).equals(work.getMetadata().getNamespace())) {
                 continue;
             }
             var model = catalog.byId(labels.get(RemoteWorkRenderer.MD_NAMESPACE_LABEL),
@@ -225,12 +223,11 @@ public final class PoolDirectory implements AutoCloseable {
             if (model.isEmpty()) {
                 continue;
             }
-            var upstream = remote.upstream(cluster, work);
-            if (upstream.isPresent()) {
-                replicas.computeIfAbsent(model.get().id(), k -> new ArrayList<>()).add(new ReplicaSpec(
-                        cluster + "/" + work.getMetadata().getName(), cluster,
-                        model.get().maxInFlightPerReplica() * work.getStatus().readyReplicas, upstream.get()));
-                reachable.merge(model.get().id(), work.getStatus().readyReplicas, Integer::sum);
+            // The replicas the cluster's agent reports ready through its tunnel to this gateway.
+            for (RemoteUpstreams.Remote r : remote.replicas(cluster, work)) {
+                replicas.computeIfAbsent(model.get().id(), k -> new ArrayList<>()).add(new ReplicaSpec(r.id(),
+                        cluster, model.get().maxInFlightPerReplica(), r.upstream()));
+                reachable.merge(model.get().id(), 1, Integer::sum);
             }
         }
         return new PoolSnapshot(catalog, Map.copyOf(byHash), Map.copyOf(weights), replicas, Map.copyOf(reachable));
