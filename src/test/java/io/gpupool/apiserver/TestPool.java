@@ -64,6 +64,16 @@ public final class TestPool implements AutoCloseable {
         return this;
     }
 
+    /** The pool admin lets an organization share its ModelDeployments (spec.shared: true). */
+    public TestPool allowSharing(String organization) {
+        organization(organization);
+        admin.resources(Organization.class).withName(organization).edit(o -> {
+            o.getSpec().allowSharedDeployments = true;
+            return o;
+        });
+        return this;
+    }
+
     public TestPool organization(String name) {
         if (admin.resources(Organization.class).withName(name).get() == null) {
             admin.resource(PoolFixtures.organization(name)).create();

@@ -25,6 +25,10 @@ public class OrganizationStatus {
             + "organization.")
     public Integer namespaces;
 
+    @JsonPropertyDescription("Tokens the organization's members used through the pool's gateway, summed over every "
+            + "gateway replica's durable report (written at most every few seconds).")
+    public OrganizationUsage usage;
+
     @JsonPropertyDescription("Conditions: Ready; NamespacesContested when another organization lists one of its "
             + "namespaces too.")
     public List<Condition> conditions = new ArrayList<>();

@@ -35,25 +35,47 @@ import io.gpupool.core.render.ServingSettings;
  * @param noOrganization          why the namespace belongs to no organization ({@link Membership}), or null
  * @param sharing                 whether the pool lets it be shared ({@link Sharing})
  * @param access                  who may connect to its serving pods (their NetworkPolicy)
+ * @param gatewayUrl              the pool gateway's base URL (the endpoint), or null when no gateway runs
+ * @param servedNameHolder        the ModelDeployment (namespace/name) that holds this one's served name, or null when
+ *                                this one holds it
+ * @param reachable               ready replicas the gateway reaches (the most any live gateway replica reports), or
+ *                                null when no gateway runs
  */
 public record ServingInputs(String organization, boolean organizationExists, List<String> problems,
         ServingSettings settings, Map<NodeKey, Withdrawal> withdrawing, Duration handover, List<Deployment> deployments,
         List<ServingWork> works, Set<NodeKey> goneNodes, ModelToken.Reader tokens, String grantCommand,
         Set<String> credentialWriteFailures, Clock clock, String noOrganization, Sharing sharing,
-        ServingAccess access) {
+        ServingAccess access, String gatewayUrl, String servedNameHolder, Integer reachable) {
 
     public ServingInputs {
         sharing = sharing == null ? Sharing.of(null, java.util.Optional.empty()) : sharing;
         access = access == null ? new ServingAccess(ServingAccess.DEFAULT_GATEWAY_NAMESPACE, false) : access;
     }
 
-    /** Inputs of a private ModelDeployment, its serving pods open to the gateway of the default namespace only. */
+    /**
+     * Inputs of a private ModelDeployment, its serving pods open to the gateway of the default namespace only, without
+     * a gateway, holding its served name.
+     */
     public ServingInputs(String organization, boolean organizationExists, List<String> problems,
             ServingSettings settings, Map<NodeKey, Withdrawal> withdrawing, Duration handover,
             List<Deployment> deployments, List<ServingWork> works, Set<NodeKey> goneNodes, ModelToken.Reader tokens,
             String grantCommand, Set<String> credentialWriteFailures, Clock clock) {
         this(organization, organizationExists, problems, settings, withdrawing, handover, deployments, works,
-                goneNodes, tokens, grantCommand, credentialWriteFailures, clock, null, null, null);
+                goneNodes, tokens, grantCommand, credentialWriteFailures, clock, null, null, null, null, null, null);
+    }
+
+    /** The same inputs, with why it has no organization, whether it may be shared, and who may reach its pods. */
+    public ServingInputs withTrust(String whyNoOrganization, Sharing sharingConsent, ServingAccess servingAccess) {
+        return new ServingInputs(organization, organizationExists, problems, settings, withdrawing, handover,
+                deployments, works, goneNodes, tokens, grantCommand, credentialWriteFailures, clock, whyNoOrganization,
+                sharingConsent, servingAccess, gatewayUrl, servedNameHolder, reachable);
+    }
+
+    /** The same inputs, with the pool gateway's URL, who holds the served name and the replicas the gateway reaches. */
+    public ServingInputs withGateway(String url, String holder, Integer reachableReplicas) {
+        return new ServingInputs(organization, organizationExists, problems, settings, withdrawing, handover,
+                deployments, works, goneNodes, tokens, grantCommand, credentialWriteFailures, clock, noOrganization,
+                sharing, access, url, holder, reachableReplicas);
     }
 
     /** Whether the ModelDeployment belongs to an organization that exists: without one it is not admitted. */
@@ -70,6 +92,6 @@ public record ServingInputs(String organization, boolean organizationExists, Lis
     public ServingInputs withCredentialWriteFailures(Set<String> failed) {
         return new ServingInputs(organization, organizationExists, problems, settings, withdrawing, handover,
                 deployments, works, goneNodes, tokens, grantCommand, Set.copyOf(failed), clock, noOrganization, sharing,
-                access);
+                access, gatewayUrl, servedNameHolder, reachable);
     }
 }
