@@ -42,7 +42,7 @@ import io.gpupool.core.render.ServingSettings;
 import io.gpupool.gateway.upstream.UpstreamRequest;
 import io.gpupool.gateway.upstream.UpstreamUnavailableException;
 import io.gpupool.operator.cluster.ContributedClusterReconciler;
-import io.gpupool.testing.ScriptedEngine;
+import io.gpupool.testing.FakeEngine;
 import io.gpupool.testing.PoolFixtures;
 import io.gpupool.tunnel.HubServingWorks;
 import io.gpupool.tunnel.KubernetesTunnelAuthenticator;
@@ -81,7 +81,7 @@ class TunnelApiServerTest {
 
     private static KubernetesClient admin;
     private static Vertx vertx;
-    private static ScriptedEngine engine;
+    private static FakeEngine engine;
     private static KubernetesClient asGateway;
     private static HubServingWorks works;
     private static TunnelRegistry registry;
@@ -127,7 +127,7 @@ class TunnelApiServerTest {
         admin.resource(work("other", B)).createOr(r -> r.update());
 
         vertx = Vertx.vertx();
-        engine = new ScriptedEngine(vertx);
+        engine = FakeEngine.echoing(vertx);
         works = new HubServingWorks(admin);
         registry = new TunnelRegistry(works);
         Router router = Router.router(vertx);
