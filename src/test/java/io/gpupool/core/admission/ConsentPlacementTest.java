@@ -65,14 +65,40 @@ class ConsentPlacementTest {
 
     @Test
     void remoteCodeRunsOnlyWhereTheOwnerConsents() {
-        var refuses = node("home", "refuses", Set.of());
-        var consents = node("lab", "consents", Set.of(Consent.REMOTE_CODE));
+        // The refusing node comes first in every order the engine prefers (name, then tightest fit).
+        var refuses = node("home", "a-refuses", Set.of());
+        var consents = node("lab", "b-consents", Set.of(Consent.REMOTE_CODE));
         var code = workload("code", new Requirements(Set.of(Consent.REMOTE_CODE), Set.of()));
         var plain = workload("plain", Requirements.NONE);
 
         CycleResult r = cycle(List.of(refuses, consents), code, plain);
-        assertThat(nodesOf(r, "code")).containsExactly("consents");
-        assertThat(nodesOf(r, "plain")).containsExactly("refuses");
+        assertThat(nodesOf(r, "code")).containsExactly("b-consents");
+        assertThat(nodesOf(r, "plain")).containsExactly("a-refuses");
+        // The same again (the operator runs a cycle per event): it stays where it is.
+        CycleResult again = cycle(List.of(refuses, consents), code.withAssigned(r.assignments().get(code.id())),
+                plain.withAssigned(r.assignments().get(plain.id())));
+        assertThat(nodesOf(again, "code")).containsExactly("b-consents");
+        assertThat(r.pending()).isEmpty();
+    }
+
+    @Test
+    void noReplicaIsPreemptedOnANodeWhoseOwnerRefusesThePreemptor() {
+        // beta borrows acme's only node; acme's remote-code model is within acme's nominal quota, but the node's owner
+        // does not consent to remote code: reclaiming the node would not let it run there.
+        var refuses = node("home", "n1", Set.of());
+        var borrowed = new Workload(new WorkloadId("beta-ns", "chat"), "beta", 1, 0, List.of(), 1, 0, false, 0, false,
+                List.of(new Assignment(refuses.key(), "l4", 1)), List.of(), List.of(), Requirements.NONE);
+        var code = workload("code", new Requirements(Set.of(Consent.REMOTE_CODE), Set.of()));
+        PoolSnapshot s = new PoolSnapshot(CLASSES, List.of(refuses), List.of(
+                new OrgQuota("acme", 1, Map.of("l4", 1), Map.of(), Map.of()),
+                new OrgQuota("beta", 1, Map.of(), Map.of(), Map.of())), List.of(borrowed, code),
+                new PoolPolicy(true, 0, true));
+        CycleResult r = engine.cycle(s);
+        Invariants.all(s, r);
+        assertThat(r.evictions()).isEmpty();
+        assertThat(nodesOf(r, "code")).isEmpty();
+        assertThat(r.pending().get(new WorkloadId("team", "code")).message())
+                .contains("its owner does not consent to remote code");
     }
 
     @Test
