@@ -42,7 +42,7 @@ import io.gpupool.playground.PlaygroundApiServer;
  */
 public final class ApiServerBenchmark {
 
-    static final List<String> SCENARIOS = List.of("admission", "latency", "rss", "startup");
+    static final List<String> SCENARIOS = List.of("floor", "admission", "kueue", "latency", "rss", "startup");
     private static final Path OUT = Path.of("target", "bench-apiserver");
 
     private double scale = 1.0;
@@ -56,8 +56,11 @@ public final class ApiServerBenchmark {
     private final Map<String, String> operatorEnv = new LinkedHashMap<>();
     private final List<String> scenarios = new ArrayList<>();
     private String label = "results";
+    private boolean kueueDelete;
 
     private final Figures figures = new Figures();
+    /** The floor measured earlier in this run, if any. */
+    private FloorResult floorResult;
     private final LoadSampler load = new LoadSampler();
 
     public static void main(String[] args) throws Exception {
@@ -95,6 +98,13 @@ public final class ApiServerBenchmark {
                     b.operatorEnv.put(kv.substring(0, eq), kv.substring(eq + 1));
                 }
                 case "--label" -> b.label = value(args, ++i, a);
+                case "--kueue-finish" -> {
+                    String how = value(args, ++i, a);
+                    if (!how.equals("scale") && !how.equals("delete")) {
+                        throw new IllegalArgumentException("--kueue-finish wants scale or delete, got '" + how + "'");
+                    }
+                    b.kueueDelete = how.equals("delete");
+                }
                 case "-h", "--help" -> throw new IllegalArgumentException(usage());
                 default -> {
                     if (!SCENARIOS.contains(a)) {
@@ -113,8 +123,9 @@ public final class ApiServerBenchmark {
 
     static String usage() {
         return """
-                usage: hack/bench-apiserver.sh [options] [admission] [latency] [rss] [startup]
+                usage: hack/bench-apiserver.sh [options] [floor] [admission] [kueue] [latency] [rss] [startup]
                   --scale F              multiply every count (default 1: 15,000 / 1,000 / 10,000 ModelDeployments)
+                  --kueue-finish HOW     kueue: a finished workload is scaled to 0 (scale, default) or deleted (delete)
                   --replicas-per-md R    admission: replicas per ModelDeployment (default 1: 15,000 MDs)
                   --capacity F           admission: GPUs contributed per organization / GPUs it asks for (default 1.0)
                   --writers N            parallel writers of this JVM (default 8)
@@ -160,7 +171,9 @@ public final class ApiServerBenchmark {
         for (String s : scenarios) {
             try {
                 switch (s) {
+                    case "floor" -> floor();
                     case "admission" -> admission();
+                    case "kueue" -> kueueLike();
                     case "latency" -> latency();
                     case "rss" -> rss();
                     case "startup" -> startup();
@@ -203,9 +216,142 @@ public final class ApiServerBenchmark {
 
     /** Kueue's shape: everything applied at once, wall time and time-to-admission distribution. */
     private void admission() throws Exception {
+        flood("admission", admissionShape());
+    }
+
+    private PoolShape admissionShape() {
         int mds = (int) Math.max(1, Math.round(15_000 * scale / replicasPerMd));
-        PoolShape shape = new PoolShape(5, 6, mds, replicasPerMd, capacity, 8);
-        flood("admission", shape);
+        return new PoolShape(5, 6, mds, replicasPerMd, capacity, 8);
+    }
+
+    /**
+     * The floor under {@code admission}: the same pool and the same objects the operator ends with for each
+     * ModelDeployment (the ModelDeployment, its status, its Deployment and Service; {@link FloorWrites}), written by
+     * the same writers as fast as the API server takes them, with no operator. Admission figures are also given as
+     * ratios to it.
+     */
+    private void floor() throws Exception {
+        PoolShape shape = admissionShape();
+        System.out.printf("%n== floor: %s, no operator%n", shape.describe());
+        try (Env env = Env.start("floor", load)) {
+            BenchPool pool = new BenchPool(env.client, shape);
+            pool.installPolicy();
+            pool.contributeNodes(writers);
+            FloorWrites floorWrites = new FloorWrites(env.client, pool, shape);
+            int n = shape.modelDeployments();
+            Usage usage0 = Usage.of(null);
+            Map<String, Double> writes0 = ApiServerWrites.snapshot(env.client);
+            LoadSampler.Window window = load.window();
+            long t0 = System.nanoTime();
+            Parallel.forEach(n, writers, floorWrites::write);
+            long wall = System.nanoTime() - t0;
+            window.end();
+            Usage usage = Usage.of(null).minus(usage0);
+            Map<String, Double> writes = ApiServerWrites.minus(ApiServerWrites.snapshot(env.client), writes0);
+            figures.add("floor", "ModelDeployments written with status, Deployment, Service", n, "", window,
+                    writers + " writers, no operator");
+            figures.add("floor", "wall: first create -> last write returned", seconds(wall), "s", window,
+                    String.format(Locale.ROOT, "%.0f ModelDeployments/s", n / seconds(wall)));
+            figures.add("floor", "CPU used: kube-apiserver", usage.apiServer(), "s", window, "");
+            figures.add("floor", "CPU used: etcd", usage.etcd(), "s", window, "");
+            double perMd = reportWrites("floor", writes, n, env, window);
+            floorResult = new FloorResult(n, seconds(wall), usage.apiServer(), usage.etcd(), perMd);
+        }
+    }
+
+    /**
+     * Kueue's scheduler baseline with completions ({@link KueueLikeRun}): workloads of three size classes arrive over
+     * time, run for their runtime once admitted and finish; total wall time and time to admission per class.
+     */
+    private void kueueLike() throws Exception {
+        PoolShape shape = KueueLikeRun.POOL;
+        System.out.printf("%n== kueue: %s%n", KueueLikeRun.describe(scale));
+        try (Env env = Env.start("kueue", load)) {
+            BenchPool pool = new BenchPool(env.client, shape);
+            pool.installPolicy();
+            try (OperatorUnderTest op = env.operator("operator.log", operatorJvm, operatorEnv);
+                    KueueLikeRun run = new KueueLikeRun(env.client, scale, kueueDelete, writers)) {
+                pool.contributeNodes(writers);
+                pool.awaitCapacityCounted(timeout);
+                Usage usage0 = Usage.of(op);
+                Map<String, Double> writes0 = ApiServerWrites.snapshot(env.client);
+                LoadSampler.Window window = load.window();
+                long t0 = System.nanoTime();
+                run.createAll();
+                long created = System.nanoTime();
+                System.out.printf("  created %d workloads in %.1f s; waiting for them to finish%n", run.size(),
+                        seconds(created - t0));
+                boolean done = run.awaitFinished(t0 + timeout.toNanos(), () -> {
+                    long[] rss = ProcStats.rssMiB(op.pid()).orElse(new long[] { -1, -1 });
+                    System.out.printf(Locale.ROOT, "  %5.0f s: %d of %d finished; operator CPU %.0f s, RSS %d MiB; load %s%n",
+                            seconds(System.nanoTime() - t0), run.size() - run.remaining(), run.size(),
+                            op.cpuSeconds(), rss[0], ProcStats.loadavg());
+                    op.requireAlive();
+                });
+                window.end();
+                Usage usage = Usage.of(op).minus(usage0);
+                List<KueueLikeRun.Tracked> all = run.tracked();
+                long first = all.stream().mapToLong(w -> w.createdNanos).filter(x -> x != 0).min().orElse(t0);
+                long lastFinished = all.stream().mapToLong(w -> w.finishedNanos).max().orElse(t0);
+                long lastAdmitted = all.stream().mapToLong(w -> w.firstAdmittedNanos).max().orElse(t0);
+                String note = done ? "Kueue's baseline: 351 s" : "TIMED OUT: " + run.remaining() + " unfinished";
+                figures.add("kueue", "workloads (ModelDeployments) created", run.size(), "", window,
+                        String.format(Locale.ROOT, "in %.1f s, %s", seconds(created - t0),
+                                kueueDelete ? "finished by delete" : "finished by scaling to 0"));
+                figures.add("kueue", "wall: first create -> last finished", seconds(lastFinished - first), "s", window,
+                        note);
+                figures.add("kueue", "wall: first create -> last admitted", seconds(lastAdmitted - first), "s", window,
+                        "");
+                Map<String, String> kueueMeans = Map.of("small", "215", "medium", "77", "large", "6.7");
+                for (KueueLikeRun.WorkloadClass c : KueueLikeRun.BASELINE) {
+                    List<Long> waits = all.stream().filter(w -> w.type == c && w.firstAdmittedNanos != 0)
+                            .map(w -> w.firstAdmittedNanos - w.createdNanos).toList();
+                    Distribution d = Distribution.ofNanos(waits);
+                    String what = "time to admission, " + c.name();
+                    figures.add("kueue", what + " mean", d.mean() / 1000, "s", window,
+                            d.count() + " admitted; Kueue's baseline mean " + kueueMeans.get(c.name()) + " s");
+                    figures.add("kueue", what + " p50", d.percentile(50) / 1000, "s", window, "");
+                    figures.add("kueue", what + " p90", d.percentile(90) / 1000, "s", window, "");
+                    figures.add("kueue", what + " p99", d.percentile(99) / 1000, "s", window, "");
+                }
+                figures.add("kueue", "preemptions seen (admission lost before the runtime was over)",
+                        run.preemptions(), "", window, "");
+                double gpuSeconds = all.stream().mapToLong(w -> w.gpuNanos).sum() / 1e9;
+                figures.add("kueue", "GPUs in use, mean over the wall time", 100 * gpuSeconds
+                        / (shape.totalGpus() * seconds(Math.max(1, lastFinished - first))), "%", window,
+                        "admitted (seen) -> finished");
+                usage.report(figures, "kueue", window, run.size());
+                reportWrites("kueue", ApiServerWrites.minus(ApiServerWrites.snapshot(env.client), writes0), run.size(),
+                        env, window);
+                reportCounts("kueue", op, env, window);
+                if (!done) {
+                    op.threadDump(env.dir.resolve("operator-threads.txt"));
+                    throw new ScenarioFailed(note + " after " + timeout.toMinutes() + " min");
+                }
+            }
+        }
+    }
+
+    /** What the floor measured, for the ratios of the admission scenario of the same run. */
+    record FloorResult(int mds, double wallSeconds, double apiServerCpu, double etcdCpu, double writesPerMd) {
+    }
+
+    /** Admission figures as multiples of the floor of the same run (same pool, same number of ModelDeployments). */
+    private void reportRatios(String scenario, int mds, double wallSeconds, Usage usage, double writesPerMd,
+            LoadSampler.Window window) {
+        FloorResult f = floorResult;
+        if (f == null || f.mds() != mds) {
+            return;
+        }
+        figures.add(scenario, "ratio to floor: wall (all admitted, Deployments exist)", wallSeconds / f.wallSeconds(),
+                "x", window, String.format(Locale.ROOT, "floor %.1f s", f.wallSeconds()));
+        figures.add(scenario, "ratio to floor: kube-apiserver CPU", usage.apiServer() / f.apiServerCpu(), "x", window,
+                String.format(Locale.ROOT, "floor %.1f s", f.apiServerCpu()));
+        figures.add(scenario, "ratio to floor: kube-apiserver + etcd + operator CPU",
+                (usage.apiServer() + usage.etcd() + usage.operator()) / (f.apiServerCpu() + f.etcdCpu()), "x", window,
+                String.format(Locale.ROOT, "floor %.1f s (no operator)", f.apiServerCpu() + f.etcdCpu()));
+        figures.add(scenario, "ratio to floor: API writes", writesPerMd / f.writesPerMd(), "x", window,
+                String.format(Locale.ROOT, "floor %.2f per ModelDeployment", f.writesPerMd()));
     }
 
     /** The operator's memory with 10,000 ModelDeployments cached (and everything that comes with them). */
@@ -252,14 +398,17 @@ public final class ApiServerBenchmark {
                     figures.add(scenario, "apply: all creates returned", seconds(applied - t0), "s", window,
                             String.format(Locale.ROOT, "%.0f creates/s, %d writers", n / seconds(applied - t0), writers));
                     figures.add(scenario, "wall: first apply -> all admitted", seconds(last - t0), "s", window, note);
+                    long lastServed = Math.max(last, clock.deploymentExists.at.values().stream()
+                            .mapToLong(Long::longValue).max().orElse(t0));
                     Distribution admission = latencies(sent, clock.admitted, shape);
                     addDistribution(scenario, "create -> Admitted (watch)", admission, window);
                     addDistribution(scenario, "create -> Deployment exists (watch)",
                             latencies(sent, clock.deploymentExists, shape), window);
-                    usage.report(figures, scenario, window);
-                    reportWrites(scenario, ApiServerWrites.minus(ApiServerWrites.snapshot(env.client), writes0), n, env,
-                            window);
+                    usage.report(figures, scenario, window, n);
+                    double writesPerMd = reportWrites(scenario,
+                            ApiServerWrites.minus(ApiServerWrites.snapshot(env.client), writes0), n, env, window);
                     reportCounts(scenario, op, env, window);
+                    reportRatios(scenario, n, seconds(lastServed - t0), usage, writesPerMd, window);
                     reportMemory(scenario, op, env, window);
                     if (!done) {
                         throw new ScenarioFailed(note + " after " + timeout.toMinutes() + " min; thread dump in "
@@ -320,7 +469,7 @@ public final class ApiServerBenchmark {
                             latencies(sent, clock.deploymentExists, shape), window);
                     addDistribution("latency", "create -> Admitted (watch)", latencies(sent, clock.admitted, shape),
                             window);
-                    usage.report(figures, "latency", window);
+                    usage.report(figures, "latency", window, n);
                     reportWrites("latency", ApiServerWrites.minus(ApiServerWrites.snapshot(env.client), writes0), n, env,
                             window);
                     reportCounts("latency", op, env, window);
@@ -418,8 +567,8 @@ public final class ApiServerBenchmark {
      * Write requests the API server served during the measurement (all clients: this benchmark's creates included),
      * per ModelDeployment, with the breakdown per verb and resource in the scenario's directory.
      */
-    private void reportWrites(String scenario, Map<String, Double> writes, int mds, Env env, LoadSampler.Window window)
-            throws IOException {
+    private double reportWrites(String scenario, Map<String, Double> writes, int mds, Env env,
+            LoadSampler.Window window) throws IOException {
         StringBuilder out = new StringBuilder();
         writes.forEach((k, v) -> out.append(String.format(Locale.ROOT, "%10.0f  %s%n", v, k)));
         Files.writeString(env.dir.resolve("apiserver-writes.txt"), out);
@@ -428,6 +577,7 @@ public final class ApiServerBenchmark {
                 .map(e -> String.format(Locale.ROOT, "%s %.2f", e.getKey(), e.getValue() / mds))
                 .reduce((a, b) -> a + "; " + b).orElse("");
         figures.add(scenario, "API writes per ModelDeployment (all clients)", total / mds, "", window, top);
+        return total / mds;
     }
 
     /** Admission cycles since the operator started, from its metrics (all of them kept in the scenario's dir). */
@@ -486,8 +636,10 @@ public final class ApiServerBenchmark {
 
     /** CPU seconds of the operator, kube-apiserver and etcd over a measurement. */
     record Usage(double operator, double apiServer, double etcd) {
+        /** @param op the operator, or null when none runs (the floor) */
         static Usage of(OperatorUnderTest op) {
-            return new Usage(op.cpuSeconds(), ProcStats.cpuSeconds(ProcStats.descendant("kube-apiserver")),
+            return new Usage(op == null ? 0 : op.cpuSeconds(),
+                    ProcStats.cpuSeconds(ProcStats.descendant("kube-apiserver")),
                     ProcStats.cpuSeconds(ProcStats.descendant("etcd")));
         }
 
@@ -495,8 +647,9 @@ public final class ApiServerBenchmark {
             return new Usage(operator - before.operator, apiServer - before.apiServer, etcd - before.etcd);
         }
 
-        void report(Figures figures, String scenario, LoadSampler.Window window) {
+        void report(Figures figures, String scenario, LoadSampler.Window window, int mds) {
             figures.add(scenario, "CPU used: operator", operator, "s", window, "user+sys, /proc/<pid>/stat");
+            figures.add(scenario, "CPU used: operator per ModelDeployment", operator * 1000 / mds, "ms", window, "");
             figures.add(scenario, "CPU used: kube-apiserver", apiServer, "s", window, "");
             figures.add(scenario, "CPU used: etcd", etcd, "s", window, "");
         }
