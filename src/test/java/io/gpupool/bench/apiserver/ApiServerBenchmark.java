@@ -57,6 +57,7 @@ public final class ApiServerBenchmark {
     private final List<String> scenarios = new ArrayList<>();
     private String label = "results";
     private boolean kueueDelete;
+    private boolean profile;
 
     private final Figures figures = new Figures();
     /** The floor measured earlier in this run, if any. */
@@ -98,6 +99,7 @@ public final class ApiServerBenchmark {
                     b.operatorEnv.put(kv.substring(0, eq), kv.substring(eq + 1));
                 }
                 case "--label" -> b.label = value(args, ++i, a);
+                case "--operator-profile" -> b.profile = true;
                 case "--kueue-finish" -> {
                     String how = value(args, ++i, a);
                     if (!how.equals("scale") && !how.equals("delete")) {
@@ -135,6 +137,8 @@ public final class ApiServerBenchmark {
                   --operator-jvm "OPTS"  JVM options of the operator process (default: none, the JVM's defaults)
                   --operator-env K=V     environment of the operator (any Quarkus key, e.g.
                                          QUARKUS_OPERATOR_SDK_CONCURRENT_RECONCILIATION_THREADS=8); repeatable
+                  --operator-profile     record the operator with JFR during each measurement: <scenario>/operator.jfr
+                                         and the hot methods in <scenario>/operator-profile.txt
                   --label NAME           results go to target/bench-apiserver/NAME.{csv,json,md} (default results)""";
     }
 
@@ -275,6 +279,7 @@ public final class ApiServerBenchmark {
                 pool.awaitCapacityCounted(timeout);
                 Usage usage0 = Usage.of(op);
                 Map<String, Double> writes0 = ApiServerWrites.snapshot(env.client);
+                startProfile(op);
                 LoadSampler.Window window = load.window();
                 long t0 = System.nanoTime();
                 run.createAll();
@@ -290,6 +295,7 @@ public final class ApiServerBenchmark {
                 });
                 window.end();
                 Usage usage = Usage.of(op).minus(usage0);
+                stopProfile(op, env);
                 List<KueueLikeRun.Tracked> all = run.tracked();
                 long first = all.stream().mapToLong(w -> w.createdNanos).filter(x -> x != 0).min().orElse(t0);
                 long lastFinished = all.stream().mapToLong(w -> w.finishedNanos).max().orElse(t0);
@@ -378,6 +384,7 @@ public final class ApiServerBenchmark {
                     AtomicLongArray sent = new AtomicLongArray(n);
                     Usage usage0 = Usage.of(op);
                     Map<String, Double> writes0 = ApiServerWrites.snapshot(env.client);
+                    startProfile(op);
                     LoadSampler.Window window = load.window();
                     long t0 = System.nanoTime();
                     pool.createModelDeployments(0, n, writers, i -> sent.set(i, System.nanoTime()));
@@ -388,6 +395,7 @@ public final class ApiServerBenchmark {
                             () -> progress(clock, n, op, t0));
                     window.end();
                     Usage usage = Usage.of(op).minus(usage0);
+                    stopProfile(op, env);
                     if (!done) {
                         op.threadDump(env.dir.resolve("operator-threads.txt"));
                     }
@@ -434,6 +442,7 @@ public final class ApiServerBenchmark {
                     AtomicLongArray sent = new AtomicLongArray(n);
                     Usage usage0 = Usage.of(op);
                     Map<String, Double> writes0 = ApiServerWrites.snapshot(env.client);
+                    startProfile(op);
                     LoadSampler.Window window = load.window();
                     long t0 = System.nanoTime();
                     AtomicReference<RuntimeException> failure = new AtomicReference<>();
@@ -463,6 +472,7 @@ public final class ApiServerBenchmark {
                             () -> progress(clock, n, op, t0));
                     window.end();
                     Usage usage = Usage.of(op).minus(usage0);
+                    stopProfile(op, env);
                     figures.add("latency", "ModelDeployments applied", n, "", window,
                             String.format(Locale.ROOT, "%.0f/s over %.0f s", latencyRate, n / latencyRate));
                     addDistribution("latency", "create -> Deployment exists (watch)",
@@ -603,6 +613,28 @@ public final class ApiServerBenchmark {
             Files.writeString(env.dir.resolve("operator-heap-histogram.txt"), op.jcmd("GC.class_histogram"));
         } catch (IOException | InterruptedException e) {
             System.out.println("  (heap histogram failed: " + e.getMessage() + ")");
+        }
+    }
+
+    private void startProfile(OperatorUnderTest op) {
+        if (profile) {
+            op.startProfile();
+        }
+    }
+
+    /** Writes the recording of the measurement and its summary (hot methods) next to the scenario's other files. */
+    private void stopProfile(OperatorUnderTest op, Env env) {
+        if (!profile) {
+            return;
+        }
+        Path jfr = env.dir.resolve("operator.jfr");
+        try {
+            op.stopProfile(jfr);
+            Path summary = env.dir.resolve("operator-profile.txt");
+            Files.writeString(summary, ProfileSummary.summarize(jfr, 40));
+            System.out.println("  profile: " + summary + " (recording " + jfr + ")");
+        } catch (IOException | InterruptedException e) {
+            System.out.println("  (profile failed: " + e.getMessage() + ")");
         }
     }
 

@@ -139,6 +139,20 @@ final class OperatorUnderTest implements AutoCloseable {
         }
     }
 
+    /** Starts a JFR recording of the operator (profile settings: CPU samples every 10-20 ms, allocations, locks). */
+    void startProfile() {
+        try {
+            jcmd("JFR.start name=bench settings=profile");
+        } catch (IOException | InterruptedException e) {
+            System.out.println("  (JFR.start failed: " + e.getMessage() + ")");
+        }
+    }
+
+    /** Stops the recording {@link #startProfile} started and writes it to {@code to}. */
+    void stopProfile(Path to) throws IOException, InterruptedException {
+        jcmd("JFR.stop name=bench filename=" + to.toAbsolutePath());
+    }
+
     /** A thread dump, for the report when the operator looks stuck or slow. */
     void threadDump(Path to) {
         try {
