@@ -2,19 +2,27 @@ package io.gpupool.operator.cache;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 import org.junit.jupiter.api.Test;
 
+import io.fabric8.kubernetes.api.model.ContainerImageBuilder;
 import io.fabric8.kubernetes.api.model.FieldsV1;
 import io.fabric8.kubernetes.api.model.ManagedFieldsEntryBuilder;
+import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.gpupool.api.v1alpha1.GpuNodeSpec;
+import io.gpupool.core.discovery.GpuNodes;
 
 class SlimCachesTest {
 
@@ -49,6 +57,26 @@ class SlimCachesTest {
         assertThat(cached.getSpec().getSelector().getMatchLabels()).containsKey("gpupool.io/model-deployment");
         assertThat(cached.getSpec().getTemplate()).isNull();
         assertThat(cached.getStatus().getReadyReplicas()).isEqualTo(1);
+    }
+
+    @Test
+    void nodesKeepWhatGpuDiscoveryReads() throws java.io.IOException {
+        Node node = Serialization.unmarshal(
+                Files.readString(Path.of("src/test/resources/fixtures/nodes/dgx-h100-01.yaml")), Node.class);
+        node.getMetadata().getLabels().put("gpupool.io/organization", "uni-nlp");
+        node.getMetadata().setManagedFields(List.of(new ManagedFieldsEntryBuilder().withManager("kubelet").build()));
+        node.getStatus().setImages(List.of(new ContainerImageBuilder().withNames("nvcr.io/nvidia/vllm:1").build()));
+        Optional<GpuNodeSpec> before = GpuNodes.specOf(node, "local");
+        SlimNodes store = new SlimNodes();
+
+        store.put(store.getKey(node), node);
+
+        Node cached = store.get(node.getMetadata().getName());
+        assertThat(cached.getMetadata().getManagedFields()).isNullOrEmpty();
+        assertThat(cached.getStatus().getImages()).isNullOrEmpty();
+        assertThat(cached.getStatus().getNodeInfo()).isNull();
+        assertThat(before).isPresent();
+        assertThat(GpuNodes.sameSpec(GpuNodes.specOf(cached, "local").orElseThrow(), before.get())).isTrue();
     }
 
     @Test
