@@ -34,8 +34,8 @@ import io.gpupool.playground.PlaygroundApiServer;
  * one-replica ModelDeployments from 30 organizations in 5 groups, applied as fast as the writers go; wall time from
  * the first apply to the last admission and the time-to-admission distribution.</li>
  * <li>{@code latency}: 1,000 ModelDeployments applied at a steady rate; create → Deployment in the API server.</li>
- * <li>{@code rss}: the operator's RSS with 10,000 ModelDeployments (and their GpuNodes, Deployments, Services)
- * cached.</li>
+ * <li>{@code rss}: the operator's live heap and RSS as 10,000 ModelDeployments (and their GpuNodes, Deployments,
+ * Services) are admitted and cached, after each quarter.</li>
  * <li>{@code startup}: operator JVM start → JOSDK's start line → first ModelDeployment status written.</li>
  * </ul>
  * Every scenario gets a fresh API server and a fresh operator. Counts scale with {@code --scale}.
@@ -58,6 +58,8 @@ public final class ApiServerBenchmark {
     private String label = "results";
     private boolean kueueDelete;
     private boolean profile;
+    /** Run the operator on its JVM's defaults instead of the chart's JVM settings. */
+    private boolean jvmDefaults;
 
     private final Figures figures = new Figures();
     /** The floor measured earlier in this run, if any. */
@@ -100,6 +102,7 @@ public final class ApiServerBenchmark {
                 }
                 case "--label" -> b.label = value(args, ++i, a);
                 case "--operator-profile" -> b.profile = true;
+                case "--jvm-defaults" -> b.jvmDefaults = true;
                 case "--kueue-finish" -> {
                     String how = value(args, ++i, a);
                     if (!how.equals("scale") && !how.equals("delete")) {
@@ -117,6 +120,15 @@ public final class ApiServerBenchmark {
             }
         }
         b.operatorJvm.removeIf(String::isBlank);
+        if (!b.jvmDefaults) {
+            try {
+                // The chart's settings first: options given on the command line come after them and win.
+                b.operatorJvm.addAll(0, ChartJvm.options());
+                ChartJvm.environment().forEach(b.operatorEnv::putIfAbsent);
+            } catch (java.io.IOException e) {
+                throw new IllegalStateException("cannot read " + ChartJvm.VALUES + ": " + e.getMessage(), e);
+            }
+        }
         if (b.scenarios.isEmpty()) {
             b.scenarios.addAll(SCENARIOS);
         }
@@ -134,7 +146,9 @@ public final class ApiServerBenchmark {
                   --latency-rate R       latency: ModelDeployments applied per second (default 5)
                   --startup-mds N        startup: ModelDeployments waiting before the operator starts (default 30)
                   --timeout-min M        give up on a scenario after M minutes (default 90)
-                  --operator-jvm "OPTS"  JVM options of the operator process (default: none, the JVM's defaults)
+                  --operator-jvm "OPTS"  JVM options of the operator process, after the chart's (values.yaml jvm.options,
+                                         its memory limit as -XX:MaxRAM; MALLOC_ARENA_MAX=2 as in the chart)
+                  --jvm-defaults         run the operator on the JVM's defaults instead of the chart's settings
                   --operator-env K=V     environment of the operator (any Quarkus key, e.g.
                                          QUARKUS_OPERATOR_SDK_CONCURRENT_RECONCILIATION_THREADS=8); repeatable
                   --operator-profile     record the operator with JFR during each measurement: <scenario>/operator.jfr
@@ -360,10 +374,79 @@ public final class ApiServerBenchmark {
                 String.format(Locale.ROOT, "floor %.2f per ModelDeployment", f.writesPerMd()));
     }
 
-    /** The operator's memory with 10,000 ModelDeployments cached (and everything that comes with them). */
+    /**
+     * The operator's memory as the pool grows to 10,000 admitted ModelDeployments (and everything that comes with
+     * them), measured after each quarter: the curve the chart's memory settings follow.
+     */
     private void rss() throws Exception {
         int mds = (int) Math.max(1, Math.round(10_000 * scale));
-        flood("rss", new PoolShape(5, 6, mds, 1, 1.0, 8));
+        PoolShape shape = new PoolShape(5, 6, mds, 1, 1.0, 8);
+        System.out.printf("%n== rss: %s, measured after every quarter%n", shape.describe());
+        try (Env env = Env.start("rss", load)) {
+            BenchPool pool = new BenchPool(env.client, shape);
+            pool.installPolicy();
+            try (OperatorUnderTest op = env.operator("operator.log", operatorJvm, operatorEnv);
+                    WatchClock clock = new WatchClock(env.client)) {
+                pool.contributeNodes(writers);
+                pool.awaitCapacityCounted(timeout);
+                LoadSampler.Window window = load.window();
+                double[] first = null;
+                int firstCount = 0;
+                int created = 0;
+                for (int step = 1; step <= 4; step++) {
+                    int upTo = (int) Math.round(mds * step / 4.0);
+                    pool.createModelDeployments(created, upTo, writers, i -> {
+                    });
+                    created = upTo;
+                    long t0 = System.nanoTime();
+                    if (!clock.admitted.awaitCount(upTo, t0 + timeout.toNanos(), () -> progress(clock, mds, op, t0))) {
+                        throw new ScenarioFailed(clock.admitted.count() + " of " + upTo + " admitted");
+                    }
+                    double[] m = memory("rss", upTo + " admitted: ", op, env.dir.resolve(
+                            "operator-heap-histogram-" + upTo + ".txt"), window);
+                    if (first == null) {
+                        first = m;
+                        firstCount = upTo;
+                    } else if (step == 4) {
+                        double per1000 = 1000.0 / (upTo - firstCount);
+                        figures.add("rss", "growth per 1,000 ModelDeployments: live heap", (m[0] - first[0]) * per1000,
+                                "MiB", window, "from " + firstCount + " to " + upTo);
+                        figures.add("rss", "growth per 1,000 ModelDeployments: VmRSS after a full GC",
+                                (m[1] - first[1]) * per1000, "MiB", window, "");
+                    }
+                }
+                window.end();
+                nativeMemory(op, env);
+                ProcStats.rssMiB(op.pid()).ifPresent(m -> figures.add("rss", "operator VmHWM (peak RSS) over the run",
+                        m[1], "MiB", window, operatorJvm.isEmpty() ? "JVM defaults" : String.join(" ", operatorJvm)));
+            }
+        }
+    }
+
+    /**
+     * Live heap (a heap histogram counts live objects after a full GC), RSS and peak RSS now.
+     *
+     * @return live heap MiB, VmRSS MiB after the full GC
+     */
+    private double[] memory(String scenario, String prefix, OperatorUnderTest op, Path histogram,
+            LoadSampler.Window window) throws IOException, InterruptedException {
+        String classes = op.jcmd("GC.class_histogram");
+        Files.writeString(histogram, classes);
+        double live = OperatorUnderTest.histogramTotalBytes(classes) / 1024.0 / 1024.0;
+        long[] rss = ProcStats.rssMiB(op.pid()).orElse(new long[] { -1, -1 });
+        figures.add(scenario, prefix + "live heap (histogram after full GC)", live, "MiB", window, "");
+        figures.add(scenario, prefix + "VmRSS after a full GC", rss[0], "MiB", window, "");
+        figures.add(scenario, prefix + "VmHWM (peak RSS so far)", rss[1], "MiB", window, "");
+        return new double[] { live, rss[0] };
+    }
+
+    /** Native memory by JVM area, when the operator runs with -XX:NativeMemoryTracking=summary. */
+    private static void nativeMemory(OperatorUnderTest op, Env env) {
+        try {
+            Files.writeString(env.dir.resolve("operator-native-memory.txt"), op.jcmd("VM.native_memory summary"));
+        } catch (IOException | InterruptedException e) {
+            System.out.println("  (native memory summary failed: " + e.getMessage() + ")");
+        }
     }
 
     /** Applies every ModelDeployment of the shape as fast as the writers go and waits until the admittable ones are. */

@@ -128,6 +128,17 @@ final class OperatorUnderTest implements AutoCloseable {
         return found ? sum : Double.NaN;
     }
 
+    /** The bytes of live objects a {@code GC.class_histogram} counts (its "Total" line); NaN if absent. */
+    static double histogramTotalBytes(String histogram) {
+        for (String line : histogram.split("\n")) {
+            String[] f = line.trim().split("\\s+");
+            if (f.length == 3 && f[0].equals("Total")) {
+                return Double.parseDouble(f[2]);
+            }
+        }
+        return Double.NaN;
+    }
+
     /** Heap used / committed after a full GC (jcmd GC.run, then GC.heap_info), as jcmd prints it. */
     String heapAfterFullGc() {
         try {
