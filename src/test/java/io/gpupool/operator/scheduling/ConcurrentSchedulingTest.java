@@ -34,6 +34,7 @@ import io.gpupool.core.discovery.GpuNodes;
 import io.gpupool.core.inventory.Workloads;
 import io.gpupool.core.model.NodeKey;
 import io.gpupool.core.model.WorkloadId;
+import io.gpupool.core.serving.Admission;
 
 /**
  * Many reconciles asking for GPUs at once, as a burst of applies makes them: the scheduler may serve several of them

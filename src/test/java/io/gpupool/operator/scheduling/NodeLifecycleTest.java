@@ -29,6 +29,7 @@ import io.gpupool.core.inventory.Workloads;
 import io.gpupool.core.model.Assignment;
 import io.gpupool.core.model.NodeKey;
 import io.gpupool.core.model.WorkloadId;
+import io.gpupool.core.serving.Admission;
 import io.gpupool.testing.ManualClock;
 
 /**

@@ -1,11 +1,11 @@
 package io.gpupool.operator.modeldeployment;
 
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
-import java.util.List;
+import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 
 import org.jboss.logging.Logger;
 
@@ -17,6 +17,8 @@ import io.gpupool.api.v1alpha1.ApiGroup;
 import io.gpupool.api.v1alpha1.ModelDeployment;
 import io.gpupool.core.inventory.NodeTrust;
 import io.gpupool.core.render.RemoteWorkRenderer;
+import io.gpupool.core.serving.ModelToken;
+import io.gpupool.core.serving.ServingPlan;
 
 /**
  * Shares a ModelDeployment's Hugging Face token with the contributed clusters that run its replicas: one key per
@@ -29,69 +31,43 @@ final class ModelCredentials {
 
     private static final Logger LOG = Logger.getLogger(ModelCredentials.class);
 
-    /** Condition type on the ModelDeployment, present only while replicas on contributed clusters need the token. */
-    static final String CONDITION = "CredentialsShared";
-    /** How soon to try again when the token could not be shared (a Secret or a RoleBinding may appear any time). */
-    static final java.time.Duration RETRY = java.time.Duration.ofSeconds(15);
-
-    private ModelCredentials() {
-    }
-
-    /** Whether the token reached every cluster that needs it, and why not. */
-    record Outcome(boolean shared, String reason, String message) {
-    }
-
     /**
-     * @param clustersWithReplicas contributed clusters that run (or are about to run) replicas: they get the token
-     * @param clustersWithWork     contributed clusters that have a ServingWork of it: those not in the first list lose
-     *                             the token
-     * @param grantCommand         how the namespace lets the operator read the token, for the message that asks for it
-     * @return null when no contributed cluster needs a token for this ModelDeployment
+     * Reads the token a ModelDeployment's spec names, in its own namespace: missing when the Secret or key does not
+     * exist, unreadable when the namespace has not let the operator read it (403).
      */
-    static Outcome share(KubernetesClient client, ModelDeployment md, Collection<String> clustersWithReplicas,
-            Collection<String> clustersWithWork, String grantCommand) {
-        String key = RemoteWorkRenderer.workName(md.getMetadata().getNamespace(), md.getMetadata().getName());
-        for (String cluster : clustersWithWork) {
-            if (!clustersWithReplicas.contains(cluster)) {
-                forget(client, cluster, key);
-            }
-        }
-        var ref = md.getSpec().hfTokenSecretRef;
-        if (ref == null || clustersWithReplicas.isEmpty()) {
-            return null;
-        }
-        String tokenKey = ref.key == null ? "token" : ref.key;
-        String token;
+    static ModelToken read(KubernetesClient client, ModelDeployment md, String secretName, String key) {
         try {
-            Secret source = client.secrets().inNamespace(md.getMetadata().getNamespace()).withName(ref.name).get();
-            token = source == null || source.getData() == null ? null : source.getData().get(tokenKey);
-            if (token == null) {
-                return new Outcome(false, "TokenNotFound", "Secret " + ref.name + " (key " + tokenKey + ") does not "
-                        + "exist in namespace " + md.getMetadata().getNamespace() + ", so replicas on contributed "
-                        + "clusters " + clustersWithReplicas + " cannot download the model.");
-            }
+            Secret source = client.secrets().inNamespace(md.getMetadata().getNamespace()).withName(secretName).get();
+            String token = source == null || source.getData() == null ? null : source.getData().get(key);
+            return token == null ? ModelToken.MISSING : ModelToken.found(token);
         } catch (KubernetesClientException e) {
             if (e.getCode() != 403) {
                 throw e;
             }
-            return new Outcome(false, "TokenNotReadable", "Replicas run on contributed clusters " + clustersWithReplicas
-                    + " and need the Hugging Face token, but this namespace does not let the pool's operator read "
-                    + "Secret " + ref.name + ". To share it: " + grantCommand + ".");
+            return ModelToken.UNREADABLE;
         }
-        List<String> failed = new ArrayList<>();
-        for (String cluster : clustersWithReplicas) {
+    }
+
+    /**
+     * Writes the token's key where the plan shares it and removes it where the plan forgets it.
+     *
+     * @return clusters where writing failed (the decision says so in the status, and the reconcile is retried)
+     */
+    static Set<String> apply(KubernetesClient client, ServingPlan.Credentials plan) {
+        plan.forgetAt().forEach(cluster -> forget(client, cluster, plan.key()));
+        Set<String> failed = new LinkedHashSet<>();
+        if (plan.token() == null) {
+            return failed;
+        }
+        for (String cluster : plan.shareWith()) {
             try {
-                remember(client, cluster, key, token);
+                remember(client, cluster, plan.key(), plan.token());
             } catch (KubernetesClientException e) {
-                LOG.warnf("Could not share the token of %s with cluster %s: %s", key, cluster, e.getMessage());
+                LOG.warnf("Could not share the token of %s with cluster %s: %s", plan.key(), cluster, e.getMessage());
                 failed.add(cluster);
             }
         }
-        return failed.isEmpty()
-                ? new Outcome(true, "Shared", "The Hugging Face token is shared with contributed clusters "
-                        + clustersWithReplicas + ".")
-                : new Outcome(false, "ShareFailed", "The token could not be written for clusters " + failed
-                        + "; retrying.");
+        return failed;
     }
 
     /** Removes the ModelDeployment's token from every contributed cluster (it is being deleted). */

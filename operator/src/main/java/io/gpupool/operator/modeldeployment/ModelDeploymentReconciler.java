@@ -2,13 +2,10 @@ package io.gpupool.operator.modeldeployment;
 
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -29,30 +26,29 @@ import io.gpupool.api.v1alpha1.ContributedCluster;
 import io.gpupool.api.v1alpha1.GpuClass;
 import io.gpupool.api.v1alpha1.GpuNode;
 import io.gpupool.api.v1alpha1.GpuPool;
+import io.gpupool.api.v1alpha1.GpuPoolSpec;
 import io.gpupool.api.v1alpha1.ModelDeployment;
 import io.gpupool.api.v1alpha1.ModelDeploymentStatus;
 import io.gpupool.api.v1alpha1.Organization;
-import io.gpupool.api.v1alpha1.Placement;
-import io.gpupool.api.v1alpha1.ReplicaCounts;
 import io.gpupool.api.v1alpha1.ServingWork;
-import io.gpupool.core.admission.Handover;
 import io.gpupool.core.inventory.PoolInputs;
 import io.gpupool.core.inventory.Workloads;
-import io.gpupool.core.model.Assignment;
-import io.gpupool.core.model.NodeKey;
 import io.gpupool.core.model.WorkloadId;
-import io.gpupool.core.render.RemoteWorkRenderer;
-import io.gpupool.core.render.ServingRenderer;
 import io.gpupool.core.render.ServingSettings;
-import io.gpupool.core.status.Conditions;
+import io.gpupool.core.serving.Admission;
+import io.gpupool.core.serving.ModelToken;
+import io.gpupool.core.serving.RemoteWork;
+import io.gpupool.core.serving.ServingDecision;
+import io.gpupool.core.serving.ServingInputs;
+import io.gpupool.core.serving.ServingPlan;
+import io.gpupool.core.serving.StatusBuilder;
+import io.gpupool.core.status.StatusDiff;
 import io.gpupool.core.validation.ModelDeploymentValidator;
-import io.gpupool.operator.events.EventRecorder;
-import io.gpupool.operator.scheduling.Admission;
-import io.gpupool.operator.scheduling.PoolRebalancer;
-import io.gpupool.operator.scheduling.PoolScheduler;
 import io.gpupool.operator.Role;
 import io.gpupool.operator.cache.WithoutManagedFields;
-import io.quarkus.arc.lookup.LookupIfProperty;
+import io.gpupool.operator.events.EventRecorder;
+import io.gpupool.operator.scheduling.PoolRebalancer;
+import io.gpupool.operator.scheduling.PoolScheduler;
 import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
@@ -67,10 +63,11 @@ import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.api.reconciler.Workflow;
 import io.javaoperatorsdk.operator.api.reconciler.dependent.Dependent;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
-import io.javaoperatorsdk.operator.processing.event.source.PrimaryToSecondaryMapper;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.PrimaryToSecondaryMapper;
 import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import io.quarkus.arc.lookup.LookupIfProperty;
 
 /**
  * Takes a ModelDeployment from apply to serving: resolves its organization from the namespace, validates it, asks the
@@ -90,8 +87,7 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
             + ",app.kubernetes.io/component=model-server";
     static final String LOCAL_PLACEMENTS = "localPlacements";
     static final String SETTINGS = "settings";
-    static final String NO_ORGANIZATION = "NoOrganization";
-    /**
+        /**
      * Field manager of the status when it is written with server-side apply. The controller's own manager (its name)
      * applies the finalizer, and the dependents; the status gets a manager of its own because API servers before 1.22
      * do not record which subresource a managed-fields entry belongs to: an apply to /status and an apply to the object
@@ -239,177 +235,82 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
         return ids.stream().map(id -> new ResourceID(id.name(), id.namespace())).collect(Collectors.toSet());
     }
 
+    /**
+     * Named steps around one pure decision: who asks for what, the scheduler's admission, what runs now, then
+     * {@link ServingDecision#decide} turns all of it into the children, the token's copies, the Events and the status,
+     * which the remaining steps apply.
+     */
     @Override
     public UpdateControl<ModelDeployment> reconcile(ModelDeployment md, Context<ModelDeployment> context) {
-        ModelDeploymentStatus previous = md.getStatus() == null ? new ModelDeploymentStatus() : md.getStatus();
-        StatusBuilder status = new StatusBuilder(md, previous, clock);
-        ServingSettings settings = ServingSettings.from(view.pool().map(GpuPool::getSpec).orElse(null));
-        WorkloadId id = Workloads.id(md);
-
         String organization = view.organizationOf(md.getMetadata().getNamespace()).orElse(null);
+        boolean organizationExists = organization != null && view.organization(organization).isPresent();
         List<String> problems = ModelDeploymentValidator.validate(md.getMetadata().getName(), md.getSpec());
-        Admission admission;
-        if (organization == null || view.organization(organization).isEmpty()) {
-            String message = organization == null
-                    ? "Namespace '" + md.getMetadata().getNamespace() + "' has no " + ApiGroup.ORGANIZATION_LABEL
-                            + " label, so this ModelDeployment belongs to no organization. Ask a pool admin to label "
-                            + "the namespace with your organization."
-                    : "Organization '" + organization + "' (from the namespace label) does not exist. Ask a pool "
-                            + "admin to create it.";
-            admission = scheduler.schedule(Workloads.frozen(md, organization, 1, List.of(), List.of()), view);
-            status.notAdmitted(NO_ORGANIZATION, message, admission, "Pending");
-            events.warningOnce(md, NO_ORGANIZATION, message);
-        } else if (!problems.isEmpty()) {
-            String message = String.join(" ", problems);
-            int gpus = md.getSpec() != null && md.getSpec().gpu != null && md.getSpec().gpu.count != null
-                    ? Math.max(1, md.getSpec().gpu.count) : 1;
-            admission = scheduler.schedule(Workloads.frozen(md, organization, gpus, List.of(), List.of()), view);
-            status.notAdmitted(Conditions.INVALID_SPEC, message, admission, "Failed");
-            status.organization(organization);
-            events.warningOnce(md, Conditions.INVALID_SPEC, message);
-        } else {
-            admission = scheduler.schedule(Workloads.demand(md, organization, List.of(), List.of()), view);
-            status.organization(organization);
-            status.estimatedMemoryMiB(Workloads.requiredMemoryMiB(md.getSpec()));
-            status.admission(admission);
-            if (admission.pending() != null) {
-                events.warningOnce(md, admission.pending().reason(), admission.pending().message());
-            }
-            if (admission.preempted() != null && !Objects.equals(admission.preempted(),
-                    Conditions.find(previous.conditions, Conditions.PREEMPTED).map(c -> c.getMessage()).orElse(null))) {
-                events.warning(md, "Preempted", admission.preempted());
-            }
+        Admission admission = scheduler.schedule(
+                ServingDecision.demand(md, organization, organizationExists, problems), view);
+        ServingInputs inputs = observe(md, organization, organizationExists, problems, context);
+        ServingPlan plan = ServingDecision.decide(md, inputs, admission);
+        plan = applyChildren(md, plan, inputs, admission, context);
+        recordWarnings(md, plan.warnings());
+        if (!StatusDiff.same(md.getStatus() == null ? new ModelDeploymentStatus() : md.getStatus(), plan.status())) {
+            writeStatus(md, plan.status(), context);
         }
-
-        // Only invalid objects skip the workflow: a bad edit must never take running replicas down.
-        List<ServingWork> works = view.servingWorks(md.getMetadata().getNamespace(), md.getMetadata().getName());
-        Instant lookAgain = null;
-        if (problems.isEmpty() && organization != null) {
-            HandoverPlan handover = handover(md, admission, context, works);
-            status.handover(handover.placements());
-            List<Placement> running = new ArrayList<>(admission.placements());
-            running.addAll(handover.placements());
-            List<Placement> local = running.stream()
-                    .filter(p -> InformerPoolView.LOCAL_CLUSTER.equals(p.cluster)).toList();
-            var workflow = context.managedWorkflowAndDependentResourceContext();
-            workflow.put(LOCAL_PLACEMENTS, local);
-            workflow.put(SETTINGS, settings);
-            workflow.reconcileManagedWorkflow();
-            // Replicas placed on contributed clusters: the model's token where they need it, and one ServingWork per
-            // cluster, in its hub namespace.
-            Instant retry = shareCredentials(md, running, works, status, context);
-            works = ServingWorks.apply(context.getClient(), md, organization, running, settings, works,
-                    scheduler.goneNodes());
-            lookAgain = handover.deadline() == null || (retry != null && retry.isBefore(handover.deadline())) ? retry
-                    : handover.deadline();
-        }
-        int ready = context.getSecondaryResourcesAsStream(Deployment.class)
-                .filter(d -> d.getStatus() != null && d.getStatus().getReadyReplicas() != null)
-                .mapToInt(d -> Math.min(d.getStatus().getReadyReplicas(), d.getSpec().getReplicas()))
-                .sum() + ServingWorks.readyReplicas(works);
-        ModelDeploymentStatus next = status.readiness(ready, ServingRenderer.endpoint(md)).build();
-        UpdateControl<ModelDeployment> control = UpdateControl.noUpdate();
-        if (!StatusBuilder.sameStatus(previous, next)) {
-            writeStatus(md, next, context);
-        }
-        // A handover ends at its deadline even if nothing else happens by then.
-        return lookAgain == null ? control
-                : control.rescheduleAfter(Duration.between(clock.instant(), lookAgain).plusSeconds(1));
-    }
-
-    private static int desiredReplicas(ModelDeployment md) {
-        return md.getSpec().replicas == null ? 1 : md.getSpec().replicas;
+        // A handover ends at its deadline, and a token is looked for again, even if nothing else happens by then.
+        return plan.lookAgain() == null ? UpdateControl.noUpdate()
+                : UpdateControl.<ModelDeployment> noUpdate()
+                        .rescheduleAfter(Duration.between(clock.instant(), plan.lookAgain()).plusSeconds(1));
     }
 
     /**
-     * Replicas that keep serving on nodes being withdrawn until their replacements are ready, and when the earliest of
-     * those handovers ends (null when there is none).
+     * What runs now, read after the admission: the cycle that produced it may have found nodes withdrawn or gone, and
+     * replicas on them keep serving or are waited for accordingly.
      */
-    record HandoverPlan(List<Placement> placements, Instant deadline) {
-    }
-
-    private HandoverPlan handover(ModelDeployment md, Admission admission, Context<ModelDeployment> context,
-            List<ServingWork> works) {
-        Map<NodeKey, Instant> deadlines = handoverDeadlines();
-        if (deadlines.isEmpty()) {
-            return new HandoverPlan(List.of(), null);
-        }
-        Map<NodeKey, Integer> kept = Handover.keep(desiredReplicas(md),
-                readyOn(admission.placements(), readyByNode(context, works)),
-                stoppingOn(admission, deadlines.keySet()), deadlines, clock.instant());
-        return new HandoverPlan(handoverPlacements(kept), Handover.nextDeadline(kept, deadlines));
+    private ServingInputs observe(ModelDeployment md, String organization, boolean organizationExists,
+            List<String> problems, Context<ModelDeployment> context) {
+        String namespace = md.getMetadata().getNamespace();
+        GpuPoolSpec pool = view.pool().map(GpuPool::getSpec).orElse(null);
+        Map<List<String>, ModelToken> read = new HashMap<>();
+        ModelToken.Reader tokens = (secret, key) -> read.computeIfAbsent(List.of(secret, key),
+                k -> ModelCredentials.read(context.getClient(), md, secret, key));
+        return new ServingInputs(organization, organizationExists, problems, ServingSettings.from(pool),
+                scheduler.withdrawing(), PoolInputs.withdrawalHandover(pool),
+                context.getSecondaryResourcesAsStream(Deployment.class).toList(),
+                view.servingWorks(namespace, md.getMetadata().getName()), scheduler.goneNodes(), tokens,
+                "kubectl create rolebinding gpupool-model-token-reader -n " + namespace + " --clusterrole="
+                        + tokenReaderRole + " --serviceaccount=" + serviceAccount,
+                Set.of(), clock);
     }
 
     /**
-     * Shares the model's token with the contributed clusters that run its replicas (and takes it back from the others),
-     * and reports it in the status.
-     *
-     * @return when to try again because the token could not be shared, or null
+     * Applies the children the plan names: the Deployments and Service of the pool's own cluster (dependents), the
+     * token's copies in contributed clusters, their ServingWork. Writing a token can fail; the plan is then decided
+     * again knowing it, for the status and the retry.
      */
-    private Instant shareCredentials(ModelDeployment md, List<Placement> running, List<ServingWork> works,
-            StatusBuilder status, Context<ModelDeployment> context) {
-        var credentials = ModelCredentials.share(context.getClient(), md, RemoteWorkRenderer.remoteClusters(running),
-                ServingWorks.clusters(works), "kubectl create rolebinding gpupool-model-token-reader -n "
-                        + md.getMetadata().getNamespace() + " --clusterrole=" + tokenReaderRole
-                        + " --serviceaccount=" + serviceAccount);
-        status.credentials(credentials);
-        if (credentials == null || credentials.shared()) {
-            return null;
+    private ServingPlan applyChildren(ModelDeployment md, ServingPlan plan, ServingInputs inputs, Admission admission,
+            Context<ModelDeployment> context) {
+        ServingPlan.Children children = plan.children();
+        if (children == null) {
+            return plan; // invalid spec: a bad edit must never take running replicas down
         }
-        events.warningOnce(md, credentials.reason(), credentials.message());
-        // Nothing the operator watches tells it when the Secret or the permission to read it appears.
-        return clock.instant().plus(ModelCredentials.RETRY);
+        var workflow = context.managedWorkflowAndDependentResourceContext();
+        workflow.put(LOCAL_PLACEMENTS, children.localPlacements());
+        workflow.put(SETTINGS, children.settings());
+        workflow.reconcileManagedWorkflow();
+        Set<String> failed = ModelCredentials.apply(context.getClient(), children.credentials());
+        if (!failed.isEmpty()) {
+            plan = ServingDecision.decide(md, inputs.withCredentialWriteFailures(failed), admission);
+        }
+        ServingWorks.apply(context.getClient(), children.works(), children.obsoleteWorks(), inputs.works());
+        return plan;
     }
 
-    /** When the handover on each node being withdrawn ends. */
-    private Map<NodeKey, Instant> handoverDeadlines() {
-        Duration handover = PoolInputs.withdrawalHandover(view.pool().map(GpuPool::getSpec).orElse(null));
-        Map<NodeKey, Instant> deadlines = new HashMap<>();
-        scheduler.withdrawing().forEach((node, w) -> deadlines.put(node, w.since().plus(handover)));
-        return deadlines;
-    }
-
-    /** Pods of replicas taken away that still run on the given nodes. */
-    private static Map<NodeKey, Integer> stoppingOn(Admission admission, Set<NodeKey> nodes) {
-        Map<NodeKey, Integer> out = new HashMap<>();
-        for (Assignment a : admission.stopping()) {
-            if (nodes.contains(a.node())) {
-                out.merge(a.node(), a.replicas(), Integer::sum);
+    private void recordWarnings(ModelDeployment md, List<ServingPlan.Warning> warnings) {
+        for (ServingPlan.Warning w : warnings) {
+            if (w.once()) {
+                events.warningOnce(md, w.reason(), w.message());
+            } else {
+                events.warning(md, w.reason(), w.message());
             }
         }
-        return out;
-    }
-
-    private List<Placement> handoverPlacements(Map<NodeKey, Integer> kept) {
-        List<Placement> out = new ArrayList<>();
-        kept.forEach((node, replicas) -> {
-            var w = scheduler.withdrawing().get(node);
-            out.add(new Placement(node.cluster(), node.node(), w == null ? null : w.gpuClass(), replicas));
-        });
-        return out;
-    }
-
-    /** Ready replicas per node: the pool's own Deployments, and what agents report for contributed clusters. */
-    private static Map<NodeKey, Integer> readyByNode(Context<ModelDeployment> context, List<ServingWork> works) {
-        Map<NodeKey, Integer> ready = new HashMap<>();
-        context.getSecondaryResourcesAsStream(Deployment.class).forEach(d -> {
-            var annotations = d.getMetadata().getAnnotations();
-            String node = annotations == null ? null : annotations.get(ServingRenderer.NODE_ANNOTATION);
-            if (node != null && d.getStatus() != null && d.getStatus().getReadyReplicas() != null) {
-                ready.merge(new NodeKey(InformerPoolView.LOCAL_CLUSTER, node), d.getStatus().getReadyReplicas(),
-                        Integer::sum);
-            }
-        });
-        ServingWorks.readyByNode(works).forEach((node, n) -> ready.merge(node, n, Integer::sum));
-        return ready;
-    }
-
-    private static int readyOn(List<Placement> placements, Map<NodeKey, Integer> readyByNode) {
-        int ready = 0;
-        for (Placement p : placements) {
-            ready += Math.min(p.replicas, readyByNode.getOrDefault(new NodeKey(p.cluster, p.node), 0));
-        }
-        return ready;
     }
 
     @Override
@@ -417,7 +318,7 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
         if (view != null) {
             scheduler.release(Workloads.id(md), view);
             List<ServingWork> works = view.servingWorks(md.getMetadata().getNamespace(), md.getMetadata().getName());
-            ModelCredentials.forgetEverywhere(context.getClient(), md, ServingWorks.clusters(works));
+            ModelCredentials.forgetEverywhere(context.getClient(), md, RemoteWork.clusters(works));
             ServingWorks.deleteAll(context.getClient(), works);
         }
         events.forget(md);

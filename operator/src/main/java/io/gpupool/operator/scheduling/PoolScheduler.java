@@ -37,7 +37,9 @@ import io.gpupool.core.model.PendingReason;
 import io.gpupool.core.model.PoolNode;
 import io.gpupool.core.model.PoolSnapshot;
 import io.gpupool.core.model.Workload;
+import io.gpupool.core.model.Withdrawal;
 import io.gpupool.core.model.WorkloadId;
+import io.gpupool.core.serving.Admission;
 
 /**
  * The one place admission decisions are made. Every ModelDeployment reconcile calls {@link #schedule}, which runs a
@@ -104,15 +106,6 @@ public class PoolScheduler {
     /** Nodes the last cycle found being withdrawn by their contributors. */
     public Map<NodeKey, Withdrawal> withdrawing() {
         return withdrawing;
-    }
-
-    /**
-     * A node being withdrawn.
-     *
-     * @param gpuClass its GPUs' class, for the replicas that keep serving there during the handover
-     * @param since    when the pool first saw it withdrawn
-     */
-    public record Withdrawal(String gpuClass, Instant since) {
     }
 
     /**

@@ -5,7 +5,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicReference;
@@ -39,6 +38,7 @@ import io.gpupool.core.model.NodeState;
 import io.gpupool.core.model.PoolNode;
 import io.gpupool.core.status.Conditions;
 import io.gpupool.core.status.PoolReport;
+import io.gpupool.core.status.StatusDiff;
 import io.quarkus.runtime.StartupEvent;
 
 /**
@@ -121,7 +121,8 @@ public class PoolStatusPublisher {
                             rejection.get().message(), n.getMetadata().getGeneration(), clock)
                     : readyCondition(previous, pn, Boolean.FALSE.equals(n.getSpec().nodeReady),
                             n.getMetadata().getGeneration());
-            if (!sameNodeStatus(previous, next)) {
+            // lastHeartbeatTime is the agent's: never compared, never sent.
+            if (!StatusDiff.same(previous, next, "lastHeartbeatTime")) {
                 patchNodeStatus(n, next);
                 next.lastHeartbeatTime = previous.lastHeartbeatTime;
                 n.setStatus(next);
@@ -134,10 +135,7 @@ public class PoolStatusPublisher {
             next.gpus = usage == null ? 0 : usage.gpus();
             next.allocated = usage == null ? 0 : usage.allocated();
             next.observedGeneration = c.getMetadata().getGeneration();
-            GpuClassStatus previous = c.getStatus();
-            if (previous == null || !Objects.equals(previous.nodes, next.nodes) || !Objects.equals(previous.gpus, next.gpus)
-                    || !Objects.equals(previous.allocated, next.allocated)
-                    || !Objects.equals(previous.observedGeneration, next.observedGeneration)) {
+            if (!StatusDiff.same(c.getStatus(), next)) {
                 patch(c, next);
             }
         }
@@ -152,10 +150,7 @@ public class PoolStatusPublisher {
             next.observedGeneration = org.getMetadata().getGeneration();
             next.conditions = Conditions.set(previous.conditions, Conditions.READY, true, "QuotaComputed",
                     "Quota and usage computed by the last admission cycle.", next.observedGeneration, clock);
-            if (!Objects.equals(previous.classes, next.classes) || !Objects.equals(previous.weightedShare, next.weightedShare)
-                    || !Objects.equals(previous.namespaces, next.namespaces)
-                    || !Objects.equals(previous.observedGeneration, next.observedGeneration)
-                    || !Objects.equals(previous.conditions, next.conditions)) {
+            if (!StatusDiff.same(previous, next)) {
                 patch(org, next);
             }
         }
@@ -164,10 +159,7 @@ public class PoolStatusPublisher {
             next.gpus = report.classes().values().stream().mapToInt(PoolReport.ClassTotals::gpus).sum();
             next.allocated = outcome.allocated().values().stream().mapToInt(Integer::intValue).sum();
             next.observedGeneration = pool.getMetadata().getGeneration();
-            GpuPoolStatus previous = pool.getStatus();
-            if (previous == null || !Objects.equals(previous.gpus, next.gpus)
-                    || !Objects.equals(previous.allocated, next.allocated)
-                    || !Objects.equals(previous.observedGeneration, next.observedGeneration)) {
+            if (!StatusDiff.same(pool.getStatus(), next)) {
                 patch(pool, next);
             }
         });
@@ -211,11 +203,6 @@ public class PoolStatusPublisher {
             message = "The node takes replicas of class " + pn.gpuClass() + ".";
         }
         return Conditions.set(previous.conditions, Conditions.READY, ready, reason, message, generation, clock);
-    }
-
-    private static boolean sameNodeStatus(GpuNodeStatus a, GpuNodeStatus b) {
-        return Objects.equals(a.gpuClass, b.gpuClass) && Objects.equals(a.allocatable, b.allocatable)
-                && Objects.equals(a.allocated, b.allocated) && Objects.equals(a.conditions, b.conditions);
     }
 
     /**

@@ -1,4 +1,4 @@
-package io.gpupool.operator.scheduling;
+package io.gpupool.core.serving;
 
 import java.util.List;
 

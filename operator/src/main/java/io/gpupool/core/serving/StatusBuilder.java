@@ -1,9 +1,8 @@
-package io.gpupool.operator.modeldeployment;
+package io.gpupool.core.serving;
 
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 
 import io.fabric8.kubernetes.api.model.Condition;
 import io.gpupool.api.v1alpha1.ModelDeployment;
@@ -11,10 +10,9 @@ import io.gpupool.api.v1alpha1.ModelDeploymentStatus;
 import io.gpupool.api.v1alpha1.Placement;
 import io.gpupool.api.v1alpha1.ReplicaCounts;
 import io.gpupool.core.status.Conditions;
-import io.gpupool.operator.scheduling.Admission;
 
 /** Builds a ModelDeployment's next status from what one reconcile learned; conditions keep their transition times. */
-final class StatusBuilder {
+public final class StatusBuilder {
 
     private final ModelDeploymentStatus next = new ModelDeploymentStatus();
     private final Clock clock;
@@ -23,7 +21,7 @@ final class StatusBuilder {
     private int admitted;
     private String fixedPhase;
 
-    StatusBuilder(ModelDeployment md, ModelDeploymentStatus previous, Clock clock) {
+    public StatusBuilder(ModelDeployment md, ModelDeploymentStatus previous, Clock clock) {
         this.clock = clock;
         this.generation = md.getMetadata().getGeneration();
         this.next.conditions = new ArrayList<>(previous.conditions == null ? List.of() : previous.conditions);
@@ -35,18 +33,18 @@ final class StatusBuilder {
         this.desired = md.getSpec() == null || md.getSpec().replicas == null ? 1 : md.getSpec().replicas;
     }
 
-    StatusBuilder organization(String organization) {
+    public StatusBuilder organization(String organization) {
         next.organization = organization;
         return this;
     }
 
-    StatusBuilder estimatedMemoryMiB(long mib) {
+    public StatusBuilder estimatedMemoryMiB(long mib) {
         next.estimatedMemoryMiB = mib;
         return this;
     }
 
     /** The ModelDeployment cannot be admitted as it is; what runs keeps running. */
-    StatusBuilder notAdmitted(String reason, String message, Admission admission, String phase) {
+    public StatusBuilder notAdmitted(String reason, String message, Admission admission, String phase) {
         next.placements = new ArrayList<>(admission.placements());
         admitted = admission.admittedReplicas();
         setCondition(Conditions.ADMITTED, false, reason, message);
@@ -54,7 +52,7 @@ final class StatusBuilder {
         return this;
     }
 
-    StatusBuilder admission(Admission admission) {
+    public StatusBuilder admission(Admission admission) {
         next.placements = new ArrayList<>(admission.placements());
         admitted = admission.admittedReplicas();
         if (admission.pending() != null) {
@@ -73,17 +71,17 @@ final class StatusBuilder {
     }
 
     /** Whether replicas on contributed clusters have the model's token; no condition when none needs it. */
-    StatusBuilder credentials(ModelCredentials.Outcome outcome) {
+    public StatusBuilder credentials(CredentialsOutcome outcome) {
         if (outcome == null) {
-            next.conditions = Conditions.remove(next.conditions, ModelCredentials.CONDITION);
+            next.conditions = Conditions.remove(next.conditions, CredentialsOutcome.CONDITION);
         } else {
-            setCondition(ModelCredentials.CONDITION, outcome.shared(), outcome.reason(), outcome.message());
+            setCondition(CredentialsOutcome.CONDITION, outcome.shared(), outcome.reason(), outcome.message());
         }
         return this;
     }
 
     /** Replicas that keep serving on nodes being withdrawn until their replacements are ready. */
-    StatusBuilder handover(List<Placement> handover) {
+    public StatusBuilder handover(List<Placement> handover) {
         next.handover = new ArrayList<>(handover);
         return this;
     }
@@ -92,7 +90,7 @@ final class StatusBuilder {
      * @param ready ready serving pods; during a handover both the replacements and the replicas they replace may be
      *              ready, but the ModelDeployment never has more replicas than it asks for
      */
-    StatusBuilder readiness(int ready, String endpoint) {
+    public StatusBuilder readiness(int ready, String endpoint) {
         ready = Math.min(ready, desired);
         next.replicas = new ReplicaCounts(desired, admitted, ready);
         next.endpoint = endpoint;
@@ -115,14 +113,14 @@ final class StatusBuilder {
         return this;
     }
 
-    StatusBuilder reconcileError(String message) {
+    public StatusBuilder reconcileError(String message) {
         setCondition(Conditions.READY, false, "ReconcileError",
                 "The operator could not reconcile this ModelDeployment and will retry: " + message);
         next.observedGeneration = generation;
         return this;
     }
 
-    ModelDeploymentStatus build() {
+    public ModelDeploymentStatus build() {
         return next;
     }
 
@@ -138,16 +136,5 @@ final class StatusBuilder {
         return admission.placements().isEmpty() ? "no replicas requested."
                 : String.join(", ", admission.placements().stream().map(p -> p.replicas + " on " + p.cluster + "/"
                         + p.node + " (" + p.gpuClass + ")").toList()) + ".";
-    }
-
-    /** True when patching would change nothing a person or a controller reads. */
-    static boolean sameStatus(ModelDeploymentStatus a, ModelDeploymentStatus b) {
-        return Objects.equals(a.phase, b.phase) && Objects.equals(a.replicas, b.replicas)
-                && Objects.equals(a.placements, b.placements) && Objects.equals(a.handover, b.handover)
-                && Objects.equals(a.endpoint, b.endpoint)
-                && Objects.equals(a.organization, b.organization)
-                && Objects.equals(a.estimatedMemoryMiB, b.estimatedMemoryMiB)
-                && Objects.equals(a.conditions, b.conditions)
-                && Objects.equals(a.observedGeneration, b.observedGeneration);
     }
 }
