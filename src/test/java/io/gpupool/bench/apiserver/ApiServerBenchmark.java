@@ -58,6 +58,7 @@ public final class ApiServerBenchmark {
     private String label = "results";
     private boolean kueueDelete;
     private boolean profile;
+    private boolean apiServerProfile;
     /** Run the operator on its JVM's defaults instead of the chart's JVM settings. */
     private boolean jvmDefaults;
 
@@ -102,6 +103,7 @@ public final class ApiServerBenchmark {
                 }
                 case "--label" -> b.label = value(args, ++i, a);
                 case "--operator-profile" -> b.profile = true;
+                case "--apiserver-profile" -> b.apiServerProfile = true;
                 case "--jvm-defaults" -> b.jvmDefaults = true;
                 case "--kueue-finish" -> {
                     String how = value(args, ++i, a);
@@ -153,6 +155,8 @@ public final class ApiServerBenchmark {
                                          QUARKUS_OPERATOR_SDK_CONCURRENT_RECONCILIATION_THREADS=8); repeatable
                   --operator-profile     record the operator with JFR during each measurement: <scenario>/operator.jfr
                                          and the hot methods in <scenario>/operator-profile.txt
+                  --apiserver-profile    CPU profiles of kube-apiserver during each measurement (pprof, 30 s pieces):
+                                         <scenario>/apiserver-cpu-*.pprof, summary <scenario>/apiserver-profile.txt
                   --label NAME           results go to target/bench-apiserver/NAME.{csv,json,md} (default results)""";
     }
 
@@ -259,6 +263,7 @@ public final class ApiServerBenchmark {
             int n = shape.modelDeployments();
             Usage usage0 = Usage.of(null);
             Map<String, Double> writes0 = ApiServerWrites.snapshot(env.client);
+            ApiServerProfile api = startProfiles(null, env);
             LoadSampler.Window window = load.window();
             long t0 = System.nanoTime();
             // The admission scenario's own watches run here too: they are part of the measurement, not of the operator.
@@ -268,6 +273,7 @@ public final class ApiServerBenchmark {
             long wall = System.nanoTime() - t0;
             window.end();
             Usage usage = Usage.of(null).minus(usage0);
+            stopProfiles(null, env, api);
             Map<String, Double> writes = ApiServerWrites.minus(ApiServerWrites.snapshot(env.client), writes0);
             figures.add("floor", "ModelDeployments written with status, Deployment, Service", n, "", window,
                     writers + " writers, no operator");
@@ -296,7 +302,7 @@ public final class ApiServerBenchmark {
                 pool.awaitCapacityCounted(timeout);
                 Usage usage0 = Usage.of(op);
                 Map<String, Double> writes0 = ApiServerWrites.snapshot(env.client);
-                startProfile(op);
+                ApiServerProfile api = startProfiles(op, env);
                 LoadSampler.Window window = load.window();
                 long t0 = System.nanoTime();
                 run.createAll();
@@ -312,7 +318,7 @@ public final class ApiServerBenchmark {
                 });
                 window.end();
                 Usage usage = Usage.of(op).minus(usage0);
-                stopProfile(op, env);
+                stopProfiles(op, env, api);
                 List<KueueLikeRun.Tracked> all = run.tracked();
                 long first = all.stream().mapToLong(w -> w.createdNanos).filter(x -> x != 0).min().orElse(t0);
                 long lastFinished = all.stream().mapToLong(w -> w.finishedNanos).max().orElse(t0);
@@ -470,7 +476,7 @@ public final class ApiServerBenchmark {
                     AtomicLongArray sent = new AtomicLongArray(n);
                     Usage usage0 = Usage.of(op);
                     Map<String, Double> writes0 = ApiServerWrites.snapshot(env.client);
-                    startProfile(op);
+                    ApiServerProfile api = startProfiles(op, env);
                     LoadSampler.Window window = load.window();
                     long t0 = System.nanoTime();
                     pool.createModelDeployments(0, n, writers, i -> sent.set(i, System.nanoTime()));
@@ -481,7 +487,7 @@ public final class ApiServerBenchmark {
                             () -> progress(clock, n, op, t0));
                     window.end();
                     Usage usage = Usage.of(op).minus(usage0);
-                    stopProfile(op, env);
+                    stopProfiles(op, env, api);
                     if (!done) {
                         op.threadDump(env.dir.resolve("operator-threads.txt"));
                     }
@@ -528,7 +534,7 @@ public final class ApiServerBenchmark {
                     AtomicLongArray sent = new AtomicLongArray(n);
                     Usage usage0 = Usage.of(op);
                     Map<String, Double> writes0 = ApiServerWrites.snapshot(env.client);
-                    startProfile(op);
+                    ApiServerProfile api = startProfiles(op, env);
                     LoadSampler.Window window = load.window();
                     long t0 = System.nanoTime();
                     AtomicReference<RuntimeException> failure = new AtomicReference<>();
@@ -558,7 +564,7 @@ public final class ApiServerBenchmark {
                             () -> progress(clock, n, op, t0));
                     window.end();
                     Usage usage = Usage.of(op).minus(usage0);
-                    stopProfile(op, env);
+                    stopProfiles(op, env, api);
                     figures.add("latency", "ModelDeployments applied", n, "", window,
                             String.format(Locale.ROOT, "%.0f/s over %.0f s", latencyRate, n / latencyRate));
                     addDistribution("latency", "create -> Deployment exists (watch)",
@@ -702,23 +708,28 @@ public final class ApiServerBenchmark {
         }
     }
 
-    private void startProfile(OperatorUnderTest op) {
-        if (profile) {
+    /** Starts the profiles asked for: the operator's JFR recording, kube-apiserver's CPU profiles. */
+    private ApiServerProfile startProfiles(OperatorUnderTest op, Env env) {
+        if (profile && op != null) {
             op.startProfile();
         }
+        return apiServerProfile ? ApiServerProfile.start(env.dir, env.server) : null;
     }
 
-    /** Writes the recording of the measurement and its summary (hot methods) next to the scenario's other files. */
-    private void stopProfile(OperatorUnderTest op, Env env) {
-        if (!profile) {
-            return;
-        }
-        Path jfr = env.dir.resolve("operator.jfr");
+    /** Writes the recordings of the measurement and their summaries next to the scenario's other files. */
+    private void stopProfiles(OperatorUnderTest op, Env env, ApiServerProfile api) {
         try {
-            op.stopProfile(jfr);
-            Path summary = env.dir.resolve("operator-profile.txt");
-            Files.writeString(summary, ProfileSummary.summarize(jfr, 40));
-            System.out.println("  profile: " + summary + " (recording " + jfr + ")");
+            if (profile && op != null) {
+                Path jfr = env.dir.resolve("operator.jfr");
+                op.stopProfile(jfr);
+                Path summary = env.dir.resolve("operator-profile.txt");
+                Files.writeString(summary, ProfileSummary.summarize(jfr, 40));
+                System.out.println("  operator profile: " + summary + " (recording " + jfr + ")");
+            }
+            if (api != null) {
+                Path summary = api.stopAndSummarize();
+                System.out.println("  kube-apiserver profile: " + (summary == null ? "none taken" : summary));
+            }
         } catch (IOException | InterruptedException e) {
             System.out.println("  (profile failed: " + e.getMessage() + ")");
         }
