@@ -15,7 +15,6 @@ import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
-import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.gpupool.api.v1alpha1.ModelDeployment;
 import io.gpupool.api.v1alpha1.ModelDeploymentSpec;
@@ -153,7 +152,7 @@ final class KueueLikeRun implements AutoCloseable {
 
     /** Starts watching, then runs every generator (one thread each, as Kueue's runner does) until all have created. */
     void createAll() throws InterruptedException {
-        informer = client.resources(ModelDeployment.class).inAnyNamespace().inform(new Watcher());
+        informer = client.resources(ModelDeployment.class).inAnyNamespace().inform(new WatchClock.Handler<>(this::seen));
         List<Thread> threads = new ArrayList<>();
         for (List<Tracked> sequence : generators) {
             Thread t = new Thread(() -> {
@@ -282,22 +281,6 @@ final class KueueLikeRun implements AutoCloseable {
         finisher.shutdownNow();
         if (informer != null) {
             informer.close();
-        }
-    }
-
-    private final class Watcher implements ResourceEventHandler<ModelDeployment> {
-        @Override
-        public void onAdd(ModelDeployment md) {
-            seen(md);
-        }
-
-        @Override
-        public void onUpdate(ModelDeployment before, ModelDeployment md) {
-            seen(md);
-        }
-
-        @Override
-        public void onDelete(ModelDeployment md, boolean deletedFinalStateUnknown) {
         }
     }
 }
