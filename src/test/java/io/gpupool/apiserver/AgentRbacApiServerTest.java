@@ -26,7 +26,6 @@ import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
-import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
 import io.fabric8.kubernetes.api.model.rbac.Role;
@@ -42,6 +41,7 @@ import io.gpupool.api.v1alpha1.GpuNode;
 import io.gpupool.api.v1alpha1.ModelDeployment;
 import io.gpupool.api.v1alpha1.Placement;
 import io.gpupool.api.v1alpha1.ServingWork;
+import io.gpupool.cluster.SimulatedKubelet;
 import io.gpupool.core.inventory.NodeTrust;
 import io.gpupool.core.policy.ContributorPolicy;
 import io.gpupool.core.render.RemoteWorkRenderer;
@@ -111,9 +111,7 @@ class AgentRbacApiServerTest {
         for (String name : NODES) {
             Node node = PoolFixtures.node(name, null);
             node.getMetadata().getLabels().put(CONTRIBUTE, "true");
-            Node created = admin.resource(node).createOr(r -> r.update());
-            created.setStatus(node.getStatus()); // status is not taken on create
-            admin.resource(created).updateStatus();
+            SimulatedKubelet.registerNode(admin, node);
         }
 
         hub = server.impersonating("system:serviceaccount:" + ALPHA_NS + ":" + ContributedClusterReconciler.AGENT);
@@ -192,9 +190,7 @@ class AgentRbacApiServerTest {
         await().atMost(WAIT).until(() -> serving().size() == 1
                 && !admin.services().inNamespace(SERVING).withLabel(RemoteWorkRenderer.WORK_LABEL).list().getItems()
                         .isEmpty());
-        Deployment running = serving().get(0);
-        running.setStatus(new DeploymentStatusBuilder().withReplicas(1).withReadyReplicas(1).build());
-        admin.resource(running).updateStatus(); // no Deployment controller here
+        // The real Deployment controller and kube-scheduler put its pod on l4-01; the simulated kubelet runs it.
         await().atMost(WAIT).untilAsserted(() -> {
             ServingWork w = admin.resources(ServingWork.class).inNamespace(ALPHA_NS)
                     .withName(work.getMetadata().getName()).get();
@@ -429,11 +425,16 @@ class AgentRbacApiServerTest {
         await().atMost(WAIT).until(() -> binding.get() != null && binding.get().getSubjects().equals(subjects));
         account.delete();
         await().atMost(WAIT).until(() -> account.get() != null);
+        // A new ServiceAccount: kube-controller-manager's token controller revokes the old one's token (it deletes
+        // its token Secret) and signs one for the new; the operator issues a kubeconfig with it.
+        await().atMost(WAIT).until(() -> !issued.equals(kubeconfig.get().getData()
+                .get(ContributedClusterReconciler.KUBECONFIG_KEY)));
+        String reissued = kubeconfig.get().getData().get(ContributedClusterReconciler.KUBECONFIG_KEY);
         kubeconfig.edit(k -> {
             k.getData().put(ContributedClusterReconciler.KUBECONFIG_KEY, b64("server: https://elsewhere.example"));
             return k;
         });
-        await().atMost(WAIT).until(() -> issued.equals(kubeconfig.get().getData()
+        await().atMost(WAIT).until(() -> reissued.equals(kubeconfig.get().getData()
                 .get(ContributedClusterReconciler.KUBECONFIG_KEY)));
         assertThat(admin.resources(ContributedCluster.class).withName(BETA).get().getMetadata().getGeneration())
                 .isEqualTo(generation);

@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -14,8 +13,6 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -34,17 +31,12 @@ import io.fabric8.kubernetes.api.model.EnvVarBuilder;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Node;
-import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.PodTemplateSpec;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
-import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
-import io.fabric8.kubernetes.api.model.batch.v1.JobConditionBuilder;
-import io.fabric8.kubernetes.api.model.batch.v1.JobStatusBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.gpupool.agent.AgentConfig;
@@ -52,6 +44,7 @@ import io.gpupool.agent.AgentLauncher;
 import io.gpupool.agent.ContributorAgent;
 import io.gpupool.api.v1alpha1.GpuNode;
 import io.gpupool.api.v1alpha1.ModelDeployment;
+import io.gpupool.cluster.SimulatedKubelet;
 import io.gpupool.core.inventory.NodeTrust;
 import io.gpupool.operator.cluster.ContributedClusterReconciler;
 import io.gpupool.operator.node.LocalNodeReconciler;
@@ -68,9 +61,10 @@ import io.smallrye.config.SmallRyeConfigBuilder;
  * reads it, as the chart's ServiceAccount in its cluster and as the cluster's ServiceAccount at the pool; it stops
  * when its Deployment is scaled to 0;</li>
  * <li>the uninstall hook: Helm creates the pre-delete Job and waits for it; the test runs what its pod would run
- * ({@link AgentLauncher#leavePool}) with the Job's environment and ServiceAccount, then marks the Job complete;</li>
- * <li>the kubelets and Deployment controllers of both clusters: a serving Deployment gets a ready pod, loses it when
- * scaled to 0 or deleted.</li>
+ * ({@link AgentLauncher#leavePool}) with the Job's environment and ServiceAccount, as that pod's process on the
+ * simulated kubelet, and the real Job controller completes the Job when it ends;</li>
+ * <li>the real Deployment controller, scheduler and garbage collector of the shared control plane, and its simulated
+ * kubelet: a serving Deployment gets a pod bound to its node, ready after the load delay.</li>
  * </ul>
  * The pool (the in-process operator, as the operator chart's ServiceAccount) moves the replica to a node of its own
  * cluster while the contributed one keeps serving, and the contributed nodes leave once nothing runs on them.
@@ -81,8 +75,7 @@ class ContributorUninstallApiServerTest {
     private static final Duration WAIT = Duration.ofSeconds(60);
     private static final String OPERATOR_RELEASE = "gpupool-operator";
     private static final String OPERATOR_NS = "gpupool-system";
-    // Names of their own: Helm deletes the serving namespace, which stays Terminating on a server without a namespace
-    // controller, and other classes of the tier use the chart's defaults.
+    // Names of their own: Helm deletes the serving namespace, and other classes of the tier use the chart's defaults.
     private static final String RELEASE = "leaving";
     private static final String RELEASE_NS = "gpupool-contributor-leaving";
     private static final String SERVING = "gpupool-serving-leaving";
@@ -107,7 +100,8 @@ class ContributorUninstallApiServerTest {
     private static KubernetesClient asOperator;
     private static TestPool pool;
     private static InProcessOperator operator;
-    private static Kubelets kubelets;
+    /** A node without GPUs (no taint) for the pods of the chart's agent and of its pre-delete Job. */
+    private static final String SYSTEM_NODE = "cpu-only-01";
     private static final List<AutoCloseable> closing = new ArrayList<>();
 
     @BeforeAll
@@ -125,11 +119,8 @@ class ContributorUninstallApiServerTest {
         // The contributed cluster's GPU node (the same API server plays that cluster), selected by the chart's default.
         Node node = PoolFixtures.node(CONTRIBUTED_NODE, null);
         node.getMetadata().getLabels().put(CONTRIBUTE, "true");
-        Node created = admin.resource(node).createOr(r -> r.update());
-        created.setStatus(node.getStatus()); // status is not taken on create
-        admin.resource(created).updateStatus();
-        kubelets = new Kubelets(admin);
-        kubelets.start();
+        SimulatedKubelet.registerNode(admin, node);
+        SimulatedKubelet.registerNode(admin, PoolFixtures.node(SYSTEM_NODE, null));
     }
 
     @AfterAll
@@ -147,16 +138,15 @@ class ContributorUninstallApiServerTest {
             admin.apps().deployments().inNamespace(SERVING).withLabel("app.kubernetes.io/component", MODEL_SERVER)
                     .delete();
             admin.secrets().inNamespace(RELEASE_NS).withName("gpupool-hub").delete();
+            // Its pods go with the Deployments (the kubelet confirms them gone); then their nodes may go.
+            await().atMost(WAIT).until(() -> admin.pods().inNamespace(SERVING).list().getItems().isEmpty()
+                    && admin.pods().inNamespace(RELEASE_NS).list().getItems().isEmpty());
             admin.nodes().withName(CONTRIBUTED_NODE).delete();
+            admin.nodes().withName(SYSTEM_NODE).delete();
         } finally {
             try {
                 TestPool.tearDown(pool, operator);
             } finally {
-                // What the kubelets would do once the Deployments are gone.
-                closeQuietly(kubelets);
-                for (String ns : List.of(MODELS, SERVING)) {
-                    admin.pods().inNamespace(ns).withLabel("app.kubernetes.io/component", MODEL_SERVER).delete();
-                }
                 closeQuietly(asOperator);
                 closeQuietly(operatorChart);
             }
@@ -178,7 +168,8 @@ class ContributorUninstallApiServerTest {
                 .set("servingNamespace.name", SERVING).set("withdrawal.timeoutSeconds", LEAVE_TIMEOUT_SECONDS).call();
         assertThat(releases()).singleElement().isEqualTo("deployed");
 
-        // Its agent runs (here) with the Deployment's configuration; the Deployment controller says so.
+        // Its agent runs (here) with the Deployment's configuration (the Deployment's own pod runs on the simulated
+        // kubelet, and the real Deployment controller reports it).
         Deployment agentDeployment = admin.apps().deployments().inNamespace(RELEASE_NS).withName(AGENT_DEPLOYMENT).get();
         PodSpec agentPod = agentDeployment.getSpec().getTemplate().getSpec();
         AgentConfig runningConfig = configFrom(agentPod.getContainers().get(0).getEnv());
@@ -191,7 +182,6 @@ class ContributorUninstallApiServerTest {
             if (replicas == 0 && stoppedByScaleDown.compareAndSet(false, true)) {
                 running.close(); // the pod is gone
             }
-            reportReplicas(d, replicas, replicas);
         }));
 
         await().atMost(WAIT).until(() -> admin.resources(GpuNode.class).inNamespace(HUB_NS).withName(CONTRIBUTED_NODE)
@@ -235,7 +225,12 @@ class ContributorUninstallApiServerTest {
                 .withLabel("app.kubernetes.io/component", MODEL_SERVER),
                 d -> contributedTemplates.add(d.getSpec().getTemplate())));
 
-        // helm uninstall creates the pre-delete Job and waits for it.
+        // helm uninstall creates the pre-delete Job and waits for it. Its pod runs on the simulated kubelet, whose
+        // process is the leave run below (in this JVM): the pod succeeds when that ends, and the real Job controller
+        // then completes the Job.
+        CompletableFuture<Integer> leaveRun = new CompletableFuture<>();
+        closing.add(server.kubelet().runs(p -> LEAVE_JOB.equals(p.getMetadata().getLabels().get("job-name")),
+                p -> leaveRun));
         CompletableFuture<String> uninstall = CompletableFuture.supplyAsync(() -> Helm.uninstall(RELEASE)
                 .withNamespace(RELEASE_NS).withKubeConfigContents(server.kubeConfigYaml()).call());
         var jobs = admin.batch().v1().jobs().inNamespace(RELEASE_NS).withName(LEAVE_JOB);
@@ -274,14 +269,7 @@ class ContributorUninstallApiServerTest {
         Duration left = Duration.ofNanos(System.nanoTime() - t0);
         leaving.close(); // the process exits
         System.out.printf("[uninstall] the cluster left the pool in %d ms (graceful: %s)%n", left.toMillis(), graceful);
-        jobs.editStatus(j -> {
-            String now = Instant.now().toString();
-            j.setStatus(new JobStatusBuilder().withStartTime(now).withCompletionTime(now).withSucceeded(1)
-                    .addToConditions(new JobConditionBuilder().withType("Complete").withStatus("True")
-                            .withLastProbeTime(now).withLastTransitionTime(now).build())
-                    .build());
-            return j;
-        });
+        leaveRun.complete(0);
         String helmOutput = uninstall.get(WAIT.toSeconds(), TimeUnit.SECONDS);
 
         assertThat(graceful).as("the pool moved the replica before the leave timeout").isTrue();
@@ -339,23 +327,6 @@ class ContributorUninstallApiServerTest {
                 .getItems().stream().map(s -> s.getMetadata().getLabels().get("status")).toList();
     }
 
-    /** What the Deployment controller reports about a Deployment's pods. */
-    private static void reportReplicas(Deployment d, int replicas, int ready) {
-        if (d.getStatus() != null && Objects.equals(d.getStatus().getObservedGeneration(), d.getMetadata().getGeneration())
-                && Objects.equals(d.getStatus().getReplicas(), replicas)
-                && Objects.equals(d.getStatus().getReadyReplicas(), ready)) {
-            return;
-        }
-        d.setStatus(new DeploymentStatusBuilder().withObservedGeneration(d.getMetadata().getGeneration())
-                .withReplicas(replicas).withReadyReplicas(ready).withAvailableReplicas(ready)
-                .withUpdatedReplicas(replicas).build());
-        try {
-            admin.resource(d).updateStatus();
-        } catch (KubernetesClientException e) {
-            // A newer version exists: its own event comes next.
-        }
-    }
-
     private static <T extends HasMetadata> SharedIndexInformer<T> inform(
             io.fabric8.kubernetes.client.dsl.Informable<T> source, Consumer<T> onChange) {
         return source.inform(new ResourceEventHandler<>() {
@@ -382,110 +353,6 @@ class ContributorUninstallApiServerTest {
             }
         } catch (Exception e) {
             // keep closing the others
-        }
-    }
-
-    /**
-     * The kubelets and Deployment controllers of both clusters for serving Deployments: one pod per Deployment (one
-     * replica each here), Running at once and Ready after the model's load time; none when the Deployment is scaled to
-     * 0 or deleted. The load time is what a withdrawal without make-before-break would leave the model without a
-     * ready replica for.
-     */
-    private static final class Kubelets implements AutoCloseable {
-
-        private static final Duration LOAD = Duration.ofMillis(1500);
-
-        private final KubernetesClient client;
-        private final ScheduledExecutorService loading = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "simulated-kubelets");
-            t.setDaemon(true);
-            return t;
-        });
-        private SharedIndexInformer<Deployment> informer;
-
-        Kubelets(KubernetesClient client) {
-            this.client = client;
-        }
-
-        void start() {
-            informer = client.apps().deployments().inAnyNamespace()
-                    .withLabel("app.kubernetes.io/component", MODEL_SERVER).inform(new ResourceEventHandler<>() {
-                        @Override
-                        public void onAdd(Deployment d) {
-                            run(d);
-                        }
-
-                        @Override
-                        public void onUpdate(Deployment before, Deployment d) {
-                            run(d);
-                        }
-
-                        @Override
-                        public void onDelete(Deployment d, boolean unknown) {
-                            pod(d).delete();
-                        }
-                    }, 0);
-        }
-
-        private void run(Deployment d) {
-            try {
-                if (d.getSpec().getReplicas() == 0) {
-                    pod(d).delete();
-                    reportReplicas(d, 0, 0);
-                    return;
-                }
-                Pod running = pod(d).get();
-                if (running == null) {
-                    Pod pod = PoolFixtures.servingPod(d, podName(d), false);
-                    Pod created = client.resource(pod).create();
-                    created.setStatus(pod.getStatus()); // status is not taken on create
-                    client.resource(created).updateStatus();
-                    reportReplicas(d, 1, 0);
-                    loading.schedule(() -> loaded(d), LOAD.toMillis(), TimeUnit.MILLISECONDS);
-                } else if (ready(running)) {
-                    reportReplicas(d, 1, 1);
-                }
-            } catch (KubernetesClientException e) {
-                // The next event of the Deployment tries again.
-            }
-        }
-
-        /** The model is loaded: the pod turns Ready, and the Deployment controller reports it. */
-        private void loaded(Deployment d) {
-            try {
-                pod(d).editStatus(p -> {
-                    p.getStatus().getConditions().forEach(c -> c.setStatus("True"));
-                    return p;
-                });
-                Deployment now = client.apps().deployments().inNamespace(d.getMetadata().getNamespace())
-                        .withName(d.getMetadata().getName()).get();
-                if (now != null) {
-                    reportReplicas(now, 1, 1);
-                }
-            } catch (KubernetesClientException e) {
-                // Deleted meanwhile.
-            }
-        }
-
-        private static boolean ready(Pod p) {
-            return p.getStatus() != null && p.getStatus().getConditions().stream()
-                    .anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
-        }
-
-        private io.fabric8.kubernetes.client.dsl.PodResource pod(Deployment d) {
-            return client.pods().inNamespace(d.getMetadata().getNamespace()).withName(podName(d));
-        }
-
-        private static String podName(Deployment d) {
-            return d.getMetadata().getName() + "-0";
-        }
-
-        @Override
-        public void close() {
-            if (informer != null) {
-                informer.close();
-            }
-            loading.shutdownNow();
         }
     }
 }

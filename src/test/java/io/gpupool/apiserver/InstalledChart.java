@@ -20,9 +20,9 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 /**
  * A chart of charts/ rendered by real Helm (helm-java, {@code helm template}) and created on the API server as admin,
  * the way {@code helm install} would (namespaced objects without a namespace go to the release namespace). Closing it
- * deletes what it created, except Namespaces: this API server has no namespace controller to finish deleting them.
+ * deletes what it created, except Namespaces (other classes of the tier reuse them by name).
  */
-final class InstalledChart implements AutoCloseable {
+public final class InstalledChart implements AutoCloseable {
 
     private final KubernetesClient admin;
     private final List<HasMetadata> objects;
@@ -35,18 +35,12 @@ final class InstalledChart implements AutoCloseable {
     /**
      * @param which the rendered objects to create (the others are left out, e.g. workloads nothing would run)
      */
-    static InstalledChart install(KubernetesClient admin, String chart, String release, String namespace,
+    public static InstalledChart install(KubernetesClient admin, String chart, String release, String namespace,
             Map<String, Object> values, Predicate<HasMetadata> which) {
         admin.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(namespace).endMetadata().build())
                 .createOr(r -> r.update());
-        TemplateCommand template = new Helm(Path.of("charts", chart)).template().withName(release)
-                .withNamespace(namespace);
-        for (var v : values.entrySet()) {
-            template = template.set(v.getKey(), v.getValue());
-        }
-        String yaml = template.call();
         List<HasMetadata> created = new ArrayList<>();
-        for (HasMetadata o : admin.load(new ByteArrayInputStream(yaml.getBytes(StandardCharsets.UTF_8))).items()) {
+        for (HasMetadata o : render(admin, chart, release, namespace, values)) {
             if (!which.test(o)) {
                 continue;
             }
@@ -56,6 +50,18 @@ final class InstalledChart implements AutoCloseable {
             created.add(admin.resource(o).createOr(r -> r.update()));
         }
         return new InstalledChart(admin, created);
+    }
+
+    /** What {@code helm template} renders for the chart, release, namespace and values. */
+    public static List<HasMetadata> render(KubernetesClient client, String chart, String release, String namespace,
+            Map<String, Object> values) {
+        TemplateCommand template = new Helm(Path.of("charts", chart)).template().withName(release)
+                .withNamespace(namespace);
+        for (var v : values.entrySet()) {
+            template = template.set(v.getKey(), v.getValue());
+        }
+        String yaml = template.call();
+        return client.load(new ByteArrayInputStream(yaml.getBytes(StandardCharsets.UTF_8))).items();
     }
 
     List<HasMetadata> objects() {

@@ -15,32 +15,36 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolver;
 
-import io.fabric8.kubeapitest.KubeAPIServer;
-import io.fabric8.kubeapitest.KubeAPIServerConfigBuilder;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.gpupool.cluster.ControlPlane;
+import io.gpupool.cluster.ControlPlaneBinaries;
+import io.gpupool.cluster.SimulatedKubelet;
 
 /**
- * JUnit 5 extension of the real-API-server tier: starts ONE kube-apiserver + etcd (io.fabric8:kube-api-test, offline
- * binaries provisioned by hack/provision-kube-apiserver.sh) for the whole test run, however many test classes use it,
- * and stops it when the run ends (a {@link ExtensionContext.Store.CloseableResource} in the root store, plus a
- * shutdown hook so that an aborted run leaves no processes behind). Test methods and constructors get the
- * {@link RealKubeApiServer} as a parameter.
+ * JUnit 5 extension of the real-API-server tier: starts ONE real control plane ({@link ControlPlane}: kube-apiserver +
+ * etcd through io.fabric8:kube-api-test, kube-controller-manager and kube-scheduler) and the {@link SimulatedKubelet} of
+ * its Nodes for the whole test run, however many test classes use it, and stops them when the run ends (a
+ * {@link ExtensionContext.Store.CloseableResource} in the root store, plus shutdown hooks so that an aborted run leaves
+ * no processes behind). Test methods and constructors get the {@link RealKubeApiServer.Server} as a parameter.
  *
- * <p>The server runs with kube-api-test's flags: {@code --authorization-mode=RBAC}, client-certificate authentication
- * (the admin client is in {@code system:masters}), the ServiceAccount admission plugin off. There is no
- * kube-controller-manager: no Deployment controller, no garbage collector, no namespace deletion.
+ * <p>The API server runs with kube-api-test's flags: {@code --authorization-mode=RBAC}, client-certificate
+ * authentication (the admin client is in {@code system:masters}), the ServiceAccount admission plugin off. The real
+ * controllers turn Deployments into pods, bind them, collect garbage, delete namespaces and issue ServiceAccount
+ * tokens; the simulated kubelet runs every Node (heartbeats) and its pods (Running, then Ready after a short load).
  *
- * <p>When the binaries are missing the tier FAILS (it is not skipped) with a message that says how to provision them.
+ * <p>When the binaries are missing the tier FAILS (it is not skipped) with a message that says how to provision them
+ * (`mvn test` provisions them before the tests).
  */
 public final class RealKubeApiServer implements ParameterResolver, org.junit.jupiter.api.extension.BeforeAllCallback {
 
     /** The version hack/provision-kube-apiserver.sh builds; KUBE_API_TEST_API_SERVER_VERSION overrides it. */
-    public static final String DEFAULT_VERSION = "1.20.2";
-    private static final String[] BINARIES = { "kube-apiserver", "etcd", "kubectl" };
+    public static final String DEFAULT_VERSION = ControlPlaneBinaries.DEFAULT_VERSION;
+    /** Where the control plane's logs and kubeconfig go. */
+    static final Path WORK_DIR = Path.of("target", "control-plane");
 
     private static final Object LOCK = new Object();
     private static volatile Server server;
@@ -76,6 +80,11 @@ public final class RealKubeApiServer implements ParameterResolver, org.junit.jup
             if (server == null) {
                 try {
                     server = Server.start();
+                } catch (IllegalStateException e) {
+                    startFailure = new ExtensionConfigurationException("The real-kube-apiserver test tier "
+                            + "(src/test/java/io/gpupool/apiserver) could not start its control plane: "
+                            + e.getMessage(), e);
+                    throw startFailure;
                 } catch (RuntimeException e) {
                     startFailure = e;
                     throw e;
@@ -86,94 +95,49 @@ public final class RealKubeApiServer implements ParameterResolver, org.junit.jup
         }
     }
 
-    static String setting(String name, String fallback) {
-        String value = System.getProperty(name);
-        if (value == null || value.isBlank()) {
-            value = System.getenv(name);
-        }
-        return value == null || value.isBlank() ? fallback : value;
-    }
-
-    /** Where kube-api-test looks for the binaries of a version, as hack/provision-kube-apiserver.sh puts them. */
-    static Path binaryDir(String version) {
-        String base = setting(KubeAPIServerConfigBuilder.KUBE_API_TEST_DIR,
-                Path.of(System.getProperty("user.home"), ".kubeapitest").toString());
-        return Path.of(base, "k8s", version + "-linux-amd64");
-    }
-
-    static void requireBinaries(String version) {
-        Path dir = binaryDir(version);
-        List<String> missing = new ArrayList<>();
-        for (String b : BINARIES) {
-            Path p = dir.resolve(b);
-            if (!Files.isRegularFile(p) || !Files.isExecutable(p)) {
-                missing.add(b);
-            }
-        }
-        if (!missing.isEmpty()) {
-            throw new ExtensionConfigurationException("The real-kube-apiserver test tier (src/test/java/io/gpupool/"
-                    + "apiserver) needs kube-apiserver, etcd and kubectl " + version + " in " + dir + ", but "
-                    + String.join(", ", missing) + " " + (missing.size() == 1 ? "is" : "are") + " missing. Provision "
-                    + "them once with `sudo bash hack/provision-kube-apiserver.sh` (offline from Debian's mirror, "
-                    + "~5-10 min on 2 cores, cached afterwards; .ci/run does this) and run the tests again. See "
-                    + "hack/README-apiserver.md.");
-        }
-    }
-
     /** One running API server and an admin client for it. */
     public static final class Server implements ExtensionContext.Store.CloseableResource, AutoCloseable {
 
-        private final KubeAPIServer apiServer;
-        private final Config adminConfig;
-        private final KubernetesClient admin;
-        private final String version;
-        private final Duration startup;
+        private final ControlPlane controlPlane;
+        private final SimulatedKubelet kubelet;
         private volatile boolean stopped;
 
-        private Server(KubeAPIServer apiServer, Config adminConfig, String version, Duration startup) {
-            this.apiServer = apiServer;
-            this.adminConfig = adminConfig;
-            this.admin = new KubernetesClientBuilder().withConfig(adminConfig).build();
-            this.version = version;
-            this.startup = startup;
+        private Server(ControlPlane controlPlane, SimulatedKubelet kubelet) {
+            this.controlPlane = controlPlane;
+            this.kubelet = kubelet;
         }
 
         static Server start() {
-            String version = setting(KubeAPIServerConfigBuilder.KUBE_API_TEST_API_SERVER_VERSION, DEFAULT_VERSION);
-            boolean offline = Boolean.parseBoolean(setting(KubeAPIServerConfigBuilder.KUBE_API_TEST_OFFLINE_MODE, "true"));
-            if (offline) {
-                requireBinaries(version);
-            }
-            long t0 = System.nanoTime();
-            KubeAPIServer apiServer = new KubeAPIServer(KubeAPIServerConfigBuilder.anAPIServerConfig()
-                    .withApiServerVersion(version)
-                    .withOfflineMode(offline)
-                    // Never touch the developer's ~/.kube/config: the tests build their clients from the YAML.
-                    .withUpdateKubeConfig(false)
-                    .withStartupTimeout(120_000)
-                    .build());
-            apiServer.start();
-            Config config = Config.fromKubeconfig(apiServer.getKubeConfigYaml());
-            config.setRequestTimeout(30_000);
-            Duration startup = Duration.ofNanos(System.nanoTime() - t0);
-            System.out.printf("[apiserver-tier] kube-apiserver %s + etcd started in %d ms (%s)%n", version,
-                    startup.toMillis(), config.getMasterUrl());
-            return new Server(apiServer, config, version, startup);
+            ControlPlane plane = ControlPlane.start(ControlPlane.Options.full(WORK_DIR));
+            SimulatedKubelet kubelet = SimulatedKubelet.start(plane.admin(), SimulatedKubelet.Settings.defaults());
+            System.out.printf("[apiserver-tier] control plane started in %d ms (%s; logs in %s)%n",
+                    plane.startup().toMillis(), String.join("; ", plane.describe()), WORK_DIR);
+            return new Server(plane, kubelet);
+        }
+
+        /** The control plane under the tier (kube-apiserver, etcd, kube-controller-manager, kube-scheduler). */
+        public ControlPlane controlPlane() {
+            return controlPlane;
+        }
+
+        /** The simulated kubelet of every Node. */
+        public SimulatedKubelet kubelet() {
+            return kubelet;
         }
 
         /** A client with the admin's identity (system:masters); not to be closed by tests. */
         public KubernetesClient admin() {
-            return admin;
+            return controlPlane.admin();
         }
 
         /** A fresh copy of the admin configuration, for clients of one's own (close them). */
         public Config adminConfig() {
-            return Config.fromKubeconfig(apiServer.getKubeConfigYaml());
+            return controlPlane.adminConfig();
         }
 
         /** The admin's kubeconfig (for real Helm, which talks to the API server itself). */
         public String kubeConfigYaml() {
-            return apiServer.getKubeConfigYaml();
+            return controlPlane.kubeConfigYaml();
         }
 
         /** A new client that impersonates the given user (e.g. system:serviceaccount:ns:name); close it. */
@@ -192,11 +156,11 @@ public final class RealKubeApiServer implements ParameterResolver, org.junit.jup
         }
 
         public String version() {
-            return version;
+            return controlPlane.version();
         }
 
         public Duration startup() {
-            return startup;
+            return controlPlane.startup();
         }
 
         /** Applies every CRD in crds/ (idempotent) and waits until each is Established. */
@@ -206,7 +170,7 @@ public final class RealKubeApiServer implements ParameterResolver, org.junit.jup
                 for (Path f : files.filter(p -> p.toString().endsWith(".yml") || p.toString().endsWith(".yaml"))
                         .sorted().toList()) {
                     try (var in = Files.newInputStream(f)) {
-                        for (HasMetadata o : admin.load(in).items()) {
+                        for (HasMetadata o : admin().load(in).items()) {
                             crds.add((CustomResourceDefinition) o);
                         }
                     }
@@ -215,6 +179,7 @@ public final class RealKubeApiServer implements ParameterResolver, org.junit.jup
                 throw new java.io.UncheckedIOException(e);
             }
             List<CustomResourceDefinition> applied = new ArrayList<>();
+            KubernetesClient admin = admin();
             for (CustomResourceDefinition crd : crds) {
                 // Plain create-or-replace (not SSA) so that a CRD regenerated between runs replaces the old one.
                 applied.add(admin.apiextensions().v1().customResourceDefinitions().resource(crd)
@@ -238,9 +203,9 @@ public final class RealKubeApiServer implements ParameterResolver, org.junit.jup
             }
             stopped = true;
             try {
-                admin.close();
+                kubelet.close();
             } finally {
-                apiServer.stop();
+                controlPlane.close();
             }
         }
     }

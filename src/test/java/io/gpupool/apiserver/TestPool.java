@@ -2,13 +2,10 @@ package io.gpupool.apiserver;
 
 import static org.awaitility.Awaitility.await;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -24,21 +21,23 @@ import io.gpupool.api.v1alpha1.ModelDeployment;
 import io.gpupool.api.v1alpha1.Organization;
 import io.gpupool.api.v1alpha1.ServingWork;
 import io.gpupool.core.inventory.NodeTrust;
-import io.gpupool.core.status.Conditions;
 import io.gpupool.operator.cluster.ContributedClusterReconciler;
+import io.gpupool.cluster.SimulatedKubelet;
+import io.gpupool.core.status.Conditions;
 import io.gpupool.operator.node.HubNamespaces;
 import io.gpupool.operator.node.LocalNodeReconciler;
 import io.gpupool.testing.PoolFixtures;
 
 /**
  * The pool objects one test class creates, removed again by {@link #close()} so that the next class of the tier starts
- * from an empty pool on the shared API server. There is no garbage collector and no namespace controller (no
- * kube-controller-manager): children are deleted explicitly, and namespaces stay.
+ * from an empty pool on the shared control plane: the real garbage collector removes the ModelDeployments' children
+ * and their pods (the simulated kubelet confirms them gone), and the close waits for that before the Nodes go, so
+ * that no pod of this class holds a GPU the next one needs. Namespaces stay (they are reused by name).
  */
-final class TestPool implements AutoCloseable {
+public final class TestPool implements AutoCloseable {
 
-    static final Duration WAIT = Duration.ofSeconds(60);
-    static final String HUB = HubNamespaces.name(LocalNodeReconciler.LOCAL_CLUSTER);
+    public static final Duration WAIT = Duration.ofSeconds(60);
+    public static final String HUB = HubNamespaces.name(LocalNodeReconciler.LOCAL_CLUSTER);
 
     private final KubernetesClient admin;
     private final Set<String> namespaces = new LinkedHashSet<>();
@@ -47,58 +46,58 @@ final class TestPool implements AutoCloseable {
     private final Set<String> nodes = new LinkedHashSet<>();
     private final Set<String> clusters = new LinkedHashSet<>();
 
-    TestPool(KubernetesClient admin) {
+    public TestPool(KubernetesClient admin) {
         this.admin = admin;
     }
 
     /** An organization and a namespace that belongs to it. */
-    TestPool member(String namespace, String organization) {
+    public TestPool member(String namespace, String organization) {
         organization(organization);
         admin.resource(PoolFixtures.namespace(namespace, organization)).createOr(r -> r.update());
         namespaces.add(namespace);
         return this;
     }
 
-    TestPool organization(String name) {
+    public TestPool organization(String name) {
         admin.resource(PoolFixtures.organization(name)).createOr(r -> r.update());
         organizations.add(name);
         return this;
     }
 
-    TestPool gpuClass(String name, long minMemoryMiB, String... products) {
+    public TestPool gpuClass(String name, long minMemoryMiB, String... products) {
         admin.resource(PoolFixtures.gpuClass(name, minMemoryMiB, products)).createOr(r -> r.update());
         classes.add(name);
         return this;
     }
 
-    /** A Node of src/test/resources/fixtures/nodes labelled with the organization (needs a running operator). */
-    TestPool contribute(String fixture, String organization) {
-        Node node = PoolFixtures.node(fixture, organization);
-        admin.resource(node).createOr(r -> r.update());
-        nodes.add(fixture);
-        await().atMost(WAIT).until(() -> admin.resources(GpuNode.class).inNamespace(HUB).withName(fixture).get() != null);
+    /**
+     * A Node of src/test/resources/fixtures/nodes labelled with the organization, registered as its kubelet does (with
+     * its status: capacity, allocatable GPUs, Ready), kept alive by the simulated kubelet (needs a running operator).
+     */
+    public TestPool contribute(String fixture, String organization) {
+        return contribute(PoolFixtures.node(fixture, organization));
+    }
+
+    /** A Node (labelled with its organization), registered and awaited as {@link #contribute(String, String)} does. */
+    public TestPool contribute(Node node) {
+        String name = node.getMetadata().getName();
+        SimulatedKubelet.registerNode(admin, node);
+        nodes.add(name);
+        await().atMost(WAIT).until(() -> admin.resources(GpuNode.class).inNamespace(HUB).withName(name).get() != null);
         return this;
     }
 
     /**
-     * A pool admin approves a contributed cluster (needs a running operator), and the test plays the token controller
-     * (this API server has none): the kubeconfig the operator then issues carries a made-up token, so agents in tests
-     * reach the pool with clients that impersonate the cluster's ServiceAccount.
+     * A pool admin approves a contributed cluster (needs a running operator); kube-controller-manager's token
+     * controller fills the ServiceAccount-token Secret, and the operator issues the kubeconfig with that real token.
+     * Agents in tests still reach the pool with clients that impersonate the cluster's ServiceAccount.
      */
-    TestPool approve(String cluster, String organization) {
+    public TestPool approve(String cluster, String organization) {
         ContributedCluster cc = new ContributedCluster();
         cc.setMetadata(new ObjectMetaBuilder().withName(cluster).build());
         cc.getSpec().organization = organization;
         admin.resource(cc).fieldManager("kubectl").serverSideApply();
         clusters.add(cluster);
-        var token = admin.secrets().inNamespace(NodeTrust.hubNamespace(cluster))
-                .withName(ContributedClusterReconciler.TOKEN_SECRET);
-        await().atMost(WAIT).until(() -> token.get() != null);
-        await().atMost(WAIT).until(() -> ready(cluster).map(c -> "WaitingForToken".equals(c.getReason())).orElse(false));
-        token.edit(s -> {
-            s.setData(Map.of("token", b64("token-of-" + cluster), "ca.crt", b64("-----BEGIN CERTIFICATE-----")));
-            return s;
-        });
         await().atMost(WAIT).until(() -> ready(cluster).map(c -> "CredentialsIssued".equals(c.getReason())).orElse(false));
         return this;
     }
@@ -109,11 +108,7 @@ final class TestPool implements AutoCloseable {
                 : Conditions.find(c.getStatus().conditions, Conditions.READY);
     }
 
-    private static String b64(String s) {
-        return Base64.getEncoder().encodeToString(s.getBytes(StandardCharsets.UTF_8));
-    }
-
-    GpuNode gpuNode(String name) {
+    public GpuNode gpuNode(String name) {
         return admin.resources(GpuNode.class).inNamespace(HUB).withName(name).get();
     }
 
@@ -121,7 +116,7 @@ final class TestPool implements AutoCloseable {
      * Deletes what the class created. ModelDeployments first, while the operator (when given) still runs, so that
      * its cleanup releases the GPUs and removes the finalizer; left-over finalizers are then stripped by hand.
      */
-    void deleteModelDeployments(boolean operatorRunning) {
+    public void deleteModelDeployments(boolean operatorRunning) {
         for (String ns : namespaces) {
             // One by one (a collection delete of hundreds of objects can outlast the client's request timeout), from a
             // few threads.
@@ -155,6 +150,12 @@ final class TestPool implements AutoCloseable {
         await().atMost(WAIT).until(this::noModelDeployments);
     }
 
+    /** Waits until no pod of the gpupool serving workloads is left in this pool's namespaces. */
+    public void awaitNoServingPods() {
+        await().atMost(WAIT).until(() -> namespaces.stream().allMatch(ns -> admin.pods().inNamespace(ns)
+                .withLabel(ApiGroup.MANAGED_BY_LABEL, ApiGroup.MANAGED_BY).list().getItems().isEmpty()));
+    }
+
     private boolean noModelDeployments() {
         return namespaces.stream().allMatch(ns -> admin.resources(ModelDeployment.class).inNamespace(ns).list()
                 .getItems().isEmpty());
@@ -164,7 +165,7 @@ final class TestPool implements AutoCloseable {
      * Ends a test class: deletes its ModelDeployments, stops its operator, then removes the pool objects. The operator
      * is stopped whatever fails first: the next class would otherwise have two operators fighting over the objects.
      */
-    static void tearDown(TestPool pool, InProcessOperator operator) {
+    public static void tearDown(TestPool pool, InProcessOperator operator) {
         try {
             if (pool != null) {
                 pool.deleteModelDeployments(operator != null);
@@ -186,11 +187,10 @@ final class TestPool implements AutoCloseable {
     @Override
     public void close() {
         deleteModelDeployments(false);
-        for (String ns : namespaces) {
-            // What the garbage collector would do for the ModelDeployments' children.
-            admin.apps().deployments().inNamespace(ns).withLabel(ApiGroup.MANAGED_BY_LABEL, ApiGroup.MANAGED_BY).delete();
-            admin.services().inNamespace(ns).withLabel(ApiGroup.MANAGED_BY_LABEL, ApiGroup.MANAGED_BY).delete();
-        }
+        // The garbage collector removes the children of the deleted ModelDeployments, and their pods go with their
+        // ReplicaSets; the kubelet confirms each pod gone after its drain. Wait for that: a pod left on a node holds
+        // GPUs that the next class's pods on a node of the same name would then wait for.
+        awaitNoServingPods();
         for (String n : nodes) {
             admin.nodes().withName(n).delete();
             admin.resources(GpuNode.class).inNamespace(HUB).withName(n).delete();

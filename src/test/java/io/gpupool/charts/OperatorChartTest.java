@@ -50,7 +50,8 @@ class OperatorChartTest {
         RenderedChart chart = render(List.of(), Map.of());
         Deployment d = chart.one(Deployment.class, "gp");
         assertThat(d.getMetadata().getNamespace()).isEqualTo(NS);
-        assertThat(d.getSpec().getReplicas()).isEqualTo(1);
+        // Two replicas under leader election: one reconciles, one stands by (FailoverE2ETest runs them).
+        assertThat(d.getSpec().getReplicas()).isEqualTo(2);
         var pod = d.getSpec().getTemplate().getSpec();
         assertThat(pod.getServiceAccountName()).isEqualTo("gp");
         assertThat(pod.getSecurityContext().getRunAsNonRoot()).isTrue();

@@ -8,6 +8,7 @@ import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.gpupool.cluster.SimulatedKubelet;
 import io.gpupool.testing.PoolFixtures;
 
 /**
@@ -22,10 +23,10 @@ final class ContributorCluster implements AutoCloseable {
     final ContributorChart chart;
     private final PlaygroundApiServer server;
     private final KubernetesClient client;
-    private final SimulatedKubelet kubelet;
+    private final EmbeddedKubelet kubelet;
 
     private ContributorCluster(String name, String organization, ContributorChart chart, PlaygroundApiServer server,
-            KubernetesClient client, SimulatedKubelet kubelet) {
+            KubernetesClient client, EmbeddedKubelet kubelet) {
         this.name = name;
         this.organization = organization;
         this.chart = chart;
@@ -41,7 +42,7 @@ final class ContributorCluster implements AutoCloseable {
         KubernetesClient client = server.client();
         client.resource(new NamespaceBuilder().withNewMetadata().withName(chart.servingNamespace()).endMetadata().build())
                 .createOr(r -> r.update());
-        SimulatedKubelet kubelet = new SimulatedKubelet(client, loadDelayMillis);
+        EmbeddedKubelet kubelet = new EmbeddedKubelet(client, loadDelayMillis);
         kubelet.start();
         return new ContributorCluster(name, organization, chart, server, client, kubelet);
     }
@@ -64,7 +65,7 @@ final class ContributorCluster implements AutoCloseable {
         node.getMetadata().setName(nodeName);
         node.getMetadata().getLabels().put("kubernetes.io/hostname", nodeName);
         node.getMetadata().getLabels().putAll(chart.contributedNodeSelector());
-        Playground.createNode(client, node);
+        SimulatedKubelet.registerNode(client, node);
     }
 
     /** The contributor takes a machine back: its Node no longer carries the contributedNodeSelector's labels. */

@@ -20,7 +20,7 @@ import io.quarkus.bootstrap.app.QuarkusBootstrap;
  * package phase before it ({@code mvn test}), so it builds the same artifact with Quarkus' own bootstrap (what the
  * quarkus-maven-plugin's build goal calls) from target/classes, unless the jar is newer than every class.
  */
-final class PackagedApplication {
+public final class PackagedApplication {
 
     /** The build hack/playground.sh makes for the embedded API server: server-side apply off (build-time setting). */
     static final String EMBEDDED_DIR = "playground-app";
@@ -49,14 +49,28 @@ final class PackagedApplication {
      * class or resource there.
      */
     static Path buildEmbeddedIfStale() {
-        Path jar = jar(false);
+        return buildIfStale(false);
+    }
+
+    /**
+     * The production build (what `mvn package` makes and the chart's image runs: server-side apply on), built from
+     * target/classes when it is missing or older than a class or resource there.
+     */
+    public static Path buildProductionIfStale() {
+        return buildIfStale(true);
+    }
+
+    private static synchronized Path buildIfStale(boolean serverSideApply) {
+        Path jar = jar(serverSideApply);
         Path classes = Path.of("target", "classes");
         if (Files.exists(jar) && !newerThan(classes, lastModified(jar))) {
             return jar;
         }
         Properties build = new Properties();
-        build.setProperty("quarkus.operator-sdk.enable-ssa", "false");
-        build.setProperty("quarkus.package.output-directory", EMBEDDED_DIR);
+        if (!serverSideApply) {
+            build.setProperty("quarkus.operator-sdk.enable-ssa", "false");
+        }
+        build.setProperty("quarkus.package.output-directory", serverSideApply ? PRODUCTION_DIR : EMBEDDED_DIR);
         long t0 = System.nanoTime();
         try (CuratedApplication app = QuarkusBootstrap.builder()
                 .setApplicationRoot(classes.toAbsolutePath())

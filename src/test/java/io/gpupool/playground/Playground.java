@@ -23,7 +23,6 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
@@ -37,6 +36,8 @@ import io.gpupool.api.v1alpha1.ModelDeployment;
 import io.gpupool.api.v1alpha1.Organization;
 import io.gpupool.api.v1alpha1.Placement;
 import io.gpupool.api.v1alpha1.ServingWork;
+import io.gpupool.cluster.ControlPlane;
+import io.gpupool.cluster.SimulatedKubelet;
 import io.gpupool.core.inventory.NodeTrust;
 import io.gpupool.core.status.Conditions;
 import io.gpupool.operator.cluster.ContributedClusterReconciler;
@@ -68,6 +69,8 @@ public final class Playground implements AutoCloseable {
 
     /** How long a simulated serving pod takes to "load its model" before it is ready. */
     static final long LOAD_DELAY_MILLIS = 3000;
+    /** How long a stopping simulated serving pod drains before it is gone. */
+    static final long DRAIN_MILLIS = EmbeddedKubelet.DRAIN_MILLIS;
 
     private final PlaygroundApiServer server;
     private final KubernetesClient client;
@@ -183,24 +186,40 @@ public final class Playground implements AutoCloseable {
      * approved, so not yet in the pool).
      */
     void startServices() throws IOException {
-        SimulatedTokenController tokens = new SimulatedTokenController(client, server.isReal);
-        tokens.start();
-        running.push(tokens);
-        System.out.println("  token controller: " + tokens.describe());
+        var plane = server.controlPlane().filter(c -> c.runsControllers() && c.runsScheduler());
+        if (plane.isPresent()) {
+            System.out.println("  token controller: REAL (kube-controller-manager's) - ServiceAccount-token Secrets get "
+                    + "a token it signs");
+        } else {
+            SimulatedTokenController tokens = new SimulatedTokenController(client, server.isReal);
+            tokens.start();
+            running.push(tokens);
+            System.out.println("  token controller: " + tokens.describe());
+        }
         OperatorProcess operator = OperatorProcess.start(server, workDir, jar);
         running.push(operator);
         System.out.println("  operator: the real gpupool operator, log in " + operator.log);
-        SimulatedKubelet kubelet = new SimulatedKubelet(client, LOAD_DELAY_MILLIS);
-        kubelet.start();
-        running.push(kubelet);
+        if (plane.isPresent()) {
+            server.runKubelets(SimulatedKubelet.Settings.defaults().withLoadDelay(Duration.ofMillis(LOAD_DELAY_MILLIS))
+                    .withDrain(Duration.ofMillis(DRAIN_MILLIS)));
+            System.out.printf("  controllers: REAL - Deployment, ReplicaSet, garbage collector, node lifecycle "
+                    + "(kube-controller-manager) and kube-scheduler, which binds every serving pod to its node%n");
+            System.out.printf("  kubelets: SIMULATED (the only simulated part of the pool's cluster) - bound pods run "
+                    + "for show: Ready after a %d s 'load', drain for %d s when they stop; no engine runs, no model "
+                    + "is downloaded.%n", LOAD_DELAY_MILLIS / 1000, DRAIN_MILLIS / 1000);
+        } else {
+            EmbeddedKubelet kubelet = new EmbeddedKubelet(client, LOAD_DELAY_MILLIS);
+            kubelet.start();
+            running.push(kubelet);
+            System.out.printf("  kubelets and Deployment controller: SIMULATED - serving pods become Ready after a %d s "
+                    + "'load' and drain for %d s when they stop; no engine runs, no model is downloaded.%n",
+                    LOAD_DELAY_MILLIS / 1000, DRAIN_MILLIS / 1000);
+        }
         homeLab = ContributorCluster.start(HOME_LAB, HOME_COLLECTIVE, workDir.resolve(HOME_LAB),
                 ContributorChart.defaults(), LOAD_DELAY_MILLIS);
         running.push(homeLab);
         HOME_LAB_NODES.forEach((node, fixture) -> homeLab.addContributedNode(fixture, node));
-        System.out.println("  contributed " + homeLab.describe());
-        System.out.printf("  kubelets: SIMULATED - serving pods become Ready after a %d s 'load' and drain for %d s when "
-                + "they stop; no engine runs, no model is downloaded.%n", LOAD_DELAY_MILLIS / 1000,
-                SimulatedKubelet.DRAIN_MILLIS / 1000);
+        System.out.println("  contributed " + homeLab.describe() + " (SIMULATED: no controllers there)");
     }
 
     void scenario() throws Exception {
@@ -231,7 +250,10 @@ public final class Playground implements AutoCloseable {
                 .withName(ContributedClusterReconciler.TOKEN_SECRET).get();
         System.out.println(wrap("token: Secret " + approved.getStatus().namespace + "/"
                 + ContributedClusterReconciler.TOKEN_SECRET + " holds " + String.join(", ", token.getData().keySet())
-                + ", written by the playground's simulated token controller (there is no kube-controller-manager)."));
+                + (server.controlPlane().map(ControlPlane::runsControllers).orElse(false)
+                        ? ", written by kube-controller-manager's token controller."
+                        : ", written by the playground's simulated token controller (there is no "
+                                + "kube-controller-manager).")));
         System.out.println(wrap("agent: the real gpupool agent (GPUPOOL_ROLE=agent, the contributor chart's defaults), "
                 + "log in " + agent.log + "; its pool kubeconfig is the one from that Secret, saved to "
                 + hubKubeconfig() + "."));
@@ -464,16 +486,7 @@ public final class Playground implements AutoCloseable {
     }
 
     private void contributeLocalNode(String fixture, String organization) {
-        createNode(client, PoolFixtures.node(fixture, organization));
-    }
-
-    /** Creates a Node with its status (a real API server ignores the status of a create). */
-    static void createNode(KubernetesClient client, Node node) {
-        var status = node.getStatus();
-        client.nodes().resource(node).createOr(r -> r.update());
-        Node stored = client.nodes().withName(node.getMetadata().getName()).get();
-        stored.setStatus(status);
-        client.nodes().resource(stored).updateStatus();
+        SimulatedKubelet.registerNode(client, PoolFixtures.node(fixture, organization));
     }
 
     void apply(Path file) throws IOException {

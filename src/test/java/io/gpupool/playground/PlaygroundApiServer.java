@@ -7,7 +7,6 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.function.UnaryOperator;
 
-import io.fabric8.kubeapitest.KubeAPIServer;
 import io.fabric8.kubeapitest.KubeAPIServerConfigBuilder;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -16,11 +15,15 @@ import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
+import io.gpupool.cluster.ControlPlane;
+import io.gpupool.cluster.ControlPlaneBinaries;
+import io.gpupool.cluster.SimulatedKubelet;
 
 /**
- * The playground's API server: the real kube-apiserver (kube-api-test) when hack/provision-kube-apiserver.sh has put
- * its binaries in place, otherwise Fabric8's embedded mock server in CRUD mode. Either way it writes a kubeconfig that
- * kubectl and the operator use.
+ * The playground's API server: the real control plane of the cluster harness ({@link ControlPlane}: kube-apiserver +
+ * etcd, kube-controller-manager, kube-scheduler) when hack/provision-kube-apiserver.sh has put its binaries in place,
+ * otherwise Fabric8's embedded mock server in CRUD mode. Either way it writes a kubeconfig that kubectl and the
+ * operator use.
  */
 public final class PlaygroundApiServer implements AutoCloseable {
 
@@ -30,12 +33,13 @@ public final class PlaygroundApiServer implements AutoCloseable {
     private static final java.util.logging.Logger MOCK_SERVER_LOG = java.util.logging.Logger
             .getLogger("io.fabric8.mockwebserver");
 
-    private final KubeAPIServer real;
+    private final ControlPlane real;
+    private SimulatedKubelet kubelet;
     private final KubernetesMockServer embedded;
     public final Path kubeconfig;
     public final boolean isReal;
 
-    private PlaygroundApiServer(KubeAPIServer real, KubernetesMockServer embedded, Path kubeconfig) {
+    private PlaygroundApiServer(ControlPlane real, KubernetesMockServer embedded, Path kubeconfig) {
         this.real = real;
         this.embedded = embedded;
         this.kubeconfig = kubeconfig;
@@ -46,8 +50,15 @@ public final class PlaygroundApiServer implements AutoCloseable {
         return Files.isExecutable(realBinaryDir().resolve("kube-apiserver"));
     }
 
+    /**
+     * The full control plane when all its binaries are there, the real API server alone when only kube-api-test's
+     * are, the embedded one otherwise (or when forced).
+     */
     public static PlaygroundApiServer start(Path workDir, boolean forceEmbedded) throws IOException {
         Path kubeconfig = workDir.resolve("kubeconfig");
+        if (!forceEmbedded && ControlPlaneBinaries.allPresent()) {
+            return startReal(workDir, ControlPlane.Options.full(workDir.resolve("control-plane")));
+        }
         if (!forceEmbedded && realBinariesPresent()) {
             return startReal(workDir, UnaryOperator.identity());
         }
@@ -88,17 +99,34 @@ public final class PlaygroundApiServer implements AutoCloseable {
     }
 
     /**
-     * The real kube-apiserver only, its kube-api-test configuration adjusted first (benchmarks use this to give it a
-     * binary directory of their own and a longer start-up timeout).
+     * The real kube-apiserver only (no controllers, no scheduler), its kube-api-test configuration adjusted first
+     * (benchmarks use this to give it a binary directory of their own).
      */
     public static PlaygroundApiServer startReal(Path workDir, UnaryOperator<KubeAPIServerConfigBuilder> adjust)
             throws IOException {
+        return startReal(workDir, ControlPlane.Options.apiServerOnly(workDir.resolve("control-plane")).withApiServer(adjust));
+    }
+
+    /** The real control plane with the given options (the benchmarks opt into controllers and scheduler here). */
+    public static PlaygroundApiServer startReal(Path workDir, ControlPlane.Options options) throws IOException {
         Path kubeconfig = workDir.resolve("kubeconfig");
-        KubeAPIServer server = new KubeAPIServer(adjust.apply(KubeAPIServerConfigBuilder.anAPIServerConfig()
-                .withOfflineMode(true).withApiServerVersion(VERSION).withUpdateKubeConfig(false)).build());
-        server.start();
-        Files.writeString(kubeconfig, server.getKubeConfigYaml());
-        return new PlaygroundApiServer(server, null, kubeconfig);
+        ControlPlane plane = ControlPlane.start(options);
+        Files.writeString(kubeconfig, plane.kubeConfigYaml());
+        return new PlaygroundApiServer(plane, null, kubeconfig);
+    }
+
+    /** Starts the simulated kubelet of the real control plane's Nodes; it stops with this server. */
+    public SimulatedKubelet runKubelets(SimulatedKubelet.Settings settings) throws IOException {
+        if (real == null) {
+            throw new IllegalStateException("the embedded API server runs no pods: use EmbeddedKubelet");
+        }
+        kubelet = SimulatedKubelet.start(real.admin(), settings);
+        return kubelet;
+    }
+
+    /** The real control plane (absent on the embedded server). */
+    public java.util.Optional<ControlPlane> controlPlane() {
+        return java.util.Optional.ofNullable(real);
     }
 
     public KubernetesClient client() throws IOException {
@@ -106,7 +134,7 @@ public final class PlaygroundApiServer implements AutoCloseable {
     }
 
     public String describe() {
-        return isReal ? "real kube-apiserver " + VERSION + " + etcd" : "embedded API server (Fabric8 mock, CRUD mode)";
+        return isReal ? String.join("; ", real.describe()) : "embedded API server (Fabric8 mock, CRUD mode)";
     }
 
     /** The URL clients reach it at, as written in its kubeconfig. */
@@ -116,14 +144,16 @@ public final class PlaygroundApiServer implements AutoCloseable {
 
     /** Where kube-api-test looks for the real binaries (what {@link #realBinariesPresent()} checks). */
     public static Path realBinaryDir() {
-        String dir = System.getenv().getOrDefault("KUBE_API_TEST_DIR", System.getProperty("user.home") + "/.kubeapitest");
-        return Path.of(dir, "k8s", VERSION + "-linux-amd64");
+        return ControlPlaneBinaries.dir(VERSION);
     }
 
     @Override
     public void close() {
+        if (kubelet != null) {
+            kubelet.close();
+        }
         if (real != null) {
-            real.stop();
+            real.close();
         }
         if (embedded != null) {
             embedded.destroy();

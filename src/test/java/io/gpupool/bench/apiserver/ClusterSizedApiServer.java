@@ -5,6 +5,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 
+import io.gpupool.cluster.ControlPlane;
+import io.gpupool.cluster.SimulatedKubelet;
 import io.gpupool.playground.PlaygroundApiServer;
 
 /**
@@ -41,8 +43,20 @@ final class ClusterSizedApiServer {
                 exec "%s" "$@"
                 """.formatted(KUBE_API_TEST_RANGE, CLUSTER_RANGE, real.resolve("kube-apiserver").toAbsolutePath()));
         Files.setPosixFilePermissions(wrapper, PosixFilePermissions.fromString("rwxr-xr-x"));
-        return PlaygroundApiServer.startReal(workDir, b -> b.withTestDir(testDir.toAbsolutePath().toString())
-                // Two cores shared with other developers: the default start-up timeout is too short under load.
-                .withStartupTimeout(180_000));
+        ControlPlane.Options options = (FULL_CONTROL_PLANE ? ControlPlane.Options.full(workDir.resolve("control-plane"))
+                : ControlPlane.Options.apiServerOnly(workDir.resolve("control-plane")))
+                .withApiServer(b -> b.withTestDir(testDir.toAbsolutePath().toString()));
+        PlaygroundApiServer server = PlaygroundApiServer.startReal(workDir, options);
+        if (FULL_CONTROL_PLANE) {
+            server.runKubelets(SimulatedKubelet.Settings.defaults());
+        }
+        return server;
     }
+
+    /**
+     * BENCH_CONTROL_PLANE=full adds the harness's kube-controller-manager, kube-scheduler and simulated kubelet (every
+     * admitted replica then becomes a pod that is bound and run). Off by default: they cost CPU the benchmarks measure
+     * the operator and the API server with, and the figures so far were taken without them.
+     */
+    static final boolean FULL_CONTROL_PLANE = "full".equalsIgnoreCase(System.getenv("BENCH_CONTROL_PLANE"));
 }

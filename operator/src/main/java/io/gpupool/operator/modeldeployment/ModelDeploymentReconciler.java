@@ -194,7 +194,16 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
                 .withLabelSelector(SERVING_SELECTOR)
                 .withSecondaryToPrimaryMapper(pod -> {
                     String md = pod.getMetadata().getLabels().get(ApiGroup.MODEL_DEPLOYMENT_LABEL);
-                    return md == null ? Set.of() : Set.of(new ResourceID(md, pod.getMetadata().getNamespace()));
+                    if (md == null) {
+                        return Set.of();
+                    }
+                    ResourceID owner = new ResourceID(md, pod.getMetadata().getNamespace());
+                    if (primaries.get(owner).isEmpty()) {
+                        // A pod of a deleted ModelDeployment: its GPUs stay booked while it drains, and are free
+                        // once it is gone; nothing else would run the cycle that hands them on.
+                        rebalancer.request();
+                    }
+                    return Set.of(owner);
                 })
                 .build(), context);
         var clusters = new InformerEventSource<>(poolInput(ContributedCluster.class, "contributedclusters")

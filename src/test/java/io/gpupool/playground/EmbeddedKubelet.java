@@ -22,12 +22,15 @@ import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.gpupool.core.render.ServingRenderer;
 
 /**
- * Stands in for the kubelets and the Deployment controller of the simulated clusters. A serving Deployment gets its
- * pods, on the node it is pinned to; each pod becomes ready after a load delay, and a pod that is no longer wanted
+ * Stands in for the kubelets AND the Deployment controller of a cluster whose API server is the embedded one (Fabric8's
+ * mock, which runs no controllers): the simulated contributed cluster, and the pool's own cluster when the real
+ * binaries are missing. On the real control plane the playground uses the harness's
+ * {@link io.gpupool.cluster.SimulatedKubelet} instead, under the real controllers and scheduler. A serving Deployment
+ * gets its pods, on the node it is pinned to; each pod becomes ready after a load delay, and a pod that is no longer wanted
  * stays a moment before it is gone, as a real one drains its requests (the pool keeps its GPU booked meanwhile). No
  * engine runs and no model is downloaded.
  */
-final class SimulatedKubelet implements AutoCloseable {
+final class EmbeddedKubelet implements AutoCloseable {
 
     static final String COMPONENT_LABEL = "app.kubernetes.io/component";
     static final String MODEL_SERVER = "model-server";
@@ -58,7 +61,7 @@ final class SimulatedKubelet implements AutoCloseable {
         }
     }
 
-    SimulatedKubelet(KubernetesClient client, long loadDelayMillis) {
+    EmbeddedKubelet(KubernetesClient client, long loadDelayMillis) {
         this.client = client;
         this.loadDelayMillis = loadDelayMillis;
     }
@@ -81,7 +84,7 @@ final class SimulatedKubelet implements AutoCloseable {
                         later(() -> {
                             List<SimPod> gone = pods.remove(key(d));
                             if (gone != null) {
-                                gone.forEach(SimulatedKubelet.this::stop);
+                                gone.forEach(EmbeddedKubelet.this::stop);
                             }
                         }, 0);
                     }
