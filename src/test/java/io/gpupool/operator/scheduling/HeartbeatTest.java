@@ -11,7 +11,6 @@ import org.junit.jupiter.api.Test;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.gpupool.api.v1alpha1.GpuNode;
 import io.gpupool.api.v1alpha1.GpuNodeStatus;
-import io.gpupool.core.admission.FirstComeAdmission;
 import io.gpupool.core.discovery.GpuNodes;
 import io.gpupool.testing.ManualClock;
 
@@ -34,23 +33,23 @@ class HeartbeatTest {
 
     @Test
     void heartbeatsCountWhenThePoolSeesThemArrive() {
-        PoolScheduler scheduler = new PoolScheduler(new FirstComeAdmission(), clock);
+        NodeLiveness liveness = new NodeLiveness(clock);
         // An agent whose clock runs an hour ahead: its stamp is not believed beyond now.
         GpuNode ahead = remote("2026-06-01T13:00:00Z", "2026-06-01T11:00:00Z");
-        assertThat(scheduler.heartbeat(ahead, clock.instant())).isEqualTo(clock.instant());
+        assertThat(liveness.heartbeat(ahead, clock.instant())).isEqualTo(clock.instant());
         // An agent whose clock runs an hour behind: each new beat counts from when the pool saw it.
         clock.advance(Duration.ofSeconds(30));
         GpuNode behind = remote("2026-06-01T11:00:30Z", "2026-06-01T11:00:00Z");
-        scheduler.observe(behind);
+        liveness.observe(behind);
         clock.advance(Duration.ofSeconds(5));
-        assertThat(scheduler.heartbeat(behind, clock.instant())).isEqualTo(Instant.parse("2026-06-01T12:00:30Z"));
+        assertThat(liveness.heartbeat(behind, clock.instant())).isEqualTo(Instant.parse("2026-06-01T12:00:30Z"));
         // The same beat seen again later does not refresh it.
         clock.advance(Duration.ofSeconds(60));
-        scheduler.observe(behind);
-        assertThat(scheduler.heartbeat(behind, clock.instant())).isEqualTo(Instant.parse("2026-06-01T12:00:30Z"));
+        liveness.observe(behind);
+        assertThat(liveness.heartbeat(behind, clock.instant())).isEqualTo(Instant.parse("2026-06-01T12:00:30Z"));
         // Before the first heartbeat, the GpuNode's creation; without even that, long gone.
-        assertThat(scheduler.heartbeat(remote(null, "2026-06-01T11:59:00Z"), clock.instant()))
+        assertThat(liveness.heartbeat(remote(null, "2026-06-01T11:59:00Z"), clock.instant()))
                 .isEqualTo(Instant.parse("2026-06-01T11:59:00Z"));
-        assertThat(scheduler.heartbeat(remote(null, null), clock.instant())).isEqualTo(Instant.EPOCH);
+        assertThat(liveness.heartbeat(remote(null, null), clock.instant())).isEqualTo(Instant.EPOCH);
     }
 }
