@@ -194,7 +194,14 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
                 .withLabelSelector(SERVING_SELECTOR)
                 .withSecondaryToPrimaryMapper(pod -> {
                     String md = pod.getMetadata().getLabels().get(ApiGroup.MODEL_DEPLOYMENT_LABEL);
-                    return md == null ? Set.of() : Set.of(new ResourceID(md, pod.getMetadata().getNamespace()));
+                    if (md == null) {
+                        return Set.of();
+                    }
+                    // A deleted ModelDeployment's pod: no reconcile of its own follows, a cycle hands its GPUs on.
+                    if (scheduler.releasedWithPodsStopping(new WorkloadId(pod.getMetadata().getNamespace(), md))) {
+                        rebalancer.request();
+                    }
+                    return Set.of(new ResourceID(md, pod.getMetadata().getNamespace()));
                 })
                 .build(), context);
         var clusters = new InformerEventSource<>(poolInput(ContributedCluster.class, "contributedclusters")
@@ -245,8 +252,7 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
         String organization = view.organizationOf(md.getMetadata().getNamespace()).orElse(null);
         boolean organizationExists = organization != null && view.organization(organization).isPresent();
         List<String> problems = ModelDeploymentValidator.validate(md.getMetadata().getName(), md.getSpec());
-        Admission admission = scheduler.schedule(
-                ServingDecision.demand(md, organization, organizationExists, problems), view);
+        Admission admission = scheduler.schedule(view.demandOf(md), view);
         ServingInputs inputs = observe(md, organization, organizationExists, problems, context);
         ServingPlan plan = ServingDecision.decide(md, inputs, admission);
         plan = applyChildren(md, plan, inputs, admission, context);
