@@ -16,9 +16,12 @@ import io.gpupool.api.v1alpha1.ModelDeployment;
 import io.gpupool.api.v1alpha1.Organization;
 import io.gpupool.api.v1alpha1.ServingWork;
 import io.gpupool.core.model.NodeKey;
+import io.gpupool.core.model.Workload;
 import io.gpupool.core.model.WorkloadId;
 import io.gpupool.core.render.RemoteWorkRenderer;
 import io.gpupool.core.render.ServingRenderer;
+import io.gpupool.core.serving.ServingDecision;
+import io.gpupool.core.validation.ModelDeploymentValidator;
 import io.gpupool.operator.scheduling.PoolView;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
@@ -99,6 +102,15 @@ final class InformerPoolView implements PoolView {
     @Override
     public List<ModelDeployment> modelDeployments() {
         return modelDeployments.list().toList();
+    }
+
+    /** The one place a ModelDeployment's demand is derived: for its reconcile, and for cycles that run before it. */
+    @Override
+    public Workload demandOf(ModelDeployment md) {
+        String organization = organizationOf(md.getMetadata().getNamespace()).orElse(null);
+        boolean organizationExists = organization != null && organization(organization).isPresent();
+        return ServingDecision.demand(md, organization, organizationExists,
+                ModelDeploymentValidator.validate(md.getMetadata().getName(), md.getSpec()));
     }
 
     @Override
