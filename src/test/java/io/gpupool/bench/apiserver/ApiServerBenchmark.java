@@ -21,6 +21,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.gpupool.operator.CertificateAuthentication;
 import io.gpupool.playground.PlaygroundApiServer;
 
 /**
@@ -803,6 +804,9 @@ public final class ApiServerBenchmark {
             Config config = Config.fromKubeconfig(Files.readString(server.kubeconfig));
             // Under load a write can take seconds; the default 10 s would turn a slow server into a failed benchmark.
             config.setRequestTimeout(120_000);
+            // kube-api-test's kubeconfig authenticates with a client certificate: without this the client re-reads
+            // it on every request after the first minute (see CertificateAuthentication).
+            CertificateAuthentication.withoutTokenRefresh(config);
             KubernetesClient client = new KubernetesClientBuilder().withConfig(config).build();
             BenchPool.installCrds(client);
             System.out.printf("  %s started with CRDs in %.1f s (kubeconfig %s)%n", server.describe(),
