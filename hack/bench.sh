@@ -10,6 +10,7 @@
 #   hack/bench.sh -h                                 # JMH's options
 #
 # BENCH_SKIP_BUILD=1 skips the Maven steps (reuses target/ and target/bench-classpath.txt).
+# BENCH_MAIN=<class> runs that class of the test sources instead of JMH (open-loop benchmarks, e.g. bench-tunnel.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,4 +23,4 @@ if [ "${BENCH_SKIP_BUILD:-0}" != 1 ] || [ ! -s "$CP_FILE" ]; then
   mvn -B -q "$DEP_PLUGIN:build-classpath" -Dmdep.outputFile="$CP_FILE" -Dmdep.includeScope=test >/dev/null
 fi
 
-exec java -cp "target/test-classes:target/classes:$(cat "$CP_FILE")" org.openjdk.jmh.Main "$@"
+exec java ${BENCH_JAVA_OPTS:-} -cp "target/test-classes:target/classes:$(cat "$CP_FILE")" "${BENCH_MAIN:-org.openjdk.jmh.Main}" "$@"

@@ -3,6 +3,7 @@
 {{- end -}}
 
 {{- define "gpupool-contributor.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
 app.kubernetes.io/name: gpupool-contributor
 app.kubernetes.io/instance: {{ .Release.Name }}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
@@ -65,6 +66,14 @@ imagePullPolicy: {{ .Values.agent.image.pullPolicy }}
 - name: GPUPOOL_AGENT_HUB_KUBECONFIG
   value: /etc/gpupool/hub/{{ .Values.hub.kubeconfigKey }}
 {{- end }}
+{{- with .Values.gateway.url }}
+- name: GPUPOOL_AGENT_GATEWAY_URL
+  value: {{ . | quote }}
+{{- end }}
+{{- if .Values.gateway.caSecret }}
+- name: GPUPOOL_AGENT_GATEWAY_CA_FILE
+  value: /etc/gpupool/gateway-ca/{{ .Values.gateway.caKey }}
+{{- end }}
 {{- with .Values.agent.extraEnv }}
 {{- toYaml . | nindent 0 }}
 {{- end }}
@@ -86,6 +95,11 @@ volumeMounts:
     mountPath: /etc/gpupool/hub
     readOnly: true
   {{- end }}
+  {{- if .Values.gateway.caSecret }}
+  - name: gateway-ca
+    mountPath: /etc/gpupool/gateway-ca
+    readOnly: true
+  {{- end }}
 {{- end -}}
 
 {{/* The agent pod's volumes: scratch space and the pool's kubeconfig. */}}
@@ -100,5 +114,13 @@ volumes:
       items:
         - key: {{ .Values.hub.kubeconfigKey }}
           path: {{ .Values.hub.kubeconfigKey }}
+  {{- end }}
+  {{- if .Values.gateway.caSecret }}
+  - name: gateway-ca
+    secret:
+      secretName: {{ .Values.gateway.caSecret }}
+      items:
+        - key: {{ .Values.gateway.caKey }}
+          path: {{ .Values.gateway.caKey }}
   {{- end }}
 {{- end -}}

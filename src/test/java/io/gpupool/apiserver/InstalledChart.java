@@ -55,8 +55,9 @@ public final class InstalledChart implements AutoCloseable {
     /** What {@code helm template} renders for the chart, release, namespace and values. */
     public static List<HasMetadata> render(KubernetesClient client, String chart, String release, String namespace,
             Map<String, Object> values) {
+        // Rendered for this server's version, as helm install would (e.g. PodDisruptionBudgets in policy/v1beta1 on 1.20).
         TemplateCommand template = new Helm(Path.of("charts", chart)).template().withName(release)
-                .withNamespace(namespace);
+                .withNamespace(namespace).withKubeVersion(client.getKubernetesVersion().getGitVersion());
         for (var v : values.entrySet()) {
             template = template.set(v.getKey(), v.getValue());
         }

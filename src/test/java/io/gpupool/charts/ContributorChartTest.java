@@ -63,7 +63,8 @@ class ContributorChartTest {
                         "ghcr.io/gpupool/inference-vllm:*,ghcr.io/gpupool/inference-llamacpp:*")
                 .containsEntry("GPUPOOL_AGENT_POLICY_ALLOW_PRIVILEGED", "false")
                 .containsEntry("GPUPOOL_AGENT_POLICY_ALLOW_HOST_PATH", "false")
-                .doesNotContainKey("GPUPOOL_AGENT_HUB_KUBECONFIG");
+                .doesNotContainKey("GPUPOOL_AGENT_HUB_KUBECONFIG")
+                .doesNotContainKey("GPUPOOL_AGENT_GATEWAY_URL"); // no gateway given: no tunnel
         assertThat(pod.getVolumes()).noneMatch(v -> v.getSecret() != null);
         assertThat(c.getVolumeMounts()).noneMatch(m -> m.getMountPath().startsWith("/etc/gpupool"));
         assertThat(c.getSecurityContext().getCapabilities().getDrop()).containsExactly("ALL");
@@ -126,7 +127,7 @@ class ContributorChartTest {
                 .containsEntry("GPUPOOL_AGENT_NODE_SELECTOR", "gpupool.io/contribute=true,kubernetes.io/arch=amd64")
                 .containsEntry("GPUPOOL_AGENT_SERVING_NAMESPACE", "pool-serving")
                 .containsEntry("GPUPOOL_AGENT_POLICY_ALLOWED_IMAGES", "ghcr.io/gpupool/inference-vllm:*");
-        assertThat(pod.getVolumes()).filteredOn(v -> v.getSecret() != null).singleElement().satisfies(v -> {
+        assertThat(pod.getVolumes()).filteredOn(v -> "hub-kubeconfig".equals(v.getName())).singleElement().satisfies(v -> {
             assertThat(v.getSecret().getSecretName()).isEqualTo("gpupool-hub");
             assertThat(v.getName()).isEqualTo("hub-kubeconfig");
         });
@@ -136,6 +137,20 @@ class ContributorChartTest {
             assertThat(m.getReadOnly()).isTrue();
         });
         assertThat(chart.find(RoleBinding.class, "gp-hub")).isEmpty(); // the hub is elsewhere
+        // The tunnel to the pool's gateway: dialed out, with the gateway's private CA; the agent exposes nothing but
+        // its own management port (probes).
+        assertThat(env(agent)).containsEntry("GPUPOOL_AGENT_GATEWAY_URL", "https://gpupool.example.org")
+                .containsEntry("GPUPOOL_AGENT_GATEWAY_CA_FILE", "/etc/gpupool/gateway-ca/ca.crt");
+        assertThat(pod.getVolumes()).anySatisfy(v -> {
+            assertThat(v.getName()).isEqualTo("gateway-ca");
+            assertThat(v.getSecret().getSecretName()).isEqualTo("gpupool-gateway-ca");
+        });
+        assertThat(pod.getContainers().get(0).getVolumeMounts()).anySatisfy(m -> {
+            assertThat(m.getName()).isEqualTo("gateway-ca");
+            assertThat(m.getMountPath()).isEqualTo("/etc/gpupool/gateway-ca");
+        });
+        assertThat(pod.getContainers().get(0).getPorts()).extracting(p -> p.getName()).containsExactly("management");
+        assertThat(chart.all(io.fabric8.kubernetes.api.model.Service.class)).isEmpty();
         assertThat(chart.one(Role.class, "gp-serving").getMetadata().getNamespace()).isEqualTo("pool-serving");
 
         DaemonSet dp = chart.one(DaemonSet.class, "nvidia-device-plugin-daemonset");
@@ -211,6 +226,9 @@ class ContributorChartTest {
                 .hasMessageContaining("clusterName");
         assertThatThrownBy(() -> render(List.of("contributor-local.yaml"), Map.of("hub.inCluster", false)))
                 .hasMessageContaining("kubeconfigSecret");
+        assertThatThrownBy(() -> render(List.of("contributor-local.yaml"), Map.of("gateway.url", "gpupool.example.org")))
+                .hasMessageContaining("values don't meet the specifications of the schema")
+                .hasMessageContaining("url");
         assertThatThrownBy(() -> render(List.of("contributor-local.yaml"), Map.of("devicePlugin.migStrategy", "all")))
                 .hasMessageContaining("migStrategy");
         // Required values are required at install time (lint only warns, so the defaults lint clean).

@@ -94,6 +94,14 @@ class CoreUnitTest {
                 .anySatisfy(p -> assertThat(p).contains("must not set --port"))
                 .anySatisfy(p -> assertThat(p).contains("must not set GPUPOOL_ALLOW_REMOTE_CODE"))
                 .anySatisfy(p -> assertThat(p).contains("metadata.name '9bad'"));
+
+        var gguf = PoolFixtures.modelDeployment("ns", "gguf", 1, 1);
+        gguf.getSpec().engine = "llamacpp";
+        gguf.getSpec().model.file = "model-Q4_K_M.gguf";
+        assertThat(ModelDeploymentValidator.validate("gguf", gguf.getSpec())).isEmpty();
+        gguf.getSpec().model.revision = "0123456789abcdef0123456789abcdef01234567";
+        assertThat(ModelDeploymentValidator.validate("gguf", gguf.getSpec())).singleElement().asString()
+                .contains("engine llamacpp serves the repository's main branch only");
     }
 
     private static PoolNode node(String name, String cls, long mib, int gpus) {

@@ -47,10 +47,10 @@ class DockerfilesTest {
 
     @ParameterizedTest(name = "{0}")
     @CsvSource({
-            "vllm/Dockerfile, vllm/vllm-openai, v",
-            "llamacpp/Dockerfile, ghcr.io/ggml-org/llama.cpp, server-cuda"})
-    void dockerfileIsPinnedNonRootAndRunsTheEntrypoint(String file, String baseImage, String tagPrefix)
-            throws IOException {
+            "vllm/Dockerfile, vllm/vllm-openai, v, ' hf vllm; do'",
+            "llamacpp/Dockerfile, ghcr.io/ggml-org/llama.cpp, server-cuda, 'test -x /app/llama-server;'"})
+    void dockerfileIsPinnedNonRootAndRunsTheEntrypoint(String file, String baseImage, String tagPrefix,
+            String loaderCheck) throws IOException {
         Path dockerfile = Entrypoint.IMAGE_DIR.resolve(file);
         String text = Files.readString(dockerfile);
         List<String> ins = instructions(dockerfile);
@@ -87,5 +87,8 @@ class DockerfilesTest {
                 .containsExactly("CMD []");
         assertThat(all(ins, "ADD")).as("no remote ADD").isEmpty();
         assertThat(text).as("HOME and the cache mount exist for uid 1000").contains("chown 1000:1000 /home/gpupool /models");
+        // The build fails when the base loses the engine's own loader, or sets what the entrypoint refuses.
+        assertThat(String.join("\n", all(ins, "RUN"))).contains(loaderCheck).contains("test -z \"").contains("${LD_PRELOAD-}${LD_AUDIT-}\";");
+        assertThat(all(ins, "ENV")).noneMatch(e -> e.matches("(?s).*\\b(PYTHONPATH|LD_PRELOAD|LD_AUDIT|PYTHONSTARTUP)=.*"));
     }
 }

@@ -17,7 +17,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Runs inference-image/entrypoint.sh with {@code sh} in a clean environment, with stand-in engines ({@code vllm},
- * {@code llama-server}) on PATH that record their argv, environment and PID, and (with STUB_HANG) wait for SIGTERM.
+ * {@code llama-server}) on PATH that record their argv, environment and PID, and (with STUB_HANG) wait for SIGTERM, and
+ * the stand-in {@code hf} ({@link FakeHf}) over fixture repositories.
  */
 final class Entrypoint {
     static final Path IMAGE_DIR = Path.of(System.getProperty("user.dir")).resolve("inference-image");
@@ -28,7 +29,8 @@ final class Entrypoint {
             #!/bin/sh
             out=${STUB_OUT:?}
             printf '%s\\000' "$0" "$@" > "$out.argv"
-            printf '%s\\000' "pid=$$" "HF_TOKEN=${HF_TOKEN+set}" "HF_HUB_OFFLINE=${HF_HUB_OFFLINE-}" > "$out.facts"
+            printf '%s\\000' "pid=$$" "HF_TOKEN=${HF_TOKEN+set}" "HF_HUB_OFFLINE=${HF_HUB_OFFLINE-}" \\
+                "HF_HUB_CACHE=${HF_HUB_CACHE-}" "LLAMA_CACHE=${LLAMA_CACHE-}" > "$out.facts"
             if [ -n "${STUB_HANG-}" ]; then
                 trap 'echo TERM > "$out.term"; exit 0' TERM
                 echo ready > "$out.ready"
@@ -40,12 +42,14 @@ final class Entrypoint {
     final Path root;
     final Path bin;
     final Path cache;
+    final FakeHf hf;
     private final AtomicInteger runs = new AtomicInteger();
 
     Entrypoint(Path root) {
         this.root = root;
         this.bin = root.resolve("bin");
         this.cache = root.resolve("models");
+        this.hf = FakeHf.withFixtures(root);
         try {
             Files.createDirectories(bin);
             Files.createDirectories(cache);
@@ -54,6 +58,7 @@ final class Entrypoint {
             Files.createDirectories(root.resolve("runs"));
             executable(bin.resolve("vllm"), STUB);
             executable(bin.resolve("llama-server"), STUB);
+            executable(bin.resolve("hf"), Files.readString(FakeHf.SCRIPT));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -126,7 +131,7 @@ final class Entrypoint {
         }
     }
 
-    /** engineEnv: HF_TOKEN is "set" or "", HF_HUB_OFFLINE its value, as the engine saw them. */
+    /** engineEnv: HF_TOKEN is "set" or "", HF_HUB_OFFLINE, HF_HUB_CACHE and LLAMA_CACHE their values, as the engine saw them. */
     record Result(int exit, String stdout, String stderr, List<String> argv, Map<String, String> engineEnv,
             long enginePid, long pid, Path out) {
 
@@ -172,6 +177,8 @@ final class Entrypoint {
         env.put("HOME", root.resolve("home").toString());
         env.put("TMPDIR", root.resolve("tmp").toString());
         env.put("STUB_OUT", out.toString());
+        env.put("FAKE_HF_REPOS", hf.repos.toString());
+        env.put("FAKE_HF_LOG", hf.log.toString());
         Map<String, String> merged = new LinkedHashMap<>(contract);
         merged.putAll(extraEnv);
         merged.forEach((k, v) -> {

@@ -1,7 +1,6 @@
 package io.gpupool.inference;
 
 import io.gpupool.core.render.ServingContract;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
@@ -45,39 +44,24 @@ class EntrypointArgumentsTest {
 
     @TempDir
     static Path tmp;
-    static FakeHub hub;
     static Entrypoint entrypoint;
 
-    static int closedPort;
-
     @BeforeAll
-    static void start() throws IOException {
-        hub = FakeHub.withFixtures();
+    static void start() {
         entrypoint = new Entrypoint(tmp);
-        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            closedPort = s.getLocalPort();
-        }
-    }
-
-    @AfterAll
-    static void stop() {
-        hub.close();
     }
 
     static Map<String, String> vllm() {
-        Map<String, String> env = Fixtures.vllm(entrypoint.cache.toString());
-        env.put("HF_ENDPOINT", hub.endpoint());
-        return env;
+        return Fixtures.vllm(entrypoint.cache.toString());
     }
 
     static Map<String, String> llamacpp() {
-        Map<String, String> env = Fixtures.llamacpp(entrypoint.cache.toString());
-        env.put("HF_ENDPOINT", hub.endpoint());
-        return env;
+        return Fixtures.llamacpp(entrypoint.cache.toString());
     }
 
+    /** The standard Hugging Face cache layout under GPUPOOL_CACHE_DIR/hub. */
     static String snapshot(String repo, String sha) {
-        return entrypoint.cache + "/gpupool/hf/" + repo + "/snapshots/" + sha;
+        return entrypoint.cache + "/hub/models--" + repo.replace("/", "--") + "/snapshots/" + sha;
     }
 
     // -----------------------------------------------------------------------------------------------------------------
@@ -99,17 +83,14 @@ class EntrypointArgumentsTest {
         }
 
         String sha() {
-            if (engine.equals("llamacpp")) {
-                return "2222222222222222222222222222222222222222";
-            }
             return dtype.equals("int8") ? "4444444444444444444444444444444444444444" : Fixtures.TINY_LLM_SHA;
         }
 
         Map<String, String> env() {
             Map<String, String> env = engine.equals("vllm") ? vllm() : llamacpp();
             env.put(GPUPOOL_MODEL_SOURCE.name(), "hf://" + repo());
-            // Pinned to the commit: once a profile is cached, a start needs no request at all.
-            env.put(GPUPOOL_MODEL_REVISION.name(), sha());
+            // vLLM pinned to a commit; llama.cpp's downloader reads the main branch only.
+            env.put(GPUPOOL_MODEL_REVISION.name(), engine.equals("vllm") ? sha() : "main");
             env.put(GPUPOOL_DTYPE.name(), dtype);
             env.put(GPUPOOL_TENSOR_PARALLEL_SIZE.name(), String.valueOf(tp));
             env.put(GPUPOOL_ALLOW_REMOTE_CODE.name(), String.valueOf(allowRemote));
@@ -141,12 +122,12 @@ class EntrypointArgumentsTest {
                     case "int8" -> { } // pre-quantized checkpoint (compressed-tensors): vLLM reads it from config.json
                     default -> throw new IllegalStateException(dtype);
                 }
-                a.addAll(List.of("--gpu-memory-utilization", "0.90", "--download-dir", entrypoint.cache.toString()));
+                a.addAll(List.of("--gpu-memory-utilization", "0.90"));
                 if (!unsafe) {
                     a.addAll(List.of("--load-format", "safetensors"));
                 }
             } else {
-                a.addAll(List.of("-m", snapshot(repo(), sha()) + "/tiny-Q4_K_M.gguf",
+                a.addAll(List.of("--hf-repo", repo(), "--hf-file", "tiny-Q4_K_M.gguf",
                         "--host", "0.0.0.0", "--port", "8000", "-c", "4096", "-ngl", "999", "--alias", "tiny-gguf",
                         "--metrics", "--no-slots"));
                 if (tp == 1) {
@@ -208,7 +189,16 @@ class EntrypointArgumentsTest {
                 assertThat(r.engineName()).isEqualTo(combo.engine().equals("vllm") ? "vllm" : "llama-server");
                 assertThat(r.args()).containsExactlyElementsOf(combo.expected());
                 assertThat(r.enginePid()).as("exec: the engine keeps the entrypoint's PID").isEqualTo(r.pid());
-                assertThat(r.engineEnv()).containsEntry("HF_TOKEN", "").containsEntry("HF_HUB_OFFLINE", "1");
+                String hubCache = entrypoint.cache + "/hub";
+                if (combo.engine().equals("vllm")) {
+                    // The model is local: vLLM stays offline and code shipped with a model never sees the token.
+                    assertThat(r.engineEnv()).containsEntry("HF_TOKEN", "").containsEntry("HF_HUB_OFFLINE", "1")
+                            .containsEntry("HF_HUB_CACHE", hubCache);
+                } else {
+                    // llama.cpp downloads itself, into the same standard cache, with the token; it runs no model code.
+                    assertThat(r.engineEnv()).containsEntry("HF_TOKEN", "set").containsEntry("HF_HUB_OFFLINE", "")
+                            .containsEntry("LLAMA_CACHE", hubCache);
+                }
             }));
         }
         return tests.stream();
@@ -228,8 +218,7 @@ class EntrypointArgumentsTest {
         assertThat(r.args()).containsExactly("serve", snap,
                 "--served-model-name", "acme/tiny chat", "--host", "0.0.0.0", "--port", "8000",
                 "--tensor-parallel-size", "4", "--max-model-len", "32768", "--dtype", "bfloat16",
-                "--gpu-memory-utilization", "0.85", "--download-dir", entrypoint.cache.toString(),
-                "--load-format", "safetensors", "--enable-prefix-caching", "--api-key", "sk-very-secret");
+                "--gpu-memory-utilization", "0.85", "--load-format", "safetensors", "--enable-prefix-caching", "--api-key", "sk-very-secret");
         assertThat(r.stdout()).as("extra arguments are counted, not logged").contains("(+ 3 extra argument(s))")
                 .doesNotContain("sk-very-secret");
     }
@@ -242,8 +231,7 @@ class EntrypointArgumentsTest {
         Entrypoint.Result r = entrypoint.run(env, "-np", "2");
         assertThat(r.exit()).as(r.toString()).isZero();
         assertThat(r.engineName()).isEqualTo("llama-server");
-        assertThat(r.args()).containsExactly(
-                "-m", snapshot(Fixtures.TINY_GGUF, "2222222222222222222222222222222222222222") + "/tiny-Q4_K_M.gguf",
+        assertThat(r.args()).containsExactly("--hf-repo", Fixtures.TINY_GGUF, "--hf-file", "tiny-Q4_K_M.gguf",
                 "--host", "0.0.0.0", "--port", "8000", "-c", "8192", "-ngl", "999", "--alias", "tiny-gguf",
                 "--metrics", "--no-slots", "--split-mode", "layer", "--tensor-split", "1,1", "-np", "2");
     }
@@ -262,15 +250,6 @@ class EntrypointArgumentsTest {
             assertThat(r.args()).as(c[0]).doesNotContain("--quantization", "--dtype")
                     .startsWith("serve", snapshot(c[0], c[2]));
         }
-    }
-
-    @Test
-    void engineExecutablesCanBeOverriddenForTests() throws IOException {
-        Path other = tmp.resolve("elsewhere/my-vllm");
-        Entrypoint.executable(other, Files.readString(entrypoint.bin.resolve("vllm")));
-        Entrypoint.Result r = entrypoint.run(vllm(), List.of(), Map.of("GPUPOOL_VLLM_BIN", other.toString()));
-        assertThat(r.exit()).as(r.toString()).isZero();
-        assertThat(r.argv().get(0)).isEqualTo(other.toString());
     }
 
     // -----------------------------------------------------------------------------------------------------------------
@@ -296,9 +275,6 @@ class EntrypointArgumentsTest {
                 "CUDA_VISIBLE_DEVICES", "0")).stderr()).contains("exceeds the 1 visible GPU(s)");
         assertThat(entrypoint.run(gpus(vllm(), "1", "CUDA_VISIBLE_DEVICES", "")).stderr())
                 .contains("exceeds the 0 visible GPU(s)");
-        // The test override wins over everything.
-        assertThat(entrypoint.run(gpus(vllm(), "8", "CUDA_VISIBLE_DEVICES", "0",
-                "GPUPOOL_TEST_GPU_COUNT", "8")).exit()).isZero();
     }
 
     @Test
@@ -337,9 +313,10 @@ class EntrypointArgumentsTest {
         assertThat(cpu.stdout()).contains("no GPU visible: llama.cpp runs on the CPU");
         assertThat(entrypoint.run(gpus(vllm(), "1", "NVIDIA_VISIBLE_DEVICES", "void")).stderr())
                 .contains("exceeds the 0 visible GPU(s)");
-        // Nothing to count with: one GPU is not checked, more are refused.
-        assertThat(entrypoint.run(gpus(vllm(), "1")).exit()).isZero();
-        assertThat(entrypoint.run(gpus(vllm(), "2")).stderr()).isEqualTo("gpupool-entrypoint: "
+        // Nothing to count with (no nvidia-smi on PATH either): one GPU is not checked, more are refused.
+        String noSmi = entrypoint.bin + ":/usr/bin:/bin";
+        assertThat(entrypoint.run(gpus(vllm(), "1", "PATH", noSmi)).exit()).isZero();
+        assertThat(entrypoint.run(gpus(vllm(), "2", "PATH", noSmi)).stderr()).isEqualTo("gpupool-entrypoint: "
                 + "GPUPOOL_TENSOR_PARALLEL_SIZE=2 but the visible GPUs cannot be counted (no CUDA_VISIBLE_DEVICES, "
                 + "NVIDIA_VISIBLE_DEVICES or nvidia-smi)\n");
     }
@@ -360,6 +337,7 @@ class EntrypointArgumentsTest {
     }
 
     static List<Invalid> invalids() throws IOException {
+        Entrypoint.executable(tmp.resolve("only-vllm/vllm"), "#!/bin/sh\nexit 0\n");
         Path regularFile = Files.writeString(tmp.resolve("not-a-directory"), "x");
         Map<String, String> v = vllm();
         Map<String, String> l = llamacpp();
@@ -441,26 +419,61 @@ class EntrypointArgumentsTest {
                         "../other/model.gguf"),
                 invalid("vllm with a model file", v, none, 64, "GPUPOOL_MODEL_FILE is only used with GPUPOOL_ENGINE=llamacpp",
                         GPUPOOL_MODEL_FILE.name(), "tiny-Q4_K_M.gguf"),
-                invalid("engine missing", v, none, 127, "engine executable '/nonexistent/vllm' not found",
-                        "GPUPOOL_VLLM_BIN", "/nonexistent/vllm"),
-                invalid("HF_ENDPOINT not http", v, none, 64, "HF_ENDPOINT 'ftp://mirror' is not an http(s) URL",
-                        "HF_ENDPOINT", "ftp://mirror"),
-                invalid("HF_TOKEN with a newline", v, none, 64, "HF_TOKEN has characters a Hugging Face token cannot have",
-                        "HF_TOKEN", "hf_abc\nX-Injected: 1"),
+                invalid("trust remote code with underscores", v, List.of("--trust_remote_code"), 64,
+                        "extra argument '--trust_remote_code' needs GPUPOOL_ALLOW_REMOTE_CODE=true"),
+                invalid("trust remote code mixed spelling with a value", v, List.of("--trust-remote_code=1"), 64,
+                        "needs GPUPOOL_ALLOW_REMOTE_CODE=true"),
+                invalid("pickle load format with underscores", v, List.of("--load_format", "pt"), 64,
+                        "extra argument --load-format 'pt' needs GPUPOOL_ALLOW_UNSAFE_WEIGHTS=true"),
+                invalid("abbreviated load format", v, List.of("--load-f=npcache"), 64,
+                        "extra argument --load-format 'npcache' needs GPUPOOL_ALLOW_UNSAFE_WEIGHTS=true"),
+                invalid("bitsandbytes load format can read pickle shards", v, List.of("--load-format", "bitsandbytes"),
+                        64, "--load-format 'bitsandbytes' needs GPUPOOL_ALLOW_UNSAFE_WEIGHTS=true"),
+                invalid("a config file can set any flag", v, List.of("--config", "/models/x.yaml"), 64,
+                        "extra argument '--config' needs GPUPOOL_ALLOW_REMOTE_CODE=true and GPUPOOL_ALLOW_UNSAFE_WEIGHTS=true"),
+                invalid("a config file even when remote code alone is allowed", v, List.of("--config=/x.yaml"), 64,
+                        "extra argument '--config=/x.yaml' needs", GPUPOOL_ALLOW_REMOTE_CODE.name(), "true"),
+                invalid("PYTHONPATH loads code", v, none, 64,
+                        "environment variable PYTHONPATH needs GPUPOOL_ALLOW_REMOTE_CODE=true", "PYTHONPATH", "/models"),
+                // A library that exists (the C library itself), so that ld.so, which really preloads it for every
+                // program the entrypoint starts, says nothing on stderr.
+                invalid("LD_PRELOAD loads code", l, none, 64,
+                        "environment variable LD_PRELOAD needs GPUPOOL_ALLOW_REMOTE_CODE=true", "LD_PRELOAD",
+                        "libc.so.6"),
+                invalid("PYTHONSTARTUP loads code", v, none, 64, "environment variable PYTHONSTARTUP needs",
+                        "PYTHONSTARTUP", "/models/x.py"),
+                invalid("vLLM's insecure serialization unpickles", v, none, 64,
+                        "environment variable VLLM_ALLOW_INSECURE_SERIALIZATION needs GPUPOOL_ALLOW_UNSAFE_WEIGHTS=true",
+                        "VLLM_ALLOW_INSECURE_SERIALIZATION", "1"),
+                invalid("llamacpp at another revision than main", l, none, 64,
+                        "GPUPOOL_MODEL_REVISION 'v1.0' cannot be served by llama.cpp, whose downloader reads the main "
+                                + "branch only", GPUPOOL_MODEL_REVISION.name(), "v1.0"),
+                invalid("engine missing", v, none, 127, "'vllm' not found on PATH", "PATH", "/usr/bin:/bin"),
+                invalid("hf missing", v, none, 127, "'hf' not found on PATH", "PATH",
+                        entrypoint.bin.resolveSibling("only-vllm") + ":/usr/bin:/bin"),
+                invalid("llama-server missing", l, none, 127, "'llama-server' not found on PATH", "PATH",
+                        "/usr/bin:/bin"),
                 invalid("value with a newline is shown on one line", v, none, 64,
                         "GPUPOOL_ENGINE 'vllm?rm -rf' is not supported", engine, "vllm\nrm -rf"),
                 // Found out from the repository: exit 65
                 invalid("int8 without a pre-quantized checkpoint", v, none, 65,
                         "GPUPOOL_DTYPE=int8 needs a pre-quantized checkpoint", GPUPOOL_DTYPE.name(), "int8"),
-                invalid("llamacpp file not in the repository", l, none, 65,
-                        "GPUPOOL_MODEL_FILE 'tiny-Q2_K.gguf' is not in acme/tiny-gguf@main",
-                        GPUPOOL_MODEL_FILE.name(), "tiny-Q2_K.gguf"),
                 invalid("vllm on a GGUF-only repository", v, none, 65,
-                        "acme/gguf-only@main has no safetensors weights, only GGUF files", source, "hf://" + Fixtures.GGUF_ONLY),
-                // The hub says no: exit 69
-                invalid("gated repository", v, none, 69, "access to acme/gated@main was denied by", source,
-                        "hf://" + Fixtures.GATED),
-                invalid("unknown repository", v, none, 69, "acme/nope@main was not found on", source, "hf://acme/nope"));
+                        "acme/gguf-only@main has no safetensors weights; pickle weights (.bin, .pt) are refused unless "
+                                + "GPUPOOL_ALLOW_UNSAFE_WEIGHTS=true, and GGUF files are served with GPUPOOL_ENGINE=llamacpp",
+                        source, "hf://" + Fixtures.GGUF_ONLY),
+                invalid("a shard index naming a path outside the repository", v, none, 65,
+                        "model.safetensors.index.json of acme/hostile@main names an unsafe path "
+                                + "'../../../escape.safetensors'", source, "hf://" + Fixtures.HOSTILE),
+                // hf says no: exit 69, with the end of its exception
+                invalid("gated repository", v, none, 69, "hf download of acme/gated@main failed (exit 1): "
+                        + "huggingface_hub.errors.GatedRepoError: 401 Client Error. (Request ID: Root=1-fake) Access to "
+                        + "model acme/gated is restricted.", source, "hf://" + Fixtures.GATED),
+                invalid("unknown repository", v, none, 69, "hf download of acme/nope@main failed (exit 1): "
+                        + "huggingface_hub.errors.RepositoryNotFoundError: 404 Client Error. (Request ID: Root=1-fake) "
+                        + "Repository Not Found for url", source, "hf://acme/nope"),
+                invalid("unknown revision", v, none, 69, "RevisionNotFoundError: 404 Client Error. Revision Not Found",
+                        GPUPOOL_MODEL_REVISION.name(), "no-such-branch"));
     }
 
     @TestFactory
@@ -470,10 +483,10 @@ class EntrypointArgumentsTest {
         List<Future<Entrypoint.Result>> results = new ArrayList<>();
         for (Invalid c : cases) {
             Map<String, String> env = new HashMap<>(c.env());
-            if (c.exit() != 65 && c.exit() != 69 && hub.endpoint().equals(env.get("HF_ENDPOINT"))) {
-                // The contract is checked before any download: with nothing listening there, a request would have
-                // turned the expected message into "cannot reach".
-                env.put("HF_ENDPOINT", "http://127.0.0.1:" + closedPort);
+            if (c.exit() != 65 && c.exit() != 69) {
+                // The contract is checked before any download: with no repository there, a call of hf would have
+                // turned the expected message into "Repository Not Found".
+                env.put("FAKE_HF_REPOS", tmp.resolve("no-repositories").toString());
             }
             results.add(pool.submit(() -> entrypoint.run(env, c.args(), Map.of())));
         }

@@ -17,6 +17,7 @@ final class Fixtures {
     static final String GATED = "acme/gated";
     static final String HOSTILE = "acme/hostile";
     static final String GGUF_ONLY = "acme/gguf-only";
+    static final String SLOW = "acme/slow";
 
     private Fixtures() {
     }

@@ -18,22 +18,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * {@link ServingContract} is the single definition of the environment between the operator and the image: the
- * entrypoint reads exactly its variables (plus the test-only knobs listed in {@link #TEST_ONLY_KNOBS}), and
- * the README's contract table has one row per constant with the right "required" column.
+ * entrypoint reads exactly its variables (and no GPUPOOL_* variable of its own), and the README's contract table has one
+ * row per constant with the right "required" column.
  */
 class ServingContractSyncTest {
-
-    /**
-     * The knobs the entrypoint reads that are not part of the operator's contract: for tests and diagnosis only,
-     * never rendered by the operator, with defaults that production relies on. Documented at the top of
-     * entrypoint.sh and in the README.
-     */
-    static final Set<String> TEST_ONLY_KNOBS = Set.of(
-            "GPUPOOL_VLLM_BIN",
-            "GPUPOOL_LLAMA_SERVER_BIN",
-            "GPUPOOL_TEST_GPU_COUNT",
-            "GPUPOOL_TEST_LOCK_MODE",
-            "GPUPOOL_TEST_LOCK_STALE_SECONDS");
 
     static final Pattern NAME = Pattern.compile("GPUPOOL_[A-Z_]+");
 
@@ -51,17 +39,24 @@ class ServingContractSyncTest {
     }
 
     @Test
-    void theEntrypointReadsExactlyTheContractAndTheListedTestKnobs() throws IOException {
+    void theEntrypointReadsExactlyTheContract() throws IOException {
         String script = Files.readString(Entrypoint.SCRIPT);
         Set<String> mentioned = names(script, NAME);
-        Set<String> withoutKnobs = new TreeSet<>(mentioned);
-        withoutKnobs.removeAll(TEST_ONLY_KNOBS);
-        assertThat(withoutKnobs).isEqualTo(contract());
-        assertThat(mentioned).as("every listed knob is still used").containsAll(TEST_ONLY_KNOBS);
+        assertThat(mentioned).isEqualTo(contract());
 
         // And each is actually read as a parameter expansion, not only named in a comment or a message.
         Set<String> expanded = names(script, Pattern.compile("\\$\\{(GPUPOOL_[A-Z_]+)[-:+}]"));
         assertThat(expanded).isEqualTo(mentioned);
+    }
+
+    @Test
+    void theEntrypointStaysAThinLayerOverTheEnginesLoaders() throws IOException {
+        // The contract check, the safety rules, the arguments: downloading, caching and locking are the engines'.
+        long code = Files.readAllLines(Entrypoint.SCRIPT).stream().map(String::strip)
+                .filter(l -> !l.isEmpty() && !l.startsWith("#")).count();
+        assertThat(code).as("lines of code in entrypoint.sh").isLessThanOrEqualTo(300);
+        assertThat(Files.readString(Entrypoint.SCRIPT)).contains("hf download").contains("--hf-repo")
+                .doesNotContain("curl", "flock", "sha256sum");
     }
 
     @Test
@@ -82,9 +77,6 @@ class ServingContractSyncTest {
         assertThat(rows.keySet()).containsExactlyInAnyOrderElementsOf(contract());
         for (ServingContract c : ServingContract.values()) {
             assertThat(rows.get(c.name())).as(c.name() + " required").isEqualTo(c.required());
-        }
-        for (String knob : TEST_ONLY_KNOBS) {
-            assertThat(readme).as("test-only knob documented").contains("`" + knob + "`");
         }
     }
 

@@ -12,6 +12,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.function.Predicate;
 
+import java.net.URL;
+
 import jakarta.inject.Inject;
 
 import org.junit.jupiter.api.Test;
@@ -25,6 +27,7 @@ import io.gpupool.api.v1alpha1.GpuPool;
 import io.gpupool.api.v1alpha1.ModelDeployment;
 import io.gpupool.api.v1alpha1.Organization;
 import io.gpupool.core.status.Conditions;
+import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
 
@@ -40,6 +43,9 @@ class FairShareReconcileTest {
 
     @Inject
     KubernetesClient client;
+
+    @TestHTTPResource(value = "/metrics", management = true)
+    URL metrics;
 
     private void contribute(String name, String org) {
         Node n = node("a100-80g-01", org);
@@ -124,6 +130,37 @@ class FairShareReconcileTest {
                 assertThat(n.getStatus().allocated).isLessThanOrEqualTo(4);
             }
         });
+
+        // Kueue-like metrics tell the same story, and the chart's dashboard reads only metrics that exist.
+        await().atMost(WAIT).untilAsserted(() -> {
+            MetricsScrape scrape = MetricsScrape.of(metrics);
+            assertThat(scrape.sum("gpupool_preempted_replicas_total", "preempting_organization", "fs-a", "reason",
+                    "Reclamation")).isGreaterThanOrEqualTo(2);
+            assertThat(scrape.sum("gpupool_evicted_replicas_total", "organization", "fs-c", "reason", "Preempted"))
+                    .isGreaterThanOrEqualTo(2);
+            assertThat(scrape.sum("gpupool_admitted_replicas_total", "organization", "fs-c")).isGreaterThanOrEqualTo(6);
+            assertThat(scrape.sum("gpupool_admission_wait_time_seconds_count", "organization", "fs-a"))
+                    .as(scrape.text("gpupool_")).isOne();
+            assertThat(scrape.sum("gpupool_reclaim_duration_seconds_count", "organization", "fs-a"))
+                    .as(scrape.text("gpupool_")).isOne();
+            assertThat(scrape.has("gpupool_admission_wait_time_seconds_bucket", "organization", "fs-a", "le", "+Inf"))
+                    .isTrue();
+            assertThat(scrape.sum("gpupool_organization_weighted_share", "organization", "fs-c"))
+                    .as("x 1000, an integer").isPositive().isEqualTo(Math.rint(scrape.sum(
+                            "gpupool_organization_weighted_share", "organization", "fs-c")));
+            assertThat(scrape.sum("gpupool_build_info")).as(scrape.text("gpupool_build")).isOne();
+            assertThat(scrape.has("operator_sdk_reconciliations_started_total", "kind", "ModelDeployment")
+                    && scrape.has("operator_sdk_reconciliations_started_total", "kind", "Node", "group", "core"))
+                    .as(scrape.text("operator_sdk_reconciliations_started")).isTrue();
+            DashboardTest.assertEveryQueryNamesAnExportedMetric(scrape);
+        });
+
+        // A deleted organization's series go with it.
+        client.resource(organization("fs-gone")).createOr(r -> r.update());
+        await().atMost(WAIT).until(() -> MetricsScrape.of(metrics).has("gpupool_organization_weighted_share",
+                "organization", "fs-gone"));
+        client.resources(Organization.class).withName("fs-gone").delete();
+        await().atMost(WAIT).until(() -> !MetricsScrape.of(metrics).text.contains("\"fs-gone\""));
 
         // The owner is done: the borrower gets all its replicas back, and its Preempted condition goes.
         client.resources(ModelDeployment.class).inNamespace("fs-a").withName("owner").delete();

@@ -42,8 +42,7 @@ final class PoolTable {
                 }
                 out.append(String.format(Locale.ROOT, "   %-16s %-12s %12d %8d %6d %9d %6d %7s%n",
                         first ? org.getMetadata().getName() : "", u.gpuClass, u.contributed, u.nominal, u.used,
-                        u.borrowed, u.lent, first && status.weightedShare != null
-                                ? String.format(Locale.ROOT, "%.0f", status.weightedShare) : ""));
+                        u.borrowed, u.lent, first && status.weightedShare != null ? status.weightedShare : ""));
                 first = false;
             }
         }

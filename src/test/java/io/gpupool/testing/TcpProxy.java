@@ -17,13 +17,16 @@ import java.util.concurrent.CopyOnWriteArrayList;
 public final class TcpProxy implements AutoCloseable {
 
     private final ServerSocket listener;
-    private final int targetPort;
+    private final int[] targetPorts;
+    private int next;
     private final List<Socket> open = new CopyOnWriteArrayList<>();
+    private final java.util.concurrent.atomic.AtomicInteger refused = new java.util.concurrent.atomic.AtomicInteger();
     private volatile boolean up = true;
     private volatile boolean closed;
 
-    public TcpProxy(int targetPort) throws IOException {
-        this.targetPort = targetPort;
+    /** With several targets, connections go to them in turn (a load balancer in front of replicas). */
+    public TcpProxy(int... targetPorts) throws IOException {
+        this.targetPorts = targetPorts.clone();
         this.listener = new ServerSocket();
         listener.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
         Thread acceptor = new Thread(this::accept, "tcp-proxy-" + listener.getLocalPort());
@@ -47,15 +50,28 @@ public final class TcpProxy implements AutoCloseable {
         up = true;
     }
 
+    /** Connections dropped because the link was cut (how often a client tried to reconnect meanwhile). */
+    public int refusedConnections() {
+        return refused.get();
+    }
+
+    public int port() {
+        return listener.getLocalPort();
+    }
+
     private void accept() {
         while (!closed) {
             try {
                 Socket client = listener.accept();
                 if (!up) {
+                    refused.incrementAndGet();
                     closeQuietly(client);
                     continue;
                 }
-                Socket server = new Socket(InetAddress.getLoopbackAddress(), targetPort);
+                Socket server = new Socket(InetAddress.getLoopbackAddress(), targetPorts[next++ % targetPorts.length]);
+                // No Nagle: small frames (a tunnel's window updates) would wait for the peer's delayed ACK.
+                client.setTcpNoDelay(true);
+                server.setTcpNoDelay(true);
                 open.add(client);
                 open.add(server);
                 pipe(client, server);

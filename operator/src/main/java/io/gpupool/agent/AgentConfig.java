@@ -33,6 +33,16 @@ public interface AgentConfig {
     Policy policy();
 
     /**
+     * The pool gateway's URL (https://...): the agent opens a tunnel to it (outbound, like everything else it does), so
+     * the pool's members reach the models served in this cluster; nothing listens here. Absent: no tunnel, and the
+     * replicas here can be reached only from inside this cluster.
+     */
+    Optional<String> gatewayUrl();
+
+    /** PEM file of the CA that signed the gateway's certificate, when it is not one the JVM trusts already. */
+    Optional<String> gatewayCaFile();
+
+    /**
      * Leave the pool, then exit (the contributor chart's uninstall hook): withdraw every node, wait until the pool has
      * moved their replicas elsewhere, delete the GpuNodes.
      */

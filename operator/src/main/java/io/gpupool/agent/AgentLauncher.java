@@ -2,6 +2,7 @@ package io.gpupool.agent;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -25,8 +26,10 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.gpupool.core.policy.ContributorPolicy;
 import io.gpupool.operator.Role;
+import io.gpupool.tunnel.agent.TunnelClient;
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.StartupEvent;
+import io.vertx.core.Vertx;
 
 /**
  * Starts the contributor agent when the application runs in the agent role: its own cluster through the injected
@@ -43,13 +46,16 @@ public class AgentLauncher {
     private final AgentConfig config;
     private final KubernetesClient local;
     private final Clock clock;
+    private final Vertx vertx;
     private volatile ContributorAgent agent;
     private KubernetesClient hub;
+    private TunnelClient tunnel;
 
     @Inject
     public AgentLauncher(@ConfigProperty(name = Role.PROPERTY, defaultValue = Role.OPERATOR) String role,
-            AgentConfig config, KubernetesClient local, Clock clock) {
+            AgentConfig config, KubernetesClient local, Clock clock, Vertx vertx) {
         this.role = role;
+        this.vertx = vertx;
         this.config = config;
         this.local = local;
         this.clock = clock;
@@ -67,6 +73,11 @@ public class AgentLauncher {
         agent = a;
         if (!config.leavePool()) {
             a.start();
+            config.gatewayUrl().ifPresent(url -> {
+                tunnel = new TunnelClient(vertx, TunnelClient.Settings.of(URI.create(url), settings.cluster(),
+                        new HubToken(config.hubKubeconfig()), config.gatewayCaFile()), a.servingEndpoints());
+                tunnel.start();
+            });
             return;
         }
         Thread leaving = new Thread(() -> {
@@ -178,6 +189,9 @@ public class AgentLauncher {
 
     @PreDestroy
     void stop() {
+        if (tunnel != null) {
+            tunnel.close();
+        }
         if (agent != null) {
             agent.close();
         }

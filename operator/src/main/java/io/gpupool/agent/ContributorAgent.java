@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -47,6 +48,7 @@ import io.gpupool.core.inventory.NodeTrust;
 import io.gpupool.core.render.RemoteWorkRenderer;
 import io.gpupool.core.render.ServingRenderer;
 import io.gpupool.core.status.Conditions;
+import io.gpupool.tunnel.agent.ServingEndpoints;
 
 /**
  * The contributor agent: runs in a contributed cluster and connects out to the pool (pull-only). It
@@ -99,6 +101,8 @@ public final class ContributorAgent implements AutoCloseable {
     private volatile boolean started;
     /** Set when the contributor leaves the pool (the chart is uninstalled): every node is withdrawn. */
     private volatile boolean leaving;
+    /** Told after every sync: the serving pods or the work may have changed (the tunnel reports them to the pool). */
+    private final List<Runnable> servingListeners = new CopyOnWriteArrayList<>();
 
     /**
      * @param local the contributor's cluster (Nodes, serving namespace)
@@ -258,6 +262,17 @@ public final class ContributorAgent implements AutoCloseable {
         } catch (RuntimeException e) {
             LOG.debugf("Synchronising work failed (will retry): %s", e.getMessage());
         }
+        for (Runnable listener : servingListeners) {
+            listener.run();
+        }
+    }
+
+    /**
+     * The ready serving pods of this cluster's current works, from the agent's own watches: what its tunnel to the
+     * pool's gateway may reach.
+     */
+    public ServingEndpoints servingEndpoints() {
+        return new ServingReplicas(() -> works, () -> pods, servingListeners);
     }
 
     // ---- nodes --------------------------------------------------------------------------------------------------
@@ -403,7 +418,7 @@ public final class ContributorAgent implements AutoCloseable {
         return "Succeeded".equals(phase) || "Failed".equals(phase);
     }
 
-    private static boolean ready(Pod p) {
+    static boolean ready(Pod p) {
         return p.getMetadata().getDeletionTimestamp() == null && p.getStatus() != null
                 && p.getStatus().getConditions() != null && p.getStatus().getConditions().stream()
                         .anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));

@@ -13,10 +13,10 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @Version(ApiGroup.VERSION)
 @ShortNames("cc")
 @Categories(ApiGroup.CATEGORY)
+@AdditionalPrinterColumn(name = "Ready", jsonPath = ".status.conditions[?(@.type==\"Ready\")].status", type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(name = "Org", jsonPath = ".spec.organization", type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(name = "Namespace", jsonPath = ".status.namespace", type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(name = "Kubeconfig", jsonPath = ".status.kubeconfigSecret", type = AdditionalPrinterColumn.Type.STRING)
-@AdditionalPrinterColumn(name = "Ready", jsonPath = ".status.conditions[?(@.type==\"Ready\")].status", type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(name = "Age", jsonPath = ".metadata.creationTimestamp", type = AdditionalPrinterColumn.Type.DATE)
 @JsonClassDescription("A pool admin's approval of a contributed cluster; its name is the cluster's name. The operator "
         + "then creates the cluster's hub namespace gpupool-cluster-<name>, a ServiceAccount whose Role reaches only "

@@ -1,5 +1,6 @@
 package io.gpupool.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 
@@ -8,6 +9,7 @@ import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
 
 @JsonInclude(JsonInclude.Include.NON_NULL)
+@JsonClassDescription("A pool admin's approval of a contributed cluster: which organization its GPUs count for.")
 public class ContributedClusterSpec {
 
     @Required

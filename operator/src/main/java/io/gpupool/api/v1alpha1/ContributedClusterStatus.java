@@ -3,12 +3,15 @@ package io.gpupool.api.v1alpha1;
 import java.util.ArrayList;
 import java.util.List;
 
+import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 
 import io.fabric8.kubernetes.api.model.Condition;
 
 @JsonInclude(JsonInclude.Include.NON_NULL)
+@JsonClassDescription("What the operator set up for the cluster's agent: its hub namespace and kubeconfig Secret, and "
+        + "whether it is ready.")
 public class ContributedClusterStatus {
 
     @JsonPropertyDescription("The cluster's hub namespace at the pool (gpupool-cluster-<name>): its GpuNodes and its "

@@ -13,10 +13,11 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @Version(ApiGroup.VERSION)
 @ShortNames("gc")
 @Categories(ApiGroup.CATEGORY)
-@AdditionalPrinterColumn(name = "Value", jsonPath = ".spec.value", type = AdditionalPrinterColumn.Type.NUMBER)
 @AdditionalPrinterColumn(name = "Nodes", jsonPath = ".status.nodes", type = AdditionalPrinterColumn.Type.INTEGER)
 @AdditionalPrinterColumn(name = "GPUs", jsonPath = ".status.gpus", type = AdditionalPrinterColumn.Type.INTEGER)
 @AdditionalPrinterColumn(name = "Allocated", jsonPath = ".status.allocated", type = AdditionalPrinterColumn.Type.INTEGER)
+@AdditionalPrinterColumn(name = "Value", jsonPath = ".spec.value", type = AdditionalPrinterColumn.Type.NUMBER)
+@AdditionalPrinterColumn(name = "Age", jsonPath = ".metadata.creationTimestamp", type = AdditionalPrinterColumn.Type.DATE)
 @JsonClassDescription("A kind of GPU that quotas are counted in, such as 'h100-80g' or 'rtx-24g'. A GpuNode belongs to "
         + "the first class (by name) whose match it satisfies.")
 public class GpuClass extends CustomResource<GpuClassSpec, GpuClassStatus> {

@@ -1,5 +1,6 @@
 package io.gpupool.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 
@@ -9,6 +10,8 @@ import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
 
 @JsonInclude(JsonInclude.Include.NON_NULL)
+@JsonClassDescription("The node as its contributor reports it (the operator for the pool's own nodes, the agent for "
+        + "contributed clusters): cluster, organization, GPUs, readiness.")
 public class GpuNodeSpec {
 
     @Required

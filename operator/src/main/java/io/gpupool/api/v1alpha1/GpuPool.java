@@ -11,9 +11,10 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @Group(ApiGroup.GROUP)
 @Version(ApiGroup.VERSION)
 @Categories(ApiGroup.CATEGORY)
-@AdditionalPrinterColumn(name = "Mode", jsonPath = ".spec.fairShare.mode", type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(name = "GPUs", jsonPath = ".status.gpus", type = AdditionalPrinterColumn.Type.INTEGER)
 @AdditionalPrinterColumn(name = "Allocated", jsonPath = ".status.allocated", type = AdditionalPrinterColumn.Type.INTEGER)
+@AdditionalPrinterColumn(name = "Mode", jsonPath = ".spec.fairShare.mode", type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(name = "Age", jsonPath = ".metadata.creationTimestamp", type = AdditionalPrinterColumn.Type.DATE)
 @JsonClassDescription("Pool-wide policy. The operator reads the object named 'default'; when it is absent, every "
         + "field takes its default.")
 public class GpuPool extends CustomResource<GpuPoolSpec, GpuPoolStatus> {

@@ -1,5 +1,6 @@
 package io.gpupool.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 
@@ -8,6 +9,8 @@ import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
 
 @JsonInclude(JsonInclude.Include.NON_NULL)
+@JsonClassDescription("Pool-wide policy: fair-share mode, commons reserve, preemption, heartbeat and handover limits, "
+        + "serving images.")
 public class GpuPoolSpec {
 
     @JsonPropertyDescription("How quotas are computed.")

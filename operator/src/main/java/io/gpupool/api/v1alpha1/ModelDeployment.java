@@ -15,12 +15,12 @@ import com.fasterxml.jackson.annotation.JsonClassDescription;
 @ShortNames("md")
 @Categories(ApiGroup.CATEGORY)
 @AdditionalPrinterColumn(name = "Phase", jsonPath = ".status.phase", type = AdditionalPrinterColumn.Type.STRING)
-@AdditionalPrinterColumn(name = "Org", jsonPath = ".status.organization", type = AdditionalPrinterColumn.Type.STRING)
-@AdditionalPrinterColumn(name = "Desired", jsonPath = ".spec.replicas", type = AdditionalPrinterColumn.Type.INTEGER)
-@AdditionalPrinterColumn(name = "Admitted", jsonPath = ".status.replicas.admitted", type = AdditionalPrinterColumn.Type.INTEGER)
 @AdditionalPrinterColumn(name = "Ready", jsonPath = ".status.replicas.ready", type = AdditionalPrinterColumn.Type.INTEGER)
-@AdditionalPrinterColumn(name = "Model", jsonPath = ".spec.model.source", type = AdditionalPrinterColumn.Type.STRING, priority = 1)
-@AdditionalPrinterColumn(name = "Endpoint", jsonPath = ".status.endpoint", type = AdditionalPrinterColumn.Type.STRING, priority = 1)
+@AdditionalPrinterColumn(name = "Admitted", jsonPath = ".status.replicas.admitted", type = AdditionalPrinterColumn.Type.INTEGER)
+@AdditionalPrinterColumn(name = "Desired", jsonPath = ".spec.replicas", type = AdditionalPrinterColumn.Type.INTEGER)
+@AdditionalPrinterColumn(name = "Org", jsonPath = ".status.organization", type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(name = "Model", jsonPath = ".spec.model.source", type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(name = "Endpoint", jsonPath = ".status.endpoint", type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(name = "Age", jsonPath = ".metadata.creationTimestamp", type = AdditionalPrinterColumn.Type.DATE)
 @JsonClassDescription("An open model served on the pool's GPUs with an OpenAI-compatible API. The operator admits its "
         + "replicas under the fair-share quota of the organization that owns the namespace, places them on GPU nodes "

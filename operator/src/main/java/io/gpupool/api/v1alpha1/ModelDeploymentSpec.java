@@ -3,10 +3,12 @@ package io.gpupool.api.v1alpha1;
 import java.util.ArrayList;
 import java.util.List;
 
+import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 
 import io.fabric8.generator.annotation.Default;
+import io.fabric8.kubernetes.model.annotation.SpecReplicas;
 import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Pattern;
@@ -24,6 +26,8 @@ import io.fabric8.kubernetes.api.model.EnvVar;
         message = "engineArgs asks for --trust-remote-code but allowRemoteCode is false: set allowRemoteCode: true to "
                 + "let the model's own code run", fieldPath = ".engineArgs")
 @JsonInclude(JsonInclude.Include.NON_NULL)
+@JsonClassDescription("The model to serve and how: source and revision, engine, replicas, GPUs per replica, priority, "
+        + "engine arguments and environment, and what the engine may run.")
 public class ModelDeploymentSpec {
 
     @Required
@@ -39,8 +43,10 @@ public class ModelDeploymentSpec {
     @Default("1")
     @Min(0)
     @Max(512)
+    @SpecReplicas
     @JsonPropertyDescription("Number of serving replicas. Each replica holds a full copy of the model on gpu.count GPUs "
-            + "of one node. 0 keeps the object but frees its GPUs.")
+            + "of one node. 0 keeps the object but frees its GPUs. Also set by `kubectl scale md` and a "
+            + "HorizontalPodAutoscaler through the scale subresource.")
     public Integer replicas = 1;
 
     @JsonPropertyDescription("The GPUs each replica needs.")

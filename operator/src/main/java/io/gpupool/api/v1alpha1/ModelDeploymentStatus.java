@@ -3,12 +3,16 @@ package io.gpupool.api.v1alpha1;
 import java.util.ArrayList;
 import java.util.List;
 
+import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 
 import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.model.annotation.LabelSelector;
 
 @JsonInclude(JsonInclude.Include.NON_NULL)
+@JsonClassDescription("Where the model runs and how it is doing: phase, replica counts, placements, endpoint, conditions "
+        + "with reasons when something waits.")
 public class ModelDeploymentStatus {
 
     @JsonPropertyDescription("Pending (waiting for admission or capacity), Admitted (GPUs assigned, pods starting), "
@@ -28,6 +32,11 @@ public class ModelDeploymentStatus {
 
     @JsonPropertyDescription("Base URL of the OpenAI-compatible API (append /v1/chat/completions).")
     public String endpoint;
+
+    @LabelSelector
+    @JsonPropertyDescription("Label selector of the serving pods in the pool's cluster, for the scale subresource (a "
+            + "HorizontalPodAutoscaler reads their metrics through it).")
+    public String selector;
 
     @JsonPropertyDescription("Organization that owns this ModelDeployment, read from its namespace's "
             + "gpupool.io/organization label.")

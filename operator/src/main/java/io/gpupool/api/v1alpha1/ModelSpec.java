@@ -1,5 +1,6 @@
 package io.gpupool.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 
@@ -11,6 +12,7 @@ import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
 
 @JsonInclude(JsonInclude.Include.NON_NULL)
+@JsonClassDescription("Which model to serve: its source, revision, size, precision, context length and served name.")
 public class ModelSpec {
 
     @Required
@@ -24,7 +26,8 @@ public class ModelSpec {
     @Size(min = 1, max = 256)
     @Pattern("^[A-Za-z0-9._/-]+$")
     @JsonPropertyDescription("Repository revision to serve: a branch, tag or commit. Pin a commit for reproducible "
-            + "serving. Defaults to main.")
+            + "serving. Defaults to main. Engine llamacpp serves main only (llama.cpp downloads the file itself and "
+            + "takes no revision).")
     public String revision = "main";
 
     // Exclusive 0, not an inclusive 0.001: older API servers compare an integer value with a fractional minimum

@@ -13,9 +13,13 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @Version(ApiGroup.VERSION)
 @ShortNames("org")
 @Categories(ApiGroup.CATEGORY)
-@AdditionalPrinterColumn(name = "Display Name", jsonPath = ".spec.displayName", type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(name = "Ready", jsonPath = ".status.conditions[?(@.type==\"Ready\")].status", type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(name = "Share", jsonPath = ".status.weightedShare", type = AdditionalPrinterColumn.Type.INTEGER,
+        getDescription = "Weighted share of borrowed GPUs x 1000 (as Kueue reports it): 0 while within nominal quota; "
+                + "the lowest is served first.")
 @AdditionalPrinterColumn(name = "Weight", jsonPath = ".spec.quota.weight", type = AdditionalPrinterColumn.Type.NUMBER)
-@AdditionalPrinterColumn(name = "Share", jsonPath = ".status.weightedShare", type = AdditionalPrinterColumn.Type.NUMBER)
+@AdditionalPrinterColumn(name = "Namespaces", jsonPath = ".status.namespaces", type = AdditionalPrinterColumn.Type.INTEGER)
+@AdditionalPrinterColumn(name = "Display Name", jsonPath = ".spec.displayName", type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(name = "Age", jsonPath = ".metadata.creationTimestamp", type = AdditionalPrinterColumn.Type.DATE)
 @JsonClassDescription("A member of the pool: a community, university or lab. Namespaces labelled "
         + "gpupool.io/organization=<name> belong to it; its quota says how many GPUs of each class it is guaranteed "

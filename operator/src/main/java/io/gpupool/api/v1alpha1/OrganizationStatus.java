@@ -3,19 +3,23 @@ package io.gpupool.api.v1alpha1;
 import java.util.ArrayList;
 import java.util.List;
 
+import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 
 import io.fabric8.kubernetes.api.model.Condition;
 
 @JsonInclude(JsonInclude.Include.NON_NULL)
+@JsonClassDescription("Quota and usage per GpuClass and the fair share, as the last admission cycle computed them.")
 public class OrganizationStatus {
 
     @JsonPropertyDescription("Usage per GpuClass.")
     public List<ClassUsage> classes = new ArrayList<>();
 
-    @JsonPropertyDescription("Dominant weighted share of borrowed GPUs (Kueue's formula); 0 when not borrowing.")
-    public Double weightedShare;
+    @JsonPropertyDescription("Dominant weighted share of borrowed GPUs × 1000, rounded, as Kueue reports it: 0 while "
+            + "within nominal quota, 1000 when borrowing as much as the weight allows; the lowest is served first. "
+            + "9223372036854775807 when borrowing without any nominal quota.")
+    public Long weightedShare;
 
     @JsonPropertyDescription("Number of namespaces labelled as members.")
     public Integer namespaces;

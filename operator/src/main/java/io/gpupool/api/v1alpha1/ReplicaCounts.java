@@ -4,12 +4,15 @@ import java.util.Objects;
 
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 
+import io.fabric8.kubernetes.model.annotation.StatusReplicas;
+
 public class ReplicaCounts {
 
     @JsonPropertyDescription("Replicas the spec asks for.")
     public int desired;
 
-    @JsonPropertyDescription("Replicas that have GPUs assigned.")
+    @StatusReplicas
+    @JsonPropertyDescription("Replicas that have GPUs assigned (the scale subresource's status.replicas).")
     public int admitted;
 
     @JsonPropertyDescription("Replicas whose serving pod is ready.")

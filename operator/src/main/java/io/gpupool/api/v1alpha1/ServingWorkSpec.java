@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonAnyGetter;
 import com.fasterxml.jackson.annotation.JsonAnySetter;
 import com.fasterxml.jackson.annotation.JsonInclude;
@@ -18,6 +19,8 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 
 @JsonInclude(JsonInclude.Include.NON_NULL)
+@JsonClassDescription("What the agent of a contributed cluster must run for one ModelDeployment: the rendered Deployments "
+        + "and Service (written by the operator).")
 public class ServingWorkSpec {
 
     private static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();

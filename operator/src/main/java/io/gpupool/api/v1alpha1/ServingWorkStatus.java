@@ -3,12 +3,14 @@ package io.gpupool.api.v1alpha1;
 import java.util.ArrayList;
 import java.util.List;
 
+import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 
 import io.fabric8.kubernetes.api.model.Condition;
 
 @JsonInclude(JsonInclude.Include.NON_NULL)
+@JsonClassDescription("What the agent reports back: ready replicas, its pods per node, and whether the work was applied.")
 public class ServingWorkStatus {
 
     @JsonPropertyDescription("Serving replicas that are ready in the contributed cluster, as its agent last saw them.")

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import io.fabric8.kubernetes.api.model.Condition;
+import io.gpupool.api.v1alpha1.ApiGroup;
 import io.gpupool.api.v1alpha1.ModelDeployment;
 import io.gpupool.api.v1alpha1.ModelDeploymentStatus;
 import io.gpupool.api.v1alpha1.Placement;
@@ -28,6 +29,8 @@ public final class StatusBuilder {
         this.next.organization = previous.organization;
         this.next.estimatedMemoryMiB = previous.estimatedMemoryMiB;
         this.next.endpoint = previous.endpoint;
+        // The scale subresource's label selector: the serving pods of this ModelDeployment (ServingRenderer's labels).
+        this.next.selector = ApiGroup.MODEL_DEPLOYMENT_LABEL + "=" + md.getMetadata().getName();
         this.next.placements = previous.placements == null ? new ArrayList<>() : new ArrayList<>(previous.placements);
         this.next.handover = previous.handover == null ? new ArrayList<>() : new ArrayList<>(previous.handover);
         this.desired = md.getSpec() == null || md.getSpec().replicas == null ? 1 : md.getSpec().replicas;

@@ -26,6 +26,14 @@ public record PoolReport(Map<String, ClassTotals> classes, Map<String, OrgTotals
     }
 
     public record OrgTotals(List<ClassUsage> classes, double weightedShare) {
+
+        /**
+         * The weighted share as Kueue reports it (ClusterQueue status.fairSharing.weightedShare): × 1000, rounded;
+         * Long.MAX_VALUE for a share too large to count (borrowing without nominal quota).
+         */
+        public long weightedSharePerMille() {
+            return Math.round(weightedShare * 1000);
+        }
     }
 
     public static PoolReport of(PoolSnapshot snapshot, CycleResult result) {

@@ -66,6 +66,14 @@ public final class ModelDeploymentValidator {
         if ("llamacpp".equals(engine) && (spec.model == null || spec.model.file == null)) {
             problems.add("spec.model.file is required with engine llamacpp: name the GGUF file to serve.");
         }
+        if ("llamacpp".equals(engine) && spec.model != null && spec.model.revision != null
+                && !spec.model.revision.equals("main")) {
+            // The image lets llama.cpp download the file itself (--hf-repo/--hf-file), and its downloader has no
+            // revision option: it reads the main branch.
+            problems.add("spec.model.revision '" + spec.model.revision + "': engine llamacpp serves the repository's "
+                    + "main branch only (llama.cpp downloads the file itself and takes no revision); use main, or "
+                    + "engine vllm for a pinned revision.");
+        }
         validateEngineArgs(spec, problems);
         validateEnv(spec.env, problems);
         if (spec.hfTokenSecretRef != null && (spec.hfTokenSecretRef.name == null || spec.hfTokenSecretRef.name.isBlank())) {

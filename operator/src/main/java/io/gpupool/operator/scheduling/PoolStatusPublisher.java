@@ -156,7 +156,7 @@ public class PoolStatusPublisher {
             OrganizationStatus next = new OrganizationStatus();
             var orgReport = report.organizations().get(org.getMetadata().getName());
             next.classes = orgReport == null ? new ArrayList<>() : new ArrayList<>(orgReport.classes());
-            next.weightedShare = orgReport == null ? 0.0 : orgReport.weightedShare();
+            next.weightedShare = orgReport == null ? 0L : orgReport.weightedSharePerMille();
             next.namespaces = members.getOrDefault(org.getMetadata().getName(), 0);
             next.observedGeneration = org.getMetadata().getGeneration();
             next.conditions = Conditions.set(previous.conditions, Conditions.READY, true, "QuotaComputed",
