@@ -33,6 +33,8 @@ final class FixedPoolView implements PoolView {
 
     final List<ModelDeployment> modelDeployments = new CopyOnWriteArrayList<>();
     final Map<WorkloadId, Map<NodeKey, Integer>> livePods = new ConcurrentHashMap<>();
+    /** Whether the caches have synced (an operator starting has them filling). */
+    volatile boolean synced = true;
     private final List<GpuNode> nodes = new ArrayList<>();
     private final List<GpuClass> classes = List.of(gpuClass("h100-80g", 80000, "NVIDIA-H100-*"));
     private final List<Organization> orgs = List.of(organization("lab"));
@@ -91,5 +93,10 @@ final class FixedPoolView implements PoolView {
     @Override
     public Map<WorkloadId, Map<NodeKey, Integer>> livePods() {
         return Map.copyOf(livePods);
+    }
+
+    @Override
+    public boolean synced() {
+        return synced;
     }
 }

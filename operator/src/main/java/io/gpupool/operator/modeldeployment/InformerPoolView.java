@@ -4,6 +4,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.stream.Stream;
 
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -23,6 +24,8 @@ import io.gpupool.core.render.ServingRenderer;
 import io.gpupool.core.serving.ServingDecision;
 import io.gpupool.core.validation.ModelDeploymentValidator;
 import io.gpupool.operator.scheduling.PoolView;
+import io.javaoperatorsdk.operator.health.InformerHealthIndicator;
+import io.javaoperatorsdk.operator.health.InformerWrappingEventSourceHealthIndicator;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
@@ -162,6 +165,24 @@ final class InformerPoolView implements PoolView {
             }
         });
         return out;
+    }
+
+    /**
+     * Every informer of the view, the primary cache's too, has synced. The pool's inputs change events arrive while
+     * they start (a namespace listed asks for a rebalance), before JOSDK starts reconciling.
+     */
+    @Override
+    public boolean synced() {
+        return Stream.<Object>of(namespaces, gpuNodes, gpuClasses, organizations, pools, pods, clusters, works,
+                modelDeployments).allMatch(InformerPoolView::synced);
+    }
+
+    private static boolean synced(Object cache) {
+        if (!(cache instanceof InformerWrappingEventSourceHealthIndicator<?> source)) {
+            return true; // not informer-backed: nothing to wait for
+        }
+        var informers = source.informerHealthIndicators();
+        return !informers.isEmpty() && informers.values().stream().allMatch(InformerHealthIndicator::hasSynced);
     }
 
     /** The organization a namespace belongs to, from its label; empty when it has none. */

@@ -43,4 +43,13 @@ public interface PoolView {
 
     /** Serving pods that still hold GPUs (not Succeeded or Failed), counted per ModelDeployment and node. */
     Map<WorkloadId, Map<NodeKey, Integer>> livePods();
+
+    /**
+     * Whether every cache behind this view has been filled by its first list. A cycle over caches still filling would
+     * see part of the pool: the ledger rebuilt from some of the recorded placements, replicas on nodes not listed yet
+     * taken away, and the GPUs they hold handed to another ModelDeployment.
+     */
+    default boolean synced() {
+        return true;
+    }
 }
