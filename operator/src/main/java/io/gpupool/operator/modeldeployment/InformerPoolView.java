@@ -4,6 +4,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.stream.Stream;
 
 import io.fabric8.kubernetes.api.model.Pod;
 import io.gpupool.api.v1alpha1.ApiGroup;
@@ -15,10 +16,16 @@ import io.gpupool.api.v1alpha1.ModelDeployment;
 import io.gpupool.api.v1alpha1.Organization;
 import io.gpupool.api.v1alpha1.ServingWork;
 import io.gpupool.core.inventory.ServingPods;
+import io.gpupool.core.inventory.Sharing;
 import io.gpupool.core.model.NodeKey;
+import io.gpupool.core.model.Workload;
 import io.gpupool.core.model.WorkloadId;
 import io.gpupool.core.render.RemoteWorkRenderer;
+import io.gpupool.core.serving.ServingDecision;
+import io.gpupool.core.validation.ModelDeploymentValidator;
 import io.gpupool.operator.scheduling.PoolView;
+import io.javaoperatorsdk.operator.health.InformerHealthIndicator;
+import io.javaoperatorsdk.operator.health.InformerWrappingEventSourceHealthIndicator;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
@@ -100,6 +107,25 @@ final class InformerPoolView implements PoolView {
     }
 
     /**
+     * The one place a ModelDeployment's demand is derived: for its reconcile, and for cycles that run before it. Its
+     * organization by the pool's one rule ({@link io.gpupool.core.inventory.Membership}), shared only with that
+     * organization's consent ({@link Sharing}).
+     */
+    @Override
+    public Workload demandOf(ModelDeployment md) {
+        String organization = membership().organizationOf(md.getMetadata().getNamespace()).orElse(null);
+        boolean organizationExists = organization != null && organization(organization).isPresent();
+        return ServingDecision.demand(md, organization, organizationExists,
+                ModelDeploymentValidator.validate(md.getMetadata().getName(), md.getSpec()), sharingOf(md, organization));
+    }
+
+    /** Whether the pool lets a ModelDeployment of that organization be shared ({@link Sharing}). */
+    Sharing sharingOf(ModelDeployment md, String organization) {
+        return organization == null ? Sharing.of(null, Optional.empty())
+                : Sharing.of(md.getSpec(), organization(organization));
+    }
+
+    /**
      * Pods of serving work that have not terminated, per ModelDeployment and node: those of the pool's own cluster
      * from the pod cache (the operator's own, bound where they claim: {@link ServingPods}), those of contributed clusters as their agents report them in ServingWork status.
      */
@@ -127,6 +153,24 @@ final class InformerPoolView implements PoolView {
                 .computeIfAbsent(claim.workload(), k -> new HashMap<>())
                 .merge(new NodeKey(LOCAL_CLUSTER, claim.node()), 1, Integer::sum)));
         return out;
+    }
+
+    /**
+     * Every informer of the view, the primary cache's too, has synced. The pool's inputs change events arrive while
+     * they start, before JOSDK starts reconciling.
+     */
+    @Override
+    public boolean synced() {
+        return Stream.<Object>of(gpuNodes, gpuClasses, organizations, pools, pods, clusters, works, modelDeployments)
+                .allMatch(InformerPoolView::synced);
+    }
+
+    private static boolean synced(Object cache) {
+        if (!(cache instanceof InformerWrappingEventSourceHealthIndicator<?> source)) {
+            return true; // not informer-backed: nothing to wait for
+        }
+        var informers = source.informerHealthIndicators();
+        return !informers.isEmpty() && informers.values().stream().allMatch(InformerHealthIndicator::hasSynced);
     }
 
     /** The Organization of that name, from the cache. */

@@ -299,10 +299,8 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
         String organization = membership.organizationOf(md.getMetadata().getNamespace()).orElse(null);
         boolean organizationExists = organization != null;
         List<String> problems = ModelDeploymentValidator.validate(md.getMetadata().getName(), md.getSpec());
-        Sharing sharing = organization == null ? Sharing.of(null, java.util.Optional.empty())
-                : Sharing.of(md.getSpec(), view.organization(organization));
-        Admission admission = scheduler.schedule(
-                ServingDecision.demand(md, organization, organizationExists, problems, sharing), view);
+        Sharing sharing = view.sharingOf(md, organization);
+        Admission admission = scheduler.schedule(view.demandOf(md), view);
         ServingInputs inputs = observe(md, organization, organizationExists, problems, context,
                 membership.whyNoOrganization(md.getMetadata().getNamespace()).orElse(null), sharing);
         ServingPlan plan = ServingDecision.decide(md, inputs, admission);
