@@ -11,15 +11,20 @@ public final class LoadWindow {
     static final int BUCKETS = 10;
 
     private final long bucketMillis;
-    private final double[] area = new double[BUCKETS];
+    /** One slot more than the window's buckets: the oldest one, partly out of the window, counts pro rata. */
+    private static final int SLOTS = BUCKETS + 1;
+
+    private final long windowMillis;
+    private final double[] area = new double[SLOTS];
     /** The bucket number (time / bucketMillis) each slot last held; slots of older buckets count as empty. */
-    private final long[] bucketOf = new long[BUCKETS];
+    private final long[] bucketOf = new long[SLOTS];
     private final long startMillis;
     private long lastMillis;
     private double value;
 
     public LoadWindow(long windowMillis, long nowMillis) {
         this.bucketMillis = Math.max(1, windowMillis / BUCKETS);
+        this.windowMillis = bucketMillis * BUCKETS;
         this.lastMillis = nowMillis;
         this.startMillis = nowMillis;
         java.util.Arrays.fill(bucketOf, -1);
@@ -35,16 +40,23 @@ public final class LoadWindow {
     public double mean(long nowMillis) {
         advance(nowMillis);
         long current = nowMillis / bucketMillis;
+        long windowStart = Math.max(nowMillis - windowMillis, startMillis);
         double sum = 0;
         long covered = 0;
-        for (int i = 0; i < BUCKETS; i++) {
+        for (int i = 0; i < SLOTS; i++) {
             long b = bucketOf[i];
-            if (b >= 0 && b > current - BUCKETS) {
-                sum += area[i];
-                long from = Math.max(b * bucketMillis, startMillis);
-                long to = Math.min((b + 1) * bucketMillis, nowMillis);
-                covered += Math.max(0, to - from);
+            if (b < 0 || b < current - BUCKETS) {
+                continue;
             }
+            long from = Math.max(b * bucketMillis, startMillis);
+            long to = Math.min((b + 1) * bucketMillis, nowMillis);
+            long inWindow = to - Math.max(from, windowStart);
+            if (to <= from || inWindow <= 0) {
+                continue;
+            }
+            // The area is taken as spread evenly over its bucket: exact for the buckets wholly in the window.
+            sum += area[i] * inWindow / (to - from);
+            covered += inWindow;
         }
         return covered <= 0 ? value : sum / covered;
     }
@@ -57,7 +69,7 @@ public final class LoadWindow {
             return;
         }
         // Only the last window matters: skip anything older.
-        t = Math.max(t, nowMillis - BUCKETS * bucketMillis);
+        t = Math.max(t, nowMillis - SLOTS * bucketMillis);
         while (t < nowMillis) {
             long b = t / bucketMillis;
             long end = Math.min(nowMillis, (b + 1) * bucketMillis);
@@ -71,7 +83,7 @@ public final class LoadWindow {
 
     /** The slot of bucket {@code b}, emptied if it held an older bucket. */
     private int touch(long b) {
-        int slot = (int) (b % BUCKETS);
+        int slot = (int) (b % SLOTS);
         if (bucketOf[slot] != b) {
             bucketOf[slot] = b;
             area[slot] = 0;
