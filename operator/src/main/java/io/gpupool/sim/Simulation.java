@@ -73,8 +73,11 @@ final class Simulation {
         }
 
         Workload model() {
-            return new Workload(wid, row.organization(), row.gpusPerReplica(), row.minMemoryMiB(), List.of(),
+            Workload w = new Workload(wid, row.organization(), row.gpusPerReplica(), row.minMemoryMiB(), List.of(),
                     desiredReplicas(), row.priority(), row.shared(), seq, false, assigned, List.of(), claimed);
+            // A service's replicas above min_replicas are elastic, as the operator makes them.
+            return service == null ? w : w.withGuaranteedReplicas(Math.min(w.desiredReplicas(),
+                    row.service().minReplicas()));
         }
     }
 

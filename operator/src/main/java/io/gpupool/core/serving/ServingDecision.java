@@ -16,6 +16,7 @@ import io.gpupool.api.v1alpha1.ModelDeploymentStatus;
 import io.gpupool.api.v1alpha1.Placement;
 import io.gpupool.api.v1alpha1.ServingWork;
 import io.gpupool.core.admission.Handover;
+import io.gpupool.core.autoscaling.AutoscalingPolicy;
 import io.gpupool.core.autoscaling.ScaleDecision;
 import io.gpupool.core.gateway.ModelCatalog;
 import io.gpupool.core.inventory.NodeTrust;
@@ -69,7 +70,11 @@ public final class ServingDecision {
                     ? Math.max(1, md.getSpec().gpu.count) : 1;
             return Workloads.frozen(md, organization, gpus, List.of(), List.of());
         }
-        return Workloads.demand(md, organization, desiredReplicas(md, scale), List.of(), List.of());
+        int desired = desiredReplicas(md, scale);
+        Workload demand = Workloads.demand(md, organization, desired, List.of(), List.of());
+        // Replicas above minReplicas are elastic: admitted as borrowing, preempted first.
+        return scale == null ? demand
+                : demand.withGuaranteedReplicas(Math.min(desired, AutoscalingPolicy.of(md.getSpec()).minReplicas()));
     }
 
     /** The replicas a ModelDeployment asks for: its autoscaler's decision when it autoscales, else spec.replicas. */

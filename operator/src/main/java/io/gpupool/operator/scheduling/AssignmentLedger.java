@@ -78,7 +78,7 @@ final class AssignmentLedger {
                 : new Workload(demand.id(), demand.organization(), demand.gpusPerReplica(), demand.minMemoryMiB(),
                         demand.allowedClasses(), demand.desiredReplicas(), demand.priority(), demand.shared(),
                         demand.arrival(), demand.frozen(), current.assigned(), current.draining(),
-                        current.claimed()));
+                        current.claimed(), demand.guaranteedReplicas()));
     }
 
     /**
@@ -161,7 +161,8 @@ final class AssignmentLedger {
             Map<WorkloadId, Map<NodeKey, Integer>> livePods, Map<NodeKey, String> nodeClasses) {
         return new Workload(w.id(), w.organization(), w.gpusPerReplica(), w.minMemoryMiB(), w.allowedClasses(),
                 w.desiredReplicas(), w.priority(), w.shared(), w.arrival(), w.frozen(), assigned,
-                draining(assigned, livePods.getOrDefault(w.id(), Map.of()), nodeClasses), claimed);
+                draining(assigned, livePods.getOrDefault(w.id(), Map.of()), nodeClasses), claimed,
+                w.guaranteedReplicas());
     }
 
     /** Replicas whose pods still run on a node beyond what is assigned there: they hold GPUs until they stop. */
