@@ -135,7 +135,7 @@ class TraceSimulatorTest {
                 .withPolicies("fair")).get(0);
         assertThat(r.services()).isEqualTo(1);
         assertThat(r.finished()).isEqualTo(1);
-        assertThat(r.requests()).isEqualTo(8000);
+        assertThat(r.requests() + r.refusedRequests()).isEqualTo(8000);
         // At maxReplicas throughout it would hold 8 GPUs × 4000 s; it holds them only while busy (plus the delay).
         assertThat(r.serviceGpuHoursAtMax()).isCloseTo(8 * 4000 / 3600.0, within(1e-9));
         assertThat(r.serviceGpuHours()).isLessThan(r.serviceGpuHoursAtMax() * 0.4).isGreaterThan(4 * 2000 / 3600.0 * 0.9);

@@ -17,9 +17,14 @@ import io.gpupool.core.autoscaling.ScaleDecision;
  * needs {@code request_s} seconds on a replica that serves {@code target_in_flight} at once; what the serving replicas
  * cannot take waits in a backlog (the gateway's queue). A replica serves once its cold start is over. The load the
  * autoscaler sees is Little's law, in flight = rate × request_s, plus the backlog, as the gateway's window mean of
- * in-flight plus queued; requests waiting while no replica serves are held (scale from zero).
+ * in-flight plus queued; requests waiting while no replica serves are held (scale from zero). As in the gateway, a
+ * request is refused when it would wait longer than the queue's bound, or than the cold-start wait.
  */
 final class ServiceLoad {
+
+    /** The gateway's defaults: a queued request waits at most this long (429 beyond), a held one this long (503). */
+    static final double MAX_QUEUE_WAIT_S = 60;
+    static final double MAX_COLD_START_WAIT_S = 180;
 
     private final Trace.Service service;
     private final long start;
@@ -92,8 +97,17 @@ final class ServiceLoad {
             int serving = serving(t);
             double capacity = serving * service.target() / service.requestSeconds();
             double waitSeconds;
+            long requests = Math.round(rate * (t - start + 1)) - Math.round(rate * (t - start));
             if (capacity > 0) {
                 backlog = Math.max(0, backlog + rate - capacity);
+                // The gateway's queue is bounded in time: what would wait longer is refused (429).
+                double most = capacity * MAX_QUEUE_WAIT_S;
+                if (backlog > most) {
+                    long refused = Math.min(requests, Math.round(backlog - most));
+                    result.refusedRequests += refused;
+                    requests -= refused;
+                    backlog = most;
+                }
                 waitSeconds = backlog / capacity;
             } else {
                 backlog += rate;
@@ -103,8 +117,13 @@ final class ServiceLoad {
                     firstServes = Math.min(firstServes, at + service.coldStart());
                 }
                 waitSeconds = firstServes == Long.MAX_VALUE ? service.coldStart() : Math.max(0, firstServes - t);
+                if (waitSeconds > MAX_COLD_START_WAIT_S) {
+                    // Past the gateway's cold-start wait: 503 with Retry-After.
+                    result.refusedRequests += requests;
+                    backlog = Math.max(0, backlog - rate);
+                    continue;
+                }
             }
-            long requests = Math.round(rate * (t - start + 1)) - Math.round(rate * (t - start));
             if (requests > 0) {
                 latencyMillis.add(Math.round((service.requestSeconds() + waitSeconds) * 1000), requests);
                 result.requests += requests;

@@ -33,6 +33,8 @@ public final class SimResult {
     long services;
     long requests;
     long coldStarts;
+    /** Requests the gateway would refuse: past its queue wait (429) or its cold-start wait (503). */
+    long refusedRequests;
     /** GPU-seconds held by autoscaled services, and what they would have held at maxReplicas throughout. */
     double serviceGpuSeconds;
     double serviceMaxGpuSeconds;
@@ -112,6 +114,10 @@ public final class SimResult {
 
     public long requests() {
         return requests;
+    }
+
+    public long refusedRequests() {
+        return refusedRequests;
     }
 
     public long coldStarts() {

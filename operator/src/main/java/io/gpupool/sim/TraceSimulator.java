@@ -226,13 +226,13 @@ public final class TraceSimulator {
             return "";
         }
         StringBuilder sb = new StringBuilder();
-        sb.append("| policy | services | GPU-hours held | GPU-hours at maxReplicas | requests | latency p50 (ms) | "
-                + "latency p99 (ms) | replicas started |\n");
-        sb.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+        sb.append("| policy | services | GPU-hours held | GPU-hours at maxReplicas | requests served | refused | "
+                + "latency p50 (ms) | latency p99 (ms) | replicas started |\n");
+        sb.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
         for (SimResult r : results) {
-            sb.append(String.format(Locale.ROOT, "| %s | %d | %.1f | %.1f | %d | %s | %s | %d |%n", r.policy.label,
-                    r.services(), r.serviceGpuHours(), r.serviceGpuHoursAtMax(), r.requests(),
-                    num(r.requestLatencyP50()), num(r.requestLatencyP99()), r.coldStarts()));
+            sb.append(String.format(Locale.ROOT, "| %s | %d | %.1f | %.1f | %d | %d | %s | %s | %d |%n",
+                    r.policy.label, r.services(), r.serviceGpuHours(), r.serviceGpuHoursAtMax(), r.requests(),
+                    r.refusedRequests(), num(r.requestLatencyP50()), num(r.requestLatencyP99()), r.coldStarts()));
         }
         return sb.toString();
     }
