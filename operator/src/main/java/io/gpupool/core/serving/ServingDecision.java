@@ -72,14 +72,28 @@ public final class ServingDecision {
         }
         int desired = desiredReplicas(md, scale);
         Workload demand = Workloads.demand(md, organization, desired, List.of(), List.of());
+        AutoscalingPolicy policy = AutoscalingPolicy.of(md.getSpec());
         // Replicas above minReplicas are elastic: admitted as borrowing, preempted first.
-        return scale == null ? demand
-                : demand.withGuaranteedReplicas(Math.min(desired, AutoscalingPolicy.of(md.getSpec()).minReplicas()));
+        return policy == null ? demand : demand.withGuaranteedReplicas(Math.min(desired, policy.minReplicas()));
     }
 
-    /** The replicas a ModelDeployment asks for: its autoscaler's decision when it autoscales, else spec.replicas. */
+    /**
+     * The replicas a ModelDeployment asks for: when it autoscales, its autoscaler's decision (this one, or the last one
+     * recorded in status.autoscaling when it is not decided again now), else spec.replicas.
+     */
     public static int desiredReplicas(ModelDeployment md, ScaleDecision scale) {
-        return scale != null ? scale.desired() : Workloads.replicas(md.getSpec());
+        if (scale != null) {
+            return scale.desired();
+        }
+        AutoscalingPolicy policy = AutoscalingPolicy.of(md.getSpec());
+        if (policy == null) {
+            return Workloads.replicas(md.getSpec());
+        }
+        var status = md.getStatus();
+        if (status != null && status.autoscaling != null && status.autoscaling.desiredReplicas != null) {
+            return policy.bounded(status.autoscaling.desiredReplicas);
+        }
+        return policy.bounded(status == null || status.replicas == null ? 0 : status.replicas.admitted);
     }
 
     public static ServingPlan decide(ModelDeployment md, ServingInputs in, Admission admission) {

@@ -289,8 +289,7 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
         boolean organizationExists = organization != null && view.organization(organization).isPresent();
         List<String> problems = ModelDeploymentValidator.validate(md.getMetadata().getName(), md.getSpec());
         ScaleDecision scale = problems.isEmpty() ? autoscale(md) : null;
-        Admission admission = scheduler.schedule(
-                ServingDecision.demand(md, organization, organizationExists, problems, scale), view);
+        Admission admission = scheduler.schedule(view.demandOf(md, scale), view);
         ServingInputs inputs = observe(md, organization, organizationExists, problems, context).withScale(scale);
         ServingPlan plan = ServingDecision.decide(md, inputs, admission);
         plan = applyChildren(md, plan, inputs, admission, context);
