@@ -148,6 +148,8 @@ class AutoscalerTest {
         assertThat(AutoscalingPolicy.of(spec).target()).isEqualTo(4);
         spec.autoscaling.targetInFlightPerReplica = 10;
         assertThat(AutoscalingPolicy.of(spec).target()).isEqualTo(10);
+        spec.autoscaling.minReplicas = 5;
+        assertThat(AutoscalingPolicy.of(spec)).as("min above max: invalid, the validator says so").isNull();
         spec.autoscaling = null;
         assertThat(AutoscalingPolicy.of(spec)).isNull();
     }

@@ -23,7 +23,7 @@ public record AutoscalingPolicy(int minReplicas, int maxReplicas, int target, Du
         }
     }
 
-    /** The policy of a valid spec, or null when it does not autoscale. */
+    /** The policy of a spec, or null when it does not autoscale (or its spec.autoscaling is invalid). */
     public static AutoscalingPolicy of(ModelDeploymentSpec spec) {
         AutoscalingSpec a = spec == null ? null : spec.autoscaling;
         if (a == null) {
@@ -34,6 +34,9 @@ public record AutoscalingPolicy(int minReplicas, int maxReplicas, int target, Du
         int target = a.targetInFlightPerReplica != null ? a.targetInFlightPerReplica
                 : ModelCatalog.maxInFlightPerReplica(spec);
         int delay = a.scaleDownDelaySeconds == null ? 300 : a.scaleDownDelaySeconds;
+        if (min < 0 || max < Math.max(1, min) || target < 1 || delay < 0) {
+            return null; // invalid: ModelDeploymentValidator says why, and the ModelDeployment is frozen
+        }
         return new AutoscalingPolicy(min, max, target, Duration.ofSeconds(delay));
     }
 
