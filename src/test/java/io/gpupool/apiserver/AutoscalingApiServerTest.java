@@ -6,15 +6,10 @@ import static io.gpupool.apiserver.GatewayFixture.post;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.io.IOException;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Locale;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.atomic.AtomicLong;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -24,20 +19,16 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.fabric8.kubernetes.api.model.Event;
-import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.Watch;
-import io.fabric8.kubernetes.client.Watcher;
-import io.fabric8.kubernetes.client.WatcherException;
 import io.gpupool.api.v1alpha1.ApiGroup;
 import io.gpupool.api.v1alpha1.AutoscalingSpec;
-import io.gpupool.api.v1alpha1.GatewayReport;
 import io.gpupool.api.v1alpha1.ModelDeployment;
 import io.gpupool.core.autoscaling.Autoscaler;
 import io.gpupool.core.gateway.dispatch.QueueLimits;
 import io.gpupool.core.model.WorkloadId;
 import io.gpupool.gateway.Gateway;
 import io.gpupool.playground.EnginePodNetwork;
+import io.gpupool.testing.ColdStartTimeline;
 import io.gpupool.testing.PoolFixtures;
 import io.vertx.core.Vertx;
 
@@ -133,48 +124,26 @@ class AutoscalingApiServerTest {
         assertThat(deploymentReplicas(name)).isZero();
         await().atMost(WAIT).until(() -> gateway.directory().snapshot().catalog().byServedName(name).isPresent());
 
-        // Timestamps of each step, taken where each is seen first: the gateway's report (watch), the scheduler's
-        // cycle (in-process), the Deployment (watch), the ready replica in the gateway's view, the answer.
-        AtomicLong reported = new AtomicLong();
-        AtomicLong admitted = new AtomicLong();
-        AtomicLong created = new AtomicLong();
+        // Each step timed where it is first seen: the gateway's report, the scheduler's cycle (in-process, before
+        // the status says it), the Deployment, the ready replica, the answer.
         WorkloadId id = new WorkloadId(NS, name);
-        operator.scheduler().onCycle((outcome, view) -> {
-            var a = outcome.result().assignments().get(id);
-            if (a != null && a.stream().mapToInt(x -> x.replicas()).sum() > 0) {
-                admitted.compareAndSet(0, System.nanoTime());
-            }
-        });
-        try (Watch reports = admin.resources(GatewayReport.class).inNamespace(InProcessOperator.GATEWAY_NAMESPACE)
-                .watch(firstSeen(reported, r -> r.getSpec().models.stream()
-                        .anyMatch(m -> (NS + "/" + name).equals(m.model) && m.heldRequests != null)));
-                Watch deployments = admin.apps().deployments().inNamespace(NS)
-                        .withLabel(ApiGroup.MODEL_DEPLOYMENT_LABEL, name)
-                        .watch(firstSeen(created, d -> d.getSpec().getReplicas() != null
-                                && d.getSpec().getReplicas() > 0))) {
-            long arrival = System.nanoTime();
-            CompletableFuture<HttpResponse<String>> answer = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return post(gateway.url() + "/chat/completions", key, chat(name, "hello from zero"));
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
+        try (ColdStartTimeline timeline = new ColdStartTimeline(admin, InProcessOperator.GATEWAY_NAMESPACE, NS,
+                name)) {
+            operator.scheduler().onCycle((outcome, view) -> {
+                var a = outcome.result().assignments().get(id);
+                if (a != null && a.stream().mapToInt(x -> x.replicas()).sum() > 0) {
+                    timeline.admittedAt(System.nanoTime());
                 }
             });
-            AtomicLong reachable = new AtomicLong();
-            await().atMost(WAIT).until(() -> {
-                if (reachable.get() == 0 && gateway.directory().snapshot().reachable().getOrDefault(NS + "/" + name,
-                        0) > 0) {
-                    reachable.set(System.nanoTime());
-                }
-                return answer.isDone();
-            });
-            long answered = System.nanoTime();
-            HttpResponse<String> response = answer.get();
+            timeline.arrived();
+            HttpResponse<String> response = post(gateway.url() + "/chat/completions", key,
+                    chat(name, "hello from zero"));
+            timeline.answered();
             assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
             JsonNode body = JSON.readTree(response.body());
             assertThat(body.path("model").asText()).isEqualTo(name);
-            await().atMost(WAIT).until(() -> created.get() != 0 && admitted.get() != 0 && reported.get() != 0);
-            record(arrival, reported.get(), admitted.get(), created.get(), reachable.get(), answered);
+            await().atMost(WAIT).until(timeline::complete);
+            timeline.record(FIGURE);
         }
 
         ModelDeployment md = get(name);
@@ -213,47 +182,4 @@ class AutoscalingApiServerTest {
                 .filter(e -> name.equals(e.getInvolvedObject().getName())).toList();
     }
 
-    private static <T> Watcher<T> firstSeen(AtomicLong at, java.util.function.Predicate<T> matches) {
-        return new Watcher<>() {
-            @Override
-            public void eventReceived(Action action, T resource) {
-                try {
-                    if (action != Action.DELETED && matches.test(resource)) {
-                        at.compareAndSet(0, System.nanoTime());
-                    }
-                } catch (RuntimeException ignored) {
-                    // a resource without the parts looked at
-                }
-            }
-
-            @Override
-            public void onClose(WatcherException cause) {
-            }
-        };
-    }
-
-    /** The figure: each step's time since the request arrived (a record, not an assertion). */
-    private static void record(long arrival, long reported, long admitted, long created, long reachable,
-            long answered) throws IOException {
-        String figure = String.format(Locale.ROOT, "scale from zero (load %s): request arrival -> gateway report "
-                + "written %d ms -> replica admitted %d ms -> Deployment created %d ms (the operator's part); -> "
-                + "replica ready and reachable %d ms -> answer %d ms (pod start and SIMULATED model load: the "
-                + "kubelet's load delay)%n", loadAverage(), ms(reported - arrival), ms(admitted - arrival),
-                ms(created - arrival), ms(reachable - arrival), ms(answered - arrival));
-        System.out.print("[figure] " + figure);
-        Files.createDirectories(FIGURE.getParent());
-        Files.writeString(FIGURE, figure);
-    }
-
-    private static long ms(long nanos) {
-        return Math.max(0, nanos) / 1_000_000;
-    }
-
-    static String loadAverage() {
-        try {
-            return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
-        } catch (IOException e) {
-            return "?";
-        }
-    }
 }
