@@ -37,24 +37,40 @@ public final class Workloads {
                 m.maxContextLength == null ? 8192 : m.maxContextLength, shape, gpus(spec)).perGpuMiB();
     }
 
-    /** The demand of a valid, private ModelDeployment (spec.shared counts only with the pool's consent). */
+    /**
+     * The demand of a valid, private ModelDeployment that asks for spec.replicas (spec.shared counts only with the
+     * pool's consent: {@link Sharing}).
+     */
     public static Workload demand(ModelDeployment md, String organization, List<Assignment> assigned,
             List<Assignment> draining) {
-        return demand(md, organization, Sharing.of(null, java.util.Optional.empty()), assigned, draining);
+        return demand(md, organization, Sharing.of(null, java.util.Optional.empty()), replicas(md.getSpec()), assigned,
+                draining);
+    }
+
+    /** spec.replicas, or its default. */
+    public static int replicas(ModelDeploymentSpec spec) {
+        return spec == null || spec.replicas == null ? 1 : spec.replicas;
+    }
+
+    /** The demand of a valid ModelDeployment that asks for spec.replicas. */
+    public static Workload demand(ModelDeployment md, String organization, Sharing sharing, List<Assignment> assigned,
+            List<Assignment> draining) {
+        return demand(md, organization, sharing, replicas(md.getSpec()), assigned, draining);
     }
 
     /**
      * The demand of a valid ModelDeployment.
      *
-     * @param sharing whether the pool lets it be shared ({@link Sharing}: never spec.shared alone)
+     * @param sharing  whether the pool lets it be shared ({@link Sharing}: never spec.shared alone)
+     * @param replicas replicas it asks for: spec.replicas, or what its autoscaler decided
      */
-    public static Workload demand(ModelDeployment md, String organization, Sharing sharing, List<Assignment> assigned,
-            List<Assignment> draining) {
+    public static Workload demand(ModelDeployment md, String organization, Sharing sharing, int replicas,
+            List<Assignment> assigned, List<Assignment> draining) {
         ModelDeploymentSpec spec = md.getSpec();
         return new Workload(id(md), organization, gpus(spec), requiredMemoryMiB(spec),
                 spec.gpu == null || spec.gpu.classes == null ? List.of() : List.copyOf(spec.gpu.classes),
-                spec.replicas == null ? 1 : spec.replicas, spec.priority == null ? 0 : spec.priority,
-                sharing.shared(), arrival(md), false, assigned, draining, List.of(), requirements(spec));
+                replicas, spec.priority == null ? 0 : spec.priority, sharing.shared(), arrival(md), false, assigned,
+                draining, List.of(), requirements(spec));
     }
 
     /**

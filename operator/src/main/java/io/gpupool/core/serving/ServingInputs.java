@@ -8,6 +8,7 @@ import java.util.Set;
 
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.gpupool.api.v1alpha1.ServingWork;
+import io.gpupool.core.autoscaling.ScaleDecision;
 import io.gpupool.core.inventory.Membership;
 import io.gpupool.core.inventory.Sharing;
 import io.gpupool.core.model.NodeKey;
@@ -40,12 +41,13 @@ import io.gpupool.core.render.ServingSettings;
  *                                this one holds it
  * @param reachable               ready replicas the gateway reaches (the most any live gateway replica reports), or
  *                                null when no gateway runs
+ * @param scale                   the autoscaler's decision, or null when the ModelDeployment does not autoscale
  */
 public record ServingInputs(String organization, boolean organizationExists, List<String> problems,
         ServingSettings settings, Map<NodeKey, Withdrawal> withdrawing, Duration handover, List<Deployment> deployments,
         List<ServingWork> works, Set<NodeKey> goneNodes, ModelToken.Reader tokens, String grantCommand,
         Set<String> credentialWriteFailures, Clock clock, String noOrganization, Sharing sharing,
-        ServingAccess access, String gatewayUrl, String servedNameHolder, Integer reachable) {
+        ServingAccess access, String gatewayUrl, String servedNameHolder, Integer reachable, ScaleDecision scale) {
 
     public ServingInputs {
         sharing = sharing == null ? Sharing.of(null, java.util.Optional.empty()) : sharing;
@@ -61,21 +63,29 @@ public record ServingInputs(String organization, boolean organizationExists, Lis
             List<Deployment> deployments, List<ServingWork> works, Set<NodeKey> goneNodes, ModelToken.Reader tokens,
             String grantCommand, Set<String> credentialWriteFailures, Clock clock) {
         this(organization, organizationExists, problems, settings, withdrawing, handover, deployments, works,
-                goneNodes, tokens, grantCommand, credentialWriteFailures, clock, null, null, null, null, null, null);
+                goneNodes, tokens, grantCommand, credentialWriteFailures, clock, null, null, null, null, null, null,
+                null);
     }
 
     /** The same inputs, with why it has no organization, whether it may be shared, and who may reach its pods. */
     public ServingInputs withTrust(String whyNoOrganization, Sharing sharingConsent, ServingAccess servingAccess) {
         return new ServingInputs(organization, organizationExists, problems, settings, withdrawing, handover,
                 deployments, works, goneNodes, tokens, grantCommand, credentialWriteFailures, clock, whyNoOrganization,
-                sharingConsent, servingAccess, gatewayUrl, servedNameHolder, reachable);
+                sharingConsent, servingAccess, gatewayUrl, servedNameHolder, reachable, scale);
     }
 
     /** The same inputs, with the pool gateway's URL, who holds the served name and the replicas the gateway reaches. */
     public ServingInputs withGateway(String url, String holder, Integer reachableReplicas) {
         return new ServingInputs(organization, organizationExists, problems, settings, withdrawing, handover,
                 deployments, works, goneNodes, tokens, grantCommand, credentialWriteFailures, clock, noOrganization,
-                sharing, access, url, holder, reachableReplicas);
+                sharing, access, url, holder, reachableReplicas, scale);
+    }
+
+    /** The same inputs, with the autoscaler's decision. */
+    public ServingInputs withScale(ScaleDecision decision) {
+        return new ServingInputs(organization, organizationExists, problems, settings, withdrawing, handover,
+                deployments, works, goneNodes, tokens, grantCommand, credentialWriteFailures, clock, noOrganization,
+                sharing, access, gatewayUrl, servedNameHolder, reachable, decision);
     }
 
     /** Whether the ModelDeployment belongs to an organization that exists: without one it is not admitted. */
@@ -92,6 +102,6 @@ public record ServingInputs(String organization, boolean organizationExists, Lis
     public ServingInputs withCredentialWriteFailures(Set<String> failed) {
         return new ServingInputs(organization, organizationExists, problems, settings, withdrawing, handover,
                 deployments, works, goneNodes, tokens, grantCommand, Set.copyOf(failed), clock, noOrganization, sharing,
-                access, gatewayUrl, servedNameHolder, reachable);
+                access, gatewayUrl, servedNameHolder, reachable, scale);
     }
 }

@@ -21,6 +21,7 @@ import io.gpupool.core.model.NodeKey;
 import io.gpupool.core.model.Workload;
 import io.gpupool.core.model.WorkloadId;
 import io.gpupool.core.render.RemoteWorkRenderer;
+import io.gpupool.core.autoscaling.ScaleDecision;
 import io.gpupool.core.serving.ServingDecision;
 import io.gpupool.core.validation.ModelDeploymentValidator;
 import io.gpupool.operator.scheduling.PoolView;
@@ -113,10 +114,19 @@ final class InformerPoolView implements PoolView {
      */
     @Override
     public Workload demandOf(ModelDeployment md) {
+        return demandOf(md, null);
+    }
+
+    /**
+     * The demand with the autoscaler's fresh decision (its reconcile); without one an autoscaled ModelDeployment asks
+     * for what it last decided.
+     */
+    public Workload demandOf(ModelDeployment md, ScaleDecision scale) {
         String organization = membership().organizationOf(md.getMetadata().getNamespace()).orElse(null);
         boolean organizationExists = organization != null && organization(organization).isPresent();
         return ServingDecision.demand(md, organization, organizationExists,
-                ModelDeploymentValidator.validate(md.getMetadata().getName(), md.getSpec()), sharingOf(md, organization));
+                ModelDeploymentValidator.validate(md.getMetadata().getName(), md.getSpec()), sharingOf(md, organization),
+                scale);
     }
 
     /** Whether the pool lets a ModelDeployment of that organization be shared ({@link Sharing}). */

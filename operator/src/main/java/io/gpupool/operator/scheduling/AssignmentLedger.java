@@ -108,7 +108,8 @@ final class AssignmentLedger {
                 && a.gpusPerReplica() == b.gpusPerReplica() && a.minMemoryMiB() == b.minMemoryMiB()
                 && a.allowedClasses().equals(b.allowedClasses()) && a.desiredReplicas() == b.desiredReplicas()
                 && a.priority() == b.priority() && a.shared() == b.shared() && a.arrival() == b.arrival()
-                && a.frozen() == b.frozen() && a.requirements().equals(b.requirements());
+                && a.frozen() == b.frozen() && a.guaranteedReplicas() == b.guaranteedReplicas()
+                && a.requirements().equals(b.requirements());
     }
 
     /**

@@ -52,6 +52,7 @@ public class PoolScheduler {
 
     private final AdmissionEngine engine;
     final NodeLiveness liveness;
+    private final Clock clock;
     private final SnapshotBuilder snapshots;
     /** Guarded by this. */
     private final AssignmentLedger ledger = new AssignmentLedger();
@@ -71,6 +72,7 @@ public class PoolScheduler {
     @Inject
     public PoolScheduler(AdmissionEngine engine, Clock clock) {
         this.engine = engine;
+        this.clock = clock;
         this.liveness = new NodeLiveness(clock);
         this.snapshots = new SnapshotBuilder(liveness);
     }
@@ -238,7 +240,12 @@ public class PoolScheduler {
         Set<WorkloadId> changed = ledger.apply(workloads, result, pods, nodeClasses);
         changed.removeAll(callers);
         changed.forEach(requeue);
-        if (inputs.nodes().nextExpiry() != null) {
+        if (!result.evictions().isEmpty()) {
+            // The GPUs of evicted replicas go to their preemptors in a later cycle, once their pods are gone. A victim
+            // without pods sends no pod event, and its reconcile reads its decided demand from the ledger: nothing
+            // would run that cycle, so one is asked for now (that cycle asks for the next expiry again).
+            expiryListener.accept(clock.instant());
+        } else if (inputs.nodes().nextExpiry() != null) {
             expiryListener.accept(inputs.nodes().nextExpiry());
         }
         CycleOutcome outcome = new CycleOutcome(snapshot.withWorkloads(ledger.workloads()), result,
