@@ -18,10 +18,15 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ManagedFieldsEntry;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyIngressRule;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.gpupool.api.v1alpha1.ApiGroup;
+import io.gpupool.api.v1alpha1.GpuPool;
+import io.gpupool.api.v1alpha1.GpuPoolSpec;
 import io.gpupool.api.v1alpha1.ModelDeployment;
 import io.gpupool.api.v1alpha1.Placement;
+import io.gpupool.core.render.ServingAccess;
 import io.gpupool.core.status.Conditions;
 import io.gpupool.operator.modeldeployment.ModelDeploymentReconciler;
 import io.gpupool.testing.PoolFixtures;
@@ -31,7 +36,7 @@ import io.gpupool.testing.PoolFixtures;
  * workload (Deployments + Service with owner references) → status (Admitted with placements, Running once the
  * Deployments report ready pods, as the real controllers and the simulated kubelet make them) → delete (the finalizer
  * is removed, the GPUs go to the next in line, the garbage collector removes the children), and a restart in the
- * middle that must neither duplicate nor lose anything.
+ * middle that must neither duplicate nor lose anything; the namespace's one NetworkPolicy of serving pods.
  */
 @ApiServerTier
 class OperatorApiServerTest {
@@ -258,6 +263,72 @@ class OperatorApiServerTest {
                 .isEqualTo(clusterIp);
         client.resources(ModelDeployment.class).inNamespace(NS).withName("drift").delete();
         await().atMost(WAIT).until(() -> get("drift") == null);
+    }
+
+    /**
+     * Serving pods admit only the gateway through ONE NetworkPolicy per namespace, shared by its ModelDeployments: it
+     * selects the pods of every one of them, belongs to none (no owner: deleting one ModelDeployment must not open its
+     * neighbours' pods), follows the pool's servingAccess, is written again when edited or deleted by hand, and stays
+     * with the namespace when the last ModelDeployment goes.
+     */
+    @Test
+    void theNamespacesServingPodsShareOneNetworkPolicy() {
+        apply("np-a", 1, 1, "a100-80g");
+        apply("np-b", 1, 1, "a100-80g");
+        await().atMost(WAIT).until(() -> deployments("np-a").size() == 1 && deployments("np-b").size() == 1
+                && policy() != null);
+        NetworkPolicy policy = policy();
+        assertThat(policy.getMetadata().getOwnerReferences()).isNullOrEmpty();
+        assertThat(client.network().networkPolicies().inNamespace(NS).list().getItems()).singleElement();
+        for (String md : List.of("np-a", "np-b")) {
+            assertThat(deployments(md).get(0).getSpec().getTemplate().getMetadata().getLabels())
+                    .containsAllEntriesOf(policy.getSpec().getPodSelector().getMatchLabels());
+        }
+        assertThat(policy.getSpec().getPolicyTypes()).containsExactly("Ingress");
+        assertThat(policy.getSpec().getIngress()).singleElement().satisfies(rule -> assertThat(rule.getFrom())
+                .singleElement().satisfies(peer -> {
+                    assertThat(peer.getPodSelector().getMatchLabels()).containsEntry("app.kubernetes.io/component",
+                            "gateway");
+                    assertThat(peer.getNamespaceSelector().getMatchLabels()).containsKey("kubernetes.io/metadata.name");
+                }));
+        var onlyTheGateway = policy.getSpec();
+
+        // Opened by hand to every pod of the cluster: closed again.
+        client.network().networkPolicies().inNamespace(NS).withName(ServingAccess.POLICY_NAME).edit(p -> {
+            p.getSpec().getIngress().add(new NetworkPolicyIngressRule());
+            return p;
+        });
+        await().atMost(WAIT).until(() -> onlyTheGateway.equals(policy().getSpec()));
+        // Deleted by hand: written again.
+        client.network().networkPolicies().inNamespace(NS).withName(ServingAccess.POLICY_NAME).delete();
+        await().atMost(WAIT).until(() -> policy() != null && onlyTheGateway.equals(policy().getSpec()));
+
+        // The pool admits the namespace's own pods too, then no more.
+        GpuPool gpuPool = new GpuPool();
+        gpuPool.getMetadata().setName(GpuPool.DEFAULT_NAME);
+        gpuPool.setSpec(new GpuPoolSpec());
+        gpuPool.getSpec().servingAccess.allowSameNamespace = true;
+        try {
+            client.resource(gpuPool).serverSideApply();
+            await().atMost(WAIT).until(() -> policy().getSpec().getIngress().size() == 2);
+            gpuPool.getSpec().servingAccess.allowSameNamespace = false;
+            client.resource(gpuPool).serverSideApply();
+            await().atMost(WAIT).until(() -> onlyTheGateway.equals(policy().getSpec()));
+        } finally {
+            client.resources(GpuPool.class).withName(GpuPool.DEFAULT_NAME).delete();
+        }
+
+        // One ModelDeployment gone: the other's pods keep their policy; both gone: it stays with the namespace.
+        client.resources(ModelDeployment.class).inNamespace(NS).withName("np-a").delete();
+        await().atMost(WAIT).until(() -> get("np-a") == null && deployments("np-a").isEmpty());
+        assertThat(policy()).isNotNull();
+        client.resources(ModelDeployment.class).inNamespace(NS).withName("np-b").delete();
+        await().atMost(WAIT).until(() -> get("np-b") == null && deployments("np-b").isEmpty());
+        assertThat(policy()).isNotNull();
+    }
+
+    static NetworkPolicy policy() {
+        return client.network().networkPolicies().inNamespace(NS).withName(ServingAccess.POLICY_NAME).get();
     }
 
     /**

@@ -126,7 +126,7 @@ class RenderedObjectsApiServerTest {
                         "node-with-a-much-longer-name.example.org", "a100-80g", 1)),
                 ServingSettings.DEFAULT));
         rendered.add(ServingRenderer.service(md));
-        rendered.add(ServingAccess.from(new GpuPoolSpec(), "gpupool-system").networkPolicy(md));
+        rendered.add(ServingAccess.from(new GpuPoolSpec(), "gpupool-system").networkPolicy(md.getMetadata().getNamespace()));
         for (HasMetadata o : rendered) {
             try {
                 admin.resource(o).dryRun().create();

@@ -2,6 +2,7 @@ package io.gpupool.core.render;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
@@ -16,16 +17,21 @@ class ServingAccessTest {
     @Test
     void onlyTheGatewayOfThePoolsNamespaceMayConnect() {
         var md = PoolFixtures.modelDeployment("uni-nlp", "llama-8b", 1, 1);
-        var policy = ServingAccess.from(new GpuPoolSpec(), "gpupool-system").networkPolicy(md);
-        assertThat(policy.getMetadata().getName()).isEqualTo("llama-8b");
+        var policy = ServingAccess.from(new GpuPoolSpec(), "gpupool-system").networkPolicy("uni-nlp");
+        assertThat(policy.getMetadata().getName()).isEqualTo("gpupool-serving");
         assertThat(policy.getMetadata().getNamespace()).isEqualTo("uni-nlp");
         assertThat(policy.getSpec().getPolicyTypes()).containsExactly("Ingress");
-        // It selects the ModelDeployment's pods and only those.
-        var pods = ServingRenderer.deployment(md, new Placement("local", "n1", "l4", 1), ServingSettings.DEFAULT)
-                .getSpec().getTemplate().getMetadata().getLabels();
-        assertThat(pods).containsAllEntriesOf(policy.getSpec().getPodSelector().getMatchLabels());
-        assertThat(policy.getSpec().getPodSelector().getMatchLabels()).containsEntry("gpupool.io/model-deployment",
-                "llama-8b");
+        // One policy for the namespace: it selects the serving pods of every ModelDeployment there, on every node.
+        for (var served : List.of(md, PoolFixtures.modelDeployment("uni-nlp", "qwen-7b", 1, 1))) {
+            for (String node : List.of("n1", "n2")) {
+                var pods = ServingRenderer.deployment(served, new Placement("local", node, "l4", 1),
+                        ServingSettings.DEFAULT).getSpec().getTemplate().getMetadata().getLabels();
+                assertThat(pods).containsAllEntriesOf(policy.getSpec().getPodSelector().getMatchLabels());
+            }
+        }
+        // ... and only pods the operator runs as model servers.
+        assertThat(policy.getSpec().getPodSelector().getMatchLabels()).isEqualTo(Map.of(
+                "app.kubernetes.io/managed-by", "gpupool", "app.kubernetes.io/component", "model-server"));
         assertThat(policy.getSpec().getIngress()).singleElement().satisfies(rule -> {
             assertThat(rule.getFrom()).singleElement().satisfies(peer -> {
                 // Pod and namespace in one peer: a tenant's pod labelled as a gateway is in the wrong namespace.
@@ -45,7 +51,7 @@ class ServingAccessTest {
     void thePoolMayAlsoAdmitTheModelDeploymentsOwnNamespace() {
         GpuPoolSpec pool = new GpuPoolSpec();
         pool.servingAccess.allowSameNamespace = true;
-        var policy = ServingAccess.from(pool, "gp").networkPolicy(PoolFixtures.modelDeployment("lab", "m", 1, 1));
+        var policy = ServingAccess.from(pool, "gp").networkPolicy("lab");
         assertThat(policy.getSpec().getIngress()).hasSize(2);
         var sameNamespace = policy.getSpec().getIngress().get(1).getFrom();
         // A bare podSelector: every pod of the policy's own namespace, of no other.

@@ -16,14 +16,15 @@ import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPeer;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPeerBuilder;
 import io.gpupool.api.v1alpha1.ApiGroup;
 import io.gpupool.api.v1alpha1.GpuPoolSpec;
-import io.gpupool.api.v1alpha1.ModelDeployment;
 
 /**
  * Who may open a connection to a ModelDeployment's serving pods in the pool's own cluster: the pool's gateway (which
  * authenticates callers with their organization's API keys, queues fairly and meters), and, where the pool admin
  * allows it, pods of the ModelDeployment's own namespace. Nothing else: without this a pod of any tenant could call
- * any organization's replicas directly, past keys, quotas and metering. Rendered as one NetworkPolicy per
- * ModelDeployment, next to its Service.
+ * any organization's replicas directly, past keys, quotas and metering. Rendered as one NetworkPolicy per namespace
+ * ({@value #POLICY_NAME}) that selects every serving pod the operator runs there: what it says depends on the pool
+ * (its gateway namespace, {@code servingAccess.allowSameNamespace}) and the namespace, never on one ModelDeployment,
+ * so one object serves all of the namespace's ModelDeployments instead of one more write for each.
  *
  * <p>The gateway is recognized by the labels its pods carry ({@value #GATEWAY_COMPONENT_LABEL}={@value #GATEWAY_COMPONENT})
  * in the namespace the operator chart is installed in, selected by the {@value #NAMESPACE_NAME_LABEL} label that
@@ -31,7 +32,7 @@ import io.gpupool.api.v1alpha1.ModelDeployment;
  * a tenant can label its own pods as a gateway, but not move them into the pool's namespace.
  *
  * @param gatewayNamespace   the namespace the gateway runs in (the operator chart's release namespace)
- * @param allowSameNamespace whether pods of the ModelDeployment's own namespace may call its replicas directly
+ * @param allowSameNamespace whether pods of the serving pods' own namespace may call their replicas directly
  */
 public record ServingAccess(String gatewayNamespace, boolean allowSameNamespace) {
 
@@ -40,6 +41,10 @@ public record ServingAccess(String gatewayNamespace, boolean allowSameNamespace)
     /** The label Kubernetes sets on every namespace to its name (immutable; 1.21+). */
     public static final String NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";
     public static final String DEFAULT_GATEWAY_NAMESPACE = "gpupool-system";
+    /** The name of the namespace's NetworkPolicy of serving pods. */
+    public static final String POLICY_NAME = "gpupool-serving";
+    /** Its {@code app.kubernetes.io/component} label (the operator's informer of these policies selects it). */
+    public static final String COMPONENT = "serving-access";
 
     public static ServingAccess from(GpuPoolSpec pool, String gatewayNamespace) {
         boolean sameNamespace = pool != null && pool.servingAccess != null
@@ -47,9 +52,11 @@ public record ServingAccess(String gatewayNamespace, boolean allowSameNamespace)
         return new ServingAccess(gatewayNamespace, sameNamespace);
     }
 
-    /** The NetworkPolicy of a ModelDeployment's serving pods (same name and namespace as its Service). */
-    public NetworkPolicy networkPolicy(ModelDeployment md) {
-        String name = md.getMetadata().getName();
+    /**
+     * The NetworkPolicy of the serving pods of a namespace: it selects every pod the operator's serving Deployments
+     * run there ({@link ServingRenderer#servingPodLabels}), whichever ModelDeployment they serve.
+     */
+    public NetworkPolicy networkPolicy(String namespace) {
         List<NetworkPolicyIngressRule> ingress = new ArrayList<>();
         ingress.add(rule(new NetworkPolicyPeerBuilder()
                 .withNamespaceSelector(new LabelSelectorBuilder().addToMatchLabels(NAMESPACE_NAME_LABEL, gatewayNamespace)
@@ -60,14 +67,15 @@ public record ServingAccess(String gatewayNamespace, boolean allowSameNamespace)
         if (allowSameNamespace) {
             ingress.add(rule(new NetworkPolicyPeerBuilder().withPodSelector(new LabelSelectorBuilder().build()).build()));
         }
-        Map<String, String> pods = new LinkedHashMap<>();
-        pods.put(ApiGroup.MANAGED_BY_LABEL, ApiGroup.MANAGED_BY);
-        pods.put(ApiGroup.MODEL_DEPLOYMENT_LABEL, name);
+        Map<String, String> labels = new LinkedHashMap<>();
+        labels.put("app.kubernetes.io/name", "gpupool-serving");
+        labels.put(GATEWAY_COMPONENT_LABEL, COMPONENT);
+        labels.put(ApiGroup.MANAGED_BY_LABEL, ApiGroup.MANAGED_BY);
         return new NetworkPolicyBuilder()
-                .withMetadata(new ObjectMetaBuilder().withName(name).withNamespace(md.getMetadata().getNamespace())
-                        .withLabels(ServingRenderer.commonLabels(name)).build())
+                .withMetadata(new ObjectMetaBuilder().withName(POLICY_NAME).withNamespace(namespace).withLabels(labels)
+                        .build())
                 .withNewSpec()
-                .withPodSelector(new LabelSelectorBuilder().withMatchLabels(pods).build())
+                .withPodSelector(new LabelSelectorBuilder().withMatchLabels(ServingRenderer.servingPodLabels()).build())
                 .withPolicyTypes("Ingress")
                 .withIngress(ingress)
                 .endSpec()

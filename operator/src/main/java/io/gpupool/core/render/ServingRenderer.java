@@ -177,6 +177,17 @@ public final class ServingRenderer {
                 .build();
     }
 
+    /**
+     * The labels every serving pod the operator runs carries, whatever it serves (among {@link #commonLabels}): the
+     * namespace's NetworkPolicy selects its serving pods by them ({@link ServingAccess}).
+     */
+    public static Map<String, String> servingPodLabels() {
+        Map<String, String> labels = new LinkedHashMap<>();
+        labels.put("app.kubernetes.io/component", "model-server");
+        labels.put(ApiGroup.MANAGED_BY_LABEL, ApiGroup.MANAGED_BY);
+        return labels;
+    }
+
     static Map<String, String> commonLabels(String mdName) {
         Map<String, String> labels = new LinkedHashMap<>();
         labels.put("app.kubernetes.io/name", "gpupool-serving");

@@ -219,9 +219,15 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
                     return ids;
                 })
                 .build(), context);
+        // The pool's spec also says who may connect to serving pods: one ModelDeployment of every namespace writes its
+        // namespace's NetworkPolicy again (ServingNetworkPolicyDependent).
         var pools = new InformerEventSource<>(poolInput(GpuPool.class, "gpupools")
                 .withOnUpdateFilter(ModelDeploymentReconciler::specChanged)
-                .withSecondaryToPrimaryMapper(p -> affected(null))
+                .withSecondaryToPrimaryMapper(p -> {
+                    Set<ResourceID> ids = new HashSet<>(affected(null));
+                    ids.addAll(ServingNetworkPolicyDependent.oneOfEachNamespace(primaries.list()));
+                    return ids;
+                })
                 .build(), context);
         var pods = new InformerEventSource<>(cached(Pod.class, "pods")
                 .withLabelSelector(SERVING_SELECTOR)

@@ -2,6 +2,7 @@ package io.gpupool.operator.scheduling;
 
 import java.time.Clock;
 import java.time.Instant;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -227,7 +228,7 @@ public class PoolScheduler {
      */
     private CycleOutcome runCycle(PoolView view, Set<WorkloadId> callers) {
         long start = throttle.now();
-        recordUnseen(view);
+        Set<WorkloadId> unseen = recordUnseen(view);
         SnapshotBuilder.CycleInputs inputs = snapshots.inputs(view);
         goneNodes = inputs.nodes().gone();
         withdrawing = inputs.nodes().withdrawing();
@@ -239,6 +240,11 @@ public class PoolScheduler {
 
         Set<WorkloadId> changed = ledger.apply(workloads, result, pods, nodeClasses);
         changed.removeAll(callers);
+        // Nor are those this cycle decided before their first reconcile asked: that reconcile is queued already and
+        // finds the answer in the ledger. Requeued, they were reconciled twice in a burst (the event arrived while the
+        // first reconcile still waited in JOSDK's executor, which runs it again afterwards: a second rendering of
+        // everything for nothing).
+        changed.removeAll(unseen);
         changed.forEach(requeue);
         if (!result.evictions().isEmpty()) {
             // The GPUs of evicted replicas go to their preemptors in a later cycle, once their pods are gone. A victim
@@ -257,17 +263,20 @@ public class PoolScheduler {
     /**
      * Puts into the ledger the ModelDeployments of the informer cache that it does not know yet (created since the
      * last cycle, their reconcile still queued): this cycle decides them too, and their reconciles find the answer.
-     * Those being deleted are left out (their cleanup releases them).
+     * Those being deleted are left out (their cleanup releases them). Returns the ids recorded.
      */
-    private void recordUnseen(PoolView view) {
+    private Set<WorkloadId> recordUnseen(PoolView view) {
+        Set<WorkloadId> recorded = new HashSet<>();
         for (ModelDeployment md : view.modelDeployments()) {
             if (md.getMetadata().getDeletionTimestamp() == null && !ledger.knows(Workloads.id(md))) {
                 Workload demand = view.demandOf(md);
                 if (demand != null) {
                     ledger.record(demand);
+                    recorded.add(demand.id());
                 }
             }
         }
+        return recorded;
     }
 
     private void publish(CycleOutcome outcome, PoolView view) {
