@@ -572,6 +572,12 @@ public final class ApiServerBenchmark {
                             latencies(sent, clock.deploymentExists, shape), window);
                     addDistribution("latency", "create -> Admitted (watch)", latencies(sent, clock.admitted, shape),
                             window);
+                    // Where the time goes: the finalizer is the operator's first write (its own round trip through the
+                    // API server and the watch), everything after it is the reconcile that decides and renders.
+                    addDistribution("latency", "create -> finalizer added (watch)",
+                            latencies(sent, clock.finalizerAdded, shape), window);
+                    addDistribution("latency", "finalizer added -> Deployment exists (watch)",
+                            between(clock.finalizerAdded, clock.deploymentExists), window);
                     usage.report(figures, "latency", window, n);
                     reportWrites("latency", ApiServerWrites.minus(ApiServerWrites.snapshot(env.client), writes0), n, env,
                             window);
@@ -655,6 +661,18 @@ public final class ApiServerBenchmark {
                 out.add(at - sent.get(i));
             }
         }
+        return Distribution.ofNanos(out);
+    }
+
+    /** Per object that reached both: the time from the first milestone to the second. */
+    private static Distribution between(WatchClock.Milestone from, WatchClock.Milestone to) {
+        List<Long> out = new ArrayList<>();
+        from.at.forEach((key, start) -> {
+            Long end = to.at.get(key);
+            if (end != null) {
+                out.add(end - start);
+            }
+        });
         return Distribution.ofNanos(out);
     }
 
