@@ -25,6 +25,7 @@ import io.gpupool.api.v1alpha1.GpuClass;
 import io.gpupool.api.v1alpha1.GpuNode;
 import io.gpupool.api.v1alpha1.ModelDeployment;
 import io.gpupool.api.v1alpha1.Organization;
+import io.gpupool.core.render.ServingAccess;
 import io.gpupool.testing.PoolFixtures;
 
 /**
@@ -83,7 +84,7 @@ class RbacApiServerTest {
 
             await().atMost(WAIT).until(() -> deployments("coder").size() == 1
                     && admin.services().inNamespace(NS).withName("coder").get() != null
-                    && admin.network().v1().networkPolicies().inNamespace(NS).withName("coder").get() != null);
+                    && admin.network().v1().networkPolicies().inNamespace(NS).withName(ServingAccess.POLICY_NAME).get() != null);
             // The real controllers and the simulated kubelet run its pod; the operator sees it ready.
             await().atMost(WAIT).until(() -> {
                 ModelDeployment m = get("coder");

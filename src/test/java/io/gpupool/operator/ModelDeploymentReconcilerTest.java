@@ -27,6 +27,7 @@ import io.gpupool.api.v1alpha1.ApiGroup;
 import io.gpupool.api.v1alpha1.GpuNode;
 import io.gpupool.api.v1alpha1.ModelDeployment;
 import io.gpupool.api.v1alpha1.Placement;
+import io.gpupool.core.render.ServingAccess;
 import io.gpupool.core.status.Conditions;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
@@ -115,12 +116,11 @@ class ModelDeploymentReconcilerTest {
         Service svc = client.services().inNamespace(ns).withName("llama").get();
         assertThat(svc).isNotNull();
         assertThat(svc.getSpec().getSelector()).containsEntry(ApiGroup.MODEL_DEPLOYMENT_LABEL, "llama");
-        // Its pods admit only the gateway: the pods labelled as the gateway in the gateway's namespace.
-        await().atMost(WAIT).until(() -> client.network().v1().networkPolicies().inNamespace(ns).withName("llama")
-                .get() != null);
-        var policy = client.network().v1().networkPolicies().inNamespace(ns).withName("llama").get();
-        assertThat(policy.getSpec().getPodSelector().getMatchLabels()).containsEntry(ApiGroup.MODEL_DEPLOYMENT_LABEL,
-                "llama");
+        // Its pods admit only the gateway: the pods labelled as the gateway in the gateway's namespace (the one policy
+        // of the namespace's serving pods).
+        await().atMost(WAIT).until(() -> client.network().v1().networkPolicies().inNamespace(ns)
+                .withName(ServingAccess.POLICY_NAME).get() != null);
+        var policy = client.network().v1().networkPolicies().inNamespace(ns).withName(ServingAccess.POLICY_NAME).get();
         assertThat(d.getSpec().getTemplate().getMetadata().getLabels())
                 .containsAllEntriesOf(policy.getSpec().getPodSelector().getMatchLabels());
         assertThat(policy.getSpec().getIngress()).singleElement().satisfies(rule -> assertThat(rule.getFrom())
@@ -130,8 +130,8 @@ class ModelDeploymentReconcilerTest {
                     assertThat(peer.getNamespaceSelector().getMatchLabels())
                             .containsExactly(Map.entry("kubernetes.io/metadata.name", "gpupool-system"));
                 }));
-        assertThat(policy.getMetadata().getOwnerReferences()).singleElement()
-                .satisfies(o -> assertThat(o.getKind()).isEqualTo("ModelDeployment"));
+        assertThat(policy.getMetadata().getOwnerReferences()).as("shared by the namespace's ModelDeployments")
+                .isNullOrEmpty();
 
         ModelDeployment md = awaitStatus("llama", m -> "Admitted".equals(m.getStatus().phase));
         assertThat(md.getStatus().placements).containsExactly(new Placement("local", a100, "a100-80g", 2));
