@@ -10,7 +10,7 @@ import io.fabric8.generator.annotation.Min;
 
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonClassDescription("Pool-wide policy: fair-share mode, commons reserve, preemption, heartbeat and handover limits, "
-        + "serving images.")
+        + "serving images, model cache.")
 public class GpuPoolSpec {
 
     @JsonPropertyDescription("How quotas are computed.")
@@ -37,4 +37,9 @@ public class GpuPoolSpec {
 
     @JsonPropertyDescription("Container images that run the serving engines.")
     public ServingImages servingImages = new ServingImages();
+
+    @JsonPropertyDescription("Share downloaded models between the replicas a namespace runs on one node, on a "
+            + "PersistentVolumeClaim per namespace and node. Unset (the default): every replica downloads its model "
+            + "into a cache of its own that goes with the pod (an emptyDir).")
+    public ModelCache modelCache;
 }

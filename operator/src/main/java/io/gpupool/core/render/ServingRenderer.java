@@ -171,7 +171,8 @@ public final class ServingRenderer {
                 .addNewToleration().withKey(NodeGpuDiscovery.GPU_RESOURCE).withOperator("Exists").withEffect("NoSchedule")
                 .endToleration()
                 .withContainers(container(md, gpus, settings))
-                .addNewVolume().withName("models").withNewEmptyDir().endEmptyDir().endVolume()
+                // The namespace's model cache on the node, or one of its own (ModelCacheClaims).
+                .addToVolumes(ModelCacheClaims.volume(spec, placement, settings))
                 .addNewVolume().withName("tmp").withNewEmptyDir().endEmptyDir().endVolume()
                 .addNewVolume().withName("home").withNewEmptyDir().endEmptyDir().endVolume()
                 // Tensor-parallel workers exchange tensors through shared memory; the default 64 MiB /dev/shm is too small.
@@ -207,7 +208,7 @@ public final class ServingRenderer {
                 .withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile()
                 .withNewCapabilities().withDrop("ALL").endCapabilities()
                 .endSecurityContext()
-                .addNewVolumeMount().withName("models").withMountPath(ServingContract.CACHE_DIR).endVolumeMount()
+                .addNewVolumeMount().withName(ModelCacheClaims.VOLUME).withMountPath(ServingContract.CACHE_DIR).endVolumeMount()
                 .addNewVolumeMount().withName("tmp").withMountPath("/tmp").endVolumeMount()
                 .addNewVolumeMount().withName("home").withMountPath("/home/gpupool").endVolumeMount()
                 .addNewVolumeMount().withName("dshm").withMountPath("/dev/shm").endVolumeMount()
