@@ -1,6 +1,5 @@
 package io.gpupool.api.v1alpha1;
 
-import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 
@@ -10,12 +9,7 @@ import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
 
 @JsonInclude(JsonInclude.Include.NON_NULL)
-@JsonClassDescription("A model cache per namespace and node, shared by the replicas a namespace runs on that node: "
-        + "the operator creates one PersistentVolumeClaim per namespace and node (ReadWriteOnce, which every pod of "
-        + "the node may mount) and mounts it where the engines keep the standard Hugging Face cache, so that a second "
-        + "replica on the node finds the weights the first downloaded. Only replicas on the pool's own cluster that "
-        + "run no code shipped with a model (allowRemoteCode and allowUnsafeWeights false) use it; the others, and "
-        + "replicas on contributed clusters, keep a cache of their own that goes with the pod.")
+/** GpuPool.spec.modelCache: see its description, and io.gpupool.core.render.ModelCacheClaims. */
 public class ModelCache {
 
     @Required
