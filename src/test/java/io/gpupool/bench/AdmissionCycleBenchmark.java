@@ -16,6 +16,8 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 import io.gpupool.core.admission.FairShareAdmission;
+import io.gpupool.core.fairshare.QuotaAccounting;
+import io.gpupool.core.fairshare.QuotaReport;
 import io.gpupool.core.model.CycleResult;
 import io.gpupool.core.model.PoolSnapshot;
 import io.gpupool.core.testing.OperatorLoop;
@@ -42,19 +44,27 @@ public class AdmissionCycleBenchmark {
 
     private PoolSnapshot snapshot;
     private PoolSnapshot next;
+    private CycleResult first;
     private final FairShareAdmission engine = new FairShareAdmission();
 
     @Setup(Level.Trial)
     public void setUp() {
         snapshot = SyntheticPool.generate(42, 10_000 * scale, 2_000 * scale, 50 * scale, 6 * scale);
         // The cycle after: its result applied as the operator does, the evicted pods gone.
-        next = OperatorLoop.podsGone(OperatorLoop.apply(snapshot, engine.cycle(snapshot), true));
+        first = engine.cycle(snapshot);
+        next = OperatorLoop.podsGone(OperatorLoop.apply(snapshot, first, true));
     }
 
     /** The first cycle over the busy pool: revalidates, reclaims (hundreds of evictions), borrows. */
     @Benchmark
     public CycleResult cycle() {
         return engine.cycle(snapshot);
+    }
+
+    /** The quota figures of the first cycle (Organization status, metrics, simulator): once per cycle. */
+    @Benchmark
+    public QuotaReport accounting() {
+        return QuotaAccounting.report(snapshot, first);
     }
 
     /** The cycle after it: claims are honoured, the rest mostly waits. */

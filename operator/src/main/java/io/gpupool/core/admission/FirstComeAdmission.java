@@ -22,9 +22,6 @@ import io.gpupool.core.model.WorkloadId;
  */
 public final class FirstComeAdmission implements AdmissionEngine {
 
-    static final Comparator<Workload> ARRIVAL_ORDER = Comparator.comparingLong(Workload::arrival)
-            .thenComparing(Workload::id);
-
     @Override
     public CycleResult cycle(PoolSnapshot snapshot) {
         List<PoolNode> nodes = new ArrayList<>(snapshot.nodes());
@@ -36,12 +33,12 @@ public final class FirstComeAdmission implements AdmissionEngine {
             free.put(n.key(), n.gpus());
         }
         List<Workload> ordered = new ArrayList<>(snapshot.workloads());
-        ordered.sort(ARRIVAL_ORDER);
+        ordered.sort(Workload.ARRIVAL_ORDER);
         Placements.reserveDraining(ordered, free);
 
         Map<WorkloadId, List<Assignment>> assignments = new LinkedHashMap<>();
         for (Workload w : ordered) {
-            assignments.put(w.id(), keepValid(w, byKey, free));
+            assignments.put(w.id(), CycleStart.keepValid(w, byKey, free));
         }
         Map<WorkloadId, PendingReason> pending = new LinkedHashMap<>();
         for (Workload w : ordered) {
@@ -52,36 +49,9 @@ public final class FirstComeAdmission implements AdmissionEngine {
             assignments.put(w.id(), grown);
             int missing = w.desiredReplicas() - Placements.count(grown);
             if (missing > 0 && !w.frozen()) {
-                pending.put(w.id(), NodeFit.whyNoFit(w, nodes, free));
+                pending.put(w.id(), Explainer.pending(NodeFit.whyNoFit(w, nodes, free)));
             }
         }
         return new CycleResult(assignments, List.of(), pending);
-    }
-
-    /**
-     * Keeps the replicas that may stay where they are: on a node that still exists and is not being withdrawn, that
-     * still suits the workload and still has room for them (a node that shrank loses its newest replicas first), no
-     * more than desired.
-     */
-    static List<Assignment> keepValid(Workload w, Map<NodeKey, PoolNode> nodes, Map<NodeKey, Integer> free) {
-        int budget = w.frozen() ? Integer.MAX_VALUE : w.desiredReplicas();
-        List<Assignment> kept = new ArrayList<>();
-        for (Assignment a : w.assigned()) {
-            PoolNode n = nodes.get(a.node());
-            if (n == null || !n.state().keepsReplicas() || budget <= 0) {
-                continue;
-            }
-            if (!w.frozen() && !NodeFit.matches(w, n)) {
-                continue;
-            }
-            int room = free.get(n.key()) / w.gpusPerReplica();
-            int keep = Math.min(Math.min(a.replicas(), room), budget);
-            if (keep > 0) {
-                kept.add(new Assignment(a.node(), n.gpuClass(), keep));
-                free.merge(n.key(), -keep * w.gpusPerReplica(), Integer::sum);
-                budget -= keep;
-            }
-        }
-        return kept;
     }
 }

@@ -4,7 +4,6 @@ import java.util.List;
 import java.util.Map;
 
 import io.gpupool.core.model.NodeKey;
-import io.gpupool.core.model.PendingReason;
 import io.gpupool.core.model.PoolNode;
 import io.gpupool.core.model.Workload;
 
@@ -57,8 +56,8 @@ public final class NodeFit {
         return best;
     }
 
-    /** Explains why a workload that needs more replicas gets none: nothing matches, or everything that does is busy. */
-    public static PendingReason whyNoFit(Workload w, List<PoolNode> nodes, Map<NodeKey, Integer> free) {
+    /** Why a workload that needs more replicas gets none: nothing matches, or everything that does is busy. */
+    public static Reasons.Waiting whyNoFit(Workload w, List<PoolNode> nodes, Map<NodeKey, Integer> free) {
         int matching = 0;
         int matchingGpus = 0;
         int freeMatchingGpus = 0;
@@ -73,17 +72,8 @@ public final class NodeFit {
                 freeMatchingGpus += free.getOrDefault(n.key(), 0);
             }
         }
-        String need = w.gpusPerReplica() + " GPU(s) with at least " + w.minMemoryMiB() + " MiB each on one node"
-                + (w.allowedClasses().isEmpty() ? "" : " of class " + String.join(" or ", w.allowedClasses()));
-        if (matching == 0) {
-            String hint = unclassified > 0
-                    ? " (" + unclassified + " GPU node(s) match no GpuClass: create GpuClasses that cover them)"
-                    : "";
-            return new PendingReason(PendingReason.NO_MATCHING_GPU,
-                    "No schedulable GPU node in the pool has " + need + hint + ".");
-        }
-        return new PendingReason(PendingReason.INSUFFICIENT_CAPACITY,
-                "Waiting for capacity: " + matching + " node(s) can hold a replica (" + need + ") but only "
-                        + freeMatchingGpus + " of their " + matchingGpus + " GPUs are free, not enough on any one node.");
+        Reasons.Need need = new Reasons.Need(w.gpusPerReplica(), w.minMemoryMiB(), w.allowedClasses());
+        return matching == 0 ? new Reasons.NoMatchingGpu(need, unclassified)
+                : new Reasons.InsufficientCapacity(need, matching, freeMatchingGpus, matchingGpus);
     }
 }

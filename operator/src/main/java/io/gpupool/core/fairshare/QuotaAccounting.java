@@ -2,15 +2,11 @@ package io.gpupool.core.fairshare;
 
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 import io.gpupool.core.model.Assignment;
 import io.gpupool.core.model.CycleResult;
-import io.gpupool.core.model.NodeKey;
 import io.gpupool.core.model.NodeState;
-import io.gpupool.core.model.PoolNode;
 import io.gpupool.core.model.PoolSnapshot;
 import io.gpupool.core.model.Workload;
 
@@ -29,68 +25,23 @@ import io.gpupool.core.model.Workload;
  */
 public final class QuotaAccounting {
 
-    private static final Comparator<Workload> ARRIVAL = Comparator.comparingLong(Workload::arrival)
-            .thenComparing(Workload::id);
-
     private QuotaAccounting() {
     }
 
     public static QuotaReport report(PoolSnapshot snapshot, CycleResult result) {
         QuotaBook book = QuotaBook.of(snapshot);
+        // What the result assigns runs; what it took away stops, and holds its GPUs until its pods are gone.
+        CycleLedger ledger = CycleLedger.load(book, snapshot,
+                (Workload w) -> result.assignments().getOrDefault(w.id(), w.assigned()));
         int nc = book.classCount();
         int no = book.orgCount();
-        Map<NodeKey, PoolNode> nodes = new HashMap<>();
-        for (PoolNode n : snapshot.nodes()) {
-            nodes.put(n.key(), n);
-        }
-        int[][] used = new int[no][nc];
-        int[][] draining = new int[no][nc];
-        int[][] fromCommons = new int[no][nc];
         int[][] pending = new int[no][nc];
         int[] pendingTotal = new int[no];
-        int[] commonsLeft = new int[nc];
-        for (int c = 0; c < nc; c++) {
-            commonsLeft[c] = book.commons(c);
-        }
-        Map<NodeKey, Integer> heldOnNode = new HashMap<>();
-
-        List<Workload> ordered = new ArrayList<>(snapshot.workloads());
-        ordered.sort(ARRIVAL);
-        for (Workload w : ordered) {
-            int o = book.orgIndex(w.organization());
+        for (int i = 0; i < ledger.workloadCount(); i++) {
+            Workload w = ledger.workload(i);
+            int o = ledger.orgOf(i);
             int k = w.gpusPerReplica();
-            List<Assignment> now = result.assignments().getOrDefault(w.id(), w.assigned());
-            int[] running = new int[nc];
-            int[] stopping = new int[nc];
-            Map<NodeKey, Integer> nowOnNode = new HashMap<>();
-            for (Assignment a : now) {
-                nowOnNode.merge(a.node(), a.replicas(), Integer::sum);
-                add(running, nodes.get(a.node()), a.replicas(), k, book, heldOnNode);
-            }
-            for (Assignment d : w.draining()) {
-                add(stopping, nodes.get(d.node()), d.replicas(), k, book, heldOnNode);
-            }
-            for (Assignment a : w.assigned()) {
-                int kept = nowOnNode.getOrDefault(a.node(), 0);
-                int removed = a.replicas() - kept;
-                nowOnNode.put(a.node(), Math.max(0, kept - a.replicas()));
-                if (removed > 0) {
-                    add(stopping, nodes.get(a.node()), removed, k, book, heldOnNode);
-                }
-            }
-            for (int c = 0; c < nc; c++) {
-                if (running[c] + stopping[c] == 0 || o < 0) {
-                    continue;
-                }
-                if (w.shared()) {
-                    int cr = Shares.commonsReplicas(running[c], k, commonsLeft[c]);
-                    commonsLeft[c] -= cr * k;
-                    fromCommons[o][c] += cr * k;
-                }
-                used[o][c] += (running[c] + stopping[c]) * k;
-                draining[o][c] += stopping[c] * k;
-            }
-            int missing = w.desiredReplicas() - count(now);
+            int missing = w.desiredReplicas() - count(result.assignments().getOrDefault(w.id(), w.assigned()));
             if (!w.frozen() && missing > 0 && o >= 0 && k > 0) {
                 pendingTotal[o] += missing * k;
                 for (int c = 0; c < nc; c++) {
@@ -100,26 +51,30 @@ public final class QuotaAccounting {
                 }
             }
         }
-
         int[][] quotaUsed = new int[no][nc];
         int[][] borrowed = new int[no][nc];
         for (int o = 0; o < no; o++) {
             for (int c = 0; c < nc; c++) {
-                quotaUsed[o][c] = used[o][c] - draining[o][c] - fromCommons[o][c];
-                borrowed[o][c] = Math.max(0, quotaUsed[o][c] - book.nominal(o, c));
+                quotaUsed[o][c] = ledger.runningOrg(o, c);
+                borrowed[o][c] = QuotaRules.borrowed(quotaUsed[o][c], book.nominal(o, c));
             }
         }
         int[][] lent = new int[no][nc];
         List<ClassPool> pools = new ArrayList<>();
-        int[] idle = idle(snapshot, book, heldOnNode);
+        int[] idle = new int[nc];
+        for (int n = 0; n < ledger.nodeCount(); n++) {
+            if (ledger.node(n).state() == NodeState.SCHEDULABLE && ledger.classOf(n) >= 0) {
+                idle[ledger.classOf(n)] += Math.max(0, ledger.free(n));
+            }
+        }
         for (int c = 0; c < nc; c++) {
             int borrowedSum = 0;
             int usedSum = 0;
             int commonsUsed = 0;
             for (int o = 0; o < no; o++) {
                 borrowedSum += borrowed[o][c];
-                usedSum += used[o][c];
-                commonsUsed += fromCommons[o][c];
+                usedSum += used(ledger, o, c);
+                commonsUsed += ledger.commonsGpus(o, c);
             }
             attributeLending(book, c, quotaUsed, borrowedSum - Math.max(0, book.commons(c) - commonsUsed), lent);
             pools.add(new ClassPool(book.className(c), book.value(c), book.capacity(c), book.nominalSum(c),
@@ -130,8 +85,9 @@ public final class QuotaAccounting {
         for (int o = 0; o < no; o++) {
             List<ClassAccount> classes = new ArrayList<>(nc);
             for (int c = 0; c < nc; c++) {
-                classes.add(new ClassAccount(book.className(c), book.contributed(o, c), book.nominal(o, c), used[o][c],
-                        borrowed[o][c], lent[o][c], pending[o][c], draining[o][c], fromCommons[o][c]));
+                classes.add(new ClassAccount(book.className(c), book.contributed(o, c), book.nominal(o, c),
+                        used(ledger, o, c), borrowed[o][c], lent[o][c], pending[o][c], ledger.stoppingGpus(o, c),
+                        ledger.commonsGpus(o, c)));
             }
             orgs.add(new OrgAccount(book.orgName(o), book.weight(o), List.copyOf(classes),
                     Shares.weightedShare(book, o, quotaUsed[o]), pendingTotal[o]));
@@ -139,13 +95,9 @@ public final class QuotaAccounting {
         return new QuotaReport(List.copyOf(orgs), List.copyOf(pools));
     }
 
-    private static void add(int[] perClass, PoolNode n, int replicas, int k, QuotaBook book,
-            Map<NodeKey, Integer> heldOnNode) {
-        if (n == null || n.state() == NodeState.GONE || n.gpuClass() == null || replicas <= 0) {
-            return;
-        }
-        perClass[book.classIndex(n.gpuClass())] += replicas;
-        heldOnNode.merge(n.key(), replicas * k, Integer::sum);
+    /** GPUs its replicas hold: running and stopping. */
+    private static int used(CycleLedger ledger, int o, int c) {
+        return ledger.runningGpus(o, c) + ledger.stoppingGpus(o, c);
     }
 
     private static int count(List<Assignment> as) {
@@ -154,16 +106,6 @@ public final class QuotaAccounting {
             n += a.replicas();
         }
         return n;
-    }
-
-    private static int[] idle(PoolSnapshot snapshot, QuotaBook book, Map<NodeKey, Integer> heldOnNode) {
-        int[] idle = new int[book.classCount()];
-        for (PoolNode n : snapshot.nodes()) {
-            if (n.state() == NodeState.SCHEDULABLE && n.gpuClass() != null) {
-                idle[book.classIndex(n.gpuClass())] += Math.max(0, n.gpus() - heldOnNode.getOrDefault(n.key(), 0));
-            }
-        }
-        return idle;
     }
 
     /**

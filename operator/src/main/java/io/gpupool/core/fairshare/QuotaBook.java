@@ -39,7 +39,7 @@ import io.gpupool.core.model.Workload;
 public final class QuotaBook {
 
     /** Marks an absent borrowing or lending limit. */
-    public static final int UNLIMITED = -1;
+    public static final int UNLIMITED = QuotaRules.UNLIMITED;
 
     private final List<String> classNames;
     private final Map<String, Integer> classIndex;
@@ -250,44 +250,26 @@ public final class QuotaBook {
         return lendable[c];
     }
 
-    /**
-     * GPUs of an organization's nominal quota that it does not use and that others may not borrow either (because of
-     * its lending limit): borrowers must leave them idle.
-     */
+    /** {@link QuotaRules#keptBack} for one organization and class. */
     public int reserved(int o, int c, int quotaUsed) {
-        int ll = lendingLimit[o][c];
-        return ll == UNLIMITED ? 0 : Math.max(0, nominal[o][c] - ll - quotaUsed);
+        return QuotaRules.keptBack(nominal[o][c], lendingLimit[o][c], quotaUsed);
     }
 
     /**
-     * Whether an organization that uses {@code quotaUsed} GPUs of a class (beyond what the commons carries) may take
-     * {@code gpus} more: always within its nominal quota; beyond it only within its borrowing limit and if, with them,
-     * the GPUs held in the class plus the GPUs others keep back with their lending limits still fit in the capacity.
+     * Whether an organization that uses {@code quotaUsed} GPUs of a class may take {@code gpus} more
+     * ({@link QuotaRules#mayBorrow}).
      *
      * @param heldInClass     GPUs of the class held by everyone now (running, draining, claimed)
      * @param reservedInClass sum of {@link #reserved} over all organizations now
      */
     public boolean allows(int o, int c, int quotaUsed, int gpus, long heldInClass, long reservedInClass) {
-        return quotaBlock(o, c, quotaUsed, gpus, heldInClass, reservedInClass) == Block.NONE;
-    }
-
-    /** What keeps an organization from taking more GPUs of a class. */
-    public enum Block {
-        NONE, BORROWING_LIMIT, NO_LENDABLE_GPUS
+        return quotaBlock(o, c, quotaUsed, gpus, heldInClass, reservedInClass) == QuotaRules.Block.NONE;
     }
 
     /** See {@link #allows}: which rule blocks, if any. */
-    public Block quotaBlock(int o, int c, int quotaUsed, int gpus, long heldInClass, long reservedInClass) {
-        int after = quotaUsed + gpus;
-        if (after <= nominal[o][c]) {
-            return Block.NONE;
-        }
-        int bl = borrowingLimit[o][c];
-        if (bl != UNLIMITED && after - nominal[o][c] > bl) {
-            return Block.BORROWING_LIMIT;
-        }
-        long reservedByOthers = reservedInClass - reserved(o, c, quotaUsed);
-        return heldInClass + gpus + reservedByOthers <= capacity[c] ? Block.NONE : Block.NO_LENDABLE_GPUS;
+    public QuotaRules.Block quotaBlock(int o, int c, int quotaUsed, int gpus, long heldInClass, long reservedInClass) {
+        return QuotaRules.mayBorrow(quotaUsed, gpus, nominal[o][c], borrowingLimit[o][c], heldInClass,
+                reservedInClass - reserved(o, c, quotaUsed), capacity[c]);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.gpupool.core.model;
 
+import java.util.Comparator;
 import java.util.List;
 
 /**
@@ -26,6 +27,10 @@ import java.util.List;
 public record Workload(WorkloadId id, String organization, int gpusPerReplica, long minMemoryMiB,
         List<String> allowedClasses, int desiredReplicas, int priority, boolean shared, long arrival, boolean frozen,
         List<Assignment> assigned, List<Assignment> draining, List<Assignment> claimed) {
+
+    /** Oldest first; ties by namespace and name. Every engine looks at workloads in this order. */
+    public static final Comparator<Workload> ARRIVAL_ORDER = Comparator.comparingLong(Workload::arrival)
+            .thenComparing(Workload::id);
 
     public Workload {
         claimed = claimed == null ? List.of() : claimed;
