@@ -343,6 +343,14 @@ public final class Playground implements AutoCloseable {
                         + "engines; the tokens are counted per organization into Organization status.usage.");
         calls = new PlaygroundGateway(client, gateway.url(), tunnels());
         calls.demonstrate();
+
+        step("A model that follows its load: scale from zero",
+                "uni-nlp applies an autoscaled copy of its Llama 8B with minReplicas 0: it holds no GPU until called. "
+                        + "The first request is held by the gateway, which writes its report at once; the operator, "
+                        + "woken by that write, admits a replica and creates its Deployment; the gateway releases the "
+                        + "request when the replica is ready. The operator's part and the pod start plus SIMULATED "
+                        + "model load (" + LOAD_DELAY_MILLIS + " ms here) are timed separately.");
+        calls.scaleFromZero(GatewayProcess.NAMESPACE);
     }
 
     /**

@@ -46,7 +46,8 @@ public class ModelDeploymentSpec {
     @SpecReplicas
     @JsonPropertyDescription("Number of serving replicas. Each replica holds a full copy of the model on gpu.count GPUs "
             + "of one node. 0 keeps the object but frees its GPUs. Also set by `kubectl scale md` and a "
-            + "HorizontalPodAutoscaler through the scale subresource.")
+            + "HorizontalPodAutoscaler through the scale subresource. Not used when spec.autoscaling is set (the "
+            + "operator then decides the replicas).")
     public Integer replicas = 1;
 
     @JsonPropertyDescription("The GPUs each replica needs.")
@@ -66,6 +67,9 @@ public class ModelDeploymentSpec {
             + "gateway's per-organization fair queues. Defaults per engine: 64 for vllm (continuous batching), 4 for "
             + "llamacpp (its server's parallel slots).")
     public Integer maxInFlightPerReplica;
+
+    @JsonPropertyDescription("Replicas that follow the load the pool's gateway measures, instead of spec.replicas.")
+    public AutoscalingSpec autoscaling;
 
     @Default("0")
     @Min(-1000000)

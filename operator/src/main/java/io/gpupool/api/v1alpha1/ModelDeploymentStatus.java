@@ -39,6 +39,10 @@ public class ModelDeploymentStatus {
             + "default). Absent while another ModelDeployment holds that name.")
     public String servedModelName;
 
+    @JsonPropertyDescription("The autoscaler's last decision (only with spec.autoscaling): load, recommended and "
+            + "desired replicas, when they last changed and why.")
+    public AutoscalingStatus autoscaling;
+
     @LabelSelector
     @JsonPropertyDescription("Label selector of the serving pods in the pool's cluster, for the scale subresource (a "
             + "HorizontalPodAutoscaler reads their metrics through it).")

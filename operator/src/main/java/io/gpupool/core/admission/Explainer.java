@@ -50,6 +50,10 @@ public final class Explainer {
                     + ": it has priority " + r.preemptorPriority() + ", higher than " + r.victimPriority()
                     + ", and needs the GPUs of node " + r.node();
         }
+        if (why instanceof Reasons.ElasticGivenBack r) {
+            return "an elastic replica (above minReplicas) given back to " + r.preemptor() + " of the same organization "
+                    + r.organization() + ", which needs the GPUs of node " + r.node() + " within its nominal quota";
+        }
         Reasons.Reclaimed r = (Reasons.Reclaimed) why;
         return "reclaimed by org " + r.preemptorOrganization() + " for " + r.preemptor() + ": org "
                 + r.victimOrganization() + " borrows " + r.borrowed() + " GPU(s) of class " + r.gpuClass()

@@ -21,7 +21,7 @@ public final class Reasons {
     }
 
     /** Why replicas were evicted. */
-    public sealed interface Evicted permits Reclaimed, Outranked {
+    public sealed interface Evicted permits Reclaimed, Outranked, ElasticGivenBack {
     }
 
     /** What one replica needs of a node. */
@@ -58,6 +58,10 @@ public final class Reasons {
     public record Reclaimed(String preemptorOrganization, WorkloadId preemptor, String victimOrganization,
             int borrowed, String gpuClass, int nominal, int gpus, NodeKey node, boolean forCommons)
             implements Evicted {
+    }
+
+    /** Elastic replicas (above minReplicas) of the preemptor's own organization, whatever their priority. */
+    public record ElasticGivenBack(WorkloadId preemptor, String organization, NodeKey node) implements Evicted {
     }
 
     /** Lower-priority replicas of the preemptor's own organization. */

@@ -39,9 +39,16 @@ public final class ModelCatalog {
      * A model the pool serves under a name.
      *
      * @param organization the owner (of its namespace), or null when its namespace belongs to no organization
+     * @param autoscaled   it has spec.autoscaling: with no ready replica, the gateway holds its requests (a replica is
+     *                     on its way: scale from zero) instead of answering 503 at once
      */
     public record Model(String namespace, String name, String servedName, String organization, boolean shared,
-            int maxInFlightPerReplica, Instant created) {
+            int maxInFlightPerReplica, Instant created, boolean autoscaled) {
+
+        public Model(String namespace, String name, String servedName, String organization, boolean shared,
+                int maxInFlightPerReplica, Instant created) {
+            this(namespace, name, servedName, organization, shared, maxInFlightPerReplica, created, false);
+        }
 
         /** {@code <namespace>/<name>}: how reports and usage name the ModelDeployment. */
         public String id() {
@@ -126,7 +133,8 @@ public final class ModelCatalog {
         claims.forEach((name, mds) -> holder(mds).ifPresent(md -> {
             String ns = md.getMetadata().getNamespace();
             Model m = new Model(ns, md.getMetadata().getName(), name, organizationOf.apply(ns).orElse(null),
-                    Boolean.TRUE.equals(md.getSpec().shared), maxInFlightPerReplica(md.getSpec()), created(md));
+                    Boolean.TRUE.equals(md.getSpec().shared), maxInFlightPerReplica(md.getSpec()), created(md),
+                    md.getSpec().autoscaling != null);
             byName.put(name, m);
             byId.put(m.id(), m);
         }));

@@ -33,13 +33,28 @@ public final class Workloads {
                 m.maxContextLength == null ? 8192 : m.maxContextLength, shape, gpus(spec)).perGpuMiB();
     }
 
-    /** The demand of a valid ModelDeployment. */
+    /** The demand of a valid ModelDeployment that asks for spec.replicas. */
     public static Workload demand(ModelDeployment md, String organization, List<Assignment> assigned,
+            List<Assignment> draining) {
+        return demand(md, organization, replicas(md.getSpec()), assigned, draining);
+    }
+
+    /** spec.replicas, or its default. */
+    public static int replicas(ModelDeploymentSpec spec) {
+        return spec == null || spec.replicas == null ? 1 : spec.replicas;
+    }
+
+    /**
+     * The demand of a valid ModelDeployment.
+     *
+     * @param replicas replicas it asks for: spec.replicas, or what its autoscaler decided
+     */
+    public static Workload demand(ModelDeployment md, String organization, int replicas, List<Assignment> assigned,
             List<Assignment> draining) {
         ModelDeploymentSpec spec = md.getSpec();
         return new Workload(id(md), organization, gpus(spec), requiredMemoryMiB(spec),
                 spec.gpu == null || spec.gpu.classes == null ? List.of() : List.copyOf(spec.gpu.classes),
-                spec.replicas == null ? 1 : spec.replicas, spec.priority == null ? 0 : spec.priority,
+                replicas, spec.priority == null ? 0 : spec.priority,
                 Boolean.TRUE.equals(spec.shared), arrival(md), false, assigned, draining);
     }
 

@@ -23,10 +23,15 @@ import java.util.List;
  *                        {@link CycleResult#claims()} for it. The GPUs freed by its preemption go to it, not to whoever
  *                        comes first once they are free. Keep them like {@code draining} (a lost claim never
  *                        double-books a GPU; it can only cost another round of preemption)
+ * @param guaranteedReplicas replicas admitted with full rights (within nominal quota first, reclaiming if need be);
+ *                        those above it are <em>elastic</em> (an autoscaled ModelDeployment's replicas above
+ *                        minReplicas): admitted only as borrowing, on idle GPUs, never preempting anyone, and the
+ *                        first to be preempted (docs/fair-share.md §4). Equal to {@code desiredReplicas} when nothing
+ *                        is elastic
  */
 public record Workload(WorkloadId id, String organization, int gpusPerReplica, long minMemoryMiB,
         List<String> allowedClasses, int desiredReplicas, int priority, boolean shared, long arrival, boolean frozen,
-        List<Assignment> assigned, List<Assignment> draining, List<Assignment> claimed) {
+        List<Assignment> assigned, List<Assignment> draining, List<Assignment> claimed, int guaranteedReplicas) {
 
     /** Oldest first; ties by namespace and name. Every engine looks at workloads in this order. */
     public static final Comparator<Workload> ARRIVAL_ORDER = Comparator.comparingLong(Workload::arrival)
@@ -34,6 +39,14 @@ public record Workload(WorkloadId id, String organization, int gpusPerReplica, l
 
     public Workload {
         claimed = claimed == null ? List.of() : claimed;
+    }
+
+    /** A workload without elastic replicas. */
+    public Workload(WorkloadId id, String organization, int gpusPerReplica, long minMemoryMiB,
+            List<String> allowedClasses, int desiredReplicas, int priority, boolean shared, long arrival, boolean frozen,
+            List<Assignment> assigned, List<Assignment> draining, List<Assignment> claimed) {
+        this(id, organization, gpusPerReplica, minMemoryMiB, allowedClasses, desiredReplicas, priority, shared, arrival,
+                frozen, assigned, draining, claimed, desiredReplicas);
     }
 
     /** A workload without claims. */
@@ -54,7 +67,18 @@ public record Workload(WorkloadId id, String organization, int gpusPerReplica, l
 
     public Workload withAssigned(List<Assignment> newAssigned) {
         return new Workload(id, organization, gpusPerReplica, minMemoryMiB, allowedClasses, desiredReplicas, priority,
-                shared, arrival, frozen, List.copyOf(newAssigned), draining, claimed);
+                shared, arrival, frozen, List.copyOf(newAssigned), draining, claimed, guaranteedReplicas);
+    }
+
+    /** The same workload with {@code guaranteed} of its replicas admitted with full rights, the rest elastic. */
+    public Workload withGuaranteedReplicas(int guaranteed) {
+        return new Workload(id, organization, gpusPerReplica, minMemoryMiB, allowedClasses, desiredReplicas, priority,
+                shared, arrival, frozen, assigned, draining, claimed, Math.max(0, guaranteed));
+    }
+
+    /** Of {@code running} replicas, how many are elastic (above the guaranteed ones). */
+    public int elastic(int running) {
+        return Math.max(0, running - guaranteedReplicas);
     }
 
     public boolean allows(String gpuClass) {

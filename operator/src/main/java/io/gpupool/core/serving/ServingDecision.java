@@ -16,6 +16,8 @@ import io.gpupool.api.v1alpha1.ModelDeploymentStatus;
 import io.gpupool.api.v1alpha1.Placement;
 import io.gpupool.api.v1alpha1.ServingWork;
 import io.gpupool.core.admission.Handover;
+import io.gpupool.core.autoscaling.AutoscalingPolicy;
+import io.gpupool.core.autoscaling.ScaleDecision;
 import io.gpupool.core.gateway.ModelCatalog;
 import io.gpupool.core.inventory.NodeTrust;
 import io.gpupool.core.inventory.Workloads;
@@ -50,6 +52,16 @@ public final class ServingDecision {
      */
     public static Workload demand(ModelDeployment md, String organization, boolean organizationExists,
             List<String> problems) {
+        return demand(md, organization, organizationExists, problems, null);
+    }
+
+    /**
+     * What the ModelDeployment asks the scheduler for, with its autoscaler's decision.
+     *
+     * @param scale the autoscaler's decision (its replicas replace spec.replicas), or null without autoscaling
+     */
+    public static Workload demand(ModelDeployment md, String organization, boolean organizationExists,
+            List<String> problems, ScaleDecision scale) {
         if (organization == null || !organizationExists) {
             return Workloads.frozen(md, organization, 1, List.of(), List.of());
         }
@@ -58,12 +70,36 @@ public final class ServingDecision {
                     ? Math.max(1, md.getSpec().gpu.count) : 1;
             return Workloads.frozen(md, organization, gpus, List.of(), List.of());
         }
-        return Workloads.demand(md, organization, List.of(), List.of());
+        int desired = desiredReplicas(md, scale);
+        Workload demand = Workloads.demand(md, organization, desired, List.of(), List.of());
+        AutoscalingPolicy policy = AutoscalingPolicy.of(md.getSpec());
+        // Replicas above minReplicas are elastic: admitted as borrowing, preempted first.
+        return policy == null ? demand : demand.withGuaranteedReplicas(Math.min(desired, policy.minReplicas()));
+    }
+
+    /**
+     * The replicas a ModelDeployment asks for: when it autoscales, its autoscaler's decision (this one, or the last one
+     * recorded in status.autoscaling when it is not decided again now), else spec.replicas.
+     */
+    public static int desiredReplicas(ModelDeployment md, ScaleDecision scale) {
+        if (scale != null) {
+            return scale.desired();
+        }
+        AutoscalingPolicy policy = AutoscalingPolicy.of(md.getSpec());
+        if (policy == null) {
+            return Workloads.replicas(md.getSpec());
+        }
+        var status = md.getStatus();
+        if (status != null && status.autoscaling != null && status.autoscaling.desiredReplicas != null) {
+            return policy.bounded(status.autoscaling.desiredReplicas);
+        }
+        return policy.bounded(status == null || status.replicas == null ? 0 : status.replicas.admitted);
     }
 
     public static ServingPlan decide(ModelDeployment md, ServingInputs in, Admission admission) {
         ModelDeploymentStatus previous = md.getStatus() == null ? new ModelDeploymentStatus() : md.getStatus();
-        StatusBuilder status = new StatusBuilder(md, previous, in.clock());
+        StatusBuilder status = new StatusBuilder(md, previous, in.clock())
+                .autoscaling(desiredReplicas(md, in.scale()), in.scale() == null ? null : in.scale().status());
         List<ServingPlan.Warning> warnings = new ArrayList<>();
         admissionStatus(md, in, admission, previous, status, warnings);
         servedName(md, in, status, warnings);
@@ -101,11 +137,15 @@ public final class ServingDecision {
             }
         }
         int ready = readyOn(local, in.deployments()) + readyOfWorks(works, in.works());
-        Instant lookAgain = handover.deadline() == null || (retry != null && retry.isBefore(handover.deadline()))
-                ? retry : handover.deadline();
+        Instant lookAgain = earliest(earliest(retry, handover.deadline()),
+                in.scale() == null ? null : in.scale().lookAgain());
         return new ServingPlan(status.readiness(ready, endpoint(md, in)).build(),
                 new ServingPlan.Children(local, in.settings(), credentials, works, List.copyOf(obsolete)),
                 List.copyOf(warnings), lookAgain);
+    }
+
+    private static Instant earliest(Instant a, Instant b) {
+        return a == null ? b : b == null || a.isBefore(b) ? a : b;
     }
 
     /** The pool gateway's URL when one runs, else the model's own Service. */
@@ -174,7 +214,7 @@ public final class ServingDecision {
         }
         Map<NodeKey, Instant> deadlines = new HashMap<>();
         in.withdrawing().forEach((node, w) -> deadlines.put(node, w.since().plus(in.handover())));
-        Map<NodeKey, Integer> kept = Handover.keep(desiredReplicas(md),
+        Map<NodeKey, Integer> kept = Handover.keep(desiredReplicas(md, in.scale()),
                 readyOn(admission.placements(), readyByNode(in.deployments(), in.works())),
                 stoppingOn(admission, deadlines.keySet()), deadlines, now);
         List<Placement> placements = new ArrayList<>();
@@ -183,10 +223,6 @@ public final class ServingDecision {
             placements.add(new Placement(node.cluster(), node.node(), w == null ? null : w.gpuClass(), replicas));
         });
         return new HandoverPlan(placements, Handover.nextDeadline(kept, deadlines));
-    }
-
-    private static int desiredReplicas(ModelDeployment md) {
-        return md.getSpec().replicas == null ? 1 : md.getSpec().replicas;
     }
 
     /** Pods of replicas taken away that still run on the given nodes. */

@@ -8,6 +8,7 @@ import java.util.Set;
 
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.gpupool.api.v1alpha1.ServingWork;
+import io.gpupool.core.autoscaling.ScaleDecision;
 import io.gpupool.core.model.NodeKey;
 import io.gpupool.core.model.Withdrawal;
 import io.gpupool.core.render.ServingSettings;
@@ -34,12 +35,13 @@ import io.gpupool.core.render.ServingSettings;
  *                                this one holds it
  * @param reachable               ready replicas the gateway reaches (the most any live gateway replica reports), or
  *                                null when no gateway runs
+ * @param scale                   the autoscaler's decision, or null when the ModelDeployment does not autoscale
  */
 public record ServingInputs(String organization, boolean organizationExists, List<String> problems,
         ServingSettings settings, Map<NodeKey, Withdrawal> withdrawing, Duration handover, List<Deployment> deployments,
         List<ServingWork> works, Set<NodeKey> goneNodes, ModelToken.Reader tokens, String grantCommand,
         Set<String> credentialWriteFailures, Clock clock, String gatewayUrl, String servedNameHolder,
-        Integer reachable) {
+        Integer reachable, ScaleDecision scale) {
 
     /** Without a gateway; holding its served name. */
     public ServingInputs(String organization, boolean organizationExists, List<String> problems,
@@ -47,14 +49,21 @@ public record ServingInputs(String organization, boolean organizationExists, Lis
             List<Deployment> deployments, List<ServingWork> works, Set<NodeKey> goneNodes, ModelToken.Reader tokens,
             String grantCommand, Set<String> credentialWriteFailures, Clock clock) {
         this(organization, organizationExists, problems, settings, withdrawing, handover, deployments, works, goneNodes,
-                tokens, grantCommand, credentialWriteFailures, clock, null, null, null);
+                tokens, grantCommand, credentialWriteFailures, clock, null, null, null, null);
     }
 
     /** The same inputs, with the pool gateway's URL, who holds the served name and the replicas the gateway reaches. */
     public ServingInputs withGateway(String url, String holder, Integer reachableReplicas) {
         return new ServingInputs(organization, organizationExists, problems, settings, withdrawing, handover,
                 deployments, works, goneNodes, tokens, grantCommand, credentialWriteFailures, clock, url, holder,
-                reachableReplicas);
+                reachableReplicas, scale);
+    }
+
+    /** The same inputs, with the autoscaler's decision. */
+    public ServingInputs withScale(ScaleDecision decision) {
+        return new ServingInputs(organization, organizationExists, problems, settings, withdrawing, handover,
+                deployments, works, goneNodes, tokens, grantCommand, credentialWriteFailures, clock, gatewayUrl,
+                servedNameHolder, reachable, decision);
     }
 
     /** Whether the ModelDeployment belongs to an organization that exists: without one it is not admitted. */
@@ -71,6 +80,6 @@ public record ServingInputs(String organization, boolean organizationExists, Lis
     public ServingInputs withCredentialWriteFailures(Set<String> failed) {
         return new ServingInputs(organization, organizationExists, problems, settings, withdrawing, handover,
                 deployments, works, goneNodes, tokens, grantCommand, Set.copyOf(failed), clock, gatewayUrl,
-                servedNameHolder, reachable);
+                servedNameHolder, reachable, scale);
     }
 }

@@ -6,6 +6,7 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 import io.fabric8.kubernetes.api.model.EnvVar;
+import io.gpupool.api.v1alpha1.AutoscalingSpec;
 import io.gpupool.api.v1alpha1.GpuRequirements;
 import io.gpupool.api.v1alpha1.ModelDeploymentSpec;
 import io.gpupool.api.v1alpha1.ModelSpec;
@@ -33,6 +34,31 @@ public final class ModelDeploymentValidator {
     private ModelDeploymentValidator() {
     }
 
+    /** What the schema checks of spec.autoscaling, and what only CEL (Kubernetes 1.25+) could: min <= max. */
+    static void validateAutoscaling(AutoscalingSpec a, List<String> problems) {
+        if (a == null) {
+            return;
+        }
+        if (a.maxReplicas == null || a.maxReplicas < 1) {
+            problems.add("spec.autoscaling.maxReplicas must be at least 1 (got " + a.maxReplicas + ").");
+        }
+        if (a.minReplicas != null && a.minReplicas < 0) {
+            problems.add("spec.autoscaling.minReplicas must not be negative (got " + a.minReplicas + ").");
+        }
+        if (a.minReplicas != null && a.maxReplicas != null && a.minReplicas > a.maxReplicas) {
+            problems.add("spec.autoscaling.minReplicas (" + a.minReplicas + ") must not be greater than maxReplicas ("
+                    + a.maxReplicas + ").");
+        }
+        if (a.targetInFlightPerReplica != null && a.targetInFlightPerReplica < 1) {
+            problems.add("spec.autoscaling.targetInFlightPerReplica must be at least 1 (got "
+                    + a.targetInFlightPerReplica + ").");
+        }
+        if (a.scaleDownDelaySeconds != null && a.scaleDownDelaySeconds < 0) {
+            problems.add("spec.autoscaling.scaleDownDelaySeconds must not be negative (got " + a.scaleDownDelaySeconds
+                    + ").");
+        }
+    }
+
     public static List<String> validate(String name, ModelDeploymentSpec spec) {
         List<String> problems = new ArrayList<>();
         if (name == null || name.length() > MAX_NAME_LENGTH || !DNS_1035_LABEL.matcher(name).matches()) {
@@ -52,6 +78,7 @@ public final class ModelDeploymentValidator {
         if (spec.replicas != null && spec.replicas < 0) {
             problems.add("spec.replicas must not be negative (got " + spec.replicas + ").");
         }
+        validateAutoscaling(spec.autoscaling, problems);
         GpuRequirements gpu = spec.gpu == null ? new GpuRequirements() : spec.gpu;
         if (gpu.count != null && gpu.count < 1) {
             problems.add("spec.gpu.count must be at least 1 (got " + gpu.count + "): every replica needs a GPU.");

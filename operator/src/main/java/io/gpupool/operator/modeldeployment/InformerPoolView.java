@@ -22,6 +22,7 @@ import io.gpupool.core.model.Workload;
 import io.gpupool.core.model.WorkloadId;
 import io.gpupool.core.render.RemoteWorkRenderer;
 import io.gpupool.core.render.ServingRenderer;
+import io.gpupool.core.autoscaling.ScaleDecision;
 import io.gpupool.core.serving.ServingDecision;
 import io.gpupool.core.validation.ModelDeploymentValidator;
 import io.gpupool.operator.scheduling.PoolView;
@@ -111,10 +112,18 @@ final class InformerPoolView implements PoolView {
     /** The one place a ModelDeployment's demand is derived: for its reconcile, and for cycles that run before it. */
     @Override
     public Workload demandOf(ModelDeployment md) {
+        return demandOf(md, null);
+    }
+
+    /**
+     * The demand with the autoscaler's fresh decision (its reconcile); without one an autoscaled ModelDeployment asks
+     * for what it last decided.
+     */
+    public Workload demandOf(ModelDeployment md, ScaleDecision scale) {
         String organization = organizationOf(md.getMetadata().getNamespace()).orElse(null);
         boolean organizationExists = organization != null && organization(organization).isPresent();
         return ServingDecision.demand(md, organization, organizationExists,
-                ModelDeploymentValidator.validate(md.getMetadata().getName(), md.getSpec()));
+                ModelDeploymentValidator.validate(md.getMetadata().getName(), md.getSpec()), scale);
     }
 
     @Override

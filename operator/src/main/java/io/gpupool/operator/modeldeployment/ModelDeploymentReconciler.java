@@ -2,6 +2,7 @@ package io.gpupool.operator.modeldeployment;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -35,6 +36,10 @@ import io.gpupool.api.v1alpha1.ModelDeployment;
 import io.gpupool.api.v1alpha1.ModelDeploymentStatus;
 import io.gpupool.api.v1alpha1.Organization;
 import io.gpupool.api.v1alpha1.ServingWork;
+import io.gpupool.core.autoscaling.Autoscaler;
+import io.gpupool.core.autoscaling.AutoscalingPolicy;
+import io.gpupool.core.autoscaling.ModelLoad;
+import io.gpupool.core.autoscaling.ScaleDecision;
 import io.gpupool.core.gateway.metering.ReportSlots;
 import io.gpupool.core.inventory.PoolInputs;
 import io.gpupool.core.inventory.Workloads;
@@ -285,11 +290,15 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
         String organization = view.organizationOf(md.getMetadata().getNamespace()).orElse(null);
         boolean organizationExists = organization != null && view.organization(organization).isPresent();
         List<String> problems = ModelDeploymentValidator.validate(md.getMetadata().getName(), md.getSpec());
-        Admission admission = scheduler.schedule(view.demandOf(md), view);
-        ServingInputs inputs = observe(md, organization, organizationExists, problems, context);
+        ScaleDecision scale = problems.isEmpty() ? autoscale(md) : null;
+        Admission admission = scheduler.schedule(view.demandOf(md, scale), view);
+        ServingInputs inputs = observe(md, organization, organizationExists, problems, context).withScale(scale);
         ServingPlan plan = ServingDecision.decide(md, inputs, admission);
         plan = applyChildren(md, plan, inputs, admission, context);
         recordWarnings(md, plan.warnings());
+        if (scale != null && scale.event() != null) {
+            events.normal(md, scale.event().reason(), scale.event().message());
+        }
         if (!StatusDiff.same(md.getStatus() == null ? new ModelDeploymentStatus() : md.getStatus(), plan.status())) {
             writeStatus(md, plan.status(), context);
         }
@@ -342,6 +351,26 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
             }
         }
         return most;
+    }
+
+    /**
+     * The autoscaling step: the load the gateway replicas report for this model, summed over their report slots, and
+     * the autoscaler's decision from it (null when the ModelDeployment does not autoscale). Without a gateway no load
+     * is known and the replicas stay where they are.
+     */
+    private ScaleDecision autoscale(ModelDeployment md) {
+        AutoscalingPolicy policy = AutoscalingPolicy.of(md.getSpec());
+        if (policy == null) {
+            return null;
+        }
+        var reports = gatewayReports;
+        Instant now = clock.instant();
+        ModelLoad load = reports == null ? ModelLoad.NONE
+                : ModelLoad.of(reports.list().toList(), md.getMetadata().getNamespace() + "/" + md.getMetadata().getName(),
+                        now);
+        ModelDeploymentStatus status = md.getStatus();
+        int start = status == null || status.replicas == null ? 0 : status.replicas.admitted;
+        return Autoscaler.decide(policy, status == null ? null : status.autoscaling, start, load, now);
     }
 
     /** The ModelDeployment (namespace/name) that holds this one's served name, or null when this one holds it. */

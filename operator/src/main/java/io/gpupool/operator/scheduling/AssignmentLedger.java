@@ -84,7 +84,7 @@ final class AssignmentLedger {
                 : new Workload(demand.id(), demand.organization(), demand.gpusPerReplica(), demand.minMemoryMiB(),
                         demand.allowedClasses(), demand.desiredReplicas(), demand.priority(), demand.shared(),
                         demand.arrival(), demand.frozen(), current.assigned(), current.draining(),
-                        current.claimed()));
+                        current.claimed(), demand.guaranteedReplicas()));
     }
 
     /** Whether the ledger holds the workload (admitted, waiting, or released with pods still stopping). */
@@ -201,7 +201,8 @@ final class AssignmentLedger {
         }
         return new Workload(w.id(), w.organization(), w.gpusPerReplica(), w.minMemoryMiB(), w.allowedClasses(),
                 w.desiredReplicas(), w.priority(), w.shared(), w.arrival(), w.frozen(), assigned,
-                draining(assigned, livePods.getOrDefault(w.id(), Map.of()), nodeClasses), claimed);
+                draining(assigned, livePods.getOrDefault(w.id(), Map.of()), nodeClasses), claimed,
+                w.guaranteedReplicas());
     }
 
     /** Replicas whose pods still run on a node beyond what is assigned there: they hold GPUs until they stop. */

@@ -48,6 +48,7 @@ import io.gpupool.core.serving.Admission;
 public class PoolScheduler {
 
     private final AdmissionEngine engine;
+    private final Clock clock;
     private final NodeLiveness liveness;
     private final SnapshotBuilder snapshots;
     /** Guarded by this. */
@@ -66,6 +67,7 @@ public class PoolScheduler {
     @Inject
     public PoolScheduler(AdmissionEngine engine, Clock clock) {
         this.engine = engine;
+        this.clock = clock;
         this.liveness = new NodeLiveness(clock);
         this.snapshots = new SnapshotBuilder(liveness);
     }
@@ -210,7 +212,12 @@ public class PoolScheduler {
         Set<WorkloadId> changed = ledger.apply(workloads, result, pods, nodeClasses);
         changed.removeAll(callers);
         changed.forEach(requeue);
-        if (inputs.nodes().nextExpiry() != null) {
+        if (!result.evictions().isEmpty()) {
+            // The GPUs of evicted replicas go to their preemptors in a later cycle, once their pods are gone. A victim
+            // without pods sends no pod event, and its reconcile reads its decided demand from the ledger: nothing
+            // would run that cycle, so one is asked for now (that cycle asks for the next expiry again).
+            expiryListener.accept(clock.instant());
+        } else if (inputs.nodes().nextExpiry() != null) {
             expiryListener.accept(inputs.nodes().nextExpiry());
         }
         CycleOutcome outcome = new CycleOutcome(snapshot.withWorkloads(ledger.workloads()), result,
