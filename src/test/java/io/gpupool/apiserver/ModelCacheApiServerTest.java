@@ -41,7 +41,8 @@ class ModelCacheApiServerTest {
     private static final String NS_B = "cache-team-b";
     private static final String ORG_A = "cache-org-a";
     private static final String ORG_B = "cache-org-b";
-    private static final String NODE = "a100-80g-01";
+    /** A node of this class's own (other classes contribute the fixture under its own name). */
+    private static final String NODE = "cache-a100-01";
     /** A class that binds like local-path: a volume on the node, chosen when the first pod is scheduled. */
     private static final String STORAGE_CLASS = "gpupool-test-node-local";
 
@@ -77,7 +78,10 @@ class ModelCacheApiServerTest {
         pool = new TestPool(client).member(NS_A, ORG_A).member(NS_B, ORG_B)
                 .gpuClass("a100-80g", 80000, "NVIDIA-A100-SXM4-80GB");
         operator = InProcessOperator.start(client);
-        pool.contribute(NODE, ORG_A);
+        var node = PoolFixtures.node("a100-80g-01", ORG_A);
+        node.getMetadata().setName(NODE);
+        node.getMetadata().getLabels().put("kubernetes.io/hostname", NODE);
+        pool.contribute(node);
     }
 
     @AfterAll
