@@ -132,9 +132,13 @@ class ModelCacheApiServerTest {
     void theReplicasOfANamespaceOnANodeShareItsClaimAndAnotherOrganizationNeverDoes() {
         apply(NS_A, "llama", 2);
         apply(NS_A, "qwen", 1);
+        // Until every pod runs with a claim: the first reconciles may render before the operator's informer has the
+        // GpuPool's modelCache, and its arrival rolls the Deployments over to the claim.
         await().atMost(WAIT).until(() -> pods(NS_A, "llama").size() == 2 && pods(NS_A, "qwen").size() == 1
                 && pods(NS_A, "llama").stream().allMatch(ModelCacheApiServerTest::running)
-                && pods(NS_A, "qwen").stream().allMatch(ModelCacheApiServerTest::running));
+                && pods(NS_A, "qwen").stream().allMatch(ModelCacheApiServerTest::running)
+                && !claimsOf(pods(NS_A, "llama")).contains("emptyDir")
+                && !claimsOf(pods(NS_A, "qwen")).contains("emptyDir"));
 
         // One claim in the namespace, for the node; all three replicas mount it.
         assertThat(claims(NS_A)).singleElement().satisfies(c -> {

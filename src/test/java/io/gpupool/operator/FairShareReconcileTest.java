@@ -93,8 +93,8 @@ class FairShareReconcileTest {
         client.resource(pool).createOr(r -> r.update());
         client.resource(gpuClass("fs-gpu", 0, "FAIRSHARE-TEST-GPU")).createOr(r -> r.update());
         for (String org : List.of("fs-a", "fs-b", "fs-c")) {
-            client.resource(organization(org)).createOr(r -> r.update());
-            client.resource(namespace(org, org)).createOr(r -> r.update());
+            client.resource(organization(org, org)).createOr(r -> r.update());
+            client.resource(namespace(org)).createOr(r -> r.update());
         }
         contribute("fs-node-a", "fs-a");
         contribute("fs-node-b", "fs-b");

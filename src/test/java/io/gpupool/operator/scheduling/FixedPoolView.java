@@ -88,11 +88,6 @@ final class FixedPoolView implements PoolView {
     }
 
     @Override
-    public Map<String, Integer> memberNamespaces() {
-        return Map.of("lab", 1);
-    }
-
-    @Override
     public Map<WorkloadId, Map<NodeKey, Integer>> livePods() {
         return Map.copyOf(livePods);
     }

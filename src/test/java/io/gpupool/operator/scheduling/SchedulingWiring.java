@@ -10,9 +10,12 @@ public final class SchedulingWiring {
     private SchedulingWiring() {
     }
 
-    /** As {@code PoolStatusPublisher.register} does on start-up: publish pool status after cycles. */
+    /**
+     * As {@code PoolStatusPublisher.register} does on start-up: publish pool status after cycles, and explain GpuNodes
+     * the pool does not believe.
+     */
     public static void publishStatusAfterEachCycle(PoolScheduler scheduler, PoolStatusPublisher publisher) {
-        scheduler.onCycle(publisher::publishSoon);
+        publisher.attach(scheduler);
     }
 
     public static void stop(PoolRebalancer rebalancer) {

@@ -48,8 +48,8 @@ public class ModelDeploymentStatus {
             + "HorizontalPodAutoscaler reads their metrics through it).")
     public String selector;
 
-    @JsonPropertyDescription("Organization that owns this ModelDeployment, read from its namespace's "
-            + "gpupool.io/organization label.")
+    @JsonPropertyDescription("Organization that owns this ModelDeployment: the one whose "
+            + "spec.namespaces lists its namespace.")
     public String organization;
 
     @JsonPropertyDescription("GPU memory per GPU in MiB that one replica needs: spec.gpu.minMemoryMiB, or the "

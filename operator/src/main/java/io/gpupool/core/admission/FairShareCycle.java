@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.Set;
+import java.util.function.IntPredicate;
 
 import io.gpupool.core.admission.preemption.Candidate;
 import io.gpupool.core.admission.preemption.Plan;
@@ -27,6 +28,7 @@ import io.gpupool.core.model.NodeKey;
 import io.gpupool.core.model.PendingReason;
 import io.gpupool.core.model.PoolNode;
 import io.gpupool.core.model.PoolSnapshot;
+import io.gpupool.core.model.Requirements;
 import io.gpupool.core.model.Workload;
 import io.gpupool.core.model.WorkloadId;
 
@@ -172,8 +174,7 @@ final class FairShareCycle {
             // Elastic replicas (above the guaranteed ones) are left to phase 2: they borrow, they never preempt.
             while (missingGuaranteed(i) > 0 && !lostReplicas.contains(i)) {
                 boolean[] within = withinMask(i);
-                int n = any(within) ? index.best(w.gpusPerReplica(), w.minMemoryMiB(), classRanks[i], within,
-                        ledger.usedNodes(i)) : -1;
+                int n = any(within) ? best(i, within) : -1;
                 if (n >= 0) {
                     ledger.admit(i, n);
                     continue;
@@ -198,11 +199,21 @@ final class FairShareCycle {
         return next;
     }
 
+    /**
+     * The best node with free GPUs for one more replica of workload {@code i} in the classes of the mask, or -1: only
+     * nodes whose owners consent to what it does and in clusters it may run in ({@link NodeFit#matches}).
+     */
+    private int best(int i, boolean[] mask) {
+        Workload w = ledger.workload(i);
+        IntPredicate admits = w.requirements().equals(Requirements.NONE) ? null
+                : n -> w.requirements().admits(ledger.node(n));
+        return index.best(w.gpusPerReplica(), w.minMemoryMiB(), classRanks[i], mask, ledger.usedNodes(i), admits);
+    }
+
     private boolean canBorrowNow(int i) {
         Workload w = ledger.workload(i);
         boolean[] mask = quotaMask(i);
-        return any(mask) && index.best(w.gpusPerReplica(), w.minMemoryMiB(), classRanks[i], mask,
-                ledger.usedNodes(i)) >= 0;
+        return any(mask) && best(i, mask) >= 0;
     }
 
     // ---------------------------------------------------------------------------------------------------------------
@@ -247,8 +258,7 @@ final class FairShareCycle {
         }
         Workload w = ledger.workload(i);
         boolean[] mask = quotaMask(i);
-        int n = any(mask) ? index.best(w.gpusPerReplica(), w.minMemoryMiB(), classRanks[i], mask,
-                ledger.usedNodes(i)) : -1;
+        int n = any(mask) ? best(i, mask) : -1;
         if (n < 0) {
             return false;
         }

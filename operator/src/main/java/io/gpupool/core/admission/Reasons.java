@@ -28,8 +28,17 @@ public final class Reasons {
     public record Need(int gpus, long minMemoryMiB, List<String> classes) {
     }
 
-    /** No schedulable node could ever hold a replica; some nodes may match no GpuClass at all. */
-    public record NoMatchingGpu(Need need, int unclassifiedNodes) implements Waiting {
+    /**
+     * No schedulable node could ever hold a replica; some nodes may match no GpuClass at all, and some with such GPUs
+     * may refuse it (their owners do not consent, or its token may not go to their cluster).
+     *
+     * @param refusal why the first refusing node refuses, or null when none does
+     */
+    public record NoMatchingGpu(Need need, int unclassifiedNodes, int refusedNodes, String refusal) implements Waiting {
+
+        public NoMatchingGpu(Need need, int unclassifiedNodes) {
+            this(need, unclassifiedNodes, 0, null);
+        }
     }
 
     /** Nodes could hold a replica, but none has the GPUs free now. */

@@ -9,8 +9,19 @@ package io.gpupool.core.model;
  * @param memoryMiB    memory of one GPU
  * @param gpus         GPUs the pool may assign on it
  * @param state        whether it takes replicas
+ * @param consents     what its owner lets the pool's work do there ({@link Requirements})
  */
-public record PoolNode(NodeKey key, String organization, String gpuClass, long memoryMiB, int gpus, NodeState state) {
+public record PoolNode(NodeKey key, String organization, String gpuClass, long memoryMiB, int gpus, NodeState state,
+        java.util.Set<Requirements.Consent> consents) {
+
+    public PoolNode {
+        consents = consents == null ? java.util.Set.of() : java.util.Set.copyOf(consents);
+    }
+
+    /** A node whose owner consents to nothing beyond serving. */
+    public PoolNode(NodeKey key, String organization, String gpuClass, long memoryMiB, int gpus, NodeState state) {
+        this(key, organization, gpuClass, memoryMiB, gpus, state, java.util.Set.of());
+    }
 
     public boolean takesNewReplicas() {
         return state == NodeState.SCHEDULABLE && gpuClass != null;

@@ -28,10 +28,12 @@ import java.util.List;
  *                        minReplicas): admitted only as borrowing, on idle GPUs, never preempting anyone, and the
  *                        first to be preempted (docs/fair-share.md §4). Equal to {@code desiredReplicas} when nothing
  *                        is elastic
+ * @param requirements    what a node must offer besides GPUs: its owner's consent, a cluster of an allow-list
  */
 public record Workload(WorkloadId id, String organization, int gpusPerReplica, long minMemoryMiB,
         List<String> allowedClasses, int desiredReplicas, int priority, boolean shared, long arrival, boolean frozen,
-        List<Assignment> assigned, List<Assignment> draining, List<Assignment> claimed, int guaranteedReplicas) {
+        List<Assignment> assigned, List<Assignment> draining, List<Assignment> claimed, int guaranteedReplicas,
+        Requirements requirements) {
 
     /** Oldest first; ties by namespace and name. Every engine looks at workloads in this order. */
     public static final Comparator<Workload> ARRIVAL_ORDER = Comparator.comparingLong(Workload::arrival)
@@ -39,6 +41,23 @@ public record Workload(WorkloadId id, String organization, int gpusPerReplica, l
 
     public Workload {
         claimed = claimed == null ? List.of() : claimed;
+        requirements = requirements == null ? Requirements.NONE : requirements;
+    }
+
+    /** A workload that needs nothing of a node but GPUs. */
+    public Workload(WorkloadId id, String organization, int gpusPerReplica, long minMemoryMiB,
+            List<String> allowedClasses, int desiredReplicas, int priority, boolean shared, long arrival, boolean frozen,
+            List<Assignment> assigned, List<Assignment> draining, List<Assignment> claimed, int guaranteedReplicas) {
+        this(id, organization, gpusPerReplica, minMemoryMiB, allowedClasses, desiredReplicas, priority, shared, arrival,
+                frozen, assigned, draining, claimed, guaranteedReplicas, Requirements.NONE);
+    }
+
+    /** A workload without elastic replicas, with what it needs of a node besides GPUs. */
+    public Workload(WorkloadId id, String organization, int gpusPerReplica, long minMemoryMiB,
+            List<String> allowedClasses, int desiredReplicas, int priority, boolean shared, long arrival, boolean frozen,
+            List<Assignment> assigned, List<Assignment> draining, List<Assignment> claimed, Requirements requirements) {
+        this(id, organization, gpusPerReplica, minMemoryMiB, allowedClasses, desiredReplicas, priority, shared, arrival,
+                frozen, assigned, draining, claimed, desiredReplicas, requirements);
     }
 
     /** A workload without elastic replicas. */
@@ -67,13 +86,21 @@ public record Workload(WorkloadId id, String organization, int gpusPerReplica, l
 
     public Workload withAssigned(List<Assignment> newAssigned) {
         return new Workload(id, organization, gpusPerReplica, minMemoryMiB, allowedClasses, desiredReplicas, priority,
-                shared, arrival, frozen, List.copyOf(newAssigned), draining, claimed, guaranteedReplicas);
+                shared, arrival, frozen, List.copyOf(newAssigned), draining, claimed, guaranteedReplicas, requirements);
+    }
+
+    /** The same demand with what it holds: assigned replicas, draining ones, claims. */
+    public Workload withHoldings(List<Assignment> newAssigned, List<Assignment> newDraining,
+            List<Assignment> newClaimed) {
+        return new Workload(id, organization, gpusPerReplica, minMemoryMiB, allowedClasses, desiredReplicas, priority,
+                shared, arrival, frozen, List.copyOf(newAssigned), List.copyOf(newDraining), newClaimed,
+                guaranteedReplicas, requirements);
     }
 
     /** The same workload with {@code guaranteed} of its replicas admitted with full rights, the rest elastic. */
     public Workload withGuaranteedReplicas(int guaranteed) {
         return new Workload(id, organization, gpusPerReplica, minMemoryMiB, allowedClasses, desiredReplicas, priority,
-                shared, arrival, frozen, assigned, draining, claimed, Math.max(0, guaranteed));
+                shared, arrival, frozen, assigned, draining, claimed, Math.max(0, guaranteed), requirements);
     }
 
     /** Of {@code running} replicas, how many are elastic (above the guaranteed ones). */

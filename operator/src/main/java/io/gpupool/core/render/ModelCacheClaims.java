@@ -55,14 +55,18 @@ public final class ModelCacheClaims {
         return NAME_PREFIX + ServingRenderer.nodeHash(placement.cluster, placement.node);
     }
 
-    /** The pod's {@value #VOLUME} volume: the namespace's claim on the node, or an emptyDir of its own. */
-    public static Volume volume(ModelDeploymentSpec spec, Placement placement, ServingSettings settings) {
+    /**
+     * The pod's {@value #VOLUME} volume: the namespace's claim on the node, or an emptyDir of its own bounded by
+     * {@code sizeLimit}.
+     */
+    public static Volume volume(ModelDeploymentSpec spec, Placement placement, ServingSettings settings,
+            Quantity sizeLimit) {
         VolumeBuilder volume = new VolumeBuilder().withName(VOLUME);
         if (shared(spec, placement, settings)) {
             return volume.withNewPersistentVolumeClaim().withClaimName(claimName(placement)).endPersistentVolumeClaim()
                     .build();
         }
-        return volume.withNewEmptyDir().endEmptyDir().build();
+        return volume.withNewEmptyDir().withSizeLimit(sizeLimit).endEmptyDir().build();
     }
 
     /** The claims the ModelDeployment's replicas on the pool's own cluster use, one per node, in placement order. */

@@ -12,6 +12,7 @@ import io.gpupool.api.v1alpha1.ModelDeploymentStatus;
 import io.gpupool.api.v1alpha1.Placement;
 import io.gpupool.api.v1alpha1.ReplicaCounts;
 import io.gpupool.core.gateway.ModelCatalog;
+import io.gpupool.core.inventory.Sharing;
 import io.gpupool.core.status.Conditions;
 
 /** Builds a ModelDeployment's next status from what one reconcile learned; conditions keep their transition times. */
@@ -55,6 +56,16 @@ public final class StatusBuilder {
 
     public StatusBuilder organization(String organization) {
         next.organization = organization;
+        return this;
+    }
+
+    /** The Shared condition: present only while the ModelDeployment asks to be shared. */
+    public StatusBuilder sharing(Sharing sharing) {
+        if (sharing.reason() == null) {
+            next.conditions = Conditions.remove(next.conditions, Sharing.CONDITION);
+        } else {
+            setCondition(Sharing.CONDITION, sharing.shared(), sharing.reason(), sharing.message());
+        }
         return this;
     }
 

@@ -14,6 +14,9 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
 import io.gpupool.api.v1alpha1.GpuNode;
+import io.gpupool.api.v1alpha1.GpuPool;
+import io.gpupool.core.inventory.NodeTrust;
+import io.gpupool.core.inventory.PoolInputs;
 import io.gpupool.api.v1alpha1.ModelDeployment;
 import io.gpupool.core.admission.AdmissionEngine;
 import io.gpupool.core.inventory.Workloads;
@@ -48,8 +51,8 @@ import io.gpupool.core.serving.Admission;
 public class PoolScheduler {
 
     private final AdmissionEngine engine;
+    final NodeLiveness liveness;
     private final Clock clock;
-    private final NodeLiveness liveness;
     private final SnapshotBuilder snapshots;
     /** Guarded by this. */
     private final AssignmentLedger ledger = new AssignmentLedger();
@@ -60,6 +63,8 @@ public class PoolScheduler {
     };
     private final List<BiConsumer<CycleOutcome, PoolView>> cycleListeners = new CopyOnWriteArrayList<>();
     private volatile Consumer<Instant> expiryListener = t -> {
+    };
+    private volatile BiConsumer<GpuNode, PoolView> distrustListener = (n, v) -> {
     };
     private volatile Set<NodeKey> goneNodes = Set.of();
     private volatile Map<NodeKey, Withdrawal> withdrawing = Map.of();
@@ -102,10 +107,33 @@ public class PoolScheduler {
 
     /**
      * Notes a GpuNode event on the pool's own clock ({@link NodeLiveness#observe}). Called for every GpuNode event,
-     * before any filtering, so that liveness is judged by when the pool saw a heartbeat arrive.
+     * before any filtering, so that liveness is judged by when the pool saw a heartbeat arrive. A GpuNode the pool does
+     * not believe ({@link NodeTrust}) is not noted (it could name a trusted node and keep it alive, or make it look
+     * withdrawn); the distrust listener explains it on the GpuNode instead.
+     *
+     * @return whether the GpuNode is believed
      */
-    public void observe(GpuNode n) {
+    public boolean observe(GpuNode n, PoolView view) {
+        if (!trusted(n, view)) {
+            distrustListener.accept(n, view);
+            return false;
+        }
         liveness.observe(n);
+        return true;
+    }
+
+    /** Whether the pool believes a GpuNode, as a cycle would judge it now. */
+    public static boolean trusted(GpuNode n, PoolView view) {
+        return NodeTrust.check(n, view.contributedClusters(),
+                PoolInputs.maxGpusPerNode(view.pool().map(GpuPool::getSpec).orElse(null))).isEmpty();
+    }
+
+    /**
+     * Told of each GpuNode event the pool does not believe, so that the GpuNode says why without an admission cycle
+     * (which such an event must not cause).
+     */
+    public void onDistrusted(BiConsumer<GpuNode, PoolView> listener) {
+        this.distrustListener = listener;
     }
 
     /**

@@ -33,6 +33,7 @@ import io.gpupool.api.v1alpha1.GpuPool;
 import io.gpupool.api.v1alpha1.GpuPoolStatus;
 import io.gpupool.api.v1alpha1.Organization;
 import io.gpupool.api.v1alpha1.OrganizationStatus;
+import io.gpupool.core.inventory.Membership;
 import io.gpupool.core.inventory.NodeTrust;
 import io.gpupool.core.inventory.PoolInputs;
 import io.gpupool.core.model.NodeKey;
@@ -58,6 +59,9 @@ import io.quarkus.runtime.StartupEvent;
  */
 @ApplicationScoped
 public class PoolStatusPublisher {
+
+    /** Organization condition: some namespace it lists is listed by another organization too. */
+    public static final String NAMESPACES_CONTESTED = "NamespacesContested";
 
     private static final Logger LOG = Logger.getLogger(PoolStatusPublisher.class);
     private static final KubernetesSerialization JSON = new KubernetesSerialization();
@@ -87,7 +91,41 @@ public class PoolStatusPublisher {
     }
 
     void register(@Observes StartupEvent start, PoolScheduler scheduler) {
+        attach(scheduler);
+    }
+
+    /** Publishes after every cycle, and explains GpuNodes the pool does not believe as they change. */
+    void attach(PoolScheduler scheduler) {
         scheduler.onCycle(this::publishSoon);
+        scheduler.onDistrusted((node, view) -> writer.execute(() -> {
+            try {
+                explainRejection(node, view);
+            } catch (RuntimeException e) {
+                LOG.debugf("Explaining GpuNode %s/%s failed: %s", node.getMetadata().getNamespace(),
+                        node.getMetadata().getName(), e.getMessage());
+            }
+        }));
+    }
+
+    /**
+     * Writes why the pool does not believe a GpuNode (Ready=False with the reason, nothing allocatable), when its
+     * status does not say so yet: no admission cycle runs for such a node.
+     */
+    void explainRejection(GpuNode n, PoolView view) {
+        var rejection = NodeTrust.check(n, view.contributedClusters(),
+                PoolInputs.maxGpusPerNode(view.pool().map(GpuPool::getSpec).orElse(null)));
+        if (rejection.isEmpty() || n.getSpec() == null) {
+            return;
+        }
+        GpuNodeStatus previous = n.getStatus() == null ? new GpuNodeStatus() : n.getStatus();
+        GpuNodeStatus next = new GpuNodeStatus();
+        next.allocatable = 0;
+        next.allocated = 0;
+        next.conditions = Conditions.set(previous.conditions, Conditions.READY, false, rejection.get().reason(),
+                rejection.get().message(), n.getMetadata().getGeneration(), clock);
+        if (!StatusDiff.same(previous, next, "lastHeartbeatTime")) {
+            patchNodeStatus(n, next);
+        }
     }
 
     /** Queues the outcome of a cycle for writing; an outcome already waiting is replaced by this newer one. */
@@ -117,11 +155,12 @@ public class PoolStatusPublisher {
         PoolReport report = PoolReport.of(outcome.snapshot(), outcome.result());
 
         Map<String, String> approved = view.contributedClusters();
+        int maxGpusPerNode = PoolInputs.maxGpusPerNode(view.pool().map(GpuPool::getSpec).orElse(null));
         for (GpuNode n : view.gpuNodes()) {
             if (n.getSpec() == null) {
                 continue;
             }
-            var rejection = NodeTrust.check(n, approved);
+            var rejection = NodeTrust.check(n, approved, maxGpusPerNode);
             PoolNode pn = rejection.isPresent() ? null : nodes.get(PoolInputs.nodeKey(n));
             GpuNodeStatus previous = n.getStatus() == null ? new GpuNodeStatus() : n.getStatus();
             GpuNodeStatus next = new GpuNodeStatus();
@@ -151,7 +190,8 @@ public class PoolStatusPublisher {
                 patch(c, next);
             }
         }
-        Map<String, Integer> members = view.memberNamespaces();
+        Membership membership = view.membership();
+        Map<String, Integer> members = membership.memberNamespaces();
         for (Organization org : view.organizations()) {
             OrganizationStatus previous = org.getStatus() == null ? new OrganizationStatus() : org.getStatus();
             OrganizationStatus next = new OrganizationStatus();
@@ -162,6 +202,8 @@ public class PoolStatusPublisher {
             next.observedGeneration = org.getMetadata().getGeneration();
             next.conditions = Conditions.set(previous.conditions, Conditions.READY, true, "QuotaComputed",
                     "Quota and usage computed by the last admission cycle.", next.observedGeneration, clock);
+            next.conditions = contested(next.conditions, membership, org.getMetadata().getName(),
+                    next.observedGeneration);
             // status.usage is the usage fold's (io.gpupool.operator.usage): neither compared nor sent.
             if (!StatusDiff.same(previous, next, "usage")) {
                 patchOrganizationStatus(org, next);
@@ -176,6 +218,27 @@ public class PoolStatusPublisher {
                 patch(pool, next);
             }
         });
+    }
+
+    /**
+     * NamespacesContested: namespaces this organization lists that another lists too belong to neither (so neither can
+     * take the other's by listing it); the condition names them and who else claims them. Removed when none is.
+     */
+    private List<io.fabric8.kubernetes.api.model.Condition> contested(List<io.fabric8.kubernetes.api.model.Condition> conditions,
+            Membership membership, String organization, Long generation) {
+        List<String> contested = membership.contestedBy(organization);
+        if (contested.isEmpty()) {
+            return Conditions.remove(conditions, NAMESPACES_CONTESTED);
+        }
+        List<String> parts = new ArrayList<>();
+        for (String ns : contested) {
+            List<String> others = new ArrayList<>(membership.claimants(ns));
+            others.remove(organization);
+            parts.add(ns + " (also listed by " + String.join(", ", others) + ")");
+        }
+        return Conditions.set(conditions, NAMESPACES_CONTESTED, true, "ListedByAnotherOrganization",
+                "These namespaces belong to no organization until a pool admin removes them from all Organizations but "
+                        + "one: " + String.join("; ", parts) + ".", generation, clock);
     }
 
     private List<io.fabric8.kubernetes.api.model.Condition> readyCondition(GpuNodeStatus previous, PoolNode pn,

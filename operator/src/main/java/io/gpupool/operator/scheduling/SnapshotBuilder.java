@@ -55,7 +55,7 @@ final class SnapshotBuilder {
         GpuPool pool = view.pool().orElse(null);
         List<GpuClassDef> classes = PoolInputs.classes(view.gpuClasses());
         NodeLiveness.Assessment nodes = liveness.assess(view.gpuNodes(), view.contributedClusters(), classes,
-                PoolInputs.heartbeatTimeout(pool == null ? null : pool.getSpec()));
+                PoolInputs.heartbeatTimeout(pool == null ? null : pool.getSpec()), pool == null ? null : pool.getSpec());
         return new CycleInputs(classes, nodes, view.organizations().stream().map(PoolInputs::quota).toList(),
                 PoolInputs.policy(pool == null ? null : pool.getSpec()));
     }

@@ -10,6 +10,7 @@ import io.gpupool.core.fairshare.CycleLedger;
 import io.gpupool.core.fairshare.QuotaBook;
 import io.gpupool.core.fairshare.QuotaRules;
 import io.gpupool.core.fairshare.Shares;
+import io.gpupool.core.model.Requirements;
 import io.gpupool.core.model.Workload;
 
 /**
@@ -35,7 +36,8 @@ public final class PreemptionPlanner {
     private int visit;
 
     /** What a failed plan depends on. */
-    private record PlanKey(int org, int gpus, long minMemoryMiB, List<String> classes, int priority, boolean shared) {
+    private record PlanKey(int org, int gpus, long minMemoryMiB, List<String> classes, int priority, boolean shared,
+            Requirements requirements) {
     }
 
     public PreemptionPlanner(CycleLedger ledger) {
@@ -54,7 +56,7 @@ public final class PreemptionPlanner {
         Workload w = ledger.workload(i);
         int a = ledger.orgOf(i);
         PlanKey key = new PlanKey(a, w.gpusPerReplica(), w.minMemoryMiB(), w.allowedClasses(), w.priority(),
-                w.shared());
+                w.shared(), w.requirements());
         if (failedPlans.contains(key)) {
             return null;
         }
