@@ -129,7 +129,10 @@ class ContributorChartTest {
         Role serving = chart.one(Role.class, "gp-serving");
         assertThat(serving.getMetadata().getNamespace()).isEqualTo("gpupool-serving");
         assertThat(serving.getRules()).flatExtracting(PolicyRule::getResources)
-                .containsExactlyInAnyOrder("deployments", "services", "pods", "secrets", "secrets");
+                .containsExactlyInAnyOrder("deployments", "services", "pods", "secrets", "secrets", "events");
+        // Events: recorded, never read or changed.
+        assertThat(serving.getRules()).filteredOn(r -> r.getResources().contains("events")).singleElement()
+                .satisfies(r -> assertThat(r.getVerbs()).containsExactly("create"));
         // Secrets: only its copy of the model credentials may be read or changed; creating reveals nothing.
         assertThat(serving.getRules()).filteredOn(r -> r.getResources().contains("secrets")).allSatisfy(r -> {
             if (r.getResourceNames() == null || r.getResourceNames().isEmpty()) {

@@ -14,6 +14,7 @@ import org.jboss.logging.Logger;
 
 import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 
@@ -29,12 +30,19 @@ public class EventRecorder {
 
     private final KubernetesClient client;
     private final Clock clock;
+    private final String component;
     private final Map<String, String> lastWarning = new ConcurrentHashMap<>();
 
     @Inject
     public EventRecorder(KubernetesClient client, Clock clock) {
+        this(client, clock, COMPONENT);
+    }
+
+    /** @param component who records (the Events' source and reporting component), e.g. the contributor agent */
+    public EventRecorder(KubernetesClient client, Clock clock, String component) {
         this.client = client;
         this.clock = clock;
+        this.component = component;
     }
 
     public void normal(HasMetadata about, String reason, String message) {
@@ -63,7 +71,7 @@ public class EventRecorder {
     }
 
     private void record(HasMetadata about, String type, String reason, String message) {
-        String namespace = about.getMetadata().getNamespace() == null ? "default" : about.getMetadata().getNamespace();
+        String namespace = namespaceOf(about);
         String now = Instant.now(clock).truncatedTo(ChronoUnit.SECONDS).toString();
         var event = new EventBuilder()
                 .withNewMetadata()
@@ -76,8 +84,8 @@ public class EventRecorder {
                 .withUid(about.getMetadata().getUid())
                 .endInvolvedObject()
                 .withType(type).withReason(reason).withMessage(truncate(message))
-                .withNewSource().withComponent(COMPONENT).endSource()
-                .withReportingComponent(COMPONENT).withReportingInstance(COMPONENT)
+                .withNewSource().withComponent(component).endSource()
+                .withReportingComponent(component).withReportingInstance(component)
                 .withFirstTimestamp(now).withLastTimestamp(now).withCount(1)
                 .build();
         try {
@@ -87,6 +95,18 @@ public class EventRecorder {
             LOG.debugf("Could not record %s event %s on %s: %s", type.toLowerCase(Locale.ROOT), reason,
                     about.getMetadata().getName(), e.getMessage());
         }
+    }
+
+    /**
+     * Where an Event about the object goes: its namespace; a Namespace's own Events go into it (where
+     * {@code kubectl get events -n} shows them, and where a recorder with rights in that namespace only may write
+     * them); other cluster-scoped objects' into "default", as Kubernetes' own recorders do.
+     */
+    static String namespaceOf(HasMetadata about) {
+        if (about.getMetadata().getNamespace() != null) {
+            return about.getMetadata().getNamespace();
+        }
+        return about instanceof Namespace ? about.getMetadata().getName() : "default";
     }
 
     private static String truncate(String message) {
