@@ -91,7 +91,7 @@ public final class ContributorAgent implements AutoCloseable {
     private final KubernetesClient hub;
     private final AgentSettings settings;
     private final Clock clock;
-    /** Events in the contributor's cluster (the serving namespace: the only place the agent may record them). */
+    /** Events in the contributor's cluster (about its serving namespace). */
     private final EventRecorder events;
     private final String hubNamespace;
     private final ScheduledExecutorService loop;
@@ -268,7 +268,8 @@ public final class ContributorAgent implements AutoCloseable {
      * puts the labels back at every heartbeat when someone weakened them (an admin of the contributor's cluster who set
      * {@code privileged}, say): the namespace runs other organizations' work, so what runs there is the agent's to
      * bound, not the namespace's. The agent's only right on it is to get and patch it, by name. Each change is logged
-     * and recorded as an Event in the namespace ({@code kubectl get events -n <serving namespace>}): Normal
+     * and recorded as an Event about the namespace (in "default", where Kubernetes keeps Events about cluster-scoped
+     * objects: {@code kubectl get events -n default --field-selector involvedObject.kind=Namespace}): Normal
      * {@value #POD_SECURITY_RESTRICTED} when the labels were missing, Warning {@value #POD_SECURITY_RESTORED} with
      * the values it replaced when they said something else.
      */

@@ -14,13 +14,14 @@ import org.jboss.logging.Logger;
 
 import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 
 /**
- * Records Kubernetes Events (core/v1) on the objects a person looks at. Callers emit only on transitions (a condition
- * that changes reason), so a bad object produces one Event, not one per reconcile.
+ * Records Kubernetes Events (core/v1) on the objects a person looks at; those about cluster-scoped objects (a
+ * Namespace, an Organization) go into "default", where Kubernetes' own recorders put them (the API server refuses them
+ * anywhere else). Callers emit only on transitions (a condition that changes reason), so a bad object produces one
+ * Event, not one per reconcile.
  */
 @ApplicationScoped
 public class EventRecorder {
@@ -71,7 +72,7 @@ public class EventRecorder {
     }
 
     private void record(HasMetadata about, String type, String reason, String message) {
-        String namespace = namespaceOf(about);
+        String namespace = about.getMetadata().getNamespace() == null ? "default" : about.getMetadata().getNamespace();
         String now = Instant.now(clock).truncatedTo(ChronoUnit.SECONDS).toString();
         var event = new EventBuilder()
                 .withNewMetadata()
@@ -95,18 +96,6 @@ public class EventRecorder {
             LOG.debugf("Could not record %s event %s on %s: %s", type.toLowerCase(Locale.ROOT), reason,
                     about.getMetadata().getName(), e.getMessage());
         }
-    }
-
-    /**
-     * Where an Event about the object goes: its namespace; a Namespace's own Events go into it (where
-     * {@code kubectl get events -n} shows them, and where a recorder with rights in that namespace only may write
-     * them); other cluster-scoped objects' into "default", as Kubernetes' own recorders do.
-     */
-    static String namespaceOf(HasMetadata about) {
-        if (about.getMetadata().getNamespace() != null) {
-            return about.getMetadata().getNamespace();
-        }
-        return about instanceof Namespace ? about.getMetadata().getName() : "default";
     }
 
     private static String truncate(String message) {
