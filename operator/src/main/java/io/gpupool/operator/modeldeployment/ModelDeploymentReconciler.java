@@ -221,13 +221,15 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
                     return ids;
                 })
                 .build(), context);
-        // The pool's spec also says who may connect to serving pods: one ModelDeployment of every namespace writes its
-        // namespace's NetworkPolicy again (ServingNetworkPolicyDependent).
+        // The GpuPool's spec is rendered into every ModelDeployment's children (serving images; who may connect:
+        // servingAccess, in the namespace's NetworkPolicy), which a rebalancing cycle alone would not re-render: it
+        // requeues only the ModelDeployments whose admission changed. So every ModelDeployment reconciles again (a rare admin edit; each is answered from
+        // the ledger, and children whose rendering is unchanged are not written).
         var pools = new InformerEventSource<>(poolInput(GpuPool.class, "gpupools")
                 .withOnUpdateFilter(ModelDeploymentReconciler::specChanged)
                 .withSecondaryToPrimaryMapper(p -> {
                     Set<ResourceID> ids = new HashSet<>(affected(null));
-                    ids.addAll(ServingNetworkPolicyDependent.oneOfEachNamespace(primaries.list()));
+                    primaries.list().map(ResourceID::fromResource).forEach(ids::add);
                     return ids;
                 })
                 .build(), context);

@@ -1,7 +1,5 @@
 package io.gpupool.operator.modeldeployment;
 
-import java.util.HashMap;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -40,8 +38,7 @@ import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEven
  * of a new namespace reconciled at once both apply the same object, idempotent, where a create would fail the
  * second); compared by its spec and labels, so an edit made by hand (an extra ingress rule) is undone.</li>
  * <li><b>Woken</b>: a policy edited or deleted by someone else wakes one ModelDeployment of its namespace, which writes
- * it again; a change of the pool's {@code servingAccess} wakes one of every namespace
- * ({@link ModelDeploymentReconciler}).</li>
+ * it again; a change of the GpuPool's spec wakes every ModelDeployment ({@link ModelDeploymentReconciler}).</li>
  * <li><b>Deleted</b>: never by the operator. It stays with its namespace after the last ModelDeployment there is gone,
  * harmless: it selects only pods of the operator's serving Deployments, which exist only for ModelDeployments, and the
  * next ModelDeployment of the namespace brings it up to date; deleting the namespace deletes it.</li>
@@ -110,13 +107,5 @@ public class ServingNetworkPolicyDependent extends KubernetesDependentResource<N
     static Optional<ResourceID> oneOf(Stream<ModelDeployment> namespace) {
         return namespace.filter(md -> md.getMetadata().getDeletionTimestamp() == null).findFirst()
                 .map(ResourceID::fromResource);
-    }
-
-    /** One ModelDeployment of every namespace that has one ({@link #oneOf}): the pool's servingAccess changed. */
-    static Set<ResourceID> oneOfEachNamespace(Stream<ModelDeployment> all) {
-        Map<String, ResourceID> out = new HashMap<>();
-        all.filter(md -> md.getMetadata().getDeletionTimestamp() == null)
-                .forEach(md -> out.putIfAbsent(md.getMetadata().getNamespace(), ResourceID.fromResource(md)));
-        return Set.copyOf(out.values());
     }
 }
