@@ -9,8 +9,22 @@ package io.gpupool.core.model;
  * @param memoryMiB    memory of one GPU
  * @param gpus         GPUs the pool may assign on it
  * @param state        whether it takes replicas
+ * @param countedGpus  the part of {@code gpus} that is verified: it earns its organization nominal quota and counts
+ *                     as contributed ({@code io.gpupool.core.inventory.ContributionProof}); the rest is placed on but
+ *                     belongs to the commons
  */
-public record PoolNode(NodeKey key, String organization, String gpuClass, long memoryMiB, int gpus, NodeState state) {
+public record PoolNode(NodeKey key, String organization, String gpuClass, long memoryMiB, int gpus, NodeState state,
+        int countedGpus) {
+
+    /** A node whose GPUs all count. */
+    public PoolNode(NodeKey key, String organization, String gpuClass, long memoryMiB, int gpus, NodeState state) {
+        this(key, organization, gpuClass, memoryMiB, gpus, state, gpus);
+    }
+
+    /** The same node with only {@code counted} of its GPUs verified. */
+    public PoolNode withCountedGpus(int counted) {
+        return new PoolNode(key, organization, gpuClass, memoryMiB, gpus, state, Math.max(0, Math.min(gpus, counted)));
+    }
 
     public boolean takesNewReplicas() {
         return state == NodeState.SCHEDULABLE && gpuClass != null;

@@ -23,10 +23,12 @@ import java.util.List;
  *                        {@link CycleResult#claims()} for it. The GPUs freed by its preemption go to it, not to whoever
  *                        comes first once they are free. Keep them like {@code draining} (a lost claim never
  *                        double-books a GPU; it can only cost another round of preemption)
+ * @param youngReplicas   how many of its replicas started less than the pool's minimum run time ago: they are not
+ *                        preempted (a safeguard of fairness with memory; 0 when the pool does not remember usage)
  */
 public record Workload(WorkloadId id, String organization, int gpusPerReplica, long minMemoryMiB,
         List<String> allowedClasses, int desiredReplicas, int priority, boolean shared, long arrival, boolean frozen,
-        List<Assignment> assigned, List<Assignment> draining, List<Assignment> claimed) {
+        List<Assignment> assigned, List<Assignment> draining, List<Assignment> claimed, int youngReplicas) {
 
     /** Oldest first; ties by namespace and name. Every engine looks at workloads in this order. */
     public static final Comparator<Workload> ARRIVAL_ORDER = Comparator.comparingLong(Workload::arrival)
@@ -34,6 +36,14 @@ public record Workload(WorkloadId id, String organization, int gpusPerReplica, l
 
     public Workload {
         claimed = claimed == null ? List.of() : claimed;
+    }
+
+    /** A workload whose replicas may all be preempted. */
+    public Workload(WorkloadId id, String organization, int gpusPerReplica, long minMemoryMiB,
+            List<String> allowedClasses, int desiredReplicas, int priority, boolean shared, long arrival, boolean frozen,
+            List<Assignment> assigned, List<Assignment> draining, List<Assignment> claimed) {
+        this(id, organization, gpusPerReplica, minMemoryMiB, allowedClasses, desiredReplicas, priority, shared, arrival,
+                frozen, assigned, draining, claimed, 0);
     }
 
     /** A workload without claims. */
@@ -54,7 +64,12 @@ public record Workload(WorkloadId id, String organization, int gpusPerReplica, l
 
     public Workload withAssigned(List<Assignment> newAssigned) {
         return new Workload(id, organization, gpusPerReplica, minMemoryMiB, allowedClasses, desiredReplicas, priority,
-                shared, arrival, frozen, List.copyOf(newAssigned), draining, claimed);
+                shared, arrival, frozen, List.copyOf(newAssigned), draining, claimed, youngReplicas);
+    }
+
+    public Workload withYoungReplicas(int young) {
+        return new Workload(id, organization, gpusPerReplica, minMemoryMiB, allowedClasses, desiredReplicas, priority,
+                shared, arrival, frozen, assigned, draining, claimed, Math.max(0, young));
     }
 
     public boolean allows(String gpuClass) {

@@ -1,0 +1,21 @@
+package io.gpupool.core.ledger;
+
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.Map;
+import java.util.SortedMap;
+
+/**
+ * One organization's ledger at a checkpoint: everything needed to resume it exactly, and to print it.
+ *
+ * @param since       when the ledger started counting for the organization
+ * @param checkpoint  the totals are integrated up to this instant, no further
+ * @param totals      GPU-hours per GpuClass since {@code since}
+ * @param rates       GPUs per GpuClass in force from {@code checkpoint} on (the last cycle's figures)
+ * @param days        GPU-hours per UTC day and GpuClass, the most recent days only
+ * @param decayedNet  value-weighted GPU-hours used minus contributed, decayed with the pool's usage half-life (0 when
+ *                    it is off)
+ */
+public record OrgLedger(Instant since, Instant checkpoint, Map<String, GpuHours> totals, Map<String, GpuHours> rates,
+        SortedMap<LocalDate, Map<String, GpuHours>> days, double decayedNet) {
+}
