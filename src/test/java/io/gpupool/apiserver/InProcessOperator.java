@@ -16,6 +16,7 @@ import io.gpupool.operator.modeldeployment.ModelDeploymentReconciler;
 import io.gpupool.operator.node.LocalNodeReconciler;
 import io.gpupool.operator.scheduling.PoolRebalancer;
 import io.gpupool.operator.scheduling.PoolScheduler;
+import io.gpupool.operator.ledger.PoolLedger;
 import io.gpupool.operator.scheduling.PoolStatusPublisher;
 import io.gpupool.operator.scheduling.SchedulingWiring;
 import io.javaoperatorsdk.operator.Operator;
@@ -40,25 +41,32 @@ public final class InProcessOperator implements AutoCloseable {
 
     private final PoolScheduler scheduler;
     private final PoolRebalancer rebalancer;
+    private final PoolStatusPublisher publisher;
     private final Operator operator;
     private final ReconcileCounter reconciles;
 
-    private InProcessOperator(PoolScheduler scheduler, PoolRebalancer rebalancer, Operator operator,
-            ReconcileCounter reconciles) {
+    private InProcessOperator(PoolScheduler scheduler, PoolRebalancer rebalancer, PoolStatusPublisher publisher,
+            Operator operator, ReconcileCounter reconciles) {
         this.scheduler = scheduler;
         this.rebalancer = rebalancer;
+        this.publisher = publisher;
         this.operator = operator;
         this.reconciles = reconciles;
     }
 
     /** Builds the beans, registers the operator's controllers and starts (returns when the informers are synced). */
     public static InProcessOperator start(KubernetesClient client) {
-        Clock clock = Clock.systemUTC();
+        return start(client, Clock.systemUTC());
+    }
+
+    /** As {@link #start(KubernetesClient)}, on the given clock (the ledger integrates on it). */
+    public static InProcessOperator start(KubernetesClient client, Clock clock) {
         PoolScheduler scheduler = new PoolScheduler(new FairShareAdmission(), clock);
         PoolRebalancer rebalancer = new PoolRebalancer(scheduler, clock);
         EventRecorder events = new EventRecorder(client, clock);
-        PoolStatusPublisher publisher = new PoolStatusPublisher(client, clock);
-        SchedulingWiring.publishStatusAfterEachCycle(scheduler, publisher);
+        PoolLedger ledger = new PoolLedger(clock);
+        PoolStatusPublisher publisher = new PoolStatusPublisher(client, clock, ledger);
+        SchedulingWiring.publishStatusAfterEachCycle(scheduler, ledger, publisher);
         ReconcileCounter reconciles = new ReconcileCounter();
 
         Operator operator = new Operator(o -> o.withKubernetesClient(client)
@@ -75,7 +83,7 @@ public final class InProcessOperator implements AutoCloseable {
         // Kubeconfigs it issues point at this API server.
         operator.register(new ContributedClusterReconciler(client.getConfiguration().getMasterUrl(), clock));
         operator.start();
-        return new InProcessOperator(scheduler, rebalancer, operator, reconciles);
+        return new InProcessOperator(scheduler, rebalancer, publisher, operator, reconciles);
     }
 
     public PoolScheduler scheduler() {
@@ -92,7 +100,7 @@ public final class InProcessOperator implements AutoCloseable {
         try {
             operator.stop();
         } finally {
-            SchedulingWiring.stop(rebalancer);
+            SchedulingWiring.stop(rebalancer, publisher);
         }
     }
 

@@ -4,6 +4,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -15,6 +16,7 @@ import io.gpupool.api.v1alpha1.GpuPool;
 import io.gpupool.api.v1alpha1.ModelDeployment;
 import io.gpupool.api.v1alpha1.Organization;
 import io.gpupool.api.v1alpha1.ServingWork;
+import io.gpupool.api.v1alpha1.ServingWorkStatus.NodePods;
 import io.gpupool.core.model.NodeKey;
 import io.gpupool.core.model.WorkloadId;
 import io.gpupool.core.render.RemoteWorkRenderer;
@@ -120,22 +122,7 @@ final class InformerPoolView implements PoolView {
      */
     @Override
     public Map<WorkloadId, Map<NodeKey, Integer>> livePods() {
-        Map<WorkloadId, Map<NodeKey, Integer>> out = new HashMap<>();
-        works.list().forEach(work -> {
-            var labels = work.getMetadata().getLabels();
-            String cluster = labels == null ? null : labels.get(ApiGroup.CLUSTER_LABEL);
-            if (cluster == null || work.getStatus() == null || work.getStatus().nodes == null) {
-                return;
-            }
-            for (ResourceID owner : ServingWorks.owner(work)) {
-                for (var n : work.getStatus().nodes) {
-                    if (n.node != null && n.pods != null && n.pods > 0) {
-                        out.computeIfAbsent(new WorkloadId(owner.getNamespace().orElseThrow(), owner.getName()),
-                                k -> new HashMap<>()).merge(new NodeKey(cluster, n.node), n.pods, Integer::sum);
-                    }
-                }
-            }
-        });
+        Map<WorkloadId, Map<NodeKey, Integer>> out = reportedByAgents(n -> n.pods);
         pods.list().forEach(pod -> {
             String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
             if ("Succeeded".equals(phase) || "Failed".equals(phase)) {
@@ -147,6 +134,51 @@ final class InformerPoolView implements PoolView {
             if (md != null && node != null) {
                 out.computeIfAbsent(new WorkloadId(meta.getNamespace(), md), k -> new HashMap<>())
                         .merge(new NodeKey(LOCAL_CLUSTER, node), 1, Integer::sum);
+            }
+        });
+        return out;
+    }
+
+    /** Ready replicas of contributed clusters per ModelDeployment and node, as their agents report them. */
+    @Override
+    public Map<WorkloadId, Map<NodeKey, Integer>> readyReplicas() {
+        return reportedByAgents(n -> n.ready);
+    }
+
+    /** A count the agents report per node in ServingWork status, per ModelDeployment and contributed node. */
+    private Map<WorkloadId, Map<NodeKey, Integer>> reportedByAgents(Function<NodePods, Integer> count) {
+        Map<WorkloadId, Map<NodeKey, Integer>> out = new HashMap<>();
+        works.list().forEach(work -> {
+            var labels = work.getMetadata().getLabels();
+            String cluster = labels == null ? null : labels.get(ApiGroup.CLUSTER_LABEL);
+            if (cluster == null || work.getStatus() == null || work.getStatus().nodes == null) {
+                return;
+            }
+            for (ResourceID owner : ServingWorks.owner(work)) {
+                for (NodePods n : work.getStatus().nodes) {
+                    Integer c = n.node == null ? null : count.apply(n);
+                    if (c != null && c > 0) {
+                        out.computeIfAbsent(new WorkloadId(owner.getNamespace().orElseThrow(), owner.getName()),
+                                k -> new HashMap<>()).merge(new NodeKey(cluster, n.node), c, Integer::sum);
+                    }
+                }
+            }
+        });
+        return out;
+    }
+
+    @Override
+    public Map<String, Map<String, Integer>> clusterCeilings() {
+        Map<String, Map<String, Integer>> out = new HashMap<>();
+        clusters.list().forEach(c -> {
+            if (c.getSpec() != null && c.getSpec().ceiling != null && c.getMetadata().getDeletionTimestamp() == null) {
+                Map<String, Integer> perClass = new HashMap<>();
+                c.getSpec().ceiling.forEach(g -> {
+                    if (g != null && g.gpuClass != null && g.gpus != null) {
+                        perClass.merge(g.gpuClass, g.gpus, Integer::sum);
+                    }
+                });
+                out.put(c.getMetadata().getName(), perClass);
             }
         });
         return out;

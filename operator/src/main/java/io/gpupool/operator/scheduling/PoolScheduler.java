@@ -9,12 +9,17 @@ import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
 import io.gpupool.api.v1alpha1.GpuNode;
+import io.gpupool.api.v1alpha1.GpuPool;
+import io.gpupool.api.v1alpha1.ProvenNode;
 import io.gpupool.core.admission.AdmissionEngine;
+import io.gpupool.core.inventory.ContributionProof;
+import io.gpupool.core.inventory.PoolInputs;
 import io.gpupool.core.model.CycleResult;
 import io.gpupool.core.model.NodeKey;
 import io.gpupool.core.model.PoolSnapshot;
@@ -22,6 +27,7 @@ import io.gpupool.core.model.Withdrawal;
 import io.gpupool.core.model.Workload;
 import io.gpupool.core.model.WorkloadId;
 import io.gpupool.core.serving.Admission;
+import io.gpupool.core.status.PoolReport;
 
 /**
  * The one place admission decisions are made. Every ModelDeployment reconcile calls {@link #schedule}, which runs a
@@ -56,12 +62,19 @@ public class PoolScheduler {
     };
     private volatile Set<NodeKey> goneNodes = Set.of();
     private volatile Map<NodeKey, Withdrawal> withdrawing = Map.of();
+    private volatile Map<NodeKey, ContributionProof.Counted> counted = Map.of();
+    private volatile Map<String, List<ProvenNode>> proven = Map.of();
+    private volatile Supplier<Map<String, Double>> usageHistory = Map::of;
+    private final Clock clock;
+    /** Cycles run so far. Guarded by this. */
+    private long cycles;
 
     @Inject
     public PoolScheduler(AdmissionEngine engine, Clock clock) {
         this.engine = engine;
+        this.clock = clock;
         this.liveness = new NodeLiveness(clock);
-        this.snapshots = new SnapshotBuilder(liveness);
+        this.snapshots = new SnapshotBuilder(liveness, clock);
     }
 
     /** Where to send the ids of ModelDeployments whose admission changed in a cycle run on behalf of another. */
@@ -77,6 +90,14 @@ public class PoolScheduler {
         this.expiryListener = listener;
     }
 
+    /**
+     * Where each cycle reads the organizations' decayed net usage from (the contributor ledger), for fairness with
+     * memory. Called without the scheduler's lock held by the supplier's owner.
+     */
+    public void usageHistory(Supplier<Map<String, Double>> history) {
+        this.usageHistory = history;
+    }
+
     /** Told after each cycle, for status of nodes, classes and organizations, and for metrics. */
     public void onCycle(BiConsumer<CycleOutcome, PoolView> listener) {
         cycleListeners.add(listener);
@@ -90,6 +111,16 @@ public class PoolScheduler {
     /** Nodes the last cycle found being withdrawn by their contributors. */
     public Map<NodeKey, Withdrawal> withdrawing() {
         return withdrawing;
+    }
+
+    /** What of each node's GPUs counted in the last cycle, and why (for the GpuNode's status). */
+    public Map<NodeKey, ContributionProof.Counted> counted() {
+        return counted;
+    }
+
+    /** Per organization, what its contributed nodes have proven (saved in its status, read back on start). */
+    public Map<String, List<ProvenNode>> provenNodes() {
+        return proven;
     }
 
     /**
@@ -183,22 +214,28 @@ public class PoolScheduler {
      *                they are not requeued when their admission changes
      */
     private CycleOutcome runCycle(PoolView view, Set<WorkloadId> callers) {
-        SnapshotBuilder.CycleInputs inputs = snapshots.inputs(view);
+        SnapshotBuilder.CycleInputs inputs = snapshots.inputs(view, ledger.workloads(), usageHistory.get());
         goneNodes = inputs.nodes().gone();
         withdrawing = inputs.nodes().withdrawing();
+        counted = Map.copyOf(inputs.counted());
+        proven = Map.copyOf(inputs.proven());
         Map<WorkloadId, Map<NodeKey, Integer>> pods = view.livePods();
         Map<NodeKey, String> nodeClasses = inputs.nodeClasses();
-        List<Workload> workloads = ledger.forCycle(pods, nodeClasses);
+        long now = clock.millis();
+        long minimumRun = PoolInputs.minimumRun(view.pool().map(GpuPool::getSpec).orElse(null)).toMillis();
+        List<Workload> workloads = ledger.forCycle(pods, nodeClasses, now, minimumRun);
         PoolSnapshot snapshot = inputs.with(workloads);
         CycleResult result = engine.cycle(snapshot);
 
-        Set<WorkloadId> changed = ledger.apply(workloads, result, pods, nodeClasses);
+        Set<WorkloadId> changed = ledger.apply(workloads, result, pods, nodeClasses, now);
         changed.removeAll(callers);
         changed.forEach(requeue);
         if (inputs.nodes().nextExpiry() != null) {
             expiryListener.accept(inputs.nodes().nextExpiry());
         }
-        return new CycleOutcome(snapshot.withWorkloads(ledger.workloads()), result, Map.copyOf(ledger.allocatedGpus()));
+        PoolSnapshot after = snapshot.withWorkloads(ledger.workloads());
+        return new CycleOutcome(++cycles, clock.instant(), after, result, Map.copyOf(ledger.allocatedGpus()), counted,
+                proven, once(after, result));
     }
 
     private void publish(CycleOutcome outcome, PoolView view) {
@@ -207,7 +244,44 @@ public class PoolScheduler {
         }
     }
 
-    /** The snapshot a cycle saw (with the ledger after it) and what it decided. */
-    public record CycleOutcome(PoolSnapshot snapshot, CycleResult result, Map<NodeKey, Integer> allocated) {
+    /**
+     * The snapshot a cycle saw (with the ledger after it) and what it decided.
+     *
+     * @param sequence the cycle's number: listeners may be told of two cycles at once, from two threads, and the newer
+     *                 one wins
+     * @param at       when it ran, on the scheduler's clock
+     * @param counted  what of each node's GPUs counted, and why
+     * @param proven   per organization, what its contributed nodes have proven
+     */
+    public record CycleOutcome(long sequence, Instant at, PoolSnapshot snapshot, CycleResult result,
+            Map<NodeKey, Integer> allocated, Map<NodeKey, ContributionProof.Counted> counted,
+            Map<String, List<ProvenNode>> proven, Supplier<PoolReport> reports) {
+
+        /** What the cycle means for classes and organizations (quota figures), computed once, by the first who asks. */
+        public PoolReport report() {
+            return reports.get();
+        }
+    }
+
+    /** Computes the report of a cycle once, outside the scheduler's lock, for every listener that asks. */
+    private static Supplier<PoolReport> once(PoolSnapshot snapshot, CycleResult result) {
+        return new Supplier<>() {
+            private volatile PoolReport report;
+
+            @Override
+            public PoolReport get() {
+                PoolReport r = report;
+                if (r == null) {
+                    synchronized (this) {
+                        r = report;
+                        if (r == null) {
+                            r = PoolReport.of(snapshot, result);
+                            report = r;
+                        }
+                    }
+                }
+                return r;
+            }
+        };
     }
 }

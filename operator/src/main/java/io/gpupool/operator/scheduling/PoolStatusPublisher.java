@@ -5,8 +5,9 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 import jakarta.annotation.PreDestroy;
@@ -31,6 +32,7 @@ import io.gpupool.api.v1alpha1.GpuPool;
 import io.gpupool.api.v1alpha1.GpuPoolStatus;
 import io.gpupool.api.v1alpha1.Organization;
 import io.gpupool.api.v1alpha1.OrganizationStatus;
+import io.gpupool.api.v1alpha1.ProvenNode;
 import io.gpupool.core.inventory.NodeTrust;
 import io.gpupool.core.inventory.PoolInputs;
 import io.gpupool.core.model.NodeKey;
@@ -39,6 +41,7 @@ import io.gpupool.core.model.PoolNode;
 import io.gpupool.core.status.Conditions;
 import io.gpupool.core.status.PoolReport;
 import io.gpupool.core.status.StatusDiff;
+import io.gpupool.operator.ledger.PoolLedger;
 import io.quarkus.runtime.StartupEvent;
 
 /**
@@ -56,27 +59,44 @@ public class PoolStatusPublisher {
 
     private static final Logger LOG = Logger.getLogger(PoolStatusPublisher.class);
     private static final KubernetesSerialization JSON = new KubernetesSerialization();
+    /** Condition type on a GpuNode: whether all its GPUs count toward its organization's quota. */
+    static final String VERIFIED = "Verified";
 
     private final KubernetesClient client;
     private final java.time.Clock clock;
-    private final ExecutorService writer = Executors.newSingleThreadExecutor(r -> {
+    private final PoolLedger ledger;
+    private final ScheduledExecutorService writer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "gpupool-status-publisher");
         t.setDaemon(true);
         return t;
     });
     /** The outcome waiting to be written; non-null while a write is queued. */
     private final AtomicReference<Latest> latest = new AtomicReference<>();
+    /** The last outcome written: written again every minute, so that the ledgers' checkpoints stay fresh. */
+    private volatile Latest written;
 
     private record Latest(PoolScheduler.CycleOutcome outcome, PoolView view) {
     }
 
     @Inject
-    public PoolStatusPublisher(KubernetesClient client, java.time.Clock clock) {
+    public PoolStatusPublisher(KubernetesClient client, java.time.Clock clock, PoolLedger ledger) {
         this.client = client;
         this.clock = clock;
+        this.ledger = ledger;
+        long every = PoolLedger.CHECKPOINT_INTERVAL.toMillis();
+        writer.scheduleWithFixedDelay(() -> {
+            Latest last = written;
+            if (last != null) {
+                publishSoon(last.outcome(), last.view());
+            }
+        }, every, every, TimeUnit.MILLISECONDS);
     }
 
     void register(@Observes StartupEvent start, PoolScheduler scheduler) {
+        // The ledger takes each cycle in before the status that shows it is written, and gives cycles the usage
+        // history of fairness with memory.
+        scheduler.onCycle(ledger::onCycle);
+        scheduler.usageHistory(ledger::decayedNetUsage);
         scheduler.onCycle(this::publishSoon);
     }
 
@@ -86,6 +106,7 @@ public class PoolStatusPublisher {
             writer.execute(() -> {
                 Latest next = latest.getAndSet(null);
                 try {
+                    written = next;
                     publish(next.outcome(), next.view());
                 } catch (RuntimeException e) {
                     LOG.warn("Publishing the pool's status failed; the next cycle writes it again", e);
@@ -102,7 +123,7 @@ public class PoolStatusPublisher {
     void publish(PoolScheduler.CycleOutcome outcome, PoolView view) {
         Map<NodeKey, PoolNode> nodes = new HashMap<>();
         outcome.snapshot().nodes().forEach(n -> nodes.put(n.key(), n));
-        PoolReport report = PoolReport.of(outcome.snapshot(), outcome.result());
+        PoolReport report = outcome.report();
 
         Map<String, String> approved = view.contributedClusters();
         for (GpuNode n : view.gpuNodes()) {
@@ -121,6 +142,11 @@ public class PoolStatusPublisher {
                             rejection.get().message(), n.getMetadata().getGeneration(), clock)
                     : readyCondition(previous, pn, Boolean.FALSE.equals(n.getSpec().nodeReady),
                             n.getMetadata().getGeneration());
+            var counted = pn == null ? null : outcome.counted().get(pn.key());
+            next.countedGpus = counted == null ? 0 : counted.gpus();
+            next.conditions = counted == null ? Conditions.remove(next.conditions, VERIFIED)
+                    : Conditions.set(next.conditions, VERIFIED, counted.gpus() >= pn.gpus(), counted.reason(),
+                            counted.message(), n.getMetadata().getGeneration(), clock);
             // lastHeartbeatTime is the agent's: never compared, never sent.
             if (!StatusDiff.same(previous, next, "lastHeartbeatTime")) {
                 patchNodeStatus(n, next);
@@ -150,6 +176,10 @@ public class PoolStatusPublisher {
             next.observedGeneration = org.getMetadata().getGeneration();
             next.conditions = Conditions.set(previous.conditions, Conditions.READY, true, "QuotaComputed",
                     "Quota and usage computed by the last admission cycle.", next.observedGeneration, clock);
+            // A fresh checkpoint only when one is due: a status that did not change otherwise costs no write.
+            next.ledger = ledger.statusFor(org.getMetadata().getName(), previous.ledger);
+            List<ProvenNode> proven = outcome.proven().get(org.getMetadata().getName());
+            next.provenNodes = proven == null || proven.isEmpty() ? null : proven;
             if (!StatusDiff.same(previous, next)) {
                 patch(org, next);
             }
@@ -218,6 +248,7 @@ public class PoolStatusPublisher {
         }
         fields.put("allocatable", next.allocatable);
         fields.put("allocated", next.allocated);
+        fields.put("countedGpus", next.countedGpus);
         fields.put("conditions", next.conditions);
         // From the cached object: addressed by name only, Fabric8 would first read the node from the server.
         var status = client.resource(node).subresource("status");

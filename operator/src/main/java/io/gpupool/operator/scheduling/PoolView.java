@@ -33,4 +33,17 @@ public interface PoolView {
 
     /** Serving pods that still hold GPUs (not Succeeded or Failed), counted per ModelDeployment and node. */
     Map<WorkloadId, Map<NodeKey, Integer>> livePods();
+
+    /**
+     * Ready replicas on contributed clusters' nodes, per ModelDeployment and node, as their agents report them: what
+     * proves a contributed node's GPUs ({@code ContributionProof}).
+     */
+    default Map<WorkloadId, Map<NodeKey, Integer>> readyReplicas() {
+        return Map.of();
+    }
+
+    /** Per approved contributed cluster and GpuClass, the most GPUs that may earn quota (its ceiling). */
+    default Map<String, Map<String, Integer>> clusterCeilings() {
+        return Map.of();
+    }
 }
