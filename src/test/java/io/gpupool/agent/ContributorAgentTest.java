@@ -267,7 +267,7 @@ class ContributorAgentTest {
             return w;
         });
         // The agent keeps both Deployments throughout the outage.
-        await().during(java.time.Duration.ofSeconds(3)).atMost(java.time.Duration.ofSeconds(5))
+        await().during(java.time.Duration.ofSeconds(3)).atMost(java.time.Duration.ofSeconds(3).plus(WAIT))
                 .untilAsserted(() -> assertThat(servingDeployments()).hasSize(2));
         // A node changes meanwhile.
         contributor.client().nodes().withName("rtx4090-home-01").edit(n -> {

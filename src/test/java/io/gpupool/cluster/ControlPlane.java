@@ -96,7 +96,13 @@ public final class ControlPlane implements AutoCloseable {
                 // Two cores shared with other developers: kube-api-test's default is too short under load.
                 .withStartupTimeout(180_000)).build();
         KubeAPIServer apiServer = new KubeAPIServer(config);
-        apiServer.start();
+        waitPastMidnightIfClose(config.getStartupTimeout());
+        try {
+            apiServer.start();
+        } catch (RuntimeException e) {
+            apiServer.stop(); // kube-api-test leaves etcd running when the API server does not come up
+            throw e;
+        }
         List<ComponentProcess> components = new ArrayList<>();
         try {
             Files.createDirectories(options.workDir());
@@ -122,6 +128,20 @@ public final class ControlPlane implements AutoCloseable {
             components.forEach(ComponentProcess::close);
             apiServer.stop();
             throw e instanceof IOException io ? new UncheckedIOException(io) : (RuntimeException) e;
+        }
+    }
+
+    /**
+     * kube-api-test's readiness check compares LocalTime values (time of day), so a start whose timeout reaches past
+     * midnight fails at once ("did not start properly"). A start that close to midnight waits until just after it.
+     */
+    static void waitPastMidnightIfClose(int startupTimeoutMillis) {
+        java.time.LocalTime now = java.time.LocalTime.now();
+        long untilMidnight = Duration.between(now, java.time.LocalTime.MAX).toMillis() + 1;
+        if (untilMidnight < startupTimeoutMillis) {
+            System.out.printf("[control-plane] waiting %d s until after midnight: kube-api-test's start-up timeout "
+                    + "does not cross it%n", untilMidnight / 1000 + 2);
+            sleep(untilMidnight + 2000);
         }
     }
 

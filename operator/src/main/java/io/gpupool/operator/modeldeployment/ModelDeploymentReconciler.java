@@ -192,18 +192,20 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
                 .build(), context);
         var pods = new InformerEventSource<>(cached(Pod.class, "pods")
                 .withLabelSelector(SERVING_SELECTOR)
-                .withSecondaryToPrimaryMapper(pod -> {
+                // A pod of a deleted ModelDeployment is gone: the GPUs it held while it drained are free, and nothing
+                // else would run the cycle that hands them on. Only on deletes, and only with ModelDeployments in the
+                // cache: a cycle run before the primary cache has synced would rebuild the ledger from nothing.
+                .withOnDeleteFilter((pod, unknown) -> {
                     String md = pod.getMetadata().getLabels().get(ApiGroup.MODEL_DEPLOYMENT_LABEL);
-                    if (md == null) {
-                        return Set.of();
-                    }
-                    ResourceID owner = new ResourceID(md, pod.getMetadata().getNamespace());
-                    if (primaries.get(owner).isEmpty()) {
-                        // A pod of a deleted ModelDeployment: its GPUs stay booked while it drains, and are free
-                        // once it is gone; nothing else would run the cycle that hands them on.
+                    if (md != null && primaries.get(new ResourceID(md, pod.getMetadata().getNamespace())).isEmpty()
+                            && primaries.list().findAny().isPresent()) {
                         rebalancer.request();
                     }
-                    return Set.of(owner);
+                    return true;
+                })
+                .withSecondaryToPrimaryMapper(pod -> {
+                    String md = pod.getMetadata().getLabels().get(ApiGroup.MODEL_DEPLOYMENT_LABEL);
+                    return md == null ? Set.of() : Set.of(new ResourceID(md, pod.getMetadata().getNamespace()));
                 })
                 .build(), context);
         var clusters = new InformerEventSource<>(poolInput(ContributedCluster.class, "contributedclusters")
