@@ -80,7 +80,10 @@ class CrdsReadWellTest {
             List<CustomResourceColumnDefinition> columns = v.getAdditionalPrinterColumns();
             assertThat(columns).extracting(CustomResourceColumnDefinition::getName)
                     .as("as written on %s", kind.getSimpleName()).containsExactlyElementsOf(declared);
-            assertThat(columns.get(0).getJsonPath()).as("the first column shows the status").startsWith(".status.");
+            if (v.getSubresources() != null && v.getSubresources().getStatus() != null) {
+                // (A kind without a status, as a GatewayReport that its writer fills in its spec, shows its spec.)
+                assertThat(columns.get(0).getJsonPath()).as("the first column shows the status").startsWith(".status.");
+            }
             columns.stream().filter(c -> c.getName().equals("Ready") || c.getName().equals("Phase"))
                     .forEach(c -> assertThat(columns.indexOf(c)).as(c.getName() + " comes first").isLessThanOrEqualTo(1));
             CustomResourceColumnDefinition last = columns.get(columns.size() - 1);

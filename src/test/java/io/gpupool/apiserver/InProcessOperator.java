@@ -10,15 +10,17 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.gpupool.api.v1alpha1.ModelDeployment;
 import io.gpupool.core.admission.FairShareAdmission;
+import io.gpupool.operator.apikey.ApiKeyReconciler;
 import io.gpupool.operator.cluster.ContributedClusterReconciler;
 import io.gpupool.operator.events.EventRecorder;
+import io.gpupool.operator.ledger.PoolLedger;
 import io.gpupool.operator.modeldeployment.ModelDeploymentReconciler;
 import io.gpupool.operator.node.LocalNodeReconciler;
 import io.gpupool.operator.scheduling.PoolRebalancer;
 import io.gpupool.operator.scheduling.PoolScheduler;
-import io.gpupool.operator.ledger.PoolLedger;
 import io.gpupool.operator.scheduling.PoolStatusPublisher;
 import io.gpupool.operator.scheduling.SchedulingWiring;
+import io.gpupool.operator.usage.UsageFoldReconciler;
 import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.api.monitoring.Metrics;
 import io.javaoperatorsdk.operator.api.reconciler.RetryInfo;
@@ -54,13 +56,28 @@ public final class InProcessOperator implements AutoCloseable {
         this.reconciles = reconciles;
     }
 
+    /** Where gateways started by tests write their usage reports (the operator folds only those). */
+    public static final String GATEWAY_NAMESPACE = "gpupool-gateway";
+
     /** Builds the beans, registers the operator's controllers and starts (returns when the informers are synced). */
     public static InProcessOperator start(KubernetesClient client) {
-        return start(client, Clock.systemUTC());
+        return start(client, null, Clock.systemUTC());
     }
 
     /** As {@link #start(KubernetesClient)}, on the given clock (the ledger integrates on it). */
     public static InProcessOperator start(KubernetesClient client, Clock clock) {
+        return start(client, null, clock);
+    }
+
+    /**
+     * The same, with the pool gateway's URL (ModelDeployments' endpoint, ApiKey Secrets' OPENAI_BASE_URL); its
+     * reports are read in {@link #GATEWAY_NAMESPACE}.
+     */
+    public static InProcessOperator start(KubernetesClient client, String gatewayUrl) {
+        return start(client, gatewayUrl, Clock.systemUTC());
+    }
+
+    private static InProcessOperator start(KubernetesClient client, String gatewayUrl, Clock clock) {
         PoolScheduler scheduler = new PoolScheduler(new FairShareAdmission(), clock);
         PoolRebalancer rebalancer = new PoolRebalancer(scheduler, clock);
         EventRecorder events = new EventRecorder(client, clock);
@@ -78,7 +95,11 @@ public final class InProcessOperator implements AutoCloseable {
                 .withReconciliationTerminationTimeout(Duration.ofSeconds(10))
                 .withMetrics(reconciles));
         operator.register(new ModelDeploymentReconciler(scheduler, rebalancer, events, clock,
-                "gpupool-operator-model-token-reader", "gpupool-system:gpupool-operator"));
+                "gpupool-operator-model-token-reader", "gpupool-system:gpupool-operator").gateway(gatewayUrl,
+                        GATEWAY_NAMESPACE));
+        operator.register(new ApiKeyReconciler(clock, events, java.util.Optional.ofNullable(gatewayUrl),
+                java.util.Optional.of(GATEWAY_NAMESPACE)));
+        operator.register(new UsageFoldReconciler(java.util.Optional.of(GATEWAY_NAMESPACE)));
         operator.register(new LocalNodeReconciler());
         // Kubeconfigs it issues point at this API server.
         operator.register(new ContributedClusterReconciler(client.getConfiguration().getMasterUrl(), clock));

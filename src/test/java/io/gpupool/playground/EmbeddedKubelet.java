@@ -1,5 +1,6 @@
 package io.gpupool.playground;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -19,7 +20,11 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.gpupool.core.render.ServingContract;
 import io.gpupool.core.render.ServingRenderer;
+import io.gpupool.testing.FakeEngine;
+import io.gpupool.testing.SimulatedReplicas;
+import io.vertx.core.Vertx;
 
 /**
  * Stands in for the kubelets AND the Deployment controller of a cluster whose API server is the embedded one (Fabric8's
@@ -28,7 +33,8 @@ import io.gpupool.core.render.ServingRenderer;
  * {@link io.gpupool.cluster.SimulatedKubelet} instead, under the real controllers and scheduler. A serving Deployment
  * gets its pods, on the node it is pinned to; each pod becomes ready after a load delay, and a pod that is no longer wanted
  * stays a moment before it is gone, as a real one drains its requests (the pool keeps its GPU booked meanwhile). No
- * engine runs and no model is downloaded.
+ * model is downloaded: given a Vert.x, each pod runs a SIMULATED engine ({@link FakeEngine}, the model's served name)
+ * on a loopback address of its own, which is the pod's IP, and its port is the pod's serving port.
  */
 final class EmbeddedKubelet implements AutoCloseable {
 
@@ -53,17 +59,30 @@ final class EmbeddedKubelet implements AutoCloseable {
     private static final class SimPod {
         final String namespace;
         final String name;
+        final FakeEngine engine;
         boolean ready;
 
-        SimPod(String namespace, String name) {
+        SimPod(String namespace, String name, FakeEngine engine) {
             this.namespace = namespace;
             this.name = name;
+            this.engine = engine;
         }
     }
 
+    /** How long a SIMULATED engine takes to answer (a small model's generation, roughly). */
+    static final Duration ENGINE_SERVICE_TIME = Duration.ofMillis(150);
+
+    private final Vertx engines;
+
     EmbeddedKubelet(KubernetesClient client, long loadDelayMillis) {
+        this(client, loadDelayMillis, null);
+    }
+
+    /** @param engines runs a SIMULATED engine for each pod when not null */
+    EmbeddedKubelet(KubernetesClient client, long loadDelayMillis, Vertx engines) {
         this.client = client;
         this.loadDelayMillis = loadDelayMillis;
+        this.engines = engines;
     }
 
     void start() {
@@ -137,21 +156,29 @@ final class EmbeddedKubelet implements AutoCloseable {
         var template = d.getSpec().getTemplate();
         String node = template.getMetadata().getAnnotations() == null ? null
                 : template.getMetadata().getAnnotations().get(ServingRenderer.NODE_ANNOTATION);
+        FakeEngine engine = engines == null ? null : new FakeEngine(engines, SimulatedReplicas.nextLoopback(),
+                servedName(template.getSpec()), ENGINE_SERVICE_TIME).forgetBodies().start();
         SimPod pod = new SimPod(d.getMetadata().getNamespace(),
-                d.getMetadata().getName() + "-" + UUID.randomUUID().toString().substring(0, 5));
+                d.getMetadata().getName() + "-" + UUID.randomUUID().toString().substring(0, 5), engine);
+        var spec = new io.fabric8.kubernetes.api.model.PodSpecBuilder(template.getSpec()).withNodeName(node).build();
+        if (engine != null) {
+            // The pod's serving port is where its engine listens.
+            spec.getContainers().forEach(c -> c.getPorts().stream()
+                    .filter(p -> ServingRenderer.PORT_NAME.equals(p.getName()))
+                    .forEach(p -> p.setContainerPort(engine.port())));
+        }
         Pod created = client.resource(new PodBuilder().withNewMetadata().withName(pod.name).withNamespace(pod.namespace)
                 .withLabels(template.getMetadata().getLabels())
                 .withAnnotations(template.getMetadata().getAnnotations()).endMetadata()
-                .withSpec(template.getSpec()).editSpec().withNodeName(node).endSpec()
-                .build()).create();
-        writeStatus(created, false);
+                .withSpec(spec).build()).create();
+        writeStatus(created, false, pod);
         // The model "loads"; then the pod is ready and the Deployment says so.
         later(() -> {
             if (pods.getOrDefault(key, List.of()).contains(pod)) {
                 pod.ready = true;
                 Pod live = client.pods().inNamespace(pod.namespace).withName(pod.name).get();
                 if (live != null) {
-                    writeStatus(live, true);
+                    writeStatus(live, true, pod);
                 }
                 sync(key);
             }
@@ -159,11 +186,19 @@ final class EmbeddedKubelet implements AutoCloseable {
         return pod;
     }
 
-    private void writeStatus(Pod pod, boolean ready) {
+    private void writeStatus(Pod pod, boolean ready, SimPod sim) {
         pod.setStatus(new PodStatusBuilder().withPhase("Running")
+                .withPodIP(sim.engine == null ? null : sim.engine.host())
                 .withConditions(new PodConditionBuilder().withType("Ready").withStatus(ready ? "True" : "False").build())
                 .build());
         client.resource(pod).updateStatus();
+    }
+
+    /** The name the engine serves, from the serving contract in the pod template. */
+    private static String servedName(io.fabric8.kubernetes.api.model.PodSpec spec) {
+        return spec.getContainers().stream().flatMap(c -> c.getEnv() == null ? java.util.stream.Stream.empty()
+                : c.getEnv().stream()).filter(e -> ServingContract.GPUPOOL_SERVED_MODEL_NAME.name().equals(e.getName()))
+                .map(e -> e.getValue()).findFirst().orElse("model");
     }
 
     /**
@@ -173,8 +208,12 @@ final class EmbeddedKubelet implements AutoCloseable {
      */
     private void stop(SimPod pod) {
         pod.ready = false;
-        later(() -> client.pods().inNamespace(pod.namespace).withName(pod.name).withGracePeriod(0).delete(),
-                DRAIN_MILLIS);
+        later(() -> {
+            client.pods().inNamespace(pod.namespace).withName(pod.name).withGracePeriod(0).delete();
+            if (pod.engine != null) {
+                pod.engine.close();
+            }
+        }, DRAIN_MILLIS);
     }
 
     private static String key(Deployment d) {
@@ -187,5 +226,10 @@ final class EmbeddedKubelet implements AutoCloseable {
             deployments.close();
         }
         timer.shutdownNow();
+        pods.values().forEach(list -> list.forEach(p -> {
+            if (p.engine != null) {
+                p.engine.close();
+            }
+        }));
     }
 }

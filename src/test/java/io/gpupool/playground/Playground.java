@@ -80,6 +80,8 @@ public final class Playground implements AutoCloseable {
     /** Everything started, closed in reverse order. */
     private final Deque<AutoCloseable> running = new ArrayDeque<>();
     private ContributorCluster homeLab;
+    private GatewayProcess gateway;
+    private PlaygroundGateway calls;
 
     /**
      * @param server  the pool's API server (closed with the playground)
@@ -151,6 +153,9 @@ public final class Playground implements AutoCloseable {
             System.out.println("  kubectl get servingwork -A             # what the pool asked home-lab's agent to run");
             System.out.println("  kubectl apply -f examples/10-modeldeployment-llama-8b.yaml   # or your own ModelDeployment");
             System.out.println("  kubectl get md -A -w");
+            if (playground.calls != null) {
+                playground.calls.printTryIt();
+            }
             if (exitAfterScenario) {
                 return;
             }
@@ -196,23 +201,34 @@ public final class Playground implements AutoCloseable {
             running.push(tokens);
             System.out.println("  token controller: " + tokens.describe());
         }
-        OperatorProcess operator = OperatorProcess.start(server, workDir, jar);
+        client.resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder().withNewMetadata()
+                .withName(GatewayProcess.NAMESPACE).endMetadata().build()).createOr(r -> r.update());
+        gateway = GatewayProcess.start(jar, server, workDir);
+        running.push(gateway);
+        System.out.println("  gateway: the real gpupool gateway (GPUPOOL_ROLE=gateway) at " + gateway.url() + ", log in "
+                + gateway.log);
+        OperatorProcess operator = OperatorProcess.start(server, workDir, jar, "operator.log", List.of(),
+                Map.of("GPUPOOL_GATEWAY_URL", gateway.url(), "GPUPOOL_GATEWAY_NAMESPACE", GatewayProcess.NAMESPACE));
         running.push(operator);
         System.out.println("  operator: the real gpupool operator, log in " + operator.log);
+        io.vertx.core.Vertx engines = io.vertx.core.Vertx.vertx();
+        running.push(() -> engines.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS));
         if (plane.isPresent()) {
             server.runKubelets(SimulatedKubelet.Settings.defaults().withLoadDelay(Duration.ofMillis(LOAD_DELAY_MILLIS))
-                    .withDrain(Duration.ofMillis(DRAIN_MILLIS)));
+                    .withDrain(Duration.ofMillis(DRAIN_MILLIS)).withNetwork(new EnginePodNetwork(engines)));
             System.out.printf("  controllers: REAL - Deployment, ReplicaSet, garbage collector, node lifecycle "
                     + "(kube-controller-manager) and kube-scheduler, which binds every serving pod to its node%n");
             System.out.printf("  kubelets: SIMULATED (the only simulated part of the pool's cluster) - bound pods run "
-                    + "for show: Ready after a %d s 'load', drain for %d s when they stop; no engine runs, no model "
-                    + "is downloaded.%n", LOAD_DELAY_MILLIS / 1000, DRAIN_MILLIS / 1000);
+                    + "for show: Ready after a %d s 'load', drain for %d s when they stop; no model is downloaded: "
+                    + "each serving pod runs a SIMULATED OpenAI engine on its own loopback address (its pod IP).%n",
+                    LOAD_DELAY_MILLIS / 1000, DRAIN_MILLIS / 1000);
         } else {
-            EmbeddedKubelet kubelet = new EmbeddedKubelet(client, LOAD_DELAY_MILLIS);
+            EmbeddedKubelet kubelet = new EmbeddedKubelet(client, LOAD_DELAY_MILLIS, engines);
             kubelet.start();
             running.push(kubelet);
             System.out.printf("  kubelets and Deployment controller: SIMULATED - serving pods become Ready after a %d s "
-                    + "'load' and drain for %d s when they stop; no engine runs, no model is downloaded.%n",
+                    + "'load' and drain for %d s when they stop; no model is downloaded: each serving pod runs a "
+                    + "SIMULATED OpenAI engine on its own loopback address (its pod IP).%n",
                     LOAD_DELAY_MILLIS / 1000, DRAIN_MILLIS / 1000);
         }
         homeLab = ContributorCluster.start(HOME_LAB, HOME_COLLECTIVE, workDir.resolve(HOME_LAB),
@@ -314,6 +330,15 @@ public final class Playground implements AutoCloseable {
             return md;
         });
         settle();
+
+        step("Members call models through the pool's gateway",
+                "One URL and one key per member: uni-nlp and the home collective create ApiKeys (the operator writes "
+                        + "each value once into a Secret and keeps only its hash). With the official OpenAI Java "
+                        + "client they list the models they may call, chat, stream, and call open-lab's shared 70B; "
+                        + "a private model of another organization is refused. The replies come from SIMULATED "
+                        + "engines; the tokens are counted per organization into Organization status.usage.");
+        calls = new PlaygroundGateway(client, gateway.url());
+        calls.demonstrate();
     }
 
     /**

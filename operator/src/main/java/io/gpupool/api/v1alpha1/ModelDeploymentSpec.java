@@ -52,6 +52,21 @@ public class ModelDeploymentSpec {
     @JsonPropertyDescription("The GPUs each replica needs.")
     public GpuRequirements gpu = new GpuRequirements();
 
+    @Size(max = 128)
+    @Pattern("^[A-Za-z0-9._:/-]+$")
+    @JsonPropertyDescription("Name clients put in the 'model' field of OpenAI requests to the pool's gateway, and "
+            + "the name the engine serves. Unique in the pool: when another ModelDeployment already holds the name (the "
+            + "older one keeps it), this one is not routed and its ServedModelName condition names the holder. Defaults "
+            + "to <namespace>/<name>, which no other ModelDeployment can take.")
+    public String servedModelName;
+
+    @Min(1)
+    @Max(100000)
+    @JsonPropertyDescription("Requests the gateway sends to one replica at a time; further requests wait in the "
+            + "gateway's per-organization fair queues. Defaults per engine: 64 for vllm (continuous batching), 4 for "
+            + "llamacpp (its server's parallel slots).")
+    public Integer maxInFlightPerReplica;
+
     @Default("0")
     @Min(-1000000)
     @Max(1000000)

@@ -30,8 +30,14 @@ public class ModelDeploymentStatus {
             + "counted as admitted.")
     public List<Placement> handover = new ArrayList<>();
 
-    @JsonPropertyDescription("Base URL of the OpenAI-compatible API (append /v1/chat/completions).")
+    @JsonPropertyDescription("Base URL of the OpenAI-compatible API (append /chat/completions): the pool's gateway "
+            + "when it runs (call it with an ApiKey of an organization that may use this model, and servedModelName as "
+            + "'model'), otherwise the model's in-cluster Service.")
     public String endpoint;
+
+    @JsonPropertyDescription("The name to put in the 'model' field of OpenAI requests (spec.servedModelName or its "
+            + "default). Absent while another ModelDeployment holds that name.")
+    public String servedModelName;
 
     @LabelSelector
     @JsonPropertyDescription("Label selector of the serving pods in the pool's cluster, for the scale subresource (a "

@@ -53,8 +53,8 @@ public class ModelSpec {
 
     @Size(max = 128)
     @Pattern("^[A-Za-z0-9._:/-]+$")
-    @JsonPropertyDescription("Name clients use in the 'model' field of OpenAI requests. Defaults to the "
-            + "ModelDeployment's name.")
+    @JsonPropertyDescription("Deprecated: use spec.servedModelName, which takes precedence. Read only when "
+            + "spec.servedModelName is absent.")
     public String servedModelName;
 
     @Size(max = 256)

@@ -24,6 +24,10 @@ public class OrganizationStatus {
     @JsonPropertyDescription("Number of namespaces labelled as members.")
     public Integer namespaces;
 
+    @JsonPropertyDescription("Tokens the organization's members used through the pool's gateway, summed over every "
+            + "gateway replica's durable report (written at most every few seconds).")
+    public OrganizationUsage usage;
+
     @JsonPropertyDescription("Conditions: Ready.")
     public List<Condition> conditions = new ArrayList<>();
 

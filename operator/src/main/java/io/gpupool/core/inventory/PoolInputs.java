@@ -7,7 +7,10 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
+import io.fabric8.kubernetes.api.model.Namespace;
+import io.gpupool.api.v1alpha1.ApiGroup;
 import io.gpupool.api.v1alpha1.ClassGpus;
 import io.gpupool.api.v1alpha1.FairSharePolicy;
 import io.gpupool.api.v1alpha1.GpuClass;
@@ -82,6 +85,18 @@ public final class PoolInputs {
 
     public static NodeKey nodeKey(GpuNode n) {
         return new NodeKey(n.getSpec().cluster, n.getSpec().nodeName);
+    }
+
+    /**
+     * The organization a namespace belongs to: the one rule of membership, called by everything that asks (the
+     * operator for ModelDeployments, the operator and the gateway for API keys). Empty when it belongs to none.
+     */
+    public static Optional<String> organizationOf(Namespace namespace) {
+        if (namespace == null || namespace.getMetadata().getLabels() == null) {
+            return Optional.empty();
+        }
+        String org = namespace.getMetadata().getLabels().get(ApiGroup.ORGANIZATION_LABEL);
+        return org == null || org.isBlank() ? Optional.empty() : Optional.of(org);
     }
 
     public static Instant parseTime(String rfc3339) {

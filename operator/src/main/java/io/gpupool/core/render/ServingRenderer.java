@@ -30,6 +30,7 @@ import io.gpupool.api.v1alpha1.ModelDeployment;
 import io.gpupool.api.v1alpha1.ModelDeploymentSpec;
 import io.gpupool.api.v1alpha1.Placement;
 import io.gpupool.core.discovery.NodeGpuDiscovery;
+import io.gpupool.core.gateway.ModelCatalog;
 import io.gpupool.core.memory.MemoryEstimator;
 
 /**
@@ -224,8 +225,7 @@ public final class ServingRenderer {
         if (spec.model.file != null) {
             contract.put(ServingContract.GPUPOOL_MODEL_FILE, spec.model.file);
         }
-        contract.put(ServingContract.GPUPOOL_SERVED_MODEL_NAME,
-                spec.model.servedModelName != null ? spec.model.servedModelName : md.getMetadata().getName());
+        contract.put(ServingContract.GPUPOOL_SERVED_MODEL_NAME, ModelCatalog.servedName(md));
         contract.put(ServingContract.GPUPOOL_TENSOR_PARALLEL_SIZE, String.valueOf(spec.gpu.count));
         contract.put(ServingContract.GPUPOOL_MAX_CONTEXT_LENGTH, String.valueOf(spec.model.maxContextLength));
         contract.put(ServingContract.GPUPOOL_DTYPE, spec.model.dtype);

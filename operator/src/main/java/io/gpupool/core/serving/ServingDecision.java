@@ -16,6 +16,7 @@ import io.gpupool.api.v1alpha1.ModelDeploymentStatus;
 import io.gpupool.api.v1alpha1.Placement;
 import io.gpupool.api.v1alpha1.ServingWork;
 import io.gpupool.core.admission.Handover;
+import io.gpupool.core.gateway.ModelCatalog;
 import io.gpupool.core.inventory.NodeTrust;
 import io.gpupool.core.inventory.Workloads;
 import io.gpupool.core.model.Assignment;
@@ -65,9 +66,11 @@ public final class ServingDecision {
         StatusBuilder status = new StatusBuilder(md, previous, in.clock());
         List<ServingPlan.Warning> warnings = new ArrayList<>();
         admissionStatus(md, in, admission, previous, status, warnings);
+        servedName(md, in, status, warnings);
+        status.reachable(in.gatewayUrl() == null ? null : in.reachable());
         if (!in.appliesChildren()) {
             int ready = readyOfDeployments(in.deployments()) + readyOfWorks(in.works());
-            return new ServingPlan(status.readiness(ready, ServingRenderer.endpoint(md)).build(), null,
+            return new ServingPlan(status.readiness(ready, endpoint(md, in)).build(), null,
                     List.copyOf(warnings), null);
         }
         Instant now = in.clock().instant();
@@ -100,9 +103,29 @@ public final class ServingDecision {
         int ready = readyOn(local, in.deployments()) + readyOfWorks(works, in.works());
         Instant lookAgain = handover.deadline() == null || (retry != null && retry.isBefore(handover.deadline()))
                 ? retry : handover.deadline();
-        return new ServingPlan(status.readiness(ready, ServingRenderer.endpoint(md)).build(),
+        return new ServingPlan(status.readiness(ready, endpoint(md, in)).build(),
                 new ServingPlan.Children(local, in.settings(), credentials, works, List.copyOf(obsolete)),
                 List.copyOf(warnings), lookAgain);
+    }
+
+    /** The pool gateway's URL when one runs, else the model's own Service. */
+    static String endpoint(ModelDeployment md, ServingInputs in) {
+        return in.gatewayUrl() != null && !in.gatewayUrl().isBlank() ? in.gatewayUrl() : ServingRenderer.endpoint(md);
+    }
+
+    /** Whether it holds its served name ({@link ModelCatalog}: the older claimant keeps a name); a Warning when not. */
+    private static void servedName(ModelDeployment md, ServingInputs in, StatusBuilder status,
+            List<ServingPlan.Warning> warnings) {
+        String name = ModelCatalog.servedName(md);
+        if (in.servedNameHolder() != null) {
+            String message = "The served model name '" + name + "' is held by ModelDeployment " + in.servedNameHolder()
+                    + " (created earlier), so the gateway does not route it here. Set spec.servedModelName to a name "
+                    + "of your own; the default, <namespace>/<name>, is always free.";
+            status.servedName(null, false, ModelCatalog.TAKEN, message);
+            warnings.add(new ServingPlan.Warning(ModelCatalog.TAKEN, message, true));
+        } else {
+            status.servedName(name, true, ModelCatalog.HELD, "Clients call this model as '" + name + "'.");
+        }
     }
 
     /** Admitted, Preempted, organization and memory estimate; the Warning Events that go with them. */

@@ -29,11 +29,33 @@ import io.gpupool.core.render.ServingSettings;
  * @param grantCommand            the command that lets the operator read the namespace's token, for the message
  * @param credentialWriteFailures contributed clusters where writing the token failed in this reconcile
  * @param clock                   the operator's clock (conditions' transition times, handover deadlines)
+ * @param gatewayUrl              the pool gateway's base URL (the endpoint), or null when no gateway runs
+ * @param servedNameHolder        the ModelDeployment (namespace/name) that holds this one's served name, or null when
+ *                                this one holds it
+ * @param reachable               ready replicas the gateway reaches (the most any live gateway replica reports), or
+ *                                null when no gateway runs
  */
 public record ServingInputs(String organization, boolean organizationExists, List<String> problems,
         ServingSettings settings, Map<NodeKey, Withdrawal> withdrawing, Duration handover, List<Deployment> deployments,
         List<ServingWork> works, Set<NodeKey> goneNodes, ModelToken.Reader tokens, String grantCommand,
-        Set<String> credentialWriteFailures, Clock clock) {
+        Set<String> credentialWriteFailures, Clock clock, String gatewayUrl, String servedNameHolder,
+        Integer reachable) {
+
+    /** Without a gateway; holding its served name. */
+    public ServingInputs(String organization, boolean organizationExists, List<String> problems,
+            ServingSettings settings, Map<NodeKey, Withdrawal> withdrawing, Duration handover,
+            List<Deployment> deployments, List<ServingWork> works, Set<NodeKey> goneNodes, ModelToken.Reader tokens,
+            String grantCommand, Set<String> credentialWriteFailures, Clock clock) {
+        this(organization, organizationExists, problems, settings, withdrawing, handover, deployments, works, goneNodes,
+                tokens, grantCommand, credentialWriteFailures, clock, null, null, null);
+    }
+
+    /** The same inputs, with the pool gateway's URL, who holds the served name and the replicas the gateway reaches. */
+    public ServingInputs withGateway(String url, String holder, Integer reachableReplicas) {
+        return new ServingInputs(organization, organizationExists, problems, settings, withdrawing, handover,
+                deployments, works, goneNodes, tokens, grantCommand, credentialWriteFailures, clock, url, holder,
+                reachableReplicas);
+    }
 
     /** Whether the ModelDeployment belongs to an organization that exists: without one it is not admitted. */
     public boolean admissible() {
@@ -48,6 +70,7 @@ public record ServingInputs(String organization, boolean organizationExists, Lis
     /** The same inputs, knowing that writing the token failed for these clusters. */
     public ServingInputs withCredentialWriteFailures(Set<String> failed) {
         return new ServingInputs(organization, organizationExists, problems, settings, withdrawing, handover,
-                deployments, works, goneNodes, tokens, grantCommand, Set.copyOf(failed), clock);
+                deployments, works, goneNodes, tokens, grantCommand, Set.copyOf(failed), clock, gatewayUrl,
+                servedNameHolder, reachable);
     }
 }

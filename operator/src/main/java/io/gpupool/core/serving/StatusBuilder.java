@@ -10,6 +10,7 @@ import io.gpupool.api.v1alpha1.ModelDeployment;
 import io.gpupool.api.v1alpha1.ModelDeploymentStatus;
 import io.gpupool.api.v1alpha1.Placement;
 import io.gpupool.api.v1alpha1.ReplicaCounts;
+import io.gpupool.core.gateway.ModelCatalog;
 import io.gpupool.core.status.Conditions;
 
 /** Builds a ModelDeployment's next status from what one reconcile learned; conditions keep their transition times. */
@@ -21,6 +22,7 @@ public final class StatusBuilder {
     private int desired;
     private int admitted;
     private String fixedPhase;
+    private Integer reachable;
 
     public StatusBuilder(ModelDeployment md, ModelDeploymentStatus previous, Clock clock) {
         this.clock = clock;
@@ -29,6 +31,7 @@ public final class StatusBuilder {
         this.next.organization = previous.organization;
         this.next.estimatedMemoryMiB = previous.estimatedMemoryMiB;
         this.next.endpoint = previous.endpoint;
+        this.next.servedModelName = previous.servedModelName;
         // The scale subresource's label selector: the serving pods of this ModelDeployment (ServingRenderer's labels).
         this.next.selector = ApiGroup.MODEL_DEPLOYMENT_LABEL + "=" + md.getMetadata().getName();
         this.next.placements = previous.placements == null ? new ArrayList<>() : new ArrayList<>(previous.placements);
@@ -83,6 +86,13 @@ public final class StatusBuilder {
         return this;
     }
 
+    /** The served name this ModelDeployment holds (null when another holds it), and the ServedModelName condition. */
+    public StatusBuilder servedName(String name, boolean held, String reason, String message) {
+        next.servedModelName = name;
+        setCondition(ModelCatalog.CONDITION, held, reason, message);
+        return this;
+    }
+
     /** Replicas that keep serving on nodes being withdrawn until their replacements are ready. */
     public StatusBuilder handover(List<Placement> handover) {
         next.handover = new ArrayList<>(handover);
@@ -93,9 +103,16 @@ public final class StatusBuilder {
      * @param ready ready serving pods; during a handover both the replacements and the replicas they replace may be
      *              ready, but the ModelDeployment never has more replicas than it asks for
      */
+    /** Ready replicas the pool's gateway reaches (null: no gateway runs). */
+    public StatusBuilder reachable(Integer replicas) {
+        this.reachable = replicas;
+        return this;
+    }
+
     public StatusBuilder readiness(int ready, String endpoint) {
         ready = Math.min(ready, desired);
         next.replicas = new ReplicaCounts(desired, admitted, ready);
+        next.replicas.reachable = reachable;
         next.endpoint = endpoint;
         boolean allReady = ready >= desired;
         setCondition(Conditions.READY, allReady && fixedPhase == null,

@@ -17,6 +17,7 @@ import io.gpupool.api.v1alpha1.ModelDeployment;
 import io.gpupool.api.v1alpha1.Organization;
 import io.gpupool.api.v1alpha1.ServingWork;
 import io.gpupool.api.v1alpha1.ServingWorkStatus.NodePods;
+import io.gpupool.core.inventory.PoolInputs;
 import io.gpupool.core.model.NodeKey;
 import io.gpupool.core.model.WorkloadId;
 import io.gpupool.core.render.RemoteWorkRenderer;
@@ -184,12 +185,10 @@ final class InformerPoolView implements PoolView {
         return out;
     }
 
-    /** The organization a namespace belongs to, from its label; empty when it has none. */
+    /** The organization a namespace belongs to ({@link PoolInputs#organizationOf}); empty when it has none. */
     Optional<String> organizationOf(String namespace) {
         return namespaces.get(new io.javaoperatorsdk.operator.processing.event.ResourceID(namespace))
-                .map(ns -> ns.getMetadata().getLabels() == null ? null
-                        : ns.getMetadata().getLabels().get(ApiGroup.ORGANIZATION_LABEL))
-                .filter(org -> !org.isBlank());
+                .flatMap(PoolInputs::organizationOf);
     }
 
     Optional<Organization> organization(String name) {

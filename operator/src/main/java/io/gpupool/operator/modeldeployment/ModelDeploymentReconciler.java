@@ -2,10 +2,13 @@ package io.gpupool.operator.modeldeployment;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -27,10 +30,12 @@ import io.gpupool.api.v1alpha1.GpuClass;
 import io.gpupool.api.v1alpha1.GpuNode;
 import io.gpupool.api.v1alpha1.GpuPool;
 import io.gpupool.api.v1alpha1.GpuPoolSpec;
+import io.gpupool.api.v1alpha1.GatewayReport;
 import io.gpupool.api.v1alpha1.ModelDeployment;
 import io.gpupool.api.v1alpha1.ModelDeploymentStatus;
 import io.gpupool.api.v1alpha1.Organization;
 import io.gpupool.api.v1alpha1.ServingWork;
+import io.gpupool.core.gateway.metering.ReportSlots;
 import io.gpupool.core.inventory.PoolInputs;
 import io.gpupool.core.inventory.Workloads;
 import io.gpupool.core.model.WorkloadId;
@@ -106,6 +111,14 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
     private final String tokenReaderRole;
     private final String serviceAccount;
     private volatile InformerPoolView view;
+    private volatile ServedNames servedNames;
+    /** The pool gateway's base URL (…/v1): ModelDeployments' endpoint when a gateway runs. */
+    @ConfigProperty(name = "gpupool.gateway.url")
+    Optional<String> gatewayUrl = Optional.empty();
+    /** Where the gateway writes its reports (the replicas it reaches); none read when absent. */
+    @ConfigProperty(name = "gpupool.gateway.namespace")
+    Optional<String> gatewayNamespace = Optional.empty();
+    private volatile InformerEventSource<GatewayReport, ModelDeployment> gatewayReports;
 
     /**
      * @param tokenReaderRole the ClusterRole a namespace binds to let the operator read its models' tokens
@@ -218,10 +231,24 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
                 .build(), context);
         var requeue = new SimpleInboundEventSource<ModelDeployment>("scheduler");
         scheduler.onRequeue(id -> requeue.propagateEvent(new ResourceID(id.name(), id.namespace())));
+        this.servedNames = ServedNames.on(primaries, requeue::propagateEvent);
         this.view = new InformerPoolView(namespaces, gpuNodes, gpuClasses, organizations, pools, pods, clusters, works,
                 primaries);
         rebalancer.attach(view);
-        return List.of(namespaces, gpuNodes, gpuClasses, organizations, pools, pods, clusters, works, requeue);
+        List<EventSource<?, ModelDeployment>> sources = new ArrayList<>(List.of(namespaces, gpuNodes, gpuClasses,
+                organizations, pools, pods, clusters, works, requeue));
+        if (gatewayUrl.isPresent() && gatewayNamespace.isPresent()) {
+            // What the gateway reaches of each model; a report that changes only its counts changes no status.
+            gatewayReports = new InformerEventSource<>(cached(GatewayReport.class, "gatewayreports")
+                    .withNamespaces(Set.of(gatewayNamespace.get()))
+                    .withPrimaryToSecondaryMapper(READ_FROM_THE_VIEW)
+                    .withOnUpdateFilter((now, before) -> !Objects.equals(now.getSpec().models,
+                            before.getSpec() == null ? null : before.getSpec().models))
+                    .withSecondaryToPrimaryMapper(ModelDeploymentReconciler::reportedModels)
+                    .build(), context);
+            sources.add(gatewayReports);
+        }
+        return sources;
     }
 
     /**
@@ -265,10 +292,69 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
         if (!StatusDiff.same(md.getStatus() == null ? new ModelDeploymentStatus() : md.getStatus(), plan.status())) {
             writeStatus(md, plan.status(), context);
         }
+        releaseServedName(md, plan.status());
         // A handover ends at its deadline, and a token is looked for again, even if nothing else happens by then.
         return plan.lookAgain() == null ? UpdateControl.noUpdate()
                 : UpdateControl.<ModelDeployment> noUpdate()
                         .rescheduleAfter(Duration.between(clock.instant(), plan.lookAgain()).plusSeconds(1));
+    }
+
+    /**
+     * Sets the pool gateway's base URL (…/v1) and the namespace of its reports, as gpupool.gateway.url and
+     * gpupool.gateway.namespace do (for operators built by hand).
+     */
+    public ModelDeploymentReconciler gateway(String url, String reportNamespace) {
+        this.gatewayUrl = Optional.ofNullable(url);
+        this.gatewayNamespace = Optional.ofNullable(reportNamespace);
+        return this;
+    }
+
+    private static Set<ResourceID> reportedModels(GatewayReport report) {
+        Set<ResourceID> out = new HashSet<>();
+        if (report.getSpec() != null && report.getSpec().models != null) {
+            for (var m : report.getSpec().models) {
+                int slash = m.model == null ? -1 : m.model.indexOf('/');
+                if (slash > 0) {
+                    out.add(new ResourceID(m.model.substring(slash + 1), m.model.substring(0, slash)));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Ready replicas the gateway reaches: the most any live gateway process reports (null: no gateway). */
+    private Integer reachable(ModelDeployment md) {
+        var reports = gatewayReports;
+        if (reports == null) {
+            return null;
+        }
+        String id = md.getMetadata().getNamespace() + "/" + md.getMetadata().getName();
+        int most = 0;
+        for (GatewayReport r : reports.list().toList()) {
+            if (r.getSpec() == null || r.getSpec().models == null || ReportSlots.lapsed(r.getSpec(), clock.instant())) {
+                continue;
+            }
+            for (var m : r.getSpec().models) {
+                if (id.equals(m.model)) {
+                    most = Math.max(most, m.reachableReplicas);
+                }
+            }
+        }
+        return most;
+    }
+
+    /** The ModelDeployment (namespace/name) that holds this one's served name, or null when this one holds it. */
+    private String servedNameHolder(ModelDeployment md) {
+        return servedNames.heldByAnother(md).map(h -> h.getMetadata().getNamespace() + "/" + h.getMetadata().getName())
+                .orElse(null);
+    }
+
+    /** A served name this ModelDeployment held until now is free: the others that claim it look again. */
+    private void releaseServedName(ModelDeployment md, ModelDeploymentStatus next) {
+        String before = md.getStatus() == null ? null : md.getStatus().servedModelName;
+        if (before != null && !before.equals(next.servedModelName)) {
+            servedNames.released(before, md);
+        }
     }
 
     /**
@@ -288,7 +374,8 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
                 view.servingWorks(namespace, md.getMetadata().getName()), scheduler.goneNodes(), tokens,
                 "kubectl create rolebinding gpupool-model-token-reader -n " + namespace + " --clusterrole="
                         + tokenReaderRole + " --serviceaccount=" + serviceAccount,
-                Set.of(), clock);
+                Set.of(), clock).withGateway(gatewayUrl.filter(u -> !u.isBlank()).orElse(null), servedNameHolder(md),
+                        reachable(md));
     }
 
     /**
@@ -331,6 +418,9 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
             List<ServingWork> works = view.servingWorks(md.getMetadata().getNamespace(), md.getMetadata().getName());
             ModelCredentials.forgetEverywhere(context.getClient(), md, RemoteWork.clusters(works));
             ServingWorks.deleteAll(context.getClient(), works);
+        }
+        if (servedNames != null && md.getStatus() != null) {
+            servedNames.released(md.getStatus().servedModelName, md);
         }
         events.forget(md);
         return DeleteControl.defaultDelete();

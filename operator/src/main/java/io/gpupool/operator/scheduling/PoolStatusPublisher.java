@@ -47,8 +47,9 @@ import io.quarkus.runtime.StartupEvent;
 /**
  * The status aggregator of the pool's own objects: after admission cycles it writes what the last cycle saw into the
  * status of GpuNodes, GpuClasses, Organizations and the GpuPool, patching only objects whose status changed. It is the
- * only writer of those statuses, so they never fight; the one exception is a GpuNode's status.lastHeartbeatTime, which
- * its cluster's agent writes and this class never sends (JSON patches of the other fields only).
+ * only writer of those statuses, so they never fight; the exceptions are a GpuNode's status.lastHeartbeatTime, which
+ * its cluster's agent writes, and an Organization's status.usage, which the usage fold writes: this class never sends
+ * them (JSON patches of its own fields only).
  *
  * <p>It writes on a thread of its own, the latest cycle's outcome only: each outcome describes the whole pool, so when
  * cycles come faster than the writes (a burst of applies runs one cycle per reconcile) the ones in between are
@@ -180,8 +181,9 @@ public class PoolStatusPublisher {
             next.ledger = ledger.statusFor(org.getMetadata().getName(), previous.ledger);
             List<ProvenNode> proven = outcome.proven().get(org.getMetadata().getName());
             next.provenNodes = proven == null || proven.isEmpty() ? null : proven;
-            if (!StatusDiff.same(previous, next)) {
-                patch(org, next);
+            // status.usage is the usage fold's (io.gpupool.operator.usage): neither compared nor sent.
+            if (!StatusDiff.same(previous, next, "usage")) {
+                patchOrganizationStatus(org, next, previous.provenNodes != null && next.provenNodes == null);
             }
         }
         view.pool().ifPresent(pool -> {
@@ -237,9 +239,7 @@ public class PoolStatusPublisher {
 
     /**
      * Writes the fields of a GpuNode's status the pool owns, and only those: lastHeartbeatTime belongs to the node's
-     * agent and is never sent. A node with a status gets a JSON patch (RFC 6902) of each field, which says explicitly
-     * that the conditions list is replaced; a node without one (as far as the cache knows) gets a JSON merge patch,
-     * which cannot remove a heartbeat written meanwhile.
+     * agent and is never sent.
      */
     private void patchNodeStatus(GpuNode node, GpuNodeStatus next) {
         Map<String, Object> fields = new LinkedHashMap<>();
@@ -250,23 +250,52 @@ public class PoolStatusPublisher {
         fields.put("allocated", next.allocated);
         fields.put("countedGpus", next.countedGpus);
         fields.put("conditions", next.conditions);
-        // From the cached object: addressed by name only, Fabric8 would first read the node from the server.
-        var status = client.resource(node).subresource("status");
+        patchFields(node, node.getStatus() != null, fields,
+                next.gpuClass == null && node.getStatus() != null && node.getStatus().gpuClass != null
+                        ? List.of("gpuClass") : List.of());
+    }
+
+    /**
+     * Writes the fields of an Organization's status the pool's admission owns, and only those: status.usage belongs
+     * to the usage fold (io.gpupool.operator.usage), which writes it on its own schedule.
+     */
+    private void patchOrganizationStatus(Organization org, OrganizationStatus next, boolean noMoreProofs) {
+        Map<String, Object> fields = new LinkedHashMap<>();
+        fields.put("classes", next.classes);
+        fields.put("weightedShare", next.weightedShare);
+        fields.put("namespaces", next.namespaces);
+        fields.put("conditions", next.conditions);
+        fields.put("observedGeneration", next.observedGeneration);
+        fields.put("ledger", next.ledger);
+        fields.put("provenNodes", next.provenNodes);
+        patchFields(org, org.getStatus() != null, fields, noMoreProofs ? List.of("provenNodes") : List.of());
+    }
+
+    /**
+     * Writes some fields of a status and leaves the others to their own writers. An object with a status gets a JSON
+     * patch (RFC 6902) of each field, which says explicitly that lists are replaced; one without (as far as the cache
+     * knows) gets a JSON merge patch, which cannot remove a field written meanwhile by another writer.
+     */
+    private void patchFields(HasMetadata object, boolean hasStatus, Map<String, Object> fields, List<String> removed) {
+        // From the cached object: addressed by name only, Fabric8 would first read it from the server.
+        var status = client.resource(object).subresource("status");
         try {
-            if (node.getStatus() == null) {
+            if (!hasStatus) {
                 status.patch(PatchContext.of(PatchType.JSON_MERGE), JSON.asJson(Map.of("status", fields)));
                 return;
             }
             List<Map<String, Object>> ops = new ArrayList<>();
-            fields.forEach((k, v) -> ops.add(Map.of("op", "add", "path", "/status/" + k, "value", v)));
-            if (next.gpuClass == null && node.getStatus().gpuClass != null) {
-                ops.add(Map.of("op", "remove", "path", "/status/gpuClass"));
-            }
+            fields.forEach((k, v) -> {
+                if (v != null) {
+                    ops.add(Map.of("op", "add", "path", "/status/" + k, "value", v));
+                }
+            });
+            removed.forEach(k -> ops.add(Map.of("op", "remove", "path", "/status/" + k)));
             status.patch(PatchContext.of(PatchType.JSON), JSON.asJson(ops));
         } catch (KubernetesClientException e) {
             // The next cycle writes it again.
-            LOG.debugf("Could not patch status of GpuNode %s/%s: %s", node.getMetadata().getNamespace(),
-                    node.getMetadata().getName(), e.getMessage());
+            LOG.debugf("Could not patch status of %s %s/%s: %s", object.getKind(), object.getMetadata().getNamespace(),
+                    object.getMetadata().getName(), e.getMessage());
         }
     }
 

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Benchmark of the pool gateway (src/test/java/io/gpupool/bench/gateway/GatewayBenchmark, a main class, not a test):
+# open-loop load (constant arrival rate, latency from the intended send time, HdrHistogram) against a SIMULATED engine
+# that answers at once, called directly and through one gateway; the added latency at each rate, streaming's time to
+# first chunk, and the highest rate one gateway sustains with p99 under 50 ms. Uses the real kube-apiserver when
+# hack/provision-kube-apiserver.sh has run (the gateway watches it), else the embedded one. Prints a table with the
+# load average and writes target/bench-gateway/results.md.
+#
+#   hack/bench-gateway.sh                                  500 and 1,000 req/s, then the sweep (about 8 minutes)
+#   hack/bench-gateway.sh --seconds 10 --rates 500 --sweep 1000,2000,3000
+#
+# BENCH_SKIP_BUILD=1 skips the Maven steps (reuses target/test-classes and target/bench-gateway.classpath).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CP_FILE=target/bench-gateway.classpath
+DEP_PLUGIN=org.apache.maven.plugins:maven-dependency-plugin:3.9.0
+if [ "${BENCH_SKIP_BUILD:-0}" != 1 ] || [ ! -s "$CP_FILE" ]; then
+  echo "Building gpupool and its test classes ..."
+  mvn -B -q test-compile
+  mvn -B -q "$DEP_PLUGIN:build-classpath" -Dmdep.outputFile="$CP_FILE" -Dmdep.includeScope=test >/dev/null
+fi
+export KUBE_API_TEST_OFFLINE_MODE=true KUBE_API_TEST_API_SERVER_VERSION=1.20.2
+exec java -Djava.util.logging.manager=org.jboss.logmanager.LogManager -Xmx1g ${BENCH_JAVA_OPTS:-} \
+  -cp "target/test-classes:target/classes:$(cat "$CP_FILE")" io.gpupool.bench.gateway.GatewayBenchmark "$@"

@@ -1,0 +1,151 @@
+package io.gpupool.playground;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.List;
+import java.util.stream.Collectors;
+
+import com.openai.client.OpenAIClient;
+import com.openai.client.okhttp.OpenAIOkHttpClient;
+import com.openai.core.http.StreamResponse;
+import com.openai.errors.OpenAIServiceException;
+import com.openai.models.chat.completions.ChatCompletion;
+import com.openai.models.chat.completions.ChatCompletionChunk;
+import com.openai.models.chat.completions.ChatCompletionCreateParams;
+
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.gpupool.api.v1alpha1.ApiKey;
+import io.gpupool.api.v1alpha1.ModelDeployment;
+import io.gpupool.api.v1alpha1.Organization;
+import io.gpupool.api.v1alpha1.OrganizationUsage;
+import io.gpupool.operator.apikey.ApiKeyReconciler;
+
+/**
+ * The playground's calls through the pool gateway, with the official OpenAI Java client: keys are created as members
+ * create them (ApiKey objects), read from their Secrets, and used; what the engines answer is SIMULATED, what the pool
+ * counts is real.
+ */
+final class PlaygroundGateway {
+
+    private final KubernetesClient client;
+    private final String url;
+    private String uniNlpKey;
+
+    PlaygroundGateway(KubernetesClient client, String url) {
+        this.client = client;
+        this.url = url;
+    }
+
+    void demonstrate() throws InterruptedException {
+        uniNlpKey = key("uni-nlp", "notebook", "Jupyter notebooks of the NLP group");
+        String homeKey = key("home-collective", "laptop", "the collective's laptops");
+        awaitReplicas("uni-nlp", "llama-8b");
+        awaitReplicas("open-lab", "llama-70b");
+
+        OpenAIClient uniNlp = OpenAIOkHttpClient.builder().apiKey(uniNlpKey).baseUrl(url).build();
+        OpenAIClient home = OpenAIOkHttpClient.builder().apiKey(homeKey).baseUrl(url).build();
+        System.out.println(Playground.wrap("uni-nlp may call: " + uniNlp.models().list().data().stream()
+                .map(m -> m.id() + " (" + m.ownedBy() + ")").collect(Collectors.joining(", "))));
+        ChatCompletion answer = uniNlp.chat().completions().create(ChatCompletionCreateParams.builder()
+                .model("uni-nlp/llama-8b").addUserMessage("What does a GPU pool share?").build());
+        System.out.println(Playground.wrap("uni-nlp -> uni-nlp/llama-8b (local replica): \""
+                + answer.choices().get(0).message().content().orElse("") + "\", usage " + answer.usage()
+                        .map(u -> u.promptTokens() + " prompt + " + u.completionTokens() + " completion tokens")
+                        .orElse("-")));
+        try (StreamResponse<ChatCompletionChunk> stream = uniNlp.chat().completions().createStreaming(
+                ChatCompletionCreateParams.builder().model("uni-nlp/llama-8b").addUserMessage("Stream a haiku").build())) {
+            List<String> pieces = stream.stream().map(c -> c.choices().isEmpty() ? ""
+                    : c.choices().get(0).delta().content().orElse("")).toList();
+            System.out.println(Playground.wrap("uni-nlp -> uni-nlp/llama-8b, streamed in " + pieces.size()
+                    + " chunks: \"" + String.join("", pieces) + "\""));
+        }
+        ChatCompletion shared = home.chat().completions().create(ChatCompletionCreateParams.builder()
+                .model("open-lab/llama-70b").addUserMessage("Hello from the home collective").build());
+        System.out.println(Playground.wrap("home-collective -> open-lab/llama-70b (shared): \""
+                + shared.choices().get(0).message().content().orElse("") + "\""));
+        try {
+            home.chat().completions().create(ChatCompletionCreateParams.builder().model("uni-nlp/llama-8b")
+                    .addUserMessage("may I?").build());
+        } catch (OpenAIServiceException e) {
+            System.out.println(Playground.wrap("home-collective -> uni-nlp/llama-8b (private): HTTP " + e.statusCode()
+                    + ", as expected"));
+        }
+        for (int i = 0; i < 5; i++) {
+            home.chat().completions().create(ChatCompletionCreateParams.builder().model("open-lab/llama-70b")
+                    .addUserMessage("question " + i).build());
+        }
+        printUsage(List.of("uni-nlp", "home-collective"));
+    }
+
+    /** Waits until the gateway reports the counts (every 2 s) and the operator folded them; prints them. */
+    private void printUsage(List<String> organizations) throws InterruptedException {
+        Instant deadline = Instant.now().plusSeconds(30);
+        while (Instant.now().isBefore(deadline)
+                && organizations.stream().anyMatch(o -> usage(o) == null || usage(o).requests == 0)) {
+            Thread.sleep(500);
+        }
+        System.out.println("   tokens counted by the pool (Organization status.usage, summed over the gateway's reports):");
+        for (String org : organizations) {
+            OrganizationUsage u = usage(org);
+            System.out.printf("     %-16s %3d requests, %5d prompt + %4d completion tokens%s%n", org,
+                    u == null ? 0 : u.requests, u == null ? 0 : u.promptTokens, u == null ? 0 : u.completionTokens,
+                    u == null ? "" : "  (" + u.models.stream().map(m -> m.model + "@" + m.cluster + ": " + m.requests)
+                            .collect(Collectors.joining(", ")) + ")");
+        }
+    }
+
+    /** What to paste to call the gateway oneself. */
+    void printTryIt() {
+        System.out.println("  Call the pool's gateway yourself (uni-nlp's key; replies are SIMULATED):");
+        System.out.println("    export OPENAI_BASE_URL=" + url);
+        System.out.println("    export OPENAI_API_KEY=" + uniNlpKey);
+        System.out.println("    curl -s $OPENAI_BASE_URL/models -H \"Authorization: Bearer $OPENAI_API_KEY\"");
+        System.out.println("    curl -s $OPENAI_BASE_URL/chat/completions -H \"Authorization: Bearer $OPENAI_API_KEY\" "
+                + "-H 'Content-Type: application/json' \\");
+        System.out.println("      -d '{\"model\":\"uni-nlp/llama-8b\",\"messages\":[{\"role\":\"user\","
+                + "\"content\":\"Hi\"}],\"stream\":true}'");
+        System.out.println("    kubectl get apikeys -A; kubectl get org -o "
+                + "custom-columns=ORG:.metadata.name,TOKENS:.status.usage.completionTokens");
+    }
+
+    private String key(String namespace, String name, String description) throws InterruptedException {
+        ApiKey key = new ApiKey();
+        key.setMetadata(new ObjectMetaBuilder().withNamespace(namespace).withName(name).build());
+        key.getSpec().description = description;
+        client.resource(key).createOr(r -> r.update());
+        Instant deadline = Instant.now().plusSeconds(60);
+        while (Instant.now().isBefore(deadline)) {
+            ApiKey k = client.resources(ApiKey.class).inNamespace(namespace).withName(name).get();
+            if (k != null && k.getStatus() != null && k.getStatus().secretName != null) {
+                var secret = client.secrets().inNamespace(namespace).withName(k.getStatus().secretName).get();
+                System.out.println(Playground.wrap("ApiKey " + namespace + "/" + name + ": organization "
+                        + k.getStatus().organization + ", value in Secret " + k.getStatus().secretName + ", hash "
+                        + k.getStatus().keyHash.substring(0, 19) + "..."));
+                return new String(Base64.getDecoder().decode(secret.getData().get(ApiKeyReconciler.SECRET_KEY)),
+                        StandardCharsets.UTF_8);
+            }
+            Thread.sleep(300);
+        }
+        throw new IllegalStateException("The operator did not issue ApiKey " + namespace + "/" + name);
+    }
+
+    private void awaitReplicas(String namespace, String name) throws InterruptedException {
+        Instant deadline = Instant.now().plus(Duration.ofSeconds(60));
+        while (Instant.now().isBefore(deadline)) {
+            ModelDeployment md = client.resources(ModelDeployment.class).inNamespace(namespace).withName(name).get();
+            if (md != null && md.getStatus() != null && md.getStatus().replicas != null
+                    && md.getStatus().replicas.ready > 0) {
+                return;
+            }
+            Thread.sleep(500);
+        }
+    }
+
+    private OrganizationUsage usage(String org) {
+        Organization o = client.resources(Organization.class).withName(org).get();
+        return o == null || o.getStatus() == null ? null : o.getStatus().usage;
+    }
+}
