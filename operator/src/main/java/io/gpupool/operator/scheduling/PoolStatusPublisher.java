@@ -85,10 +85,16 @@ public class PoolStatusPublisher {
         this.clock = clock;
         this.ledger = ledger;
         long every = PoolLedger.CHECKPOINT_INTERVAL.toMillis();
+        // On the writer's thread: when no newer outcome waits, write the last one again (only a due ledger checkpoint
+        // changes). Queuing it instead could put it in place of a newer one.
         writer.scheduleWithFixedDelay(() -> {
             Latest last = written;
-            if (last != null) {
-                publishSoon(last.outcome(), last.view());
+            if (last != null && latest.get() == null) {
+                try {
+                    publish(last.outcome(), last.view());
+                } catch (RuntimeException e) {
+                    LOG.warn("Checkpointing the contributor ledger failed; the next minute tries again", e);
+                }
             }
         }, every, every, TimeUnit.MILLISECONDS);
     }
