@@ -7,8 +7,10 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.TreeMap;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -57,7 +59,7 @@ public class PoolLedger {
     }
 
     /**
-     * Takes in the figures of a cycle. The first cycle restores the organizations' checkpoints; a cycle older than one
+     * Takes in the figures of a cycle. An organization seen for the first time continues from its checkpoint; a cycle older than one
      * already taken (listeners are told from several threads) is ignored.
      */
     public synchronized void onCycle(PoolScheduler.CycleOutcome outcome, PoolView view) {
@@ -70,7 +72,6 @@ public class PoolLedger {
         if (ledger == null) {
             ledger = new ContributionLedger(days);
             historyDays = days;
-            restore(view);
         } else if (days != historyDays) {
             ledger.historyDays(days);
             historyDays = days;
@@ -81,18 +82,34 @@ public class PoolLedger {
         }
         classValues = values;
         halfLifeHours = PoolInputs.usageHalfLifeHours(spec);
-        ledger.observe(outcome.at(), rates(outcome.report()), values, halfLifeHours);
+        Map<String, Map<String, GpuHours>> rates = rates(outcome.report());
+        rates.keySet().retainAll(restore(view));
+        ledger.observe(outcome.at(), rates, values, halfLifeHours);
     }
 
-    private void restore(PoolView view) {
+    /**
+     * Continues from its checkpoint every Organization the ledger sees for the first time, and returns the names of
+     * all it can see. Only those are counted: an organization whose Organization the informer has not delivered yet
+     * (a cycle can run before every cache of a starting operator is synced) would otherwise start afresh and its
+     * checkpoint could no longer be taken in, losing the time since it.
+     */
+    private Set<String> restore(PoolView view) {
+        Set<String> visible = new HashSet<>();
         int restored = 0;
         for (Organization org : view.organizations()) {
-            OrgLedger saved = org.getStatus() == null ? null : LedgerStatus.fromStatus(org.getStatus().ledger);
-            if (saved != null && ledger.restore(org.getMetadata().getName(), saved)) {
-                restored++;
+            String name = org.getMetadata().getName();
+            visible.add(name);
+            if (!ledger.organizations().contains(name)) {
+                OrgLedger saved = org.getStatus() == null ? null : LedgerStatus.fromStatus(org.getStatus().ledger);
+                if (saved != null && ledger.restore(name, saved)) {
+                    restored++;
+                }
             }
         }
-        LOG.infof("Contributor ledger continues from the checkpoints of %d organization(s)", restored);
+        if (restored > 0) {
+            LOG.infof("Contributor ledger continues from the checkpoints of %d organization(s)", restored);
+        }
+        return visible;
     }
 
     /** Per organization and class, the GPUs contributed, used, lent and borrowed now. */
