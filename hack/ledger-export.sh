@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Prints every Organization's per-day ledger (GPU-hours contributed, used, lent and borrowed per GpuClass and UTC day)
+# Prints every Organization's per-day ledger (GPU-hours contributed, used, lent and borrowed per GpuClass and UTC day,
+# tokens consumed and served per day)
 # for audit, as CSV (default) or JSON, from the API server of the current kubeconfig (KUBECONFIG or ~/.kube/config).
 # It only reads Organizations (the operator checkpoints the ledger into their status).
 #

@@ -15,4 +15,10 @@ public class LedgerDay {
 
     @JsonPropertyDescription("GPU-hours of that day per GpuClass (contributed, used, lent, borrowed; no GPUs counted).")
     public List<LedgerClass> classes = new ArrayList<>();
+
+    @JsonPropertyDescription("Tokens consumed by the organization's ApiKeys that day (see tokensConsumed).")
+    public Long tokensConsumed;
+
+    @JsonPropertyDescription("Tokens served on its contributed clusters that day (see tokensServed).")
+    public Long tokensServed;
 }

@@ -35,6 +35,14 @@ public class OrganizationLedger {
             + "when borrowing.")
     public Double decayedNetUsageGpuHours;
 
+    @JsonPropertyDescription("Tokens (prompt and completion) of requests the pool's gateway answered for the "
+            + "organization's ApiKeys, since its reports began (the sum of status.usage when last checkpointed).")
+    public Long tokensConsumed;
+
+    @JsonPropertyDescription("Tokens of requests the pool's gateway had answered by replicas on the organization's "
+            + "contributed clusters, whoever asked (the pool's own cluster's nodes are not attributed).")
+    public Long tokensServed;
+
     @JsonPropertyDescription("Per GpuClass: GPU-hours contributed, used, lent and borrowed, and the GPUs counted now.")
     public List<LedgerClass> classes = new ArrayList<>();
 

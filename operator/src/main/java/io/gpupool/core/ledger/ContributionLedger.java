@@ -48,6 +48,8 @@ public final class ContributionLedger {
         Map<String, GpuHours> rates = Map.of();
         final TreeMap<LocalDate, Map<String, GpuHours>> days = new TreeMap<>();
         double decayedNet;
+        Tokens tokens = Tokens.ZERO;
+        final TreeMap<LocalDate, Tokens> tokenDays = new TreeMap<>();
     }
 
     /** @param historyDays how many UTC days of history each organization keeps (at least 1) */
@@ -105,7 +107,7 @@ public final class ContributionLedger {
         SortedMap<LocalDate, Map<String, GpuHours>> days = new TreeMap<>();
         b.days.forEach((d, m) -> days.put(d, Map.copyOf(m)));
         return new OrgLedger(b.since, b.at, Map.copyOf(b.totals), b.rates, Collections.unmodifiableSortedMap(days),
-                b.decayedNet);
+                b.decayedNet, b.tokens, Collections.unmodifiableSortedMap(new TreeMap<>(b.tokenDays)));
     }
 
     /**
@@ -127,8 +129,32 @@ public final class ContributionLedger {
         b.rates = Map.copyOf(saved.rates());
         saved.days().forEach((d, m) -> b.days.put(d, new TreeMap<>(m)));
         b.decayedNet = saved.decayedNet();
+        b.tokens = saved.tokens() == null ? Tokens.ZERO : saved.tokens();
+        if (saved.tokenDays() != null) {
+            b.tokenDays.putAll(saved.tokenDays());
+        }
         books.put(org, b);
         return true;
+    }
+
+    /**
+     * Takes in the gateway's token totals of a known organization, as they are at {@code now} (they are durable sums
+     * of its reports, so they are read, not integrated): what they grew by since they were last taken in is added to
+     * the UTC day of {@code now}. A checkpoint keeps the totals, so after a restart only the growth since it is
+     * attributed, to the day the new operator first sees it.
+     */
+    public void tokens(String org, Instant now, Tokens total) {
+        Book b = books.get(org);
+        if (b == null) {
+            return;
+        }
+        Tokens added = total.since(b.tokens);
+        b.tokens = total;
+        LocalDate today = LocalDate.ofInstant(now, ZoneOffset.UTC);
+        if (!added.isZero()) {
+            b.tokenDays.merge(today, added, Tokens::plus);
+        }
+        b.tokenDays.headMap(today.minusDays(historyDays - 1L)).clear();
     }
 
     /** What the totals of an organization's class would be at {@code now}, without advancing the ledger. */
@@ -186,6 +212,7 @@ public final class ContributionLedger {
         b.at = now;
         LocalDate oldest = LocalDate.ofInstant(now, ZoneOffset.UTC).minusDays(historyDays - 1L);
         b.days.headMap(oldest).clear();
+        b.tokenDays.headMap(oldest).clear();
     }
 
     /** Value-weighted GPUs used minus contributed. */

@@ -13,18 +13,21 @@ import io.gpupool.api.v1alpha1.LedgerDay;
 import io.gpupool.api.v1alpha1.Organization;
 
 /**
- * The per-day history of every Organization's ledger, for audit: one row per organization, UTC day and GpuClass, as
- * CSV or JSON. Read from the Organizations' status, where the operator checkpoints it.
+ * The per-day history of every Organization's ledger, for audit: one row per organization, UTC day and GpuClass with
+ * its GPU-hours, and, for a day the gateway metered tokens, one row with an empty class and the tokens (the other
+ * rows leave the token columns empty, so that every column sums); as CSV or JSON. Read from the Organizations'
+ * status, where the operator checkpoints it.
  */
 public final class LedgerExport {
 
     private static final KubernetesSerialization JSON = new KubernetesSerialization();
     private static final String HEADER = "organization,day,gpu_class,contributed_gpu_hours,used_gpu_hours,"
-            + "lent_gpu_hours,borrowed_gpu_hours";
+            + "lent_gpu_hours,borrowed_gpu_hours,tokens_consumed,tokens_served";
 
-    /** One row of the export. */
-    public record Row(String organization, String day, String gpuClass, double contributedGpuHours,
-            double usedGpuHours, double lentGpuHours, double borrowedGpuHours) {
+    /** One row of the export: GPU-hours of a class, or (class "") the day's tokens; what it does not hold is null. */
+    public record Row(String organization, String day, String gpuClass, Double contributedGpuHours,
+            Double usedGpuHours, Double lentGpuHours, Double borrowedGpuHours, Long tokensConsumed,
+            Long tokensServed) {
     }
 
     private LedgerExport() {
@@ -47,7 +50,11 @@ public final class LedgerExport {
                 classes.sort(Comparator.comparing(c -> c.gpuClass));
                 for (LedgerClass c : classes) {
                     out.add(new Row(org.getMetadata().getName(), d.day, c.gpuClass, z(c.contributedGpuHours),
-                            z(c.usedGpuHours), z(c.lentGpuHours), z(c.borrowedGpuHours)));
+                            z(c.usedGpuHours), z(c.lentGpuHours), z(c.borrowedGpuHours), null, null));
+                }
+                if (d.tokensConsumed != null || d.tokensServed != null) {
+                    out.add(new Row(org.getMetadata().getName(), d.day, "", null, null, null, null,
+                            d.tokensConsumed == null ? 0 : d.tokensConsumed, d.tokensServed == null ? 0 : d.tokensServed));
                 }
             }
         }
@@ -57,8 +64,9 @@ public final class LedgerExport {
     public static String csv(List<Organization> organizations) {
         StringBuilder sb = new StringBuilder(HEADER).append('\n');
         for (Row r : rows(organizations)) {
-            sb.append(String.format(Locale.ROOT, "%s,%s,%s,%.6f,%.6f,%.6f,%.6f%n", r.organization(), r.day(),
-                    r.gpuClass(), r.contributedGpuHours(), r.usedGpuHours(), r.lentGpuHours(), r.borrowedGpuHours()));
+            sb.append(String.join(",", r.organization(), r.day(), r.gpuClass(), hours(r.contributedGpuHours()),
+                    hours(r.usedGpuHours()), hours(r.lentGpuHours()), hours(r.borrowedGpuHours()),
+                    count(r.tokensConsumed()), count(r.tokensServed()))).append('\n');
         }
         return sb.toString();
     }
@@ -75,9 +83,19 @@ public final class LedgerExport {
             m.put("used_gpu_hours", r.usedGpuHours());
             m.put("lent_gpu_hours", r.lentGpuHours());
             m.put("borrowed_gpu_hours", r.borrowedGpuHours());
+            m.put("tokens_consumed", r.tokensConsumed());
+            m.put("tokens_served", r.tokensServed());
             out.add(m);
         }
         return JSON.asJson(out) + "\n";
+    }
+
+    private static String hours(Double h) {
+        return h == null ? "" : String.format(Locale.ROOT, "%.6f", h);
+    }
+
+    private static String count(Long n) {
+        return n == null ? "" : Long.toString(n);
     }
 
     private static double z(Double d) {

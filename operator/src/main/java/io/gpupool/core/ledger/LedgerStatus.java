@@ -51,16 +51,24 @@ public final class LedgerStatus {
         out.usedGpuHours = round(used);
         out.balanceGpuHours = round(contributed - used);
         out.decayedNetUsageGpuHours = withDecayedUsage ? round(l.decayedNet()) : null;
+        boolean metered = !l.tokens().isZero();
+        out.tokensConsumed = metered ? l.tokens().consumed() : null;
+        out.tokensServed = metered ? l.tokens().served() : null;
+        TreeMap<LocalDate, LedgerDay> days = new TreeMap<>();
         for (Map.Entry<LocalDate, Map<String, GpuHours>> d : l.days().entrySet()) {
-            LedgerDay day = new LedgerDay();
-            day.day = d.getKey().toString();
+            LedgerDay day = days.computeIfAbsent(d.getKey(), LedgerStatus::day);
             new TreeMap<>(d.getValue()).forEach((cls, h) -> {
                 LedgerClass c = named(cls);
                 hours(c, h);
                 day.classes.add(c);
             });
-            out.days.add(day);
         }
+        l.tokenDays().forEach((d, t) -> {
+            LedgerDay day = days.computeIfAbsent(d, LedgerStatus::day);
+            day.tokensConsumed = t.consumed();
+            day.tokensServed = t.served();
+        });
+        out.days.addAll(days.values());
         return out;
     }
 
@@ -87,6 +95,7 @@ public final class LedgerStatus {
             }
         }
         SortedMap<LocalDate, Map<String, GpuHours>> days = new TreeMap<>();
+        SortedMap<LocalDate, Tokens> tokenDays = new TreeMap<>();
         for (LedgerDay d : s.days == null ? List.<LedgerDay> of() : s.days) {
             LocalDate day;
             try {
@@ -105,10 +114,23 @@ public final class LedgerStatus {
                 }
             }
             days.put(day, m);
+            if (d.tokensConsumed != null || d.tokensServed != null) {
+                tokenDays.put(day, new Tokens(n(d.tokensConsumed), n(d.tokensServed)));
+            }
         }
         Instant since = instant(s.since);
         return new OrgLedger(since == null ? checkpoint : since, checkpoint, totals, rates, days,
-                z(s.decayedNetUsageGpuHours));
+                z(s.decayedNetUsageGpuHours), new Tokens(n(s.tokensConsumed), n(s.tokensServed)), tokenDays);
+    }
+
+    private static LedgerDay day(LocalDate d) {
+        LedgerDay day = new LedgerDay();
+        day.day = d.toString();
+        return day;
+    }
+
+    private static long n(Long v) {
+        return v == null ? 0 : Math.max(0, v);
     }
 
     private static LedgerClass named(String gpuClass) {

@@ -15,7 +15,16 @@ import java.util.SortedMap;
  * @param days        GPU-hours per UTC day and GpuClass, the most recent days only
  * @param decayedNet  value-weighted GPU-hours used minus contributed, decayed with the pool's usage half-life (0 when
  *                    it is off)
+ * @param tokens      the gateway's token totals when they were last taken in ({@link ContributionLedger#tokens})
+ * @param tokenDays   what each UTC day added to them, the most recent days only
  */
 public record OrgLedger(Instant since, Instant checkpoint, Map<String, GpuHours> totals, Map<String, GpuHours> rates,
-        SortedMap<LocalDate, Map<String, GpuHours>> days, double decayedNet) {
+        SortedMap<LocalDate, Map<String, GpuHours>> days, double decayedNet, Tokens tokens,
+        SortedMap<LocalDate, Tokens> tokenDays) {
+
+    /** A ledger without tokens (no gateway). */
+    public OrgLedger(Instant since, Instant checkpoint, Map<String, GpuHours> totals, Map<String, GpuHours> rates,
+            SortedMap<LocalDate, Map<String, GpuHours>> days, double decayedNet) {
+        this(since, checkpoint, totals, rates, days, decayedNet, Tokens.ZERO, new java.util.TreeMap<>());
+    }
 }

@@ -27,6 +27,7 @@ import io.gpupool.core.ledger.ContributionLedger;
 import io.gpupool.core.ledger.GpuHours;
 import io.gpupool.core.ledger.LedgerStatus;
 import io.gpupool.core.ledger.OrgLedger;
+import io.gpupool.core.ledger.Tokens;
 import io.gpupool.core.model.GpuClassDef;
 import io.gpupool.core.status.PoolReport;
 import io.gpupool.operator.scheduling.PoolScheduler;
@@ -162,6 +163,19 @@ public class PoolLedger {
         }
         OrgLedger before = LedgerStatus.fromStatus(written);
         return before == null || !Objects.equals(before.rates(), current.rates());
+    }
+
+    /**
+     * Takes in the gateway's token totals from the Organizations' status.usage, before their checkpoints are written
+     * ({@link Tokens#fromUsage}); organizations the ledger does not count yet are left for later.
+     */
+    public synchronized void takeTokens(PoolView view) {
+        if (ledger == null) {
+            return;
+        }
+        Instant now = clock.instant();
+        Tokens.fromUsage(view.organizations(), view.contributedClusters())
+                .forEach((org, total) -> ledger.tokens(org, now, total));
     }
 
     /** An organization's GPU-hours of one kind in one class up to now (for the Prometheus counters). */

@@ -128,6 +128,7 @@ public class PoolStatusPublisher {
     }
 
     void publish(PoolScheduler.CycleOutcome outcome, PoolView view) {
+        ledger.takeTokens(view);
         Map<NodeKey, PoolNode> nodes = new HashMap<>();
         outcome.snapshot().nodes().forEach(n -> nodes.put(n.key(), n));
         PoolReport report = outcome.report();
