@@ -4,20 +4,28 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 import static org.awaitility.Awaitility.await;
 
+import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
 import io.fabric8.kubernetes.api.model.rbac.RoleBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.fabric8.kubernetes.client.http.HttpClient;
+import io.fabric8.kubernetes.client.http.HttpRequest;
 import io.gpupool.api.v1alpha1.LedgerClass;
 import io.gpupool.api.v1alpha1.ModelDeployment;
 import io.gpupool.api.v1alpha1.Organization;
@@ -80,7 +88,7 @@ class LedgerApiServerTest {
     }
 
     @Test
-    void aRestartInTheMiddleOfAPeriodNeitherLosesNorCountsTwice() {
+    void aRestartInTheMiddleOfAPeriodNeitherLosesNorCountsTwice() throws Exception {
         ManualClock clock = new ManualClock(T0);
         operator = InProcessOperator.start(admin, clock);
         pool.contribute("l4-01", ORG);
@@ -116,9 +124,32 @@ class LedgerApiServerTest {
         assertThat(after.balanceGpuHours).isCloseTo(after.contributedGpuHours - 1.5, within(0.01));
         assertThat(after.days).singleElement().satisfies(d -> assertThat(d.day).isEqualTo("2026-06-01"));
 
+        // kubectl get organizations: the server's table has the ledger's columns.
+        Map<String, Object> row = tableRow();
+        assertThat(row).containsEntry("Used GPU-h", 1.5).containsKeys("Contributed GPU-h", "Balance GPU-h");
+
         // The per-day export for audit.
         String csv = LedgerExport.csv(admin.resources(Organization.class).list().getItems());
         assertThat(csv).contains(ORG + ",2026-06-01,ledger-l4,").contains(",1.500000,");
+    }
+
+    /** The Organization as {@code kubectl get organizations} shows it: the server's Table, column name to cell. */
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> tableRow() throws Exception {
+        HttpClient http = admin.getHttpClient();
+        HttpRequest request = http.newHttpRequestBuilder()
+                .uri(URI.create(admin.getConfiguration().getMasterUrl()).resolve(
+                        "/apis/gpupool.io/v1alpha1/organizations/" + ORG))
+                .header("Accept", "application/json;as=Table;v=v1;g=meta.k8s.io").build();
+        Map<String, Object> table = new ObjectMapper().readValue(
+                http.sendAsync(request, String.class).get(30, TimeUnit.SECONDS).body(), Map.class);
+        List<Map<String, Object>> columns = (List<Map<String, Object>>) table.get("columnDefinitions");
+        List<Object> cells = (List<Object>) ((List<Map<String, Object>>) table.get("rows")).get(0).get("cells");
+        Map<String, Object> row = new LinkedHashMap<>();
+        for (int i = 0; i < columns.size(); i++) {
+            row.put((String) columns.get(i).get("name"), cells.get(i));
+        }
+        return row;
     }
 
     @Test
