@@ -56,6 +56,17 @@ class ContributionProofTest {
     }
 
     @Test
+    void aNodeNoClassMatchesCountsNothingAndBreaksNothing() {
+        ContributionProof proof = new ContributionProof(7);
+        NodeKey odd = new NodeKey("lab", "odd");
+        PoolNode classless = new PoolNode(odd, "home", null, 16384, 2, NodeState.SCHEDULABLE);
+        var counted = proof.counted(List.of(classless, node(BIG, 4)), Map.of("lab", Map.of("h100", 8)), "local", T0);
+        assertThat(counted.get(odd).gpus()).isZero();
+        assertThat(counted.get(odd).reason()).isEqualTo(ContributionProof.NOT_PROVEN);
+        assertThat(counted.get(BIG).reason()).isEqualTo(ContributionProof.NOT_PROVEN);
+    }
+
+    @Test
     void theCeilingIsSharedAmongTheClustersNodesInNameOrder() {
         ContributionProof proof = new ContributionProof(7);
         NodeKey a = new NodeKey("lab", "a");

@@ -114,7 +114,9 @@ public final class ContributionProof {
                 continue;
             }
             int proven = Math.min(n.gpus(), proven(n.key(), now));
-            Integer ceiling = left.getOrDefault(cluster, Map.of()).get(n.gpuClass());
+            // A node no GpuClass matches (gpuClass null) has no ceiling: it is not placed on, so nothing proves it.
+            Map<String, Integer> perClass = left.get(cluster);
+            Integer ceiling = perClass == null || n.gpuClass() == null ? null : perClass.get(n.gpuClass());
             int counted = ceiling == null ? proven : Math.min(proven, ceiling);
             if (ceiling != null) {
                 left.get(cluster).put(n.gpuClass(), ceiling - counted);
