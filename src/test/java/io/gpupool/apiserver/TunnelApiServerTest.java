@@ -10,6 +10,11 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -20,52 +25,74 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
+import com.openai.client.OpenAIClient;
+import com.openai.client.okhttp.OpenAIOkHttpClient;
+import com.openai.core.http.StreamResponse;
+import com.openai.errors.OpenAIException;
+import com.openai.models.chat.completions.ChatCompletion;
+import com.openai.models.chat.completions.ChatCompletionChunk;
+import com.openai.models.chat.completions.ChatCompletionCreateParams;
+
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBindingBuilder;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBuilder;
 import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.gpupool.agent.AgentSettings;
 import io.gpupool.agent.ContributorAgent;
+import io.gpupool.api.v1alpha1.ApiGroup;
+import io.gpupool.api.v1alpha1.ApiKey;
+import io.gpupool.api.v1alpha1.ApiKeyStatus;
+import io.gpupool.api.v1alpha1.ModelDeployment;
+import io.gpupool.api.v1alpha1.Organization;
 import io.gpupool.api.v1alpha1.Placement;
+import io.gpupool.core.gateway.ApiKeys;
+import io.gpupool.core.gateway.metering.UsageCounts;
 import io.gpupool.api.v1alpha1.ServingWork;
 import io.gpupool.core.inventory.NodeTrust;
 import io.gpupool.core.policy.ContributorPolicy;
 import io.gpupool.core.render.RemoteWorkRenderer;
 import io.gpupool.core.render.ServingRenderer;
 import io.gpupool.core.render.ServingSettings;
+import io.gpupool.gateway.Gateway;
+import io.gpupool.gateway.GatewaySettings;
+import io.gpupool.gateway.TunnelReplicas;
 import io.gpupool.gateway.upstream.UpstreamRequest;
 import io.gpupool.gateway.upstream.UpstreamUnavailableException;
 import io.gpupool.operator.cluster.ContributedClusterReconciler;
-import io.gpupool.testing.ScriptedEngine;
+import io.gpupool.testing.FakeEngine;
+import io.gpupool.testing.SimulatedReplicas;
+import io.gpupool.testing.TcpProxy;
+import io.gpupool.tunnel.GatewayTunnels;
 import io.gpupool.testing.PoolFixtures;
-import io.gpupool.tunnel.HubServingWorks;
-import io.gpupool.tunnel.KubernetesTunnelAuthenticator;
 import io.gpupool.tunnel.RemoteReplica;
 import io.gpupool.tunnel.TunnelRegistry;
 import io.gpupool.tunnel.TunnelServer;
 import io.gpupool.tunnel.agent.TunnelClient;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.UpgradeRejectedException;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.web.Router;
 
 /**
- * Who may open a tunnel, decided by the real API server: two contributed clusters with the hub namespace,
- * ServiceAccount, Role and RoleBinding the operator gives each, real ServiceAccount tokens (TokenRequest), and a
- * gateway that checks them as the gateway's ServiceAccount bound to {@code system:auth-delegator} (TokenReview and
- * SubjectAccessReview, nothing else). The real agent of cluster A runs with A's token at both ends of its link: its hub
- * watches and its tunnel; a fake engine plays its serving pod.
+ * A model served behind a contributor's NAT, called through the pool gateway, with the real API server deciding who
+ * may open a tunnel: two contributed clusters with the hub namespace, ServiceAccount, Role and RoleBinding the operator
+ * gives each, real ServiceAccount tokens (TokenRequest), and the real gateway (its tunnel endpoint mounted as the
+ * gateway role mounts it) that checks them as the gateway's ServiceAccount bound to {@code system:auth-delegator}
+ * (TokenReview and SubjectAccessReview) and allowed to watch ServingWorks. The real agent of cluster A runs with A's
+ * token at both ends of its link: its hub watches and its tunnel, which reaches the gateway through a TCP link a test
+ * can cut; a SIMULATED engine plays its serving pod. Members call with the official OpenAI Java client.
  */
 @ApiServerTier
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -76,19 +103,27 @@ class TunnelApiServerTest {
     private static final String B = "tunnel-b";
     private static final String GATEWAY_NS = "tunnel-gateway";
     private static final String GATEWAY_SA = "gpupool-gateway";
+    private static final String GATEWAY_WORKS = "tunnel-gateway-servingworks";
+    private static final String REPORTS = "tunnel-gateway-reports";
     private static final String SERVING = "tunnel-serving";
     private static final String MODELS = "tunnel-team";
+    private static final String ORG = "tunnel-org";
+    private static final String SERVED = MODELS + "/llama";
+    private static final String KEY = "gpk_tunnel-test-member-key";
 
     private static KubernetesClient admin;
     private static Vertx vertx;
-    private static ScriptedEngine engine;
+    private static FakeEngine engine;
     private static KubernetesClient asGateway;
-    private static HubServingWorks works;
     private static TunnelRegistry registry;
-    private static HttpServer gateway;
+    private static GatewayTunnels tunnels;
+    private static Gateway gateway;
+    private static TcpProxy link;
+    private static OpenAIClient member;
     private static KubernetesClient hubAsA;
     private static ContributorAgent agent;
     private static TunnelClient tunnel;
+    private static SimulatedReplicas replicas;
     private static final Map<String, String> TOKENS = new java.util.HashMap<>();
     private static final AtomicReference<String> agentToken = new AtomicReference<>();
 
@@ -118,24 +153,45 @@ class TunnelApiServerTest {
                 .endMetadata().withNewRoleRef().withApiGroup("rbac.authorization.k8s.io").withKind("ClusterRole")
                 .withName("system:auth-delegator").endRoleRef().addNewSubject().withKind("ServiceAccount")
                 .withName(GATEWAY_SA).withNamespace(GATEWAY_NS).endSubject().build()).createOr(r -> r.update());
+        // ... and watch the work the pool placed, as the chart's gateway Role allows.
+        admin.resource(new ClusterRoleBuilder().withNewMetadata().withName(GATEWAY_WORKS).endMetadata().addNewRule()
+                .withApiGroups(ApiGroup.GROUP).withResources("servingworks").withVerbs("get", "list", "watch")
+                .endRule().build()).createOr(r -> r.update());
+        admin.resource(new ClusterRoleBindingBuilder().withNewMetadata().withName(GATEWAY_WORKS).endMetadata()
+                .withNewRoleRef().withApiGroup("rbac.authorization.k8s.io").withKind("ClusterRole")
+                .withName(GATEWAY_WORKS).endRoleRef().addNewSubject().withKind("ServiceAccount").withName(GATEWAY_SA)
+                .withNamespace(GATEWAY_NS).endSubject().build()).createOr(r -> r.update());
         asGateway = server.impersonating("system:serviceaccount:" + GATEWAY_NS + ":" + GATEWAY_SA);
 
-        // The pool placed llama on A and other on B.
-        admin.resource(new NamespaceBuilder().withNewMetadata().withName(MODELS).endMetadata().build())
-                .createOr(r -> r.update());
+        // The pool placed llama on A and other on B; a member of its organization has a key (its hash as the
+        // operator writes it).
+        admin.resource(PoolFixtures.organization(ORG)).createOr(r -> r.update());
+        admin.resource(PoolFixtures.namespace(MODELS, ORG)).createOr(r -> r.update());
+        admin.resource(PoolFixtures.modelDeployment(MODELS, "llama", 1, 1)).createOr(r -> r.update());
+        ApiKey key = new ApiKey();
+        key.setMetadata(new ObjectMetaBuilder().withNamespace(MODELS).withName("member").build());
+        admin.resource(key).createOr(r -> r.update());
+        admin.resources(ApiKey.class).inNamespace(MODELS).withName("member").editStatus(k -> {
+            k.setStatus(new ApiKeyStatus());
+            k.getStatus().keyHash = ApiKeys.hash(KEY);
+            return k;
+        });
         admin.resource(work("llama", A)).createOr(r -> r.update());
         admin.resource(work("other", B)).createOr(r -> r.update());
 
         vertx = Vertx.vertx();
-        engine = new ScriptedEngine(vertx);
-        works = new HubServingWorks(admin);
-        registry = new TunnelRegistry(works);
-        Router router = Router.router(vertx);
-        new TunnelServer(vertx, new KubernetesTunnelAuthenticator(asGateway), registry,
-                new TunnelServer.Settings(() -> 1, 64 * 1024, Duration.ofSeconds(1), Duration.ofMillis(500)))
-                .mount(router);
-        gateway = vertx.createHttpServer().requestHandler(router).listen(0, "127.0.0.1").toCompletionStage()
-                .toCompletableFuture().get(10, TimeUnit.SECONDS);
+        engine = FakeEngine.echoing(vertx);
+        replicas = new SimulatedReplicas(admin, vertx);
+        tunnels = new GatewayTunnels(vertx, asGateway,
+                new TunnelServer.Settings(() -> 1, 64 * 1024, Duration.ofSeconds(1), Duration.ofMillis(500)));
+        registry = tunnels.registry();
+        admin.resource(new NamespaceBuilder().withNewMetadata().withName(REPORTS).endMetadata().build())
+                .createOr(r -> r.update());
+        gateway = Gateway.start(vertx, admin, GatewaySettings.forTest(REPORTS, "tunnel-test/1"),
+                new SimpleMeterRegistry(), Clock.systemUTC(), new TunnelReplicas(tunnels), List.of(tunnels::mount));
+        link = new TcpProxy(gateway.port());
+        member = OpenAIOkHttpClient.builder().apiKey(KEY).baseUrl(gateway.url()).maxRetries(0)
+                .timeout(Duration.ofSeconds(30)).build();
 
         // Cluster A: the real agent, with A's token for the hub and for the tunnel.
         admin.resource(new NamespaceBuilder().withNewMetadata().withName(SERVING).endMetadata().build())
@@ -152,7 +208,7 @@ class TunnelApiServerTest {
                 Clock.systemUTC());
         agent.start();
         agentToken.set(TOKENS.get(A));
-        tunnel = new TunnelClient(vertx, new TunnelClient.Settings(URI.create("http://127.0.0.1:" + gateway.actualPort()),
+        tunnel = new TunnelClient(vertx, new TunnelClient.Settings(URI.create(link.url()),
                 A, agentToken::get, Optional.empty(), Duration.ofMillis(200), Duration.ofSeconds(1),
                 Duration.ofSeconds(1)), agent.servingEndpoints());
         tunnel.start();
@@ -182,8 +238,17 @@ class TunnelApiServerTest {
         if (agent != null) {
             agent.close();
         }
-        if (works != null) {
-            works.close();
+        if (replicas != null) {
+            replicas.close();
+        }
+        if (gateway != null) {
+            gateway.close();
+        }
+        if (tunnels != null) {
+            tunnels.close();
+        }
+        if (link != null) {
+            link.close();
         }
         for (KubernetesClient c : new KubernetesClient[] { hubAsA, asGateway }) {
             if (c != null) {
@@ -202,7 +267,12 @@ class TunnelApiServerTest {
         for (String cluster : List.of(A, B)) {
             admin.resources(ServingWork.class).inNamespace(NodeTrust.hubNamespace(cluster)).delete();
         }
+        admin.resources(ApiKey.class).inNamespace(MODELS).delete();
+        admin.resources(ModelDeployment.class).inNamespace(MODELS).delete();
         admin.rbac().clusterRoleBindings().withName("tunnel-gateway-auth-delegator").delete();
+        admin.rbac().clusterRoleBindings().withName(GATEWAY_WORKS).delete();
+        admin.rbac().clusterRoles().withName(GATEWAY_WORKS).delete();
+        admin.resources(Organization.class).withName(ORG).delete();
     }
 
     /** What a kubelet would do for the Deployment the agent applied: a ready pod, the fake engine at its IP. */
@@ -239,7 +309,7 @@ class TunnelApiServerTest {
     private static int refusal(String token, String cluster) throws Exception {
         var client = vertx.createWebSocketClient();
         try {
-            client.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(gateway.actualPort())
+            client.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(gateway.port())
                     .setURI(TunnelServer.PATH).addHeader("Authorization", "Bearer " + token)
                     .addHeader(TunnelServer.CLUSTER_HEADER, cluster)).toCompletionStage().toCompletableFuture()
                     .get(20, TimeUnit.SECONDS).close();
@@ -277,6 +347,103 @@ class TunnelApiServerTest {
 
     @Test
     @Order(2)
+    void aMemberCallsTheModelBehindTheContributorsNatThroughTheGateway() throws Exception {
+        await().atMost(WAIT).until(() -> gateway.directory().snapshot().reachable().getOrDefault(SERVED, 0) == 1);
+        assertThat(member.models().list().data()).extracting(m -> m.id()).contains(SERVED);
+        ChatCompletion answer = member.chat().completions().create(ChatCompletionCreateParams.builder().model(SERVED)
+                .addUserMessage("hello from afar").build());
+        assertThat(answer.choices().get(0).message().content()).hasValue("echo: hello from afar");
+
+        // Streaming crosses gateway, tunnel and agent chunk by chunk: the first chunk arrives while the engine holds
+        // the rest back; the usage chunk the gateway asked for (the client did not) never reaches the client.
+        CompletableFuture<Void> rest = engine.holdAfterFirstChunk();
+        try (StreamResponse<ChatCompletionChunk> stream = member.chat().completions().createStreaming(
+                ChatCompletionCreateParams.builder().model(SERVED).addUserMessage("one two three").build())) {
+            Iterator<ChatCompletionChunk> chunks = stream.stream().iterator();
+            assertThat(chunks.next().choices().get(0).delta().content()).hasValue("echo:");
+            assertThat(rest).isNotDone();
+            rest.complete(null);
+            List<ChatCompletionChunk> others = new ArrayList<>();
+            chunks.forEachRemaining(others::add);
+            assertThat(others).hasSize(3).allSatisfy(c -> assertThat(c.usage()).isEmpty());
+        }
+        assertThat(engine.bodies().get(engine.bodies().size() - 1).path("stream_options").path("include_usage")
+                .asBoolean()).isTrue();
+        assertThat(engine.authorizations()).isEmpty();
+
+        // Metered for the member's organization, on the cluster that served it.
+        var metered = new UsageCounts.UsageKey(ORG, SERVED, A);
+        await().atMost(WAIT).until(() -> gateway.meter().snapshot().usage().containsKey(metered)
+                && gateway.meter().snapshot().usage().get(metered).requests() == 2);
+        var counts = gateway.meter().snapshot().usage().get(metered);
+        assertThat(counts.completionTokens()).isEqualTo(4 + 4);
+    }
+
+    @Test
+    @Order(3)
+    void aTunnelCutMidStreamEndsTheAnswerWithAnErrorAndStopsTheEngine() throws Exception {
+        int cancelled = engine.cancelled();
+        engine.holdAfterFirstChunk();
+        try (StreamResponse<ChatCompletionChunk> stream = member.chat().completions().createStreaming(
+                ChatCompletionCreateParams.builder().model(SERVED).addUserMessage("cut me off").build())) {
+            Iterator<ChatCompletionChunk> chunks = stream.stream().iterator();
+            assertThat(chunks.next().choices().get(0).delta().content()).hasValue("echo:");
+            link.cut();
+            // The gateway ends the stream with an OpenAI error event, which the client raises.
+            assertThatThrownBy(() -> chunks.forEachRemaining(c -> {
+            })).isInstanceOf(OpenAIException.class).hasMessageContaining("broke off its answer");
+        } finally {
+            link.restore();
+        }
+        // The agent lost its side of the request too: it cancels the engine's.
+        await().atMost(WAIT).until(() -> engine.cancelled() == cancelled + 1);
+        await().atMost(WAIT).until(() -> gateway.dispatchers().of(SERVED).stats().inFlight() == 0);
+        // The agent comes back by itself.
+        await().atMost(WAIT).until(() -> gateway.directory().snapshot().reachable().getOrDefault(SERVED, 0) == 1);
+        assertThat(member.chat().completions().create(ChatCompletionCreateParams.builder().model(SERVED)
+                .addUserMessage("back again").build()).choices().get(0).message().content()).hasValue("echo: back again");
+    }
+
+    @Test
+    @Order(4)
+    void aTunnelLostBeforeTheFirstByteSendsTheRequestOnceMoreToAnotherReplica() throws Exception {
+        // A second replica of the model, in the pool's own cluster.
+        SimulatedReplicas.Replica local = replicas.start(MODELS, "llama", SERVED, Duration.ZERO);
+        await().atMost(WAIT).until(() -> gateway.directory().snapshot().reachable().getOrDefault(SERVED, 0) == 2);
+        CompletableFuture<Void> held = engine.holdBeforeHead();
+        ExecutorService callers = Executors.newCachedThreadPool();
+        try {
+            // Prompts spread over both replicas (prefix affinity): call until one is held at the remote engine.
+            CompletableFuture<ChatCompletion> atRemote = null;
+            for (int i = 0; i < 20 && atRemote == null; i++) {
+                int before = engine.requests();
+                String prompt = "probe " + i + " " + "x".repeat(i * 7);
+                CompletableFuture<ChatCompletion> call = CompletableFuture.supplyAsync(() -> member.chat()
+                        .completions().create(ChatCompletionCreateParams.builder().model(SERVED).addUserMessage(prompt)
+                                .build()), callers);
+                await().atMost(WAIT).until(() -> call.isDone() || engine.requests() > before);
+                if (!call.isDone()) {
+                    atRemote = call;
+                }
+            }
+            assertThat(atRemote).as("no prompt went to the replica behind the tunnel").isNotNull();
+            int localBefore = local.engine().requests();
+            link.cut();
+            // Nothing came back through the tunnel before it dropped: the gateway sends the request to the other one.
+            ChatCompletion answer = atRemote.get(30, TimeUnit.SECONDS);
+            assertThat(answer.choices().get(0).message().content()).hasValue("Hello from " + SERVED + " (SIMULATED)");
+            assertThat(local.engine().requests()).isEqualTo(localBefore + 1);
+        } finally {
+            held.complete(null);
+            link.restore();
+            callers.shutdownNow();
+            replicas.stop(local);
+        }
+        await().atMost(WAIT).until(() -> gateway.directory().snapshot().reachable().getOrDefault(SERVED, 0) == 1);
+    }
+
+    @Test
+    @Order(5)
     void aForgedTokenOrAnotherClustersTokenIsRefused() throws Exception {
         assertThat(refusal("eyJhbGciOiJSUzI1NiJ9.forged.token", A)).isEqualTo(401);
         assertThat(refusal(TOKENS.get(B), A)).isEqualTo(403); // B's agent claiming to be A's
@@ -286,7 +453,7 @@ class TunnelApiServerTest {
     }
 
     @Test
-    @Order(3)
+    @Order(6)
     void aServingWorkOfAnotherClusterIsNotReachableThroughThisOne() {
         String otherWork = RemoteWorkRenderer.workName(MODELS, "other");
         assertThat(registry.replicas(A, otherWork)).isEmpty();
@@ -296,7 +463,7 @@ class TunnelApiServerTest {
     }
 
     @Test
-    @Order(4)
+    @Order(7)
     void revokingTheClustersAccessClosesItsTunnel() {
         assertThat(registry.connected(A)).isTrue();
         admin.rbac().roleBindings().inNamespace(NodeTrust.hubNamespace(A)).withName(ContributedClusterReconciler.AGENT)

@@ -17,7 +17,7 @@ import org.HdrHistogram.Recorder;
 
 import io.gpupool.gateway.upstream.Upstream;
 import io.gpupool.gateway.upstream.UpstreamRequest;
-import io.gpupool.testing.ScriptedEngine;
+import io.gpupool.testing.FakeEngine;
 import io.gpupool.tunnel.AgentIdentity;
 import io.gpupool.tunnel.RemoteReplica;
 import io.gpupool.tunnel.TunnelRegistry;
@@ -54,14 +54,14 @@ public final class TunnelBenchmark {
     private static final long P99_LIMIT_MICROS = 50_000;
 
     private final Vertx vertx;
-    private final ScriptedEngine engine;
+    private final FakeEngine engine;
     private final HttpClient direct;
     private final Upstream tunnel;
     private final TunnelClient agent;
 
     private TunnelBenchmark(Vertx vertx) throws Exception {
         this.vertx = vertx;
-        this.engine = new ScriptedEngine(vertx);
+        this.engine = FakeEngine.echoing(vertx);
         this.direct = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true),
                 new PoolOptions().setHttp1MaxSize(256));
         String work = "bench.model";

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
 import io.gpupool.gateway.upstream.UpstreamRequest;
 import io.gpupool.gateway.upstream.UpstreamResponse;
 import io.gpupool.gateway.upstream.UpstreamUnavailableException;
-import io.gpupool.testing.ScriptedEngine;
+import io.gpupool.testing.FakeEngine;
 import io.gpupool.testing.TcpProxy;
 import io.gpupool.tunnel.agent.ServingEndpoints;
 import io.gpupool.tunnel.agent.TunnelClient;
@@ -54,7 +54,7 @@ class TunnelTest {
     private static final RemoteReplica REPLICA = new RemoteReplica(CLUSTER, WORK, POD);
 
     private Vertx vertx;
-    private ScriptedEngine engine;
+    private FakeEngine engine;
     private HttpServer gateway;
     private TunnelRegistry registry;
     private TcpProxy link;
@@ -71,7 +71,7 @@ class TunnelTest {
     @BeforeEach
     void start() throws Exception {
         vertx = Vertx.vertx();
-        engine = new ScriptedEngine(vertx);
+        engine = FakeEngine.echoing(vertx);
         tokens.put("token-1", CLUSTER);
         placed.add(CLUSTER + "/" + WORK);
         endpoints.set(Map.of(WORK, List.of(new ServingEndpoints.Endpoint(POD, "127.0.0.1", engine.port()))));
@@ -156,7 +156,7 @@ class TunnelTest {
         assertThat(answer.getJsonArray("choices").getJsonObject(0).getJsonObject("message").getString("content"))
                 .isEqualTo("echo: hello pool");
         // What the engine saw: the client's headers, not the hop's.
-        assertThat(engine.lastRequest().getHeader("x-request-id")).isEqualTo("hello pool");
+        assertThat(engine.lastHeaders().get("x-request-id")).isEqualTo("hello pool");
 
         // A stream reaches the gateway while the engine is still generating: its first chunk, then the rest.
         CompletableFuture<Void> rest = engine.holdAfterFirstChunk();
@@ -186,7 +186,7 @@ class TunnelTest {
     @Test
     void multiplexesManyConcurrentRequestsOverOneTunnel() throws Exception {
         startAgent();
-        engine.chunkDelayMillis(2);
+        engine.chunkInterval(Duration.ofMillis(2));
         List<CompletableFuture<String>> answers = new ArrayList<>();
         for (int i = 0; i < 200; i++) {
             boolean stream = i % 2 == 0;
@@ -340,7 +340,7 @@ class TunnelTest {
 
     @Test
     void aWorksUpstreamSpreadsRequestsToTheLeastBusyReplica() throws Exception {
-        try (ScriptedEngine second = new ScriptedEngine(vertx)) {
+        try (FakeEngine second = FakeEngine.echoing(vertx)) {
             startAgent();
             endpoints.set(Map.of(WORK, List.of(new ServingEndpoints.Endpoint(POD, "127.0.0.1", engine.port()),
                     new ServingEndpoints.Endpoint("llama-1a2b-1", "127.0.0.1", second.port()))));

@@ -29,10 +29,14 @@ public final class GatewayTunnels implements AutoCloseable {
      * @param gateways how many gateway replicas serve the tunnel's URL (agents keep one tunnel to each)
      */
     public GatewayTunnels(Vertx vertx, KubernetesClient client, IntSupplier gateways) {
+        this(vertx, client, TunnelServer.Settings.defaults(gateways));
+    }
+
+    /** With the tunnel's timing of one's own (tests: a short keepalive and reauthorization). */
+    public GatewayTunnels(Vertx vertx, KubernetesClient client, TunnelServer.Settings settings) {
         this.works = new HubServingWorks(client);
         this.registry = new TunnelRegistry(works);
-        this.server = new TunnelServer(vertx, new KubernetesTunnelAuthenticator(client), registry,
-                TunnelServer.Settings.defaults(gateways));
+        this.server = new TunnelServer(vertx, new KubernetesTunnelAuthenticator(client), registry, settings);
     }
 
     /** Serves the agents' endpoint ({@value TunnelServer#PATH}) on the gateway's router. */

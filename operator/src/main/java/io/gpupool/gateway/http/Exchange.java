@@ -252,7 +252,7 @@ final class Exchange {
             return;
         }
         if (sse != null && !resp.ended() && !resp.closed()) {
-            OpenAiError error = OpenAiError.upstreamFailed(model.servedName(), "the stream broke: " + e.getMessage());
+            OpenAiError error = OpenAiError.answerBroken(model.servedName(), String.valueOf(e.getMessage()));
             resp.end(Buffer.buffer("data: " + error.json() + "\n\n"));
         } else if (!resp.ended() && !resp.closed()) {
             resp.reset();

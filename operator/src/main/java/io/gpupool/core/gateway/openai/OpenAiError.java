@@ -75,6 +75,12 @@ public record OpenAiError(int status, String type, String code, String param, St
                 + "' failed before answering: " + why, null);
     }
 
+    /** The answer had begun when its replica, or the way to it, broke: what the client got is incomplete. */
+    public static OpenAiError answerBroken(String model, String why) {
+        return new OpenAiError(502, "server_error", "upstream_error", null, "The replica of '" + model
+                + "' broke off its answer (" + why + "); the answer is incomplete, send the request again.", null);
+    }
+
     public static OpenAiError shuttingDown() {
         return new OpenAiError(503, "server_error", "gateway_stopping", null,
                 "This gateway replica is stopping; retry (another replica answers).", 1);
