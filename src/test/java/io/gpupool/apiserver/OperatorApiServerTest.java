@@ -130,7 +130,8 @@ class OperatorApiServerTest {
         assertOwnedBy(svc, md);
         assertThat(svc.getSpec().getClusterIP()).isNotBlank(); // a real API server allocates it
 
-        md = awaitStatus("llama", m -> "Admitted".equals(m.getStatus().phase));
+        // Admitted, or already Running: the real controllers may have made the pods ready since the first wait.
+        md = awaitStatus("llama", m -> "Admitted".equals(m.getStatus().phase) || "Running".equals(m.getStatus().phase));
         assertThat(md.getStatus().placements).containsExactly(new Placement("local", "a100-80g-01", "a100-80g", 2));
         assertThat(md.getStatus().replicas.admitted).isEqualTo(2);
         assertThat(md.getStatus().organization).isEqualTo(ORG);
@@ -216,6 +217,44 @@ class OperatorApiServerTest {
         newcomer = awaitStatus("r-newcomer", m -> m.getStatus().replicas.admitted == 1);
         assertThat(newcomer.getStatus().placements).extracting(p -> p.node).containsExactly("dgx-h100-01");
         await().atMost(WAIT).until(() -> allocated("dgx-h100-01") == 5);
+    }
+
+    /**
+     * Serving children are matched by the hash annotation of their rendering and their replica count: a Deployment
+     * scaled by hand, or a child whose annotation is gone, is written again (a replacement that keeps what others
+     * added, and the Service's allocated cluster IP); the ModelDeployment's own reconciles leave them alone.
+     */
+    @Test
+    void aServingChildChangedByHandIsWrittenAgain() {
+        apply("drift", 1, 1, "a100-80g");
+        await().atMost(WAIT).until(() -> deployments("drift").size() == 1
+                && client.services().inNamespace(NS).withName("drift").get() != null);
+        Deployment d = deployments("drift").get(0);
+        Service svc = client.services().inNamespace(NS).withName("drift").get();
+        String hash = d.getMetadata().getAnnotations().get("gpupool.io/desired-hash");
+        assertThat(hash).hasSize(64);
+        String clusterIp = svc.getSpec().getClusterIP();
+
+        client.apps().deployments().inNamespace(NS).withName(d.getMetadata().getName()).edit(x -> {
+            x.getSpec().setReplicas(3);
+            x.getMetadata().getAnnotations().put("example.org/added-by-someone", "kept");
+            return x;
+        });
+        client.services().inNamespace(NS).withName("drift").edit(x -> {
+            x.getMetadata().getAnnotations().remove("gpupool.io/desired-hash");
+            return x;
+        });
+
+        await().atMost(WAIT).until(() -> deployments("drift").get(0).getSpec().getReplicas() == 1);
+        Deployment repaired = deployments("drift").get(0);
+        assertThat(repaired.getMetadata().getAnnotations()).containsEntry("gpupool.io/desired-hash", hash)
+                .containsEntry("example.org/added-by-someone", "kept");
+        await().atMost(WAIT).until(() -> client.services().inNamespace(NS).withName("drift").get().getMetadata()
+                .getAnnotations().containsKey("gpupool.io/desired-hash"));
+        assertThat(client.services().inNamespace(NS).withName("drift").get().getSpec().getClusterIP())
+                .isEqualTo(clusterIp);
+        client.resources(ModelDeployment.class).inNamespace(NS).withName("drift").delete();
+        await().atMost(WAIT).until(() -> get("drift") == null);
     }
 
     /**

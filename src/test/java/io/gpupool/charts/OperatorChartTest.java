@@ -62,7 +62,11 @@ class OperatorChartTest {
         assertThat(c.getCommand()).isNullOrEmpty();
         assertThat(c.getEnv()).extracting(EnvVar::getName, EnvVar::getValue)
                 .contains(org.assertj.core.groups.Tuple.tuple("QUARKUS_PROFILE", "prod"),
-                        org.assertj.core.groups.Tuple.tuple("GPUPOOL_ROLE", "operator"));
+                        org.assertj.core.groups.Tuple.tuple("GPUPOOL_ROLE", "operator"),
+                        org.assertj.core.groups.Tuple.tuple("MALLOC_ARENA_MAX", "2"));
+        // The JVM sizes its heap from the container's memory limit (values jvm.options).
+        assertThat(c.getEnv()).filteredOn(e -> e.getName().equals("JAVA_TOOL_OPTIONS")).singleElement()
+                .satisfies(e -> assertThat(e.getValue()).contains("-XX:MaxRAMPercentage=", "-XX:+UseSerialGC"));
         assertThat(c.getPorts()).singleElement().satisfies(p -> {
             assertThat(p.getContainerPort()).isEqualTo(9000);
             assertThat(p.getName()).isEqualTo("management");

@@ -128,6 +128,17 @@ final class OperatorUnderTest implements AutoCloseable {
         return found ? sum : Double.NaN;
     }
 
+    /** The bytes of live objects a {@code GC.class_histogram} counts (its "Total" line); NaN if absent. */
+    static double histogramTotalBytes(String histogram) {
+        for (String line : histogram.split("\n")) {
+            String[] f = line.trim().split("\\s+");
+            if (f.length == 3 && f[0].equals("Total")) {
+                return Double.parseDouble(f[2]);
+            }
+        }
+        return Double.NaN;
+    }
+
     /** Heap used / committed after a full GC (jcmd GC.run, then GC.heap_info), as jcmd prints it. */
     String heapAfterFullGc() {
         try {
@@ -137,6 +148,20 @@ final class OperatorUnderTest implements AutoCloseable {
         } catch (IOException | InterruptedException e) {
             return "jcmd failed: " + e.getMessage();
         }
+    }
+
+    /** Starts a JFR recording of the operator (profile settings: CPU samples every 10-20 ms, allocations, locks). */
+    void startProfile() {
+        try {
+            jcmd("JFR.start name=bench settings=profile");
+        } catch (IOException | InterruptedException e) {
+            System.out.println("  (JFR.start failed: " + e.getMessage() + ")");
+        }
+    }
+
+    /** Stops the recording {@link #startProfile} started and writes it to {@code to}. */
+    void stopProfile(Path to) throws IOException, InterruptedException {
+        jcmd("JFR.stop name=bench filename=" + to.toAbsolutePath());
     }
 
     /** A thread dump, for the report when the operator looks stuck or slow. */

@@ -99,7 +99,8 @@ final class WatchClock implements AutoCloseable {
         }
     }
 
-    private record Handler<T>(java.util.function.Consumer<T> seen) implements ResourceEventHandler<T> {
+    /** Calls {@code seen} with every object added or updated; deletes are ignored. */
+    record Handler<T>(java.util.function.Consumer<T> seen) implements ResourceEventHandler<T> {
         @Override
         public void onAdd(T obj) {
             seen.accept(obj);

@@ -1,17 +1,12 @@
 package io.gpupool.operator.scheduling;
 
-import static io.gpupool.testing.PoolFixtures.gpuClass;
 import static io.gpupool.testing.PoolFixtures.modelDeployment;
-import static io.gpupool.testing.PoolFixtures.node;
-import static io.gpupool.testing.PoolFixtures.organization;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Clock;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -21,18 +16,10 @@ import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 
-import io.fabric8.kubernetes.api.model.Node;
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
-import io.gpupool.api.v1alpha1.GpuClass;
-import io.gpupool.api.v1alpha1.GpuNode;
-import io.gpupool.api.v1alpha1.GpuPool;
 import io.gpupool.api.v1alpha1.ModelDeployment;
-import io.gpupool.api.v1alpha1.Organization;
 import io.gpupool.api.v1alpha1.Placement;
 import io.gpupool.core.admission.FairShareAdmission;
-import io.gpupool.core.discovery.GpuNodes;
 import io.gpupool.core.inventory.Workloads;
-import io.gpupool.core.model.NodeKey;
 import io.gpupool.core.model.WorkloadId;
 import io.gpupool.core.serving.Admission;
 
@@ -51,7 +38,7 @@ class ConcurrentSchedulingTest {
         PoolScheduler scheduler = new PoolScheduler(new FairShareAdmission(), Clock.systemUTC());
         Map<WorkloadId, Integer> requeued = new ConcurrentHashMap<>();
         scheduler.onRequeue(id -> requeued.merge(id, 1, Integer::sum));
-        PoolView view = new FixedPool();
+        PoolView view = new FixedPoolView(NODES);
 
         CountDownLatch start = new CountDownLatch(1);
         ExecutorService reconcilers = Executors.newFixedThreadPool(THREADS);
@@ -87,63 +74,5 @@ class ConcurrentSchedulingTest {
                     .isTrue();
         }
         assertThat(admitted).isEqualTo(NODES * 8);
-    }
-
-    /** Ten 8-GPU H100 nodes of the pool's own cluster, contributed by organization lab. */
-    private static final class FixedPool implements PoolView {
-        private final List<GpuNode> nodes = new ArrayList<>();
-        private final List<GpuClass> classes = List.of(gpuClass("h100-80g", 80000, "NVIDIA-H100-*"));
-        private final List<Organization> orgs = List.of(organization("lab"));
-
-        FixedPool() {
-            for (int n = 0; n < NODES; n++) {
-                Node node = node("dgx-h100-01", "lab");
-                node.getMetadata().setName("dgx-" + n);
-                GpuNode g = new GpuNode();
-                g.setMetadata(new ObjectMetaBuilder().withNamespace("gpupool-cluster-local").withName("dgx-" + n).build());
-                g.setSpec(GpuNodes.specOf(node, "local").orElseThrow());
-                nodes.add(g);
-            }
-        }
-
-        @Override
-        public List<GpuClass> gpuClasses() {
-            return classes;
-        }
-
-        @Override
-        public List<GpuNode> gpuNodes() {
-            return nodes;
-        }
-
-        @Override
-        public List<Organization> organizations() {
-            return orgs;
-        }
-
-        @Override
-        public Optional<GpuPool> pool() {
-            return Optional.empty();
-        }
-
-        @Override
-        public Map<String, String> contributedClusters() {
-            return Map.of();
-        }
-
-        @Override
-        public List<ModelDeployment> modelDeployments() {
-            return List.of();
-        }
-
-        @Override
-        public Map<String, Integer> memberNamespaces() {
-            return Map.of("lab", 1);
-        }
-
-        @Override
-        public Map<WorkloadId, Map<NodeKey, Integer>> livePods() {
-            return Map.of();
-        }
     }
 }

@@ -129,6 +129,7 @@ class NodeLifecycleTest {
         assertThat(schedule(md).placements()).as("not ready for 60 s of 60").extracting(p -> p.node)
                 .containsExactly("n1");
         clock.advance(Duration.ofSeconds(2));
+        scheduler.rebalance(pool); // the cycle the expiry timer asks for (PoolRebalancer.requestAt)
         assertThat(schedule(md).placements()).as("not ready past the timeout").extracting(p -> p.node)
                 .containsExactly("n2");
         assertThat(scheduler.goneNodes()).containsExactly(local("n1"));
@@ -136,7 +137,7 @@ class NodeLifecycleTest {
         // Ready again: it counts from scratch next time.
         pool.nodes.get("n1").getSpec().nodeReady = true;
         scheduler.observe(pool.nodes.get("n1"));
-        schedule(md);
+        scheduler.rebalance(pool); // a GpuNode's spec changed
         assertThat(scheduler.goneNodes()).isEmpty();
     }
 
@@ -153,6 +154,7 @@ class NodeLifecycleTest {
         Instant cordoned = clock.instant();
         scheduler.observe(pool.nodes.get("n1"));
         clock.advance(Duration.ofSeconds(5));
+        scheduler.rebalance(pool); // a GpuNode's spec changed
         Admission admission = schedule(md);
         assertThat(admission.placements()).containsExactly(new Placement("local", "n2", "l4", 1));
         assertThat(admission.stopping()).containsExactly(new Assignment(local("n1"), "l4", 1));
@@ -183,6 +185,7 @@ class NodeLifecycleTest {
         assertThat(scheduler.allocatedGpus()).containsEntry(local("n1"), 1);
 
         pool.pods.remove(Workloads.id(old));
+        scheduler.rebalance(pool); // what the pod's event asks for: the deleted ModelDeployment has no reconcile
         assertThat(schedule(next).placements()).containsExactly(new Placement("local", "n1", "l4", 1));
         assertThat(scheduler.workloads()).extracting(w -> w.id().name()).containsExactly("next");
     }

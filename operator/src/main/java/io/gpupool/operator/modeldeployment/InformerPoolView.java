@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
+import java.util.stream.Stream;
 
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -19,10 +20,15 @@ import io.gpupool.api.v1alpha1.ServingWork;
 import io.gpupool.api.v1alpha1.ServingWorkStatus.NodePods;
 import io.gpupool.core.inventory.PoolInputs;
 import io.gpupool.core.model.NodeKey;
+import io.gpupool.core.model.Workload;
 import io.gpupool.core.model.WorkloadId;
 import io.gpupool.core.render.RemoteWorkRenderer;
 import io.gpupool.core.render.ServingRenderer;
+import io.gpupool.core.serving.ServingDecision;
+import io.gpupool.core.validation.ModelDeploymentValidator;
 import io.gpupool.operator.scheduling.PoolView;
+import io.javaoperatorsdk.operator.health.InformerHealthIndicator;
+import io.javaoperatorsdk.operator.health.InformerWrappingEventSourceHealthIndicator;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
@@ -104,6 +110,15 @@ final class InformerPoolView implements PoolView {
         return modelDeployments.list().toList();
     }
 
+    /** The one place a ModelDeployment's demand is derived: for its reconcile, and for cycles that run before it. */
+    @Override
+    public Workload demandOf(ModelDeployment md) {
+        String organization = organizationOf(md.getMetadata().getNamespace()).orElse(null);
+        boolean organizationExists = organization != null && organization(organization).isPresent();
+        return ServingDecision.demand(md, organization, organizationExists,
+                ModelDeploymentValidator.validate(md.getMetadata().getName(), md.getSpec()));
+    }
+
     @Override
     public Map<String, Integer> memberNamespaces() {
         Map<String, Integer> out = new HashMap<>();
@@ -183,6 +198,24 @@ final class InformerPoolView implements PoolView {
             }
         });
         return out;
+    }
+
+    /**
+     * Every informer of the view, the primary cache's too, has synced. The pool's inputs change events arrive while
+     * they start (a namespace listed asks for a rebalance), before JOSDK starts reconciling.
+     */
+    @Override
+    public boolean synced() {
+        return Stream.<Object>of(namespaces, gpuNodes, gpuClasses, organizations, pools, pods, clusters, works,
+                modelDeployments).allMatch(InformerPoolView::synced);
+    }
+
+    private static boolean synced(Object cache) {
+        if (!(cache instanceof InformerWrappingEventSourceHealthIndicator<?> source)) {
+            return true; // not informer-backed: nothing to wait for
+        }
+        var informers = source.informerHealthIndicators();
+        return !informers.isEmpty() && informers.values().stream().allMatch(InformerHealthIndicator::hasSynced);
     }
 
     /** The organization a namespace belongs to ({@link PoolInputs#organizationOf}); empty when it has none. */

@@ -283,8 +283,7 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
         String organization = view.organizationOf(md.getMetadata().getNamespace()).orElse(null);
         boolean organizationExists = organization != null && view.organization(organization).isPresent();
         List<String> problems = ModelDeploymentValidator.validate(md.getMetadata().getName(), md.getSpec());
-        Admission admission = scheduler.schedule(
-                ServingDecision.demand(md, organization, organizationExists, problems), view);
+        Admission admission = scheduler.schedule(view.demandOf(md), view);
         ServingInputs inputs = observe(md, organization, organizationExists, problems, context);
         ServingPlan plan = ServingDecision.decide(md, inputs, admission);
         plan = applyChildren(md, plan, inputs, admission, context);

@@ -2,6 +2,7 @@ package io.gpupool.operator.modeldeployment;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
@@ -10,16 +11,26 @@ import io.gpupool.api.v1alpha1.ModelDeployment;
 import io.gpupool.api.v1alpha1.Placement;
 import io.gpupool.core.render.ServingRenderer;
 import io.gpupool.core.render.ServingSettings;
+import io.gpupool.operator.cache.SlimDeployments;
+import io.javaoperatorsdk.operator.processing.dependent.kubernetes.BooleanWithUndefined;
 import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.dependent.GarbageCollected;
 import io.javaoperatorsdk.operator.processing.dependent.CRUDKubernetesBulkDependentResource;
+import io.javaoperatorsdk.operator.processing.dependent.Matcher.Result;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependentResource;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 
-/** One Deployment per node the ModelDeployment's replicas are placed on in the pool's own cluster. */
-@KubernetesDependent(informer = @Informer(labelSelector = ModelDeploymentReconciler.SERVING_SELECTOR))
+/**
+ * One Deployment per node the ModelDeployment's replicas are placed on in the pool's own cluster. Matched by the hash
+ * of its rendering ({@link DesiredHash}) and its replica count; created with a POST and replaced (PUT, keeping the
+ * labels and annotations others added) when it differs, without server-side apply: nothing but the operator writes
+ * these Deployments' specs, so there is no field ownership to negotiate, and the API server does less for a POST than
+ * for an apply.
+ */
+@KubernetesDependent(useSSA = BooleanWithUndefined.FALSE,
+        informer = @Informer(labelSelector = ModelDeploymentReconciler.SERVING_SELECTOR, itemStore = SlimDeployments.class))
 public class ServingDeploymentsDependent extends KubernetesDependentResource<Deployment, ModelDeployment>
         implements CRUDKubernetesBulkDependentResource<Deployment, ModelDeployment>, GarbageCollected<ModelDeployment> {
 
@@ -33,8 +44,16 @@ public class ServingDeploymentsDependent extends KubernetesDependentResource<Dep
         @SuppressWarnings("unchecked")
         List<Placement> placements = workflow.getMandatory(ModelDeploymentReconciler.LOCAL_PLACEMENTS, List.class);
         ServingSettings settings = workflow.getMandatory(ModelDeploymentReconciler.SETTINGS, ServingSettings.class);
-        return ServingRenderer.deployments(md, placements, settings).stream()
+        return ServingRenderer.deployments(md, placements, settings).stream().map(DesiredHash::stamp)
                 .collect(Collectors.toMap(ResourceID::fromResource, Function.identity()));
+    }
+
+    @Override
+    public Result<Deployment> match(Deployment actual, Deployment desired, ModelDeployment md,
+            Context<ModelDeployment> context) {
+        boolean same = DesiredHash.matches(actual, desired) && actual.getSpec() != null
+                && Objects.equals(actual.getSpec().getReplicas(), desired.getSpec().getReplicas());
+        return Result.computed(same, desired);
     }
 
     @Override

@@ -4,7 +4,7 @@ import io.fabric8.kubernetes.api.model.Node;
 import io.gpupool.operator.Role;
 import io.quarkus.arc.lookup.LookupIfProperty;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
-import io.gpupool.operator.cache.WithoutManagedFields;
+import io.gpupool.operator.cache.SlimNodes;
 import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
@@ -22,7 +22,7 @@ import io.javaoperatorsdk.operator.api.reconciler.dependent.Dependent;
 // No label selector: removing the organization label from a Node must reach the reconciler as an update (so that the
 // precondition turns false and the GpuNode is withdrawn), not vanish from the informer as a delete.
 @ControllerConfiguration(name = LocalNodeReconciler.NAME, generationAwareEventProcessing = false,
-        informer = @Informer(itemStore = WithoutManagedFields.class))
+        informer = @Informer(itemStore = SlimNodes.class))
 public class LocalNodeReconciler implements Reconciler<Node> {
 
     public static final String NAME = "localnode";

@@ -42,6 +42,8 @@ final class AssignmentLedger {
     private final Map<WorkloadId, java.util.ArrayDeque<long[]>> started = new HashMap<>();
     /** Deleted ModelDeployments kept while their pods still stop, so that their GPUs stay booked. */
     private final Set<WorkloadId> released = new HashSet<>();
+    /** Workloads whose demand as recorded no cycle has seen yet. */
+    private final Set<WorkloadId> undecided = new HashSet<>();
     private boolean rebuilt;
 
     /**
@@ -67,6 +69,7 @@ final class AssignmentLedger {
                     : 1;
             workloads.put(Workloads.id(md), Workloads.frozen(md, md.getStatus().organization, gpus, assigned,
                     List.of()));
+            undecided.add(Workloads.id(md));
         }
         rebuilt = true;
         LOG.infof("Scheduler ledger rebuilt from %d ModelDeployment(s) with placements", workloads.size());
@@ -76,11 +79,41 @@ final class AssignmentLedger {
     void record(Workload demand) {
         released.remove(demand.id()); // created again under the same name
         Workload current = workloads.get(demand.id());
+        if (current == null || !sameDemand(current, demand)) {
+            undecided.add(demand.id());
+        }
         workloads.put(demand.id(), current == null ? demand.withAssigned(List.of())
                 : new Workload(demand.id(), demand.organization(), demand.gpusPerReplica(), demand.minMemoryMiB(),
                         demand.allowedClasses(), demand.desiredReplicas(), demand.priority(), demand.shared(),
                         demand.arrival(), demand.frozen(), current.assigned(), current.draining(),
                         current.claimed()));
+    }
+
+    /** Whether the ledger holds the workload (admitted, waiting, or released with pods still stopping). */
+    boolean knows(WorkloadId id) {
+        return workloads.containsKey(id);
+    }
+
+    /**
+     * Whether a cycle has already decided this demand and nothing it decided can have changed without a cycle of its
+     * own: the last cycle saw the workload asking for exactly this, and it has neither replicas whose pods are still
+     * stopping nor claims on GPUs being freed (those change with its pods, which only its reconcile notices). Anything
+     * else that changes an admission (nodes, classes, organizations, the pool, other workloads) runs a cycle itself
+     * and requeues the workloads whose admission it changed.
+     */
+    boolean decided(Workload demand) {
+        Workload current = workloads.get(demand.id());
+        return current != null && !undecided.contains(demand.id()) && !released.contains(demand.id())
+                && sameDemand(current, demand) && current.draining().isEmpty() && current.claimed().isEmpty();
+    }
+
+    /** The same demand: everything but where its replicas are (which the ledger, not the demand, knows). */
+    static boolean sameDemand(Workload a, Workload b) {
+        return a.id().equals(b.id()) && Objects.equals(a.organization(), b.organization())
+                && a.gpusPerReplica() == b.gpusPerReplica() && a.minMemoryMiB() == b.minMemoryMiB()
+                && a.allowedClasses().equals(b.allowedClasses()) && a.desiredReplicas() == b.desiredReplicas()
+                && a.priority() == b.priority() && a.shared() == b.shared() && a.arrival() == b.arrival()
+                && a.frozen() == b.frozen();
     }
 
     /**
@@ -124,6 +157,7 @@ final class AssignmentLedger {
                 workloads.remove(w.id()); // deleted, and its last pod is gone
                 released.remove(w.id());
                 started.remove(w.id());
+                undecided.remove(w.id());
                 continue;
             }
             workloads.put(w.id(), withDraining);
@@ -173,6 +207,7 @@ final class AssignmentLedger {
             Map<NodeKey, String> nodeClasses, long now) {
         Set<WorkloadId> changed = new HashSet<>();
         for (Workload w : seen) {
+            undecided.remove(w.id());
             List<Assignment> next = result.assignments().getOrDefault(w.id(), w.assigned());
             // Claims (GPUs a preemptor waits for while its victims stop) live here like the assignment. Pods of
             // replicas this cycle took away still run: they hold their GPUs from now on, not from the next cycle.
@@ -204,6 +239,11 @@ final class AssignmentLedger {
 
     private static Workload withDraining(Workload w, List<Assignment> assigned, List<Assignment> claimed,
             Map<WorkloadId, Map<NodeKey, Integer>> livePods, Map<NodeKey, String> nodeClasses) {
+        Map<NodeKey, Integer> pods = livePods.get(w.id());
+        if ((pods == null || pods.isEmpty()) && w.draining().isEmpty() && assigned == w.assigned()
+                && claimed == w.claimed()) {
+            return w; // most workloads, most cycles: nothing to recompute
+        }
         return new Workload(w.id(), w.organization(), w.gpusPerReplica(), w.minMemoryMiB(), w.allowedClasses(),
                 w.desiredReplicas(), w.priority(), w.shared(), w.arrival(), w.frozen(), assigned,
                 draining(assigned, livePods.getOrDefault(w.id(), Map.of()), nodeClasses), claimed);
@@ -228,6 +268,9 @@ final class AssignmentLedger {
     }
 
     private static boolean sameAssignments(List<Assignment> a, List<Assignment> b) {
+        if (a.equals(b)) {
+            return true; // most workloads, most cycles
+        }
         Map<NodeKey, Integer> x = new LinkedHashMap<>();
         Map<NodeKey, Integer> y = new LinkedHashMap<>();
         a.forEach(e -> x.merge(e.node(), e.replicas(), Integer::sum));

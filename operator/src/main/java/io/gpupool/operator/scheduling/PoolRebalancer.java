@@ -19,12 +19,15 @@ import org.jboss.logging.Logger;
  * Runs one admission cycle soon after the pool's inputs change (a GpuNode, GpuClass, Organization or the GpuPool), or
  * when a contributed node's heartbeat expires, so
  * that capacity that appears is handed out, and statuses are refreshed, even when no ModelDeployment is reconciling.
- * Requests that arrive while a cycle is queued are merged into it.
+ * Requests that arrive while a cycle is queued are merged into it. Requests made while the view's caches are still
+ * filling (at start-up) wait for them ({@link PoolView#synced}).
  */
 @ApplicationScoped
 public class PoolRebalancer {
 
     private static final Logger LOG = Logger.getLogger(PoolRebalancer.class);
+    /** How often a request made before the caches synced looks again. */
+    static final Duration SYNC_POLL = Duration.ofMillis(100);
 
     private final PoolScheduler scheduler;
     private final ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -72,6 +75,10 @@ public class PoolRebalancer {
         }
         executor.execute(() -> {
             queued.set(false);
+            if (!view.synced()) {
+                executor.schedule(this::request, SYNC_POLL.toMillis(), TimeUnit.MILLISECONDS);
+                return;
+            }
             try {
                 scheduler.rebalance(view);
             } catch (RuntimeException e) {

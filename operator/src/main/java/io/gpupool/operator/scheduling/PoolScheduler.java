@@ -16,10 +16,12 @@ import jakarta.inject.Inject;
 
 import io.gpupool.api.v1alpha1.GpuNode;
 import io.gpupool.api.v1alpha1.GpuPool;
+import io.gpupool.api.v1alpha1.ModelDeployment;
 import io.gpupool.api.v1alpha1.ProvenNode;
 import io.gpupool.core.admission.AdmissionEngine;
 import io.gpupool.core.inventory.ContributionProof;
 import io.gpupool.core.inventory.PoolInputs;
+import io.gpupool.core.inventory.Workloads;
 import io.gpupool.core.model.CycleResult;
 import io.gpupool.core.model.NodeKey;
 import io.gpupool.core.model.PoolSnapshot;
@@ -34,8 +36,11 @@ import io.gpupool.core.status.PoolReport;
  * cycle of the admission engine over the whole pool under a lock, so that two reconciles can never hand out the same
  * GPUs. A cycle is four steps, each in a class of its own:
  * <ol>
- * <li>take the demands handed in ({@link #submitted}): reconciles that arrive while a cycle runs are served together by
- * the next one, so a burst of n applies costs far fewer than n cycles over a pool that grows with them;</li>
+ * <li>take the demands handed in ({@link #submitted}): reconciles that arrive while a cycle runs or soon after one
+ * ({@link CycleThrottle}) are served together by the next one, with every ModelDeployment of the informer cache that
+ * no cycle has seen yet ({@link PoolView#demandOf}), so a burst of n applies costs far fewer than n cycles over a pool
+ * that grows with them; a reconcile whose demand a cycle has already decided gets its answer from the ledger without
+ * a cycle ({@link AssignmentLedger#decided});</li>
  * <li>build the snapshot ({@link SnapshotBuilder}): classes, nodes with their liveness ({@link NodeLiveness}), quotas,
  * policy, and the workloads of the {@link AssignmentLedger} with the replicas whose pods still run as draining;</li>
  * <li>run the engine, a pure function of the snapshot;</li>
@@ -53,6 +58,7 @@ public class PoolScheduler {
     private final SnapshotBuilder snapshots;
     /** Guarded by this. */
     private final AssignmentLedger ledger = new AssignmentLedger();
+    private final CycleThrottle throttle = new CycleThrottle();
     /** Demands handed in by reconciles waiting for the lock; the next cycle takes them all. Guarded by itself. */
     private final Map<WorkloadId, Workload> submitted = new LinkedHashMap<>();
     private volatile Consumer<WorkloadId> requeue = id -> {
@@ -138,9 +144,16 @@ public class PoolScheduler {
      *               the pod cache are authoritative)
      */
     public Admission schedule(Workload demand, PoolView view) {
+        synchronized (this) {
+            ledger.rebuildOnce(view.modelDeployments());
+            if (ledger.decided(demand)) {
+                return ledger.admissionOf(demand.id());
+            }
+        }
         synchronized (submitted) {
             submitted.put(demand.id(), demand);
         }
+        throttle.awaitTurn();
         CycleOutcome outcome = null;
         Admission admission;
         synchronized (this) {
@@ -214,6 +227,8 @@ public class PoolScheduler {
      *                they are not requeued when their admission changes
      */
     private CycleOutcome runCycle(PoolView view, Set<WorkloadId> callers) {
+        long start = throttle.now();
+        recordUnseen(view);
         SnapshotBuilder.CycleInputs inputs = snapshots.inputs(view, ledger.workloads(), usageHistory.get());
         goneNodes = inputs.nodes().gone();
         withdrawing = inputs.nodes().withdrawing();
@@ -234,8 +249,26 @@ public class PoolScheduler {
             expiryListener.accept(inputs.nodes().nextExpiry());
         }
         PoolSnapshot after = snapshot.withWorkloads(ledger.workloads());
-        return new CycleOutcome(++cycles, clock.instant(), after, result, Map.copyOf(ledger.allocatedGpus()), counted,
-                proven, once(after, result));
+        CycleOutcome outcome = new CycleOutcome(++cycles, clock.instant(), after, result,
+                Map.copyOf(ledger.allocatedGpus()), counted, proven, once(after, result));
+        throttle.ran(start);
+        return outcome;
+    }
+
+    /**
+     * Puts into the ledger the ModelDeployments of the informer cache that it does not know yet (created since the
+     * last cycle, their reconcile still queued): this cycle decides them too, and their reconciles find the answer.
+     * Those being deleted are left out (their cleanup releases them).
+     */
+    private void recordUnseen(PoolView view) {
+        for (ModelDeployment md : view.modelDeployments()) {
+            if (md.getMetadata().getDeletionTimestamp() == null && !ledger.knows(Workloads.id(md))) {
+                Workload demand = view.demandOf(md);
+                if (demand != null) {
+                    ledger.record(demand);
+                }
+            }
+        }
     }
 
     private void publish(CycleOutcome outcome, PoolView view) {

@@ -1,5 +1,6 @@
 package io.gpupool.operator.scheduling;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -52,8 +53,10 @@ import io.quarkus.runtime.StartupEvent;
  * them (JSON patches of its own fields only).
  *
  * <p>It writes on a thread of its own, the latest cycle's outcome only: each outcome describes the whole pool, so when
- * cycles come faster than the writes (a burst of applies runs one cycle per reconcile) the ones in between are
- * skipped, and reconciles do not wait for these writes.
+ * cycles come faster than the writes the ones in between are skipped, and reconciles do not wait for these writes.
+ * It publishes at most once per {@link #MIN_INTERVAL}: every admission changes its node's, class's and organization's
+ * figures, and at a steady few applies a second, writing them after every cycle cost as many API writes as the
+ * ModelDeployments themselves; these statuses are for people and dashboards, a second behind at most.
  */
 @ApplicationScoped
 public class PoolStatusPublisher {
@@ -62,6 +65,8 @@ public class PoolStatusPublisher {
     private static final KubernetesSerialization JSON = new KubernetesSerialization();
     /** Condition type on a GpuNode: whether all its GPUs count toward its organization's quota. */
     static final String VERIFIED = "Verified";
+    /** The shortest time from the start of one publication to the start of the next. */
+    static final Duration MIN_INTERVAL = Duration.ofSeconds(1);
 
     private final KubernetesClient client;
     private final java.time.Clock clock;
@@ -75,6 +80,8 @@ public class PoolStatusPublisher {
     private final AtomicReference<Latest> latest = new AtomicReference<>();
     /** The last outcome written: written again every minute, so that the ledgers' checkpoints stay fresh. */
     private volatile Latest written;
+    /** When the last publication started (System.nanoTime), read by the thread that queues the next one. */
+    private volatile long lastStart = System.nanoTime() - MIN_INTERVAL.toNanos();
 
     private record Latest(PoolScheduler.CycleOutcome outcome, PoolView view) {
     }
@@ -110,7 +117,9 @@ public class PoolStatusPublisher {
     /** Queues the outcome of a cycle for writing; an outcome already waiting is replaced by this newer one. */
     void publishSoon(PoolScheduler.CycleOutcome outcome, PoolView view) {
         if (latest.getAndSet(new Latest(outcome, view)) == null) {
-            writer.execute(() -> {
+            long wait = Math.max(0, lastStart + MIN_INTERVAL.toNanos() - System.nanoTime());
+            writer.schedule(() -> {
+                lastStart = System.nanoTime();
                 Latest next = latest.getAndSet(null);
                 try {
                     written = next;
@@ -118,7 +127,7 @@ public class PoolStatusPublisher {
                 } catch (RuntimeException e) {
                     LOG.warn("Publishing the pool's status failed; the next cycle writes it again", e);
                 }
-            });
+            }, wait, TimeUnit.NANOSECONDS);
         }
     }
 

@@ -10,6 +10,7 @@ import io.gpupool.api.v1alpha1.GpuPool;
 import io.gpupool.api.v1alpha1.ModelDeployment;
 import io.gpupool.api.v1alpha1.Organization;
 import io.gpupool.core.model.NodeKey;
+import io.gpupool.core.model.Workload;
 import io.gpupool.core.model.WorkloadId;
 
 /** What the scheduler reads of the pool, served from informer caches (never from direct API calls). */
@@ -31,6 +32,15 @@ public interface PoolView {
     /** Number of namespaces labelled as members, per organization. */
     Map<String, Integer> memberNamespaces();
 
+    /**
+     * What a ModelDeployment of {@link #modelDeployments()} asks the scheduler for, exactly as its reconcile would hand
+     * it in, so that a cycle can decide it before its reconcile runs; null when the view cannot tell (the reconcile
+     * hands it in then).
+     */
+    default Workload demandOf(ModelDeployment md) {
+        return null;
+    }
+
     /** Serving pods that still hold GPUs (not Succeeded or Failed), counted per ModelDeployment and node. */
     Map<WorkloadId, Map<NodeKey, Integer>> livePods();
 
@@ -45,5 +55,14 @@ public interface PoolView {
     /** Per approved contributed cluster and GpuClass, the most GPUs that may earn quota (its ceiling). */
     default Map<String, Map<String, Integer>> clusterCeilings() {
         return Map.of();
+    }
+
+    /**
+     * Whether every cache behind this view has been filled by its first list. A cycle over caches still filling would
+     * see part of the pool: the ledger rebuilt from some of the recorded placements, replicas on nodes not listed yet
+     * taken away, and the GPUs they hold handed to another ModelDeployment.
+     */
+    default boolean synced() {
+        return true;
     }
 }

@@ -1,0 +1,69 @@
+package io.gpupool.operator.scheduling;
+
+import static io.gpupool.testing.PoolFixtures.modelDeployment;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import io.gpupool.api.v1alpha1.ModelDeployment;
+import io.gpupool.api.v1alpha1.ModelDeploymentStatus;
+import io.gpupool.api.v1alpha1.Placement;
+import io.gpupool.core.admission.FairShareAdmission;
+import io.gpupool.core.model.NodeKey;
+
+/**
+ * The rebalancer at start-up: the pool's informers deliver their first lists one by one (a namespace listed already
+ * asks for a cycle), and a cycle over caches still filling would rebuild the ledger from part of the pool and hand
+ * out GPUs that replicas recorded in status still hold.
+ */
+class PoolRebalancerTest {
+
+    private final PoolScheduler scheduler = new PoolScheduler(new FairShareAdmission(), Clock.systemUTC());
+    private final PoolRebalancer rebalancer = new PoolRebalancer(scheduler, Clock.systemUTC());
+    private final FixedPoolView view = new FixedPoolView(1); // dgx-0, 8 GPUs
+    private final AtomicInteger cycles = new AtomicInteger();
+
+    PoolRebalancerTest() {
+        scheduler.onCycle((outcome, v) -> cycles.incrementAndGet());
+        rebalancer.attach(view);
+    }
+
+    @AfterEach
+    void stop() {
+        rebalancer.stop();
+    }
+
+    @Test
+    void aRequestMadeWhileTheCachesFillWaitsForThemAndTheLedgerIsRebuiltFromThePoolAsListed() {
+        view.synced = false;
+
+        rebalancer.request();
+
+        await().during(Duration.ofMillis(400)).atMost(Duration.ofSeconds(5)).until(() -> cycles.get() == 0);
+        // The rest of the first lists arrive: a ModelDeployment admitted before the restart, its placement in status.
+        ModelDeployment running = modelDeployment("lab", "running", 1, 8);
+        running.setStatus(new ModelDeploymentStatus());
+        running.getStatus().organization = "lab";
+        running.getStatus().placements = List.of(new Placement("local", "dgx-0", "h100-80g", 1));
+        view.modelDeployments.add(running);
+        view.synced = true;
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> cycles.get() == 1);
+        assertThat(scheduler.allocatedGpus()).isEqualTo(Map.of(new NodeKey("local", "dgx-0"), 8));
+    }
+
+    @Test
+    void aRequestWithTheCachesSyncedRunsACycle() {
+        rebalancer.request();
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> cycles.get() == 1);
+    }
+}
