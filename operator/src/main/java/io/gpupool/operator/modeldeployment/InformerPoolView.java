@@ -161,6 +161,24 @@ final class InformerPoolView implements PoolView {
         return reportedByAgents(n -> n.ready);
     }
 
+    /** One ModelDeployment's: from its own ServingWorks only (a reconcile asks for it). */
+    @Override
+    public Map<NodeKey, Integer> readyReplicasOf(WorkloadId id) {
+        Map<NodeKey, Integer> out = new HashMap<>();
+        for (ServingWork work : servingWorks(id.namespace(), id.name())) {
+            var labels = work.getMetadata().getLabels();
+            String cluster = labels == null ? null : labels.get(ApiGroup.CLUSTER_LABEL);
+            if (cluster != null && work.getStatus() != null && work.getStatus().nodes != null) {
+                for (NodePods n : work.getStatus().nodes) {
+                    if (n.node != null && n.ready != null && n.ready > 0) {
+                        out.merge(new NodeKey(cluster, n.node), n.ready, Integer::sum);
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
     /** A count the agents report per node in ServingWork status, per ModelDeployment and contributed node. */
     private Map<WorkloadId, Map<NodeKey, Integer>> reportedByAgents(Function<NodePods, Integer> count) {
         Map<WorkloadId, Map<NodeKey, Integer>> out = new HashMap<>();

@@ -89,6 +89,11 @@ final class AssignmentLedger {
                         current.claimed()));
     }
 
+    /** The workload as the ledger holds it, or null. */
+    Workload held(WorkloadId id) {
+        return workloads.get(id);
+    }
+
     /** Whether the ledger holds the workload (admitted, waiting, or released with pods still stopping). */
     boolean knows(WorkloadId id) {
         return workloads.containsKey(id);

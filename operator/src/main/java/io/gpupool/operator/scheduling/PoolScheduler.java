@@ -146,7 +146,7 @@ public class PoolScheduler {
     public Admission schedule(Workload demand, PoolView view) {
         synchronized (this) {
             ledger.rebuildOnce(view.modelDeployments());
-            if (ledger.decided(demand)) {
+            if (ledger.decided(demand) && !snapshots.provesMore(ledger.held(demand.id()), view)) {
                 return ledger.admissionOf(demand.id());
             }
         }

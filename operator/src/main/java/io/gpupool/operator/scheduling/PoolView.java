@@ -52,6 +52,11 @@ public interface PoolView {
         return Map.of();
     }
 
+    /** {@link #readyReplicas()} of one ModelDeployment. */
+    default Map<NodeKey, Integer> readyReplicasOf(WorkloadId id) {
+        return readyReplicas().getOrDefault(id, Map.of());
+    }
+
     /** Per approved contributed cluster and GpuClass, the most GPUs that may earn quota (its ceiling). */
     default Map<String, Map<String, Integer>> clusterCeilings() {
         return Map.of();

@@ -80,7 +80,7 @@ final class SnapshotBuilder {
     }
 
     /** @param usage each organization's decayed net usage (value-weighted GPU-hours), for fairness with memory */
-    CycleInputs inputs(PoolView view, List<Workload> held, Map<String, Double> usage) {
+    synchronized CycleInputs inputs(PoolView view, List<Workload> held, Map<String, Double> usage) {
         GpuPool pool = view.pool().orElse(null);
         GpuPoolSpec spec = pool == null ? null : pool.getSpec();
         List<GpuClassDef> classes = PoolInputs.classes(view.gpuClasses());
@@ -157,6 +157,25 @@ final class SnapshotBuilder {
                 proof.restore(new NodeKey(p.cluster, p.node), peaks);
             }
         }
+    }
+
+    /**
+     * Whether Ready replicas of this workload hold more GPUs on one of its contributed nodes now than the node has
+     * proven: then its reconcile must run a cycle although its demand was decided, or the proof would wait for the next
+     * change of the pool (readiness changes no demand).
+     */
+    synchronized boolean provesMore(Workload held, PoolView view) {
+        if (proof == null || held == null || held.assigned().isEmpty()) {
+            return false;
+        }
+        Map<NodeKey, Integer> ready = readyGpus(Map.of(held.id(), view.readyReplicasOf(held.id())), List.of(held));
+        Instant now = clock.instant();
+        for (Map.Entry<NodeKey, Integer> e : ready.entrySet()) {
+            if (e.getValue() > proof.proven(e.getKey(), now)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** GPUs that Ready replicas hold per node: at most the replicas the pool placed there, each with its GPUs. */
