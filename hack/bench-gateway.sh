@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Benchmark of the pool gateway (src/test/java/io/gpupool/bench/gateway/GatewayBenchmark, a main class, not a test):
-# open-loop load (constant arrival rate, latency from the intended send time, HdrHistogram) against a SIMULATED engine
-# that answers at once, called directly and through one gateway; the added latency at each rate, streaming's time to
-# first chunk, and the highest rate one gateway sustains with p99 under 50 ms. Uses the real kube-apiserver when
+# open-loop load (constant arrival rate, latency from the intended send time, HdrHistogram) against SIMULATED engines
+# that answer at once, called three ways side by side: directly (the baseline), through one gateway, and through the
+# gateway and an agent's tunnel; the added latency at each rate, streaming's time to first chunk, and the highest rate
+# one gateway sustains with p99 under 50 ms on each path. Uses the real kube-apiserver when
 # hack/provision-kube-apiserver.sh has run (the gateway watches it), else the embedded one. Prints a table with the
 # load average and writes target/bench-gateway/results.md.
 #

@@ -9,6 +9,8 @@ import static org.awaitility.Awaitility.await;
 
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.Collectors;
@@ -42,6 +44,8 @@ import io.gpupool.core.status.Conditions;
 import io.gpupool.gateway.Gateway;
 import io.gpupool.testing.FakeEngine;
 import io.gpupool.testing.SimulatedReplicas;
+import io.micrometer.prometheus.PrometheusConfig;
+import io.micrometer.prometheus.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
 
 /**
@@ -70,6 +74,8 @@ class GatewayApiServerTest {
     private static FakeEngine commons;
     private static FakeEngine slow;
     private static FakeEngine streaming;
+    /** The gateway's metrics, in Prometheus' text format as its /metrics serves them. */
+    private static final PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
 
     @BeforeAll
     static void start(RealKubeApiServer.Server server) {
@@ -97,7 +103,8 @@ class GatewayApiServerTest {
 
         alphaKey = GatewayFixture.key(admin, ALPHA, "alpha-key");
         betaKey = GatewayFixture.key(admin, BETA, "beta-key");
-        gateway = GatewayFixture.gateway(vertx, admin, GatewayFixture.settings("gw-test/1").withMaxBodyBytes(64 * 1024));
+        gateway = GatewayFixture.gateway(vertx, admin, GatewayFixture.settings("gw-test/1").withMaxBodyBytes(64 * 1024),
+                metrics);
         // Every model has its replicas in the gateway's view before the tests call it.
         await().atMost(WAIT).until(() -> gateway.directory().snapshot().replicas().keySet().containsAll(List.of(
                 ALPHA + "/chat", ALPHA + "/slow", ALPHA + "/stream", BETA + "/commons", BETA + "/private"))
@@ -257,6 +264,42 @@ class GatewayApiServerTest {
         await().atMost(Duration.ofSeconds(5)).until(() -> streaming.cancelled() == before + 1);
         await().atMost(Duration.ofSeconds(5)).until(() -> gateway.dispatchers().of(ALPHA + "/stream").stats()
                 .inFlight() == 0);
+    }
+
+    @Test
+    void anExpiredKeyIsRefusedAndSaysSo() throws Exception {
+        String expiresAt = Instant.now().plusSeconds(4).truncatedTo(ChronoUnit.SECONDS).toString();
+        String key = GatewayFixture.key(admin, ALPHA, "expiring", expiresAt);
+        await().atMost(WAIT).until(() -> GatewayFixture.get(gateway.url() + "/models", key).statusCode() == 200);
+        await().atMost(WAIT).pollInterval(Duration.ofMillis(200))
+                .until(() -> GatewayFixture.get(gateway.url() + "/models", key).statusCode() == 401);
+        HttpResponse<String> refused = GatewayFixture.get(gateway.url() + "/models", key);
+        assertError(refused, 401, "invalid_request_error");
+        assertThat(JSON.readTree(refused.body()).path("error").path("message").asText()).contains("expired");
+        // kubectl describe says why too.
+        await().atMost(WAIT).ignoreExceptions().until(() -> Conditions.find(admin.resources(ApiKey.class)
+                .inNamespace(ALPHA).withName("expiring").get().getStatus().conditions, Conditions.READY)
+                .map(c -> "False".equals(c.getStatus()) && "Expired".equals(c.getReason())).orElse(false));
+    }
+
+    @Test
+    void prometheusCountsRequestsLatenciesAndTokens() {
+        client(alphaKey).chat().completions().create(ChatCompletionCreateParams.builder().model("alpha-chat")
+                .addUserMessage("measure me").build());
+        assertThatThrownBy(() -> client(alphaKey).chat().completions().create(ChatCompletionCreateParams.builder()
+                .model("no-such-model").addUserMessage("hi").build())).isInstanceOf(NotFoundException.class);
+        String scraped = metrics.scrape();
+        // Prometheus' text format (this client ends each label set with a comma).
+        assertThat(scraped).containsPattern("gpupool_gateway_requests_total\\{code=\"200\",model=\"gw-alpha/chat\","
+                + "organization=\"gw-alpha\",?} [1-9]")
+                .containsPattern("gpupool_gateway_requests_total\\{code=\"404\",[^}]*} [1-9]")
+                .containsPattern("gpupool_gateway_tokens_total\\{cluster=\"local\",kind=\"completion\","
+                        + "model=\"gw-alpha/chat\",organization=\"gw-alpha\",?} [1-9]");
+        for (String series : List.of("gpupool_gateway_request_duration_seconds_count",
+                "gpupool_gateway_queue_wait_seconds_count", "gpupool_gateway_time_to_first_byte_seconds_count",
+                "gpupool_gateway_in_flight", "gpupool_gateway_queued")) {
+            assertThat(scraped).containsPattern(series + "\\{model=\"gw-alpha/chat\",?} ");
+        }
     }
 
     @Test

@@ -23,6 +23,7 @@ import io.gpupool.gateway.GatewaySettings;
 import io.gpupool.gateway.RemoteUpstreams;
 import io.gpupool.operator.apikey.ApiKeyReconciler;
 import io.gpupool.testing.PoolFixtures;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
 
@@ -42,8 +43,11 @@ final class GatewayFixture {
     }
 
     static Gateway gateway(Vertx vertx, KubernetesClient client, GatewaySettings settings) {
-        return Gateway.start(vertx, client, settings, new SimpleMeterRegistry(), Clock.systemUTC(),
-                RemoteUpstreams.NONE, List.of());
+        return gateway(vertx, client, settings, new SimpleMeterRegistry());
+    }
+
+    static Gateway gateway(Vertx vertx, KubernetesClient client, GatewaySettings settings, MeterRegistry registry) {
+        return Gateway.start(vertx, client, settings, registry, Clock.systemUTC(), RemoteUpstreams.NONE, List.of());
     }
 
     static GatewaySettings settings(String instance) {
@@ -52,8 +56,14 @@ final class GatewayFixture {
 
     /** Creates an ApiKey and returns its value, read from the Secret the operator wrote. */
     static String key(KubernetesClient admin, String namespace, String name) {
+        return key(admin, namespace, name, null);
+    }
+
+    /** @param expiresAt the key's spec.expiresAt (RFC 3339), or null */
+    static String key(KubernetesClient admin, String namespace, String name, String expiresAt) {
         ApiKey key = new ApiKey();
         key.setMetadata(new ObjectMetaBuilder().withNamespace(namespace).withName(name).build());
+        key.getSpec().expiresAt = expiresAt;
         admin.resource(key).create();
         return keyValue(admin, namespace, name);
     }

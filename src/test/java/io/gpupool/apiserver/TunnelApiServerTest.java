@@ -188,7 +188,7 @@ class TunnelApiServerTest {
         admin.resource(new NamespaceBuilder().withNewMetadata().withName(REPORTS).endMetadata().build())
                 .createOr(r -> r.update());
         gateway = Gateway.start(vertx, admin, GatewaySettings.forTest(REPORTS, "tunnel-test/1"),
-                new SimpleMeterRegistry(), Clock.systemUTC(), new TunnelReplicas(tunnels), List.of(tunnels::mount));
+                new SimpleMeterRegistry(), Clock.systemUTC(), new TunnelReplicas(tunnels.registry()), List.of(tunnels::mount));
         link = new TcpProxy(gateway.port());
         member = OpenAIOkHttpClient.builder().apiKey(KEY).baseUrl(gateway.url()).maxRetries(0)
                 .timeout(Duration.ofSeconds(30)).build();

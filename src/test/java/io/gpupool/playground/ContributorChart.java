@@ -51,7 +51,7 @@ record ContributorChart(Map<String, String> contributedNodeSelector, String serv
      * The agent container's environment in templates/deployment.yaml with hub.inCluster=false (the pool is another
      * cluster, reached with the kubeconfig the pool admin handed out), minus QUARKUS_PROFILE (the caller's choice).
      */
-    Map<String, String> agentEnvironment(String organization, String cluster, Path hubKubeconfig) {
+    Map<String, String> agentEnvironment(String organization, String cluster, Path hubKubeconfig, String gatewayUrl) {
         Map<String, String> env = new LinkedHashMap<>();
         env.put("GPUPOOL_ROLE", "agent");
         env.put("GPUPOOL_AGENT_ORGANIZATION", organization);
@@ -63,6 +63,9 @@ record ContributorChart(Map<String, String> contributedNodeSelector, String serv
         env.put("GPUPOOL_AGENT_POLICY_ALLOW_PRIVILEGED", Boolean.toString(allowPrivileged));
         env.put("GPUPOOL_AGENT_POLICY_ALLOW_HOST_PATH", Boolean.toString(allowHostPath));
         env.put("GPUPOOL_AGENT_HUB_KUBECONFIG", hubKubeconfig.toAbsolutePath().toString());
+        if (gatewayUrl != null) {
+            env.put("GPUPOOL_AGENT_GATEWAY_URL", gatewayUrl); // gateway.url
+        }
         return env;
     }
 }

@@ -35,14 +35,18 @@ final class ContributorCluster implements AutoCloseable {
         this.kubelet = kubelet;
     }
 
-    /** Starts its API server (kubeconfig in dir/kubeconfig) and kubelet, and creates the serving namespace. */
+    /**
+     * Starts its API server (kubeconfig in dir/kubeconfig) and kubelet, and creates the serving namespace.
+     *
+     * @param engines runs a SIMULATED engine for each serving pod (at its pod IP) when not null
+     */
     static ContributorCluster start(String name, String organization, Path dir, ContributorChart chart,
-            long loadDelayMillis) throws IOException {
+            long loadDelayMillis, io.vertx.core.Vertx engines) throws IOException {
         PlaygroundApiServer server = PlaygroundApiServer.embedded(dir.resolve("kubeconfig"));
         KubernetesClient client = server.client();
         client.resource(new NamespaceBuilder().withNewMetadata().withName(chart.servingNamespace()).endMetadata().build())
                 .createOr(r -> r.update());
-        EmbeddedKubelet kubelet = new EmbeddedKubelet(client, loadDelayMillis);
+        EmbeddedKubelet kubelet = new EmbeddedKubelet(client, loadDelayMillis, engines);
         kubelet.start();
         return new ContributorCluster(name, organization, chart, server, client, kubelet);
     }

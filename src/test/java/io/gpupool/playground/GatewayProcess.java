@@ -48,7 +48,12 @@ final class GatewayProcess implements AutoCloseable {
 
     /** The base URL of the OpenAI API. */
     String url() {
-        return "http://127.0.0.1:" + port + "/v1";
+        return base() + "/v1";
+    }
+
+    /** The gateway's own URL, as a pool admin hands it to contributors (their agents' tunnels end there). */
+    String base() {
+        return "http://127.0.0.1:" + port;
     }
 
     private static int freePort() throws IOException {

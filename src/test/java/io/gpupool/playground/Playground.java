@@ -232,10 +232,12 @@ public final class Playground implements AutoCloseable {
                     LOAD_DELAY_MILLIS / 1000, DRAIN_MILLIS / 1000);
         }
         homeLab = ContributorCluster.start(HOME_LAB, HOME_COLLECTIVE, workDir.resolve(HOME_LAB),
-                ContributorChart.defaults(), LOAD_DELAY_MILLIS);
+                ContributorChart.defaults(), LOAD_DELAY_MILLIS, engines);
         running.push(homeLab);
         HOME_LAB_NODES.forEach((node, fixture) -> homeLab.addContributedNode(fixture, node));
-        System.out.println("  contributed " + homeLab.describe() + " (SIMULATED: no controllers there)");
+        System.out.println("  contributed " + homeLab.describe() + " (SIMULATED: no controllers there; each serving "
+                + "pod runs a SIMULATED OpenAI engine; " + (tunnels() ? "its agent opens a tunnel to the gateway at "
+                        + gateway.base() + ")" : "no tunnel: the embedded API server cannot review the agent's token)"));
     }
 
     void scenario() throws Exception {
@@ -335,9 +337,11 @@ public final class Playground implements AutoCloseable {
                 "One URL and one key per member: uni-nlp and the home collective create ApiKeys (the operator writes "
                         + "each value once into a Secret and keeps only its hash). With the official OpenAI Java "
                         + "client they list the models they may call, chat, stream, and call open-lab's shared 70B; "
+                        + "the home collective calls its Qwen coder, which runs in " + HOME_LAB + " behind its NAT, "
+                        + "through the tunnel its agent opened out to the gateway; "
                         + "a private model of another organization is refused. The replies come from SIMULATED "
                         + "engines; the tokens are counted per organization into Organization status.usage.");
-        calls = new PlaygroundGateway(client, gateway.url());
+        calls = new PlaygroundGateway(client, gateway.url(), tunnels());
         calls.demonstrate();
     }
 
@@ -359,10 +363,19 @@ public final class Playground implements AutoCloseable {
         Files.writeString(hubKubeconfig(), new String(Base64.getDecoder().decode(
                 issued.getData().get(ContributedClusterReconciler.KUBECONFIG_KEY)), StandardCharsets.UTF_8));
         AgentProcess agent = AgentProcess.start(jar, homeLab.kubeconfig(),
-                homeLab.chart.agentEnvironment(HOME_COLLECTIVE, HOME_LAB, hubKubeconfig()),
+                homeLab.chart.agentEnvironment(HOME_COLLECTIVE, HOME_LAB, hubKubeconfig(), tunnels() ? gateway.base()
+                        : null),
                 workDir.resolve("agent-" + HOME_LAB + ".log"));
         running.push(agent);
         return agent;
+    }
+
+    /**
+     * Whether home-lab's agent opens its tunnel to the gateway: the gateway checks an agent's token with a TokenReview,
+     * which only a real API server answers (the embedded one cannot tell a token from another).
+     */
+    boolean tunnels() {
+        return server.isReal;
     }
 
     ContributorCluster homeLab() {

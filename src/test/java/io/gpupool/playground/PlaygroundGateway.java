@@ -32,11 +32,16 @@ final class PlaygroundGateway {
 
     private final KubernetesClient client;
     private final String url;
+    private final boolean tunnels;
     private String uniNlpKey;
+    /** The models each organization called successfully: its usage must name them before it is printed. */
+    private final java.util.Map<String, java.util.Set<String>> called = new java.util.TreeMap<>();
 
-    PlaygroundGateway(KubernetesClient client, String url) {
+    /** @param tunnels whether home-lab's agent has a tunnel to the gateway (its models are reachable) */
+    PlaygroundGateway(KubernetesClient client, String url, boolean tunnels) {
         this.client = client;
         this.url = url;
+        this.tunnels = tunnels;
     }
 
     void demonstrate() throws InterruptedException {
@@ -51,6 +56,7 @@ final class PlaygroundGateway {
                 .map(m -> m.id() + " (" + m.ownedBy() + ")").collect(Collectors.joining(", "))));
         ChatCompletion answer = uniNlp.chat().completions().create(ChatCompletionCreateParams.builder()
                 .model("uni-nlp/llama-8b").addUserMessage("What does a GPU pool share?").build());
+        called("uni-nlp", "uni-nlp/llama-8b");
         System.out.println(Playground.wrap("uni-nlp -> uni-nlp/llama-8b (local replica): \""
                 + answer.choices().get(0).message().content().orElse("") + "\", usage " + answer.usage()
                         .map(u -> u.promptTokens() + " prompt + " + u.completionTokens() + " completion tokens")
@@ -64,6 +70,7 @@ final class PlaygroundGateway {
         }
         ChatCompletion shared = home.chat().completions().create(ChatCompletionCreateParams.builder()
                 .model("open-lab/llama-70b").addUserMessage("Hello from the home collective").build());
+        called("home-collective", "open-lab/llama-70b");
         System.out.println(Playground.wrap("home-collective -> open-lab/llama-70b (shared): \""
                 + shared.choices().get(0).message().content().orElse("") + "\""));
         try {
@@ -77,14 +84,66 @@ final class PlaygroundGateway {
             home.chat().completions().create(ChatCompletionCreateParams.builder().model("open-lab/llama-70b")
                     .addUserMessage("question " + i).build());
         }
+        callThroughTheTunnel(home);
         printUsage(List.of("uni-nlp", "home-collective"));
+    }
+
+    /** The home collective's Qwen coder runs in home-lab, behind its NAT: the gateway reaches it through the tunnel. */
+    private void callThroughTheTunnel(OpenAIClient home) throws InterruptedException {
+        String model = "home-collective/qwen-coder";
+        if (!tunnels) {
+            System.out.println(Playground.wrap("home-collective -> " + model + " (" + Playground.HOME_LAB
+                    + "): skipped, no tunnel on the embedded API server (run with the real one to see it)"));
+            return;
+        }
+        Instant deadline = Instant.now().plusSeconds(60);
+        while (Instant.now().isBefore(deadline) && reachable("home-collective", "qwen-coder") == 0) {
+            Thread.sleep(500);
+        }
+        System.out.println(Playground.wrap("the gateway reaches " + reachable("home-collective", "qwen-coder")
+                + " replica(s) of " + model + " in " + Playground.HOME_LAB + " through its agent's tunnel "
+                + "(ModelDeployment status.replicas.reachable)"));
+        try {
+            ChatCompletion answer = home.chat().completions().create(ChatCompletionCreateParams.builder().model(model)
+                    .addUserMessage("Write a function that adds two numbers").build());
+            called("home-collective", model);
+            System.out.println(Playground.wrap("home-collective -> " + model + " (" + Playground.HOME_LAB
+                    + ", behind NAT, through the tunnel): \"" + answer.choices().get(0).message().content().orElse("")
+                    + "\""));
+            try (StreamResponse<ChatCompletionChunk> stream = home.chat().completions().createStreaming(
+                    ChatCompletionCreateParams.builder().model(model).addUserMessage("Stream it").build())) {
+                long chunks = stream.stream().count();
+                System.out.println(Playground.wrap("home-collective -> " + model + ", streamed through the tunnel in "
+                        + chunks + " chunks"));
+            }
+        } catch (OpenAIServiceException e) {
+            System.out.println(Playground.wrap("home-collective -> " + model + ": HTTP " + e.statusCode() + " "
+                    + e.getMessage() + " (see gateway.log and agent-" + Playground.HOME_LAB + ".log)"));
+        }
+    }
+
+    private void called(String organization, String model) {
+        called.computeIfAbsent(organization, o -> new java.util.TreeSet<>()).add(model);
+    }
+
+    /** Whether the organization's usage in its status names every model it called. */
+    private boolean counted(String organization) {
+        OrganizationUsage u = usage(organization);
+        return u != null && u.models != null && u.models.stream().map(m -> m.model).collect(Collectors.toSet())
+                .containsAll(called.getOrDefault(organization, java.util.Set.of()));
+    }
+
+    private int reachable(String namespace, String name) {
+        ModelDeployment md = client.resources(ModelDeployment.class).inNamespace(namespace).withName(name).get();
+        return md == null || md.getStatus() == null || md.getStatus().replicas == null
+                || md.getStatus().replicas.reachable == null ? 0 : md.getStatus().replicas.reachable;
     }
 
     /** Waits until the gateway reports the counts (every 2 s) and the operator folded them; prints them. */
     private void printUsage(List<String> organizations) throws InterruptedException {
         Instant deadline = Instant.now().plusSeconds(30);
         while (Instant.now().isBefore(deadline)
-                && organizations.stream().anyMatch(o -> usage(o) == null || usage(o).requests == 0)) {
+                && organizations.stream().anyMatch(o -> !counted(o))) {
             Thread.sleep(500);
         }
         System.out.println("   tokens counted by the pool (Organization status.usage, summed over the gateway's reports):");

@@ -70,7 +70,7 @@ public class GatewayLauncher implements HealthCheck {
         List<GatewayRoutes> mounted = new ArrayList<>(routes.stream().toList());
         mounted.add(tunnels::mount);
         gateway = Gateway.start(vertx, client, settings(config, client), registry, clock,
-                remote.isResolvable() ? remote.get() : new TunnelReplicas(tunnels), mounted);
+                remote.isResolvable() ? remote.get() : new TunnelReplicas(tunnels.registry()), mounted);
     }
 
     void onStop(@Observes ShutdownEvent stop) {

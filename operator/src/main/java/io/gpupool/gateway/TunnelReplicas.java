@@ -6,8 +6,8 @@ import java.util.concurrent.ConcurrentHashMap;
 
 import io.gpupool.api.v1alpha1.ServingWork;
 import io.gpupool.gateway.upstream.Upstream;
-import io.gpupool.tunnel.GatewayTunnels;
 import io.gpupool.tunnel.RemoteReplica;
+import io.gpupool.tunnel.TunnelRegistry;
 
 /**
  * The gateway's remote replicas are the tunnel's: each serving pod an agent reports ready, for work the pool placed
@@ -16,26 +16,27 @@ import io.gpupool.tunnel.RemoteReplica;
  */
 public final class TunnelReplicas implements RemoteUpstreams {
 
-    private final GatewayTunnels tunnels;
+    private final TunnelRegistry tunnels;
     /** One upstream per remote pod, kept while it is reported (the upstream finds the pod's tunnel per request). */
     private final Map<RemoteReplica, Upstream> upstreams = new ConcurrentHashMap<>();
 
-    public TunnelReplicas(GatewayTunnels tunnels) {
+    /** @param tunnels the agents' open tunnels ({@code GatewayTunnels.registry()} in the gateway role) */
+    public TunnelReplicas(TunnelRegistry tunnels) {
         this.tunnels = tunnels;
     }
 
     @Override
     public List<Remote> replicas(String cluster, ServingWork work) {
-        List<RemoteReplica> reached = tunnels.registry().replicas(cluster, work.getMetadata().getName());
+        List<RemoteReplica> reached = tunnels.replicas(cluster, work.getMetadata().getName());
         return reached.stream().map(r -> new Remote(r.cluster() + "/" + r.work() + "/" + r.pod(),
-                upstreams.computeIfAbsent(r, k -> tunnels.registry().upstream(k)))).toList();
+                upstreams.computeIfAbsent(r, k -> tunnels.upstream(k)))).toList();
     }
 
     @Override
     public void onChange(Runnable listener) {
         tunnels.onChange(() -> {
             // Forget the upstreams of pods no agent reports any more.
-            upstreams.keySet().retainAll(tunnels.registry().replicas());
+            upstreams.keySet().retainAll(tunnels.replicas());
             listener.run();
         });
     }

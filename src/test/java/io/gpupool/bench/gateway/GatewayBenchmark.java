@@ -11,7 +11,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
 
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
@@ -23,53 +25,51 @@ import io.gpupool.api.v1alpha1.ApiKey;
 import io.gpupool.api.v1alpha1.ApiKeyStatus;
 import io.gpupool.api.v1alpha1.ModelDeployment;
 import io.gpupool.api.v1alpha1.Organization;
+import io.gpupool.api.v1alpha1.Placement;
+import io.gpupool.api.v1alpha1.ServingWork;
 import io.gpupool.core.gateway.ApiKeys;
 import io.gpupool.core.gateway.dispatch.QueueLimits;
+import io.gpupool.core.inventory.NodeTrust;
+import io.gpupool.core.render.RemoteWorkRenderer;
+import io.gpupool.core.render.ServingSettings;
 import io.gpupool.gateway.Gateway;
 import io.gpupool.gateway.GatewaySettings;
-import io.gpupool.gateway.RemoteUpstreams;
+import io.gpupool.gateway.TunnelReplicas;
 import io.gpupool.playground.PlaygroundApiServer;
 import io.gpupool.testing.FakeEngine;
 import io.gpupool.testing.OpenLoop;
 import io.gpupool.testing.PoolFixtures;
 import io.gpupool.testing.SimulatedReplicas;
+import io.gpupool.tunnel.AgentIdentity;
+import io.gpupool.tunnel.TunnelRegistry;
+import io.gpupool.tunnel.TunnelServer;
+import io.gpupool.tunnel.agent.ServingEndpoints;
+import io.gpupool.tunnel.agent.TunnelClient;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 
 /**
  * hack/bench-gateway.sh: the gateway's overhead, open-loop (a constant arrival rate, latency from the intended send
- * time, HdrHistogram). A SIMULATED engine that answers at once stands for a replica; each scenario calls it directly
- * and through one gateway at the same rate, so the difference is what the gateway adds. Then: the highest rate one
- * gateway sustains with p99 under 50 ms, and streaming's time to first chunk. Everything shares this machine's cores
- * (load generator, gateway, engines, API server): the load average is printed with the figures.
- *
- * <p>Other paths to a replica (the agent's tunnel) plug in as {@link Path}s: {@link #PATHS} lists them; a path is a
- * name and the base URL of the same engine reached that way.
+ * time, HdrHistogram). SIMULATED engines that answer at once stand for replicas; each scenario calls one at the same
+ * rate three ways, side by side in one run: directly (the baseline), through one gateway (a replica reached by pod
+ * IP), and through the gateway and an agent's tunnel (a replica of a contributed cluster: gateway, WebSocket tunnel,
+ * agent, engine), so the differences are what the gateway and the tunnel add. Then: the highest rate one gateway
+ * sustains with p99 under 50 ms on each path, and streaming's time to first chunk. Everything shares this machine's
+ * cores (load generator, gateway, agent, engines, API server): the load average is printed with every figure.
  */
 public final class GatewayBenchmark {
 
-    /** A way to reach the benchmark's engine: its name in the tables and the base URL of its OpenAI API. */
-    public interface Path {
-        String name();
-
-        /** Sets the path up (the engine and the gateway are running) and returns its base URL (…/v1). */
-        String start(Setup setup) throws Exception;
+    /** A way to reach a benchmark engine: its name in the tables, the base URL of its OpenAI API, the model to ask. */
+    record Path(String name, String url, String model) {
     }
-
-    /** What a path may use: the engine, the gateway, the API server, the model's served name. */
-    public record Setup(FakeEngine engine, Gateway gateway, KubernetesClient client, Vertx vertx, String model,
-            String key) {
-    }
-
-    /** The paths measured; the tunnel adds itself here (the through-tunnel scenario of issue 12). */
-    public static final List<Path> PATHS = new ArrayList<>(List.of(
-            path("direct", s -> "http://" + s.engine().host() + ":" + s.engine().port() + "/v1"),
-            path("gateway", s -> s.gateway().url())));
 
     static final String NS = "bench-gw";
     static final String ORG = "bench-gw";
     static final String MODEL = "bench/echo";
+    /** The model whose replica runs in a contributed cluster, reached through its agent's tunnel. */
+    static final String REMOTE_MODEL = "bench/remote";
+    static final String CLUSTER = "bench-lab";
 
     public static void main(String[] args) throws Exception {
         Duration each = Duration.ofSeconds(Integer.parseInt(option(args, "--seconds", "20")));
@@ -81,70 +81,79 @@ public final class GatewayBenchmark {
         try (PlaygroundApiServer server = PlaygroundApiServer.start(out, !PlaygroundApiServer.realBinariesPresent())) {
             KubernetesClient client = server.client();
             installApi(client);
-            String key = keyAndModel(client);
+            String key = keyAndModel(client, "echo", MODEL);
+            keyAndModel(client, "remote", REMOTE_MODEL);
             FakeEngine engine = new SimulatedReplicas(client, vertx).start(NS, "echo", MODEL, Duration.ZERO).engine()
                     .forgetBodies().completionTokens(16);
+            FakeEngine remoteEngine = new FakeEngine(vertx, SimulatedReplicas.nextLoopback(), REMOTE_MODEL,
+                    Duration.ZERO).forgetBodies().completionTokens(16).start();
             GatewaySettings settings = new GatewaySettings("127.0.0.1", 0, 8L << 20,
                     new QueueLimits(100_000, Duration.ofSeconds(60)), NS, "bench-gateway", "bench/1",
                     Duration.ofSeconds(5), Duration.ofSeconds(5));
+            // The tunnel's endpoint on the gateway, as the gateway role mounts it (any agent token is taken here: the
+            // benchmark measures the data path, TunnelApiServerTest the authentication).
+            TunnelRegistry tunnels = new TunnelRegistry((cluster, work) -> true);
+            TunnelServer tunnelServer = new TunnelServer(vertx, (token, cluster) -> new AgentIdentity(cluster,
+                    "system:serviceaccount:" + NodeTrust.hubNamespace(cluster) + ":gpupool-agent"), tunnels,
+                    TunnelServer.Settings.defaults(() -> 1));
+            TunnelClient agent = null;
             try (Gateway gateway = Gateway.start(vertx, client, settings, new SimpleMeterRegistry(), Clock.systemUTC(),
-                    RemoteUpstreams.NONE, List.of()); OpenLoop load = new OpenLoop(vertx)) {
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-                while (!gateway.directory().snapshot().replicas().containsKey(NS + "/echo")) {
-                    if (System.nanoTime() > deadline) {
-                        throw new IllegalStateException("the gateway never saw the engine's pod");
-                    }
-                    Thread.sleep(100);
-                }
-                Setup setup = new Setup(engine, gateway, client, vertx, MODEL, key);
-                Map<String, String> urls = new LinkedHashMap<>();
-                for (Path p : PATHS) {
-                    urls.put(p.name(), p.start(setup));
-                }
+                    new TunnelReplicas(tunnels), List.of(tunnelServer::mount)); OpenLoop load = new OpenLoop(vertx)) {
+                agent = remoteReplica(client, vertx, gateway, remoteEngine);
+                awaitReplica(gateway, NS + "/echo");
+                awaitReplica(gateway, NS + "/remote");
+                List<Path> paths = List.of(
+                        new Path("direct", "http://" + engine.host() + ":" + engine.port() + "/v1", MODEL),
+                        new Path("gateway", gateway.url(), MODEL),
+                        new Path("gateway+tunnel", gateway.url(), REMOTE_MODEL));
                 System.out.printf("gpupool gateway benchmark (%s API server; %d s per run; load average at start %s)%n",
                         server.isReal ? "real" : "embedded", each.toSeconds(), loadAverage());
                 StringBuilder md = new StringBuilder();
                 md.append("| scenario | rate (req/s) | path | ok | p50 (ms) | p99 (ms) | p99.9 (ms) | max (ms) | load avg |\n");
                 md.append("|---|---:|---|---:|---:|---:|---:|---:|---|\n");
                 // Warm-up: JIT, connection pools.
-                for (String url : urls.values()) {
-                    load.run(URI.create(url + "/chat/completions"), key, GatewayBenchmark::chat, 500,
+                for (Path p : paths) {
+                    load.run(URI.create(p.url() + "/chat/completions"), key, chat(p.model()), 500,
                             Duration.ofSeconds(5));
                 }
                 for (int rate : rates) {
-                    for (var u : urls.entrySet()) {
-                        OpenLoop.Result r = load.run(URI.create(u.getValue() + "/chat/completions"), key,
-                                GatewayBenchmark::chat, rate, each);
-                        row(md, "chat, non-streaming", rate, u.getKey(), r);
+                    for (Path p : paths) {
+                        OpenLoop.Result r = load.run(URI.create(p.url() + "/chat/completions"), key, chat(p.model()),
+                                rate, each);
+                        row(md, "chat, non-streaming", rate, p.name(), r);
                     }
                 }
-                for (var u : urls.entrySet()) {
-                    OpenLoop.Result r = load.run(URI.create(u.getValue() + "/chat/completions"), key,
-                            GatewayBenchmark::stream, 500, each);
-                    row(md, "chat, streaming (16 chunks): time to first chunk", 500, u.getKey(), firstChunk(r));
-                    row(md, "chat, streaming (16 chunks): whole answer", 500, u.getKey(), r);
+                for (Path p : paths) {
+                    OpenLoop.Result r = load.run(URI.create(p.url() + "/chat/completions"), key, stream(p.model()),
+                            500, each);
+                    row(md, "chat, streaming (16 chunks): time to first chunk", 500, p.name(), firstChunk(r));
+                    row(md, "chat, streaming (16 chunks): whole answer", 500, p.name(), r);
                 }
-                for (String name : urls.keySet()) {
-                    if ("direct".equals(name)) {
+                for (Path p : paths) {
+                    if ("direct".equals(p.name())) {
                         continue;
                     }
                     int best = 0;
                     for (int rate : sweep) {
-                        OpenLoop.Result r = load.run(URI.create(urls.get(name) + "/chat/completions"), key,
-                                GatewayBenchmark::chat, rate, each);
+                        OpenLoop.Result r = load.run(URI.create(p.url() + "/chat/completions"), key, chat(p.model()),
+                                rate, each);
                         boolean ok = r.p(99) < 50 && r.errors() == 0 && r.ok() == (int) Math.round(rate * each.toSeconds());
-                        row(md, "sweep (p99 < 50 ms?" + (ok ? " yes" : " no") + ")", rate, name, r);
+                        row(md, "sweep (p99 < 50 ms?" + (ok ? " yes" : " no") + ")", rate, p.name(), r);
                         if (!ok) {
                             break;
                         }
                         best = rate;
                     }
-                    md.append("\nHighest rate with p99 < 50 ms through ").append(name).append(": **").append(best)
+                    md.append("\nHighest rate with p99 < 50 ms through ").append(p.name()).append(": **").append(best)
                             .append(" requests/s**\n");
                 }
                 System.out.println(md);
                 Files.writeString(out.resolve("results.md"), md.toString());
                 System.out.println("Written to " + out.resolve("results.md"));
+            } finally {
+                if (agent != null) {
+                    agent.close();
+                }
             }
         } finally {
             vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
@@ -152,27 +161,51 @@ public final class GatewayBenchmark {
         System.exit(0);
     }
 
-    static Path path(String name, java.util.function.Function<Setup, String> url) {
-        return new Path() {
+    /**
+     * The remote model's replica: the work the pool would have placed on cluster {@value #CLUSTER} (a ServingWork in
+     * its hub namespace), and that cluster's agent, which dials the gateway's tunnel endpoint and serves the engine.
+     */
+    private static TunnelClient remoteReplica(KubernetesClient client, Vertx vertx, Gateway gateway, FakeEngine engine) {
+        client.resource(new NamespaceBuilder().withNewMetadata().withName(NodeTrust.hubNamespace(CLUSTER)).endMetadata()
+                .build()).createOr(r -> r.update());
+        ServingWork work = RemoteWorkRenderer.render(client.resources(ModelDeployment.class).inNamespace(NS)
+                .withName("remote").get(), ORG, CLUSTER, List.of(new Placement(CLUSTER, "node-1", "gpu", 1)),
+                ServingSettings.DEFAULT);
+        client.resource(work).createOr(r -> r.update());
+        String workName = work.getMetadata().getName();
+        ServingEndpoints endpoints = new ServingEndpoints() {
             @Override
-            public String name() {
-                return name;
+            public Map<String, List<Endpoint>> ready() {
+                return Map.of(workName, List.of(new Endpoint("remote-0", engine.host(), engine.port())));
             }
 
             @Override
-            public String start(Setup setup) {
-                return url.apply(setup);
+            public void onChange(Runnable listener) {
             }
         };
+        TunnelClient agent = new TunnelClient(vertx, TunnelClient.Settings.of(URI.create("http://127.0.0.1:"
+                + gateway.port()), CLUSTER, () -> "bench-token", Optional.empty()), endpoints);
+        agent.start();
+        return agent;
     }
 
-    static String chat(int i) {
-        return "{\"model\":\"" + MODEL + "\",\"messages\":[{\"role\":\"user\",\"content\":\"benchmark request " + i
-                + "\"}]}";
+    private static void awaitReplica(Gateway gateway, String model) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!gateway.directory().snapshot().replicas().containsKey(model)) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("the gateway never reached a replica of " + model);
+            }
+            Thread.sleep(100);
+        }
     }
 
-    static String stream(int i) {
-        return "{\"model\":\"" + MODEL + "\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":"
+    static IntFunction<String> chat(String model) {
+        return i -> "{\"model\":\"" + model + "\",\"messages\":[{\"role\":\"user\",\"content\":\"benchmark request "
+                + i + "\"}]}";
+    }
+
+    static IntFunction<String> stream(String model) {
+        return i -> "{\"model\":\"" + model + "\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":"
                 + "\"benchmark stream " + i + "\"}]}";
     }
 
@@ -207,17 +240,17 @@ public final class GatewayBenchmark {
     }
 
     /** A member namespace and organization, a model, and a key whose hash is written as the operator would. */
-    private static String keyAndModel(KubernetesClient client) throws InterruptedException {
+    private static String keyAndModel(KubernetesClient client, String name, String servedName) {
         client.resource(new NamespaceBuilder().withNewMetadata().withName(NS)
                 .addToLabels(ApiGroup.ORGANIZATION_LABEL, ORG).endMetadata().build()).createOr(r -> r.update());
         client.resource(PoolFixtures.organization(ORG)).createOr(r -> r.update());
-        ModelDeployment md = PoolFixtures.modelDeployment(NS, "echo", 1, 1);
-        md.getSpec().servedModelName = MODEL;
+        ModelDeployment md = PoolFixtures.modelDeployment(NS, name, 1, 1);
+        md.getSpec().servedModelName = servedName;
         md.getSpec().maxInFlightPerReplica = 100_000;
         client.resource(md).createOr(r -> r.update());
         String value = ApiKeys.generate(new java.security.SecureRandom());
         ApiKey key = new ApiKey();
-        key.setMetadata(new ObjectMetaBuilder().withNamespace(NS).withName("bench").build());
+        key.setMetadata(new ObjectMetaBuilder().withNamespace(NS).withName("bench-" + name).build());
         key = client.resource(key).createOr(r -> r.update());
         key.setStatus(new ApiKeyStatus());
         key.getStatus().keyHash = ApiKeys.hash(value);
