@@ -32,10 +32,25 @@ for i in range(170):
 # a shared community model
 jobs.append((600, 'gamma', 6000, 1, 2, 20000, 5, 'true'))
 jobs.append((3000, 'beta', 3000, 2, 2, 20000, 0, 'true'))
+# autoscaled services (request-rate columns): what they hold follows their load
+services = [
+    # acme's chat model: idle at night, busy at midday; scale to zero in between
+    (0, 'acme', 7200, 1, 4, 20000, 0, 'false', 0, 4, '0;2;8;1;0;5', 1200, 2, 4, 300, 90, 'acme-chat'),
+    # gamma's code model: always one replica warm
+    (300, 'gamma', 6900, 1, 3, 20000, 0, 'false', 1, 3, '1;3;0.5', 2400, 1.5, 2, 300, 60, 'gamma-coder'),
+]
+jobs += services
 jobs.sort(key=lambda j: j[0])
 with open('examples/trace/workload.csv', 'w') as f:
-    f.write('id,organization,submit_s,duration_s,gpus_per_replica,replicas,min_gpu_memory_mib,priority,shared\n')
-    for n, j in enumerate(jobs):
-        t, org, dur, g, r, mem, pr, sh = j
-        f.write(f'{org}-{n:03d},{org},{t},{dur},{g},{r},{mem},{pr},{sh}\n')
+    f.write('id,organization,submit_s,duration_s,gpus_per_replica,replicas,min_gpu_memory_mib,priority,shared,'
+            'min_replicas,max_replicas,request_rate,rate_period_s,request_s,target_in_flight,scale_down_delay_s,'
+            'cold_start_s\n')
+    n = 0
+    for j in jobs:
+        t, org, dur, g, r, mem, pr, sh = j[:8]
+        if len(j) > 8:
+            name, rest = j[-1], ','.join(str(x) for x in j[8:-1])
+        else:
+            name, rest, n = f'{org}-{n:03d}', ',,,,,,,', n + 1
+        f.write(f'{name},{org},{t},{dur},{g},{r},{mem},{pr},{sh},{rest}\n')
 print(len(jobs))

@@ -56,15 +56,28 @@ imagePullPolicy: {{ .Values.agent.image.pullPolicy }}
   value: {{ .Values.servingNamespace.name | quote }}
 - name: GPUPOOL_AGENT_HEARTBEAT_INTERVAL_SECONDS
   value: {{ .Values.heartbeatIntervalSeconds | quote }}
+- name: GPUPOOL_AGENT_REVOCATION_GRACE_SECONDS
+  value: {{ .Values.revocationGraceSeconds | quote }}
 - name: GPUPOOL_AGENT_POLICY_ALLOWED_IMAGES
   value: {{ join "," .Values.policy.allowedImages | quote }}
 - name: GPUPOOL_AGENT_POLICY_ALLOW_PRIVILEGED
   value: {{ .Values.policy.allowPrivileged | quote }}
 - name: GPUPOOL_AGENT_POLICY_ALLOW_HOST_PATH
   value: {{ .Values.policy.allowHostPath | quote }}
+- name: GPUPOOL_AGENT_POLICY_ALLOW_REMOTE_CODE
+  value: {{ .Values.policy.allowRemoteCode | quote }}
+- name: GPUPOOL_AGENT_POLICY_ALLOW_UNSAFE_WEIGHTS
+  value: {{ .Values.policy.allowUnsafeWeights | quote }}
+{{- with .Values.policy.allowedPriorityClasses }}
+- name: GPUPOOL_AGENT_POLICY_ALLOWED_PRIORITY_CLASSES
+  value: {{ join "," . | quote }}
+{{- end }}
 {{- if not .Values.hub.inCluster }}
 - name: GPUPOOL_AGENT_HUB_KUBECONFIG
   value: /etc/gpupool/hub/{{ .Values.hub.kubeconfigKey }}
+# The short-lived token the agent renews at the pool, kept across restarts.
+- name: GPUPOOL_AGENT_TOKEN_SECRET
+  value: {{ printf "%s/%s-hub-token" .Release.Namespace (include "gpupool-contributor.fullname" .) | quote }}
 {{- end }}
 {{- with .Values.gateway.url }}
 - name: GPUPOOL_AGENT_GATEWAY_URL

@@ -76,8 +76,8 @@ class AgentRoleTest {
 
         // The operator's controllers are off: no local discovery, no ModelDeployment reconciles.
         client.resource(node("t4-01", "uni-nlp")).create();
-        client.resource(organization("uni-nlp")).create();
-        client.resource(namespace("nlp", "uni-nlp")).create();
+        client.resource(organization("uni-nlp", "nlp")).create();
+        client.resource(namespace("nlp")).create();
         client.resource(modelDeployment("nlp", "ignored", 1, 1)).create();
         // Nothing may happen for a while: assert it throughout, not once after a pause.
         await().during(java.time.Duration.ofSeconds(3)).atMost(java.time.Duration.ofSeconds(5)).untilAsserted(() -> {

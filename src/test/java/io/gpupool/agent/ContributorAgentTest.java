@@ -178,6 +178,68 @@ class ContributorAgentTest {
         assertThat(gpuNodes()).hasSize(2);
     }
 
+    /** An API server that refuses every request with 401, as the pool does once a cluster's token is no longer valid. */
+    private static com.sun.net.httpserver.HttpServer refusingServer() throws java.io.IOException {
+        var server = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress(
+                java.net.InetAddress.getLoopbackAddress(), 0), 0);
+        server.createContext("/", exchange -> {
+            byte[] body = ("{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\","
+                    + "\"message\":\"Unauthorized\",\"reason\":\"Unauthorized\",\"code\":401}")
+                    .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().add("Content-Type", "application/json");
+            exchange.sendResponseHeaders(401, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        server.start();
+        return server;
+    }
+
+    @Test
+    void aClusterThePoolRevokedStopsItsWorkAfterTheGraceAndAnOutageDoesNot() throws Exception {
+        AgentSettings settings = new AgentSettings("uni-nlp", CLUSTER, Map.of(CONTRIBUTE, "true"), SERVING,
+                Duration.ofSeconds(1), defaultPolicy(), Duration.ofSeconds(3));
+        agent = new ContributorAgent(contributor.client(), hubAsAgent, settings, Clock.systemUTC());
+        agent.start();
+        ServingWork work = renderedWork("llama", Map.of("rtx4090-home-01", 2));
+        work.getSpec().credentialsKey = "team-a.llama";
+        pool.client().resource(new io.fabric8.kubernetes.api.model.SecretBuilder().withNewMetadata()
+                .withName(RemoteWorkRenderer.MODEL_CREDENTIALS_SECRET).withNamespace(HUB_NS).endMetadata()
+                .addToData("team-a.llama", "aGZfc2VjcmV0").build()).create();
+        pool.client().resource(work).create();
+        await().atMost(WAIT).until(() -> servingDeployments().size() == 1
+                && servingDeployments().get(0).getSpec().getReplicas() == 2
+                && contributor.client().secrets().inNamespace(SERVING)
+                        .withName(RemoteWorkRenderer.MODEL_CREDENTIALS_SECRET).get() != null);
+
+        // An outage (the pool does not answer) keeps the work running, however long it lasts.
+        link.cut();
+        Thread.sleep(5_000);
+        assertThat(agent.revoked()).isFalse();
+        assertThat(servingDeployments().get(0).getSpec().getReplicas()).isEqualTo(2);
+
+        // The pool answers, but refuses the credentials (the ContributedCluster was deleted): after the grace the
+        // work is scaled to zero and the copied token is gone.
+        var refusing = refusingServer();
+        try {
+            link.retarget(refusing.getAddress().getPort());
+            link.restore();
+            await().atMost(WAIT).until(agent::revoked);
+            await().atMost(WAIT).until(() -> servingDeployments().get(0).getSpec().getReplicas() == 0
+                    && contributor.client().secrets().inNamespace(SERVING)
+                            .withName(RemoteWorkRenderer.MODEL_CREDENTIALS_SECRET).get() == null);
+            // And it stays so: the cached work is not applied again.
+            Thread.sleep(2_500);
+            assertThat(servingDeployments().get(0).getSpec().getReplicas()).isZero();
+        } finally {
+            refusing.stop(0);
+        }
+
+        // Credentials good again (the pool reissued them): the work runs again.
+        link.retarget(pool.port());
+        await().atMost(WAIT).until(() -> !agent.revoked() && servingDeployments().get(0).getSpec().getReplicas() == 2);
+    }
+
     @Test
     void workBecomesDeploymentsAndServiceAndReportsReadiness() {
         startAgent(defaultPolicy());

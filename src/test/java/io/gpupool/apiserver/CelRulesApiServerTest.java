@@ -70,20 +70,34 @@ class CelRulesApiServerTest {
                 new Case("ModelDeployment", "spec", "llamacpp", "llamacpp without file",
                         "{'engine':'llamacpp','model':{'source':'hf://a/b'}}", false),
                 // ModelDeployment spec: --trust-remote-code needs allowRemoteCode.
-                new Case("ModelDeployment", "spec", "trust-remote-code", "no engineArgs",
+                new Case("ModelDeployment", "spec", "allowRemoteCode", "no engineArgs",
                         "{'model':{'source':'hf://a/b'}}", true),
-                new Case("ModelDeployment", "spec", "trust-remote-code", "harmless engineArgs",
+                new Case("ModelDeployment", "spec", "allowRemoteCode", "harmless engineArgs",
                         "{'model':{'source':'hf://a/b'},'engineArgs':['--enable-prefix-caching']}", true),
-                new Case("ModelDeployment", "spec", "trust-remote-code", "remote code allowed",
+                new Case("ModelDeployment", "spec", "allowRemoteCode", "remote code allowed",
                         "{'model':{'source':'hf://a/b'},'allowRemoteCode':true,'engineArgs':['--trust-remote-code']}", true),
-                new Case("ModelDeployment", "spec", "trust-remote-code", "remote code not allowed",
+                new Case("ModelDeployment", "spec", "allowRemoteCode", "remote code not allowed",
                         "{'model':{'source':'hf://a/b'},'allowRemoteCode':false,'engineArgs':['--trust-remote-code']}", false),
-                new Case("ModelDeployment", "spec", "trust-remote-code", "remote code, allowRemoteCode absent, = form",
+                new Case("ModelDeployment", "spec", "allowRemoteCode", "remote code, allowRemoteCode absent, = form",
                         "{'model':{'source':'hf://a/b'},'engineArgs':['-x','--trust-remote-code=true']}", false),
+                new Case("ModelDeployment", "spec", "allowRemoteCode", "remote code, underscores and upper case",
+                        "{'model':{'source':'hf://a/b'},'engineArgs':['--Trust_Remote_Code=True']}", false),
+                new Case("ModelDeployment", "spec", "allowRemoteCode", "remote code, an abbreviation",
+                        "{'model':{'source':'hf://a/b'},'engineArgs':['--trust-rem']}", false),
+                new Case("ModelDeployment", "spec", "allowRemoteCode", "a flag that only starts alike",
+                        "{'model':{'source':'hf://a/b'},'engineArgs':['--tokenizer-mode','auto']}", true),
                 // ModelDeployment spec.gpu.classes: no duplicates.
                 new Case("ModelDeployment", "spec.gpu.classes", "exists_one", "empty", "[]", true),
                 new Case("ModelDeployment", "spec.gpu.classes", "exists_one", "distinct", "['l4-24g','a100-80g']", true),
                 new Case("ModelDeployment", "spec.gpu.classes", "exists_one", "twice", "['l4-24g','a100-80g','l4-24g']", false),
+                // ModelDeployment spec.autoscaling: minReplicas <= maxReplicas.
+                new Case("ModelDeployment", "spec.autoscaling", "minReplicas", "min absent", "{'maxReplicas':2}", true),
+                new Case("ModelDeployment", "spec.autoscaling", "minReplicas", "zero to two",
+                        "{'minReplicas':0,'maxReplicas':2}", true),
+                new Case("ModelDeployment", "spec.autoscaling", "minReplicas", "min equals max",
+                        "{'minReplicas':3,'maxReplicas':3}", true),
+                new Case("ModelDeployment", "spec.autoscaling", "minReplicas", "min above max",
+                        "{'minReplicas':3,'maxReplicas':2}", false),
                 // Organization quota lists: a GpuClass at most once.
                 new Case("Organization", "spec.quota.nominal", "gpuClass", "distinct",
                         "[{'gpuClass':'a','gpus':1},{'gpuClass':'b','gpus':2}]", true),
@@ -169,11 +183,14 @@ class CelRulesApiServerTest {
     void theOperatorsValidatorAgreesWithTheModelDeploymentRules(RealKubeApiServer.Server server) throws Exception {
         int n = 0;
         for (Case c : cases()) {
-            if (!c.kind().equals("ModelDeployment") || !c.path().equals("spec")) {
+            boolean autoscaling = c.path().equals("spec.autoscaling");
+            if (!c.kind().equals("ModelDeployment") || !(c.path().equals("spec") || autoscaling)) {
                 continue;
             }
             ObjectNode md = RawObjects.modelDeployment(NS, "cel-" + (++n));
-            ObjectNode spec = (ObjectNode) JSON.readTree(c.selfJson().replace('\'', '"'));
+            ObjectNode spec = (ObjectNode) JSON.readTree((autoscaling
+                    ? "{'model':{'source':'hf://a/b'},'autoscaling':" + c.selfJson() + "}" : c.selfJson())
+                    .replace('\'', '"'));
             ((ObjectNode) spec.get("model")).put("parametersBillions", 8);
             md.set("spec", spec);
             // 1.20 stores it either way (no CEL) ...
@@ -185,7 +202,8 @@ class CelRulesApiServerTest {
                 assertThat(problems).as(c.description()).isEmpty();
             } else {
                 assertThat(problems).as(c.description()).anySatisfy(p -> assertThat(p)
-                        .containsAnyOf("spec.model.file is required", "--trust-remote-code"));
+                        .containsAnyOf("spec.model.file is required", "--trust-remote-code",
+                                "must not be greater than maxReplicas"));
             }
         }
         assertThat(n).isGreaterThanOrEqualTo(8);

@@ -167,6 +167,18 @@ class ContributorUninstallApiServerTest {
                 .set("hub.inCluster", false).set("hub.kubeconfigSecret", "gpupool-hub")
                 .set("servingNamespace.name", SERVING).set("withdrawal.timeoutSeconds", LEAVE_TIMEOUT_SECONDS).call();
         assertThat(releases()).singleElement().isEqualTo("deployed");
+        // Play the quota controller for the chart's ResourceQuota in the serving namespace (without a computed status
+        // the ResourceQuota admission plugin refuses every pod there); admission keeps status.used from then on.
+        for (var quota : admin.resourceQuotas().inNamespace(SERVING).list().getItems()) {
+            if (quota.getStatus() != null && quota.getStatus().getHard() != null) {
+                continue; // the real quota controller got there first
+            }
+            quota.setStatus(new io.fabric8.kubernetes.api.model.ResourceQuotaStatusBuilder()
+                    .withHard(quota.getSpec().getHard()).withUsed(quota.getSpec().getHard().keySet().stream()
+                            .collect(Collectors.toMap(k -> k, k -> new io.fabric8.kubernetes.api.model.Quantity("0"))))
+                    .build());
+            admin.resource(quota).updateStatus();
+        }
 
         // Its agent runs (here) with the Deployment's configuration (the Deployment's own pod runs on the simulated
         // kubelet, and the real Deployment controller reports it).
@@ -176,6 +188,16 @@ class ContributorUninstallApiServerTest {
         assertThat(runningConfig.leavePool()).isFalse();
         ContributorAgent running = agent(runningConfig, agentPod.getServiceAccountName());
         running.start();
+        // Its ServiceAccount (which the uninstall hook shares) may scale its own Deployment, never rewrite it: a new
+        // image or command there would run anything with the agent's rights at the pool.
+        List<String> allowed = new ArrayList<>();
+        Forbidden.orAllowed(allowed, "change the agent Deployment's image", () -> localClient(agentPod
+                .getServiceAccountName()).apps().deployments().inNamespace(RELEASE_NS).withName(AGENT_DEPLOYMENT)
+                .edit(d -> {
+                    d.getSpec().getTemplate().getSpec().getContainers().get(0).setImage("evil.example/agent:latest");
+                    return d;
+                }));
+        assertThat(allowed).isEmpty();
         AtomicBoolean stoppedByScaleDown = new AtomicBoolean();
         closing.add(inform(admin.apps().deployments().inNamespace(RELEASE_NS).withName(AGENT_DEPLOYMENT), d -> {
             int replicas = d.getSpec().getReplicas();

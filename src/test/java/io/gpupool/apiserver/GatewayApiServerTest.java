@@ -82,7 +82,7 @@ class GatewayApiServerTest {
         server.applyCrds();
         admin = server.admin();
         GatewayFixture.gatewayNamespace(admin);
-        pool = new TestPool(admin).member(ALPHA, ALPHA).member(BETA, BETA);
+        pool = new TestPool(admin).member(ALPHA, ALPHA).member(BETA, BETA).allowSharing(ALPHA).allowSharing(BETA);
         operator = InProcessOperator.start(admin, GATEWAY_URL);
         vertx = Vertx.vertx();
         replicas = new SimulatedReplicas(admin, vertx);

@@ -64,7 +64,7 @@ class GatewayLoadApiServerTest {
         server.applyCrds();
         admin = server.admin();
         GatewayFixture.gatewayNamespace(admin);
-        pool = new TestPool(admin).member(QUIET, QUIET).member(FLOOD, FLOOD);
+        pool = new TestPool(admin).member(QUIET, QUIET).member(FLOOD, FLOOD).allowSharing(FLOOD);
         // The flooding organization weighs twice the quiet one: its share while both are backlogged is 2:1.
         admin.resources(Organization.class).withName(FLOOD).edit(o -> {
             o.getSpec().quota.weight = 2.0;

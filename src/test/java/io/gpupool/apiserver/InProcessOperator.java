@@ -83,7 +83,7 @@ public final class InProcessOperator implements AutoCloseable {
         EventRecorder events = new EventRecorder(client, clock);
         PoolLedger ledger = new PoolLedger(clock);
         PoolStatusPublisher publisher = new PoolStatusPublisher(client, clock, ledger);
-        SchedulingWiring.publishStatusAfterEachCycle(scheduler, ledger, publisher);
+        SchedulingWiring.publishStatusAfterEachCycle(scheduler, publisher);
         ReconcileCounter reconciles = new ReconcileCounter();
 
         Operator operator = new Operator(o -> o.withKubernetesClient(client)

@@ -235,15 +235,18 @@ class OperatorApiServerTest {
         assertThat(hash).hasSize(64);
         String clusterIp = svc.getSpec().getClusterIP();
 
-        client.apps().deployments().inNamespace(NS).withName(d.getMetadata().getName()).edit(x -> {
-            x.getSpec().setReplicas(3);
-            x.getMetadata().getAnnotations().put("example.org/added-by-someone", "kept");
-            return x;
-        });
-        client.services().inNamespace(NS).withName("drift").edit(x -> {
-            x.getMetadata().getAnnotations().remove("gpupool.io/desired-hash");
-            return x;
-        });
+        // By hand, as kubectl edit does: read, change, write; again when the Deployment controller wrote in between (409).
+        await().atMost(WAIT).ignoreExceptions().until(() -> client.apps().deployments().inNamespace(NS)
+                .withName(d.getMetadata().getName()).edit(x -> {
+                    x.getSpec().setReplicas(3);
+                    x.getMetadata().getAnnotations().put("example.org/added-by-someone", "kept");
+                    return x;
+                }) != null);
+        await().atMost(WAIT).ignoreExceptions().until(() -> client.services().inNamespace(NS).withName("drift")
+                .edit(x -> {
+                    x.getMetadata().getAnnotations().remove("gpupool.io/desired-hash");
+                    return x;
+                }) != null);
 
         await().atMost(WAIT).until(() -> deployments("drift").get(0).getSpec().getReplicas() == 1);
         Deployment repaired = deployments("drift").get(0);

@@ -82,7 +82,8 @@ class RbacApiServerTest {
             admin.resource(md).fieldManager("kubectl").serverSideApply();
 
             await().atMost(WAIT).until(() -> deployments("coder").size() == 1
-                    && admin.services().inNamespace(NS).withName("coder").get() != null);
+                    && admin.services().inNamespace(NS).withName("coder").get() != null
+                    && admin.network().v1().networkPolicies().inNamespace(NS).withName("coder").get() != null);
             // The real controllers and the simulated kubelet run its pod; the operator sees it ready.
             await().atMost(WAIT).until(() -> {
                 ModelDeployment m = get("coder");

@@ -53,13 +53,31 @@ public final class TestPool implements AutoCloseable {
     /** An organization and a namespace that belongs to it. */
     public TestPool member(String namespace, String organization) {
         organization(organization);
-        admin.resource(PoolFixtures.namespace(namespace, organization)).createOr(r -> r.update());
+        admin.resources(Organization.class).withName(organization).edit(o -> {
+            if (!o.getSpec().namespaces.contains(namespace)) {
+                o.getSpec().namespaces.add(namespace);
+            }
+            return o;
+        });
+        admin.resource(PoolFixtures.namespace(namespace)).createOr(r -> r.update());
         namespaces.add(namespace);
         return this;
     }
 
+    /** The pool admin lets an organization share its ModelDeployments (spec.shared: true). */
+    public TestPool allowSharing(String organization) {
+        organization(organization);
+        admin.resources(Organization.class).withName(organization).edit(o -> {
+            o.getSpec().allowSharedDeployments = true;
+            return o;
+        });
+        return this;
+    }
+
     public TestPool organization(String name) {
-        admin.resource(PoolFixtures.organization(name)).createOr(r -> r.update());
+        if (admin.resources(Organization.class).withName(name).get() == null) {
+            admin.resource(PoolFixtures.organization(name)).create();
+        }
         organizations.add(name);
         return this;
     }
@@ -88,9 +106,9 @@ public final class TestPool implements AutoCloseable {
     }
 
     /**
-     * A pool admin approves a contributed cluster (needs a running operator); kube-controller-manager's token
-     * controller fills the ServiceAccount-token Secret, and the operator issues the kubeconfig with that real token.
-     * Agents in tests still reach the pool with clients that impersonate the cluster's ServiceAccount.
+     * A pool admin approves a contributed cluster (needs a running operator): the kubeconfig the operator issues carries
+     * a real, short-lived token the API server signed (TokenRequest). Agents in tests mostly reach the pool with clients
+     * that impersonate the cluster's ServiceAccount.
      */
     public TestPool approve(String cluster, String organization) {
         ContributedCluster cc = new ContributedCluster();

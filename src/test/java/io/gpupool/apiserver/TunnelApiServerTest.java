@@ -165,8 +165,8 @@ class TunnelApiServerTest {
 
         // The pool placed llama on A and other on B; a member of its organization has a key (its hash as the
         // operator writes it).
-        admin.resource(PoolFixtures.organization(ORG)).createOr(r -> r.update());
-        admin.resource(PoolFixtures.namespace(MODELS, ORG)).createOr(r -> r.update());
+        admin.resource(PoolFixtures.organization(ORG, MODELS)).createOr(r -> r.update());
+        admin.resource(PoolFixtures.namespace(MODELS)).createOr(r -> r.update());
         admin.resource(PoolFixtures.modelDeployment(MODELS, "llama", 1, 1)).createOr(r -> r.update());
         ApiKey key = new ApiKey();
         key.setMetadata(new ObjectMetaBuilder().withNamespace(MODELS).withName("member").build());
@@ -288,6 +288,9 @@ class TunnelApiServerTest {
         // it), and a scheduler that does not exist (nothing binds it or writes its status).
         String hash = d.getMetadata().getLabels().get(RemoteWorkRenderer.WORK_LABEL);
         pod.getMetadata().setLabels(Map.of(RemoteWorkRenderer.WORK_LABEL, hash));
+        // No owner (the garbage collector would delete a pod of a ReplicaSet that does not exist) and unbound.
+        pod.getMetadata().setOwnerReferences(null);
+        pod.getSpec().setNodeName(null);
         pod.getSpec().setSchedulerName("tunnel-test-runs-this-pod");
         var status = pod.getStatus();
         status.setPodIP("127.0.0.1");

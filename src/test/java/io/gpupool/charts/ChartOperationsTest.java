@@ -59,6 +59,8 @@ class ChartOperationsTest {
                 .contains("kubectl -n gpupool-system rollout status deployment/gp")
                 .contains("helm test gp -n gpupool-system")
                 .contains("kubectl label node <gpu-node> gpupool.io/organization=<organization>")
+                .contains("A namespace belongs to the Organization whose spec.namespaces lists it")
+                .doesNotContain("kubectl label namespace")
                 .contains("set hub.server to this API server's public URL")
                 .contains("ConfigMap gp-dashboard")
                 .contains("helm show crds <this chart> | kubectl apply --server-side -f -");

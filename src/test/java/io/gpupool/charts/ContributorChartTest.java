@@ -49,6 +49,36 @@ class ContributorChartTest {
     }
 
     @Test
+    void onlyTheAgentMayConnectToServingPodsAndTheServingNamespaceHasAQuota() {
+        RenderedChart chart = render(List.of("contributor-local.yaml"), Map.of());
+        var policy = chart.one(io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy.class, "gp-serving");
+        assertThat(policy.getMetadata().getNamespace()).isEqualTo("gpupool-serving");
+        assertThat(policy.getSpec().getPolicyTypes()).containsExactly("Ingress");
+        assertThat(policy.getSpec().getPodSelector().getMatchExpressions()).singleElement()
+                .satisfies(e -> assertThat(e.getKey()).isEqualTo("gpupool.io/work"));
+        assertThat(policy.getSpec().getIngress()).singleElement().satisfies(rule -> {
+            assertThat(rule.getFrom()).singleElement().satisfies(peer -> {
+                // The agent's pods, in the agent's namespace: both must match.
+                assertThat(peer.getNamespaceSelector().getMatchLabels())
+                        .containsExactly(Map.entry("kubernetes.io/metadata.name", NS));
+                Deployment agent = chart.one(Deployment.class, "gp-agent");
+                assertThat(agent.getSpec().getTemplate().getMetadata().getLabels())
+                        .containsAllEntriesOf(peer.getPodSelector().getMatchLabels());
+                assertThat(peer.getPodSelector().getMatchLabels()).containsEntry("app.kubernetes.io/component", "agent");
+            });
+            assertThat(rule.getPorts()).singleElement().satisfies(p -> assertThat(p.getPort().getIntVal()).isEqualTo(8000));
+        });
+        var quota = chart.one(io.fabric8.kubernetes.api.model.ResourceQuota.class, "gp-serving");
+        assertThat(quota.getMetadata().getNamespace()).isEqualTo("gpupool-serving");
+        assertThat(quota.getSpec().getHard()).containsKeys("pods", "services.loadbalancers", "services.nodeports");
+
+        RenderedChart open = render(List.of("contributor-local.yaml"),
+                Map.of("servingNamespace.networkPolicy.enabled", "false", "servingNamespace.quota", "null"));
+        assertThat(open.all(io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy.class)).isEmpty();
+        assertThat(open.all(io.fabric8.kubernetes.api.model.ResourceQuota.class)).isEmpty();
+    }
+
+    @Test
     void poolInTheSameClusterUsesTheAgentsOwnServiceAccountAndNoKubeconfig() {
         RenderedChart chart = render(List.of("contributor-local.yaml"), Map.of());
         Deployment agent = chart.one(Deployment.class, "gp-agent");
@@ -86,10 +116,15 @@ class ContributorChartTest {
         RenderedChart chart = render(List.of("contributor-local.yaml"), Map.of());
         chart.one(ServiceAccount.class, "gp-agent");
         ClusterRole cluster = chart.one(ClusterRole.class, "gp-agent");
-        assertThat(cluster.getRules()).singleElement().satisfies(r -> {
-            assertThat(r.getResources()).containsExactly("nodes");
-            assertThat(r.getVerbs()).containsExactlyInAnyOrder("get", "list", "watch");
-        });
+        assertThat(cluster.getRules()).hasSize(2);
+        assertThat(cluster.getRules()).filteredOn(r -> r.getResources().contains("nodes")).singleElement()
+                .satisfies(r -> assertThat(r.getVerbs()).containsExactlyInAnyOrder("get", "list", "watch"));
+        // Its serving namespace (only that one) it may label for the restricted Pod Security Standard.
+        assertThat(cluster.getRules()).filteredOn(r -> r.getResources().contains("namespaces")).singleElement()
+                .satisfies(r -> {
+                    assertThat(r.getResourceNames()).containsExactly("gpupool-serving");
+                    assertThat(r.getVerbs()).containsExactlyInAnyOrder("get", "patch");
+                });
         assertThat(chart.one(ClusterRoleBinding.class, "gp-agent").getRoleRef().getName()).isEqualTo("gp-agent");
         Role serving = chart.one(Role.class, "gp-serving");
         assertThat(serving.getMetadata().getNamespace()).isEqualTo("gpupool-serving");
@@ -194,11 +229,15 @@ class ContributorChartTest {
         RenderedChart chart = render(List.of("contributor-remote.yaml"), Map.of());
         Role stop = chart.one(Role.class, "gp-leave-pool");
         assertThat(stop.getMetadata().getNamespace()).isEqualTo(NS);
-        assertThat(stop.getRules()).singleElement().satisfies(r -> {
+        assertThat(stop.getRules()).hasSize(2).allSatisfy(r -> {
             assertThat(r.getResourceNames()).containsExactly("gp-agent");
-            assertThat(r.getResources()).containsExactlyInAnyOrder("deployments", "deployments/scale");
             assertThat(r.getVerbs()).doesNotContain("create", "delete", "list", "watch");
         });
+        // It scales the agent's Deployment; it may not rewrite it (image, command, ServiceAccount).
+        assertThat(stop.getRules()).filteredOn(r -> r.getResources().contains("deployments")).singleElement()
+                .satisfies(r -> assertThat(r.getVerbs()).containsExactly("get"));
+        assertThat(stop.getRules()).filteredOn(r -> r.getResources().contains("deployments/scale")).singleElement()
+                .satisfies(r -> assertThat(r.getVerbs()).contains("patch"));
         assertThat(chart.one(RoleBinding.class, "gp-leave-pool").getSubjects()).singleElement()
                 .satisfies(s -> assertThat(s.getName()).isEqualTo("gp-agent"));
 

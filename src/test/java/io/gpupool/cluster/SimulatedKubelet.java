@@ -93,6 +93,14 @@ public final class SimulatedKubelet implements AutoCloseable {
     private record Program(Predicate<Pod> runs, Function<Pod, CompletionStage<Integer>> process) {
     }
 
+    /** Networks that address the pods they match instead of the settings' network (first match wins). */
+    private final List<Addressing> networks = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** Pod uid to the network that gave it its address (pod thread only). */
+    private final Map<String, PodNetwork> addressedBy = new HashMap<>();
+
+    private record Addressing(Predicate<Pod> matches, PodNetwork network) {
+    }
+
     private SimulatedKubelet(KubernetesClient client, Settings settings) {
         this.client = client;
         this.settings = settings;
@@ -207,6 +215,17 @@ public final class SimulatedKubelet implements AutoCloseable {
         return () -> programs.remove(program);
     }
 
+    /**
+     * From now on, pods that match get their addresses from this network (e.g. one where a fake engine answers on
+     * every serving pod's address) instead of the settings' network. Close the returned handle to forget it; pods it
+     * addressed still give their addresses back to it.
+     */
+    public AutoCloseable addresses(Predicate<Pod> matches, PodNetwork network) {
+        Addressing a = new Addressing(matches, network);
+        networks.add(a);
+        return () -> networks.remove(a);
+    }
+
     public boolean isRunning(String node) {
         return !stopped.contains(node);
     }
@@ -281,8 +300,11 @@ public final class SimulatedKubelet implements AutoCloseable {
         }
         if (phase == null && !terminal(pod)) {
             phases.put(uid, Phase.STARTED);
-            String ip = settings.network().assign(pod);
+            PodNetwork network = networks.stream().filter(a -> a.matches().test(pod)).map(Addressing::network)
+                    .findFirst().orElse(settings.network());
+            String ip = network.assign(pod);
             addressed.put(uid, pod);
+            addressedBy.put(uid, network);
             writeStatus(pod, PodStatuses.running(pod, ip, false));
             Program program = runToCompletion(pod) ? programs.stream().filter(p -> p.runs().test(pod)).findFirst()
                     .orElse(null) : null;
@@ -354,8 +376,9 @@ public final class SimulatedKubelet implements AutoCloseable {
 
     private void release(String uid) {
         Pod addressedPod = addressed.remove(uid);
+        PodNetwork network = addressedBy.remove(uid);
         if (addressedPod != null) {
-            settings.network().release(addressedPod);
+            (network == null ? settings.network() : network).release(addressedPod);
         }
     }
 

@@ -50,7 +50,7 @@ class ContributionCoreTest {
 
     private static GpuNode gpuNode(String namespace, String cluster, String org) {
         GpuNode n = new GpuNode();
-        n.setMetadata(new ObjectMetaBuilder().withNamespace(namespace).withName("n1").build());
+        n.setMetadata(new ObjectMetaBuilder().withNamespace(namespace).withName("l4-01").build());
         n.setSpec(GpuNodes.specOf(node("l4-01", null), cluster, org).orElseThrow());
         return n;
     }
@@ -66,6 +66,33 @@ class ContributionCoreTest {
                 .hasValueSatisfying(r -> assertThat(r.reason()).isEqualTo("ClusterNotApproved"));
         assertThat(NodeTrust.check(gpuNode("gpupool-cluster-lab", "local", "uni-nlp"), approved))
                 .hasValueSatisfying(r -> assertThat(r.reason()).isEqualTo("WrongNamespace"));
+    }
+
+    @Test
+    void aGpuNodeMustBeNamedAfterItsNodeAndClaimNoMoreGpusThanAMachineCarries() {
+        Map<String, String> approved = Map.of("lab", "uni-nlp");
+        GpuNode renamed = gpuNode("gpupool-cluster-lab", "lab", "uni-nlp");
+        renamed.getMetadata().setName("l4-01-again");
+        assertThat(NodeTrust.check(renamed, approved))
+                .hasValueSatisfying(r -> assertThat(r.reason()).isEqualTo("NodeNameMismatch"));
+        GpuNode inflated = gpuNode("gpupool-cluster-lab", "lab", "uni-nlp");
+        inflated.getSpec().gpu.count = 1024;
+        assertThat(NodeTrust.check(inflated, approved)).hasValueSatisfying(r -> {
+            assertThat(r.reason()).isEqualTo("ExceedsNodeCapacity");
+            assertThat(r.message()).contains("1024").contains("16");
+        });
+        inflated.getSpec().gpu.count = 16;
+        assertThat(NodeTrust.check(inflated, approved)).isEmpty();
+        assertThat(NodeTrust.check(inflated, approved, 8)).isPresent();
+        // The pool's own nodes too: whoever may write their GpuNodes does not decide how many GPUs a machine has.
+        GpuNode local = gpuNode("gpupool-cluster-local", "local", "uni-nlp");
+        local.getSpec().gpu.count = 17;
+        assertThat(NodeTrust.check(local, approved)).isPresent();
+        // A MIG node counts seven slices per GPU: eight A100s in 1g.5gb slices are 56 devices.
+        GpuNode mig = new GpuNode();
+        mig.setMetadata(new ObjectMetaBuilder().withNamespace("gpupool-cluster-lab").withName("a100-40g-mig-01").build());
+        mig.setSpec(GpuNodes.specOf(node("a100-40g-mig-01", null), "lab", "uni-nlp").orElseThrow());
+        assertThat(NodeTrust.check(mig, approved)).isEmpty();
     }
 
     @Test
@@ -166,7 +193,7 @@ class ContributionCoreTest {
         pod.getVolumes().add(new io.fabric8.kubernetes.api.model.VolumeBuilder().withName("creds").withNewSecret()
                 .withSecretName(RemoteWorkRenderer.MODEL_CREDENTIALS_SECRET).endSecret().build());
         assertThat(policy.violations(d, own)).containsExactlyInAnyOrder(
-                "container server reads all of Secret contributors-own.", "volume creds mounts a Secret.");
+                "container server reads all of Secret contributors-own.", "volume creds mounts a Secret or a ServiceAccount token.");
     }
 
     @Test

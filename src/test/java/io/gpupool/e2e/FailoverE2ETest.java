@@ -102,7 +102,7 @@ class FailoverE2ETest {
             env.put(e.getName(), e.getValue());
         }
         assertThat(env).containsEntry("QUARKUS_PROFILE", "prod");
-        client.namespaces().resource(PoolFixtures.namespace(NAMESPACE, null)).createOr(r -> r.update());
+        client.namespaces().resource(PoolFixtures.namespace(NAMESPACE)).createOr(r -> r.update());
 
         Path jar = PackagedApplication.buildProductionIfStale();
         Path logs = Path.of("target", "e2e-failover");

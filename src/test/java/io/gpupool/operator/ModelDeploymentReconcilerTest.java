@@ -57,8 +57,8 @@ class ModelDeploymentReconcilerTest {
         run++;
         ns = "team-" + run;
         String org = "org-" + run;
-        client.resource(organization(org)).createOr(r -> r.update());
-        client.resource(namespace(ns, org)).createOr(r -> r.update());
+        client.resource(organization(org, ns)).createOr(r -> r.update());
+        client.resource(namespace(ns)).createOr(r -> r.update());
         if (client.resources(io.gpupool.api.v1alpha1.GpuClass.class).withName("l4-24g").get() == null) {
             client.resource(gpuClass("l4-24g", 20000, "NVIDIA-L4*")).create();
             client.resource(gpuClass("a100-80g", 80000, "NVIDIA-A100-SXM4-80GB")).create();
@@ -115,6 +115,23 @@ class ModelDeploymentReconcilerTest {
         Service svc = client.services().inNamespace(ns).withName("llama").get();
         assertThat(svc).isNotNull();
         assertThat(svc.getSpec().getSelector()).containsEntry(ApiGroup.MODEL_DEPLOYMENT_LABEL, "llama");
+        // Its pods admit only the gateway: the pods labelled as the gateway in the gateway's namespace.
+        await().atMost(WAIT).until(() -> client.network().v1().networkPolicies().inNamespace(ns).withName("llama")
+                .get() != null);
+        var policy = client.network().v1().networkPolicies().inNamespace(ns).withName("llama").get();
+        assertThat(policy.getSpec().getPodSelector().getMatchLabels()).containsEntry(ApiGroup.MODEL_DEPLOYMENT_LABEL,
+                "llama");
+        assertThat(d.getSpec().getTemplate().getMetadata().getLabels())
+                .containsAllEntriesOf(policy.getSpec().getPodSelector().getMatchLabels());
+        assertThat(policy.getSpec().getIngress()).singleElement().satisfies(rule -> assertThat(rule.getFrom())
+                .singleElement().satisfies(peer -> {
+                    assertThat(peer.getPodSelector().getMatchLabels())
+                            .containsExactly(Map.entry("app.kubernetes.io/component", "gateway"));
+                    assertThat(peer.getNamespaceSelector().getMatchLabels())
+                            .containsExactly(Map.entry("kubernetes.io/metadata.name", "gpupool-system"));
+                }));
+        assertThat(policy.getMetadata().getOwnerReferences()).singleElement()
+                .satisfies(o -> assertThat(o.getKind()).isEqualTo("ModelDeployment"));
 
         ModelDeployment md = awaitStatus("llama", m -> "Admitted".equals(m.getStatus().phase));
         assertThat(md.getStatus().placements).containsExactly(new Placement("local", a100, "a100-80g", 2));
@@ -308,7 +325,13 @@ class ModelDeploymentReconcilerTest {
                 "unknown-engine", m -> m.getSpec().engine = "tgi",
                 "zero-gpus", m -> m.getSpec().gpu.count = 0,
                 "s3-source", m -> m.getSpec().model.source = "s3://bucket/model",
-                "remote-code", m -> m.getSpec().engineArgs = List.of("--trust-remote-code"));
+                "remote-code", m -> m.getSpec().engineArgs = List.of("--trust-remote-code"),
+                // The spellings the engines also accept, and what the API server refuses in the rendered container.
+                "remote-code-underscores", m -> m.getSpec().engineArgs = List.of("--trust_remote_code"),
+                "empty-value-from", m -> m.getSpec().env = List.of(new io.fabric8.kubernetes.api.model.EnvVarBuilder()
+                        .withName("A").withNewValueFrom().endValueFrom().build()),
+                "preload", m -> m.getSpec().env = List.of(new io.fabric8.kubernetes.api.model.EnvVar("LD_PRELOAD",
+                        "/models/hf/evil.so", null)));
         mutations.forEach((name, mutate) -> {
             ModelDeployment md = modelDeployment(ns, name, 1, 1);
             mutate.accept(md);
@@ -316,13 +339,15 @@ class ModelDeploymentReconcilerTest {
         });
         Map<String, String> expected = Map.of("unknown-engine", "unknown engine 'tgi'", "zero-gpus",
                 "spec.gpu.count must be at least 1", "s3-source", "scheme 's3' is not supported yet",
-                "remote-code", "allowRemoteCode is false");
+                "remote-code", "allowRemoteCode is false", "remote-code-underscores", "allowRemoteCode is false",
+                "empty-value-from", "must name exactly one source", "preload", "must not set LD_PRELOAD");
         expected.forEach((name, message) -> {
             ModelDeployment md = awaitStatus(name, m -> "Failed".equals(m.getStatus().phase));
             Condition admitted = condition(md, Conditions.ADMITTED);
             assertThat(admitted.getReason()).isEqualTo(Conditions.INVALID_SPEC);
             assertThat(admitted.getMessage()).contains(message);
             assertThat(deployments(name)).isEmpty();
+            assertThat(md.getStatus().placements).as("GPUs booked for %s", name).isEmpty();
         });
         await().atMost(WAIT).untilAsserted(() -> assertThat(client.v1().events().inNamespace(ns).list().getItems())
                 .filteredOn(e -> Conditions.INVALID_SPEC.equals(e.getReason()))
@@ -343,13 +368,126 @@ class ModelDeploymentReconcilerTest {
 
     @Test
     void namespaceWithoutOrganizationGetsAClearCondition() {
-        client.resource(namespace("orphans", null)).createOr(r -> r.update());
+        client.resource(namespace("orphans")).createOr(r -> r.update());
         client.resource(modelDeployment("orphans", "lost", 1, 1)).create();
         await().atMost(WAIT).until(() -> {
             ModelDeployment md = client.resources(ModelDeployment.class).inNamespace("orphans").withName("lost").get();
             return md.getStatus() != null && md.getStatus().conditions.stream()
                     .anyMatch(c -> "NoOrganization".equals(c.getReason()) && c.getMessage().contains("orphans"));
         });
+    }
+
+    @Test
+    void podsThatOnlyLookLikeServingPodsBookNoGpus() {
+        // Another organization's tenant creates a decoy ModelDeployment and, in its own namespace, pods that carry the
+        // serving labels and name this test's node; they are no Deployment's, and bound nowhere.
+        String a100 = contribute("a100-80g-01", "org-" + run);
+        String mallory = "mallory-" + run;
+        client.resource(organization(mallory, mallory)).createOr(r -> r.update());
+        client.resource(namespace(mallory)).createOr(r -> r.update());
+        client.resource(modelDeployment(mallory, "decoy", 0, 1)).create();
+        for (int i = 0; i < 4; i++) {
+            client.resource(new io.fabric8.kubernetes.api.model.PodBuilder().withNewMetadata().withName("decoy-" + i)
+                    .withNamespace(mallory)
+                    .addToLabels(ApiGroup.MANAGED_BY_LABEL, ApiGroup.MANAGED_BY)
+                    .addToLabels("app.kubernetes.io/component", "model-server")
+                    .addToLabels(ApiGroup.MODEL_DEPLOYMENT_LABEL, "decoy")
+                    .addToAnnotations("gpupool.io/node", a100).endMetadata()
+                    .withNewSpec().addNewContainer().withName("c").withImage("busybox").endContainer().endSpec()
+                    .withNewStatus().withPhase("Running").endStatus().build()).create();
+        }
+        // The pods wake the decoy, whose cycle sees them; then this organization's model is placed: the node's
+        // books hold its replicas and nothing for the decoy.
+        client.resource(modelDeployment(ns, "victim", 2, 1)).create();
+        ModelDeployment victim = awaitStatus("victim", m -> "Admitted".equals(m.getStatus().phase));
+        int onA100 = victim.getStatus().placements.stream().filter(p -> a100.equals(p.node)).mapToInt(p -> p.replicas)
+                .sum();
+        await().atMost(WAIT).until(() -> allocated(a100) == onA100);
+        client.pods().inNamespace(mallory).delete();
+    }
+
+    @Test
+    void sharingTakesThePoolsConsent() {
+        contribute("t4-01", "org-" + run);
+        var md = modelDeployment(ns, "community", 1, 1);
+        md.getSpec().shared = true;
+        client.resource(md).create();
+        ModelDeployment privateOne = awaitStatus("community", m -> Conditions.find(m.getStatus().conditions,
+                io.gpupool.core.inventory.Sharing.CONDITION).isPresent());
+        Condition shared = condition(privateOne, io.gpupool.core.inventory.Sharing.CONDITION);
+        assertThat(shared.getStatus()).isEqualTo("False");
+        assertThat(shared.getReason()).isEqualTo("SharingNotAllowed");
+        assertThat(shared.getMessage()).contains("allowSharedDeployments").contains("org-" + run);
+        assertThat(sharedInTheLedger("community")).isFalse();
+
+        // A pool admin consents for the organization.
+        client.resources(io.gpupool.api.v1alpha1.Organization.class).withName("org-" + run).edit(o -> {
+            o.getSpec().allowSharedDeployments = true;
+            return o;
+        });
+        awaitStatus("community", m -> Conditions.isTrue(m.getStatus().conditions,
+                io.gpupool.core.inventory.Sharing.CONDITION));
+        await().atMost(WAIT).until(() -> sharedInTheLedger("community"));
+    }
+
+    @Inject
+    io.gpupool.operator.scheduling.PoolScheduler scheduler;
+
+    private boolean sharedInTheLedger(String name) {
+        return scheduler.workloads().stream().filter(w -> w.id().equals(new io.gpupool.core.model.WorkloadId(ns, name)))
+                .findFirst().orElseThrow().shared();
+    }
+
+    @Test
+    void aNamespaceLabelJoinsNoOrganization() {
+        // A tenant who may label its namespace names an organization it does not belong to: nothing follows.
+        client.resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder().withNewMetadata()
+                .withName("squatters-" + run).addToLabels(ApiGroup.ORGANIZATION_LABEL, "org-" + run).endMetadata()
+                .build()).createOr(r -> r.update());
+        client.resource(modelDeployment("squatters-" + run, "free-ride", 1, 1)).create();
+        await().atMost(WAIT).until(() -> {
+            ModelDeployment md = client.resources(ModelDeployment.class).inNamespace("squatters-" + run)
+                    .withName("free-ride").get();
+            return md.getStatus() != null && md.getStatus().conditions.stream()
+                    .anyMatch(c -> "NoOrganization".equals(c.getReason()) && c.getMessage().contains("no Organization"));
+        });
+        assertThat(client.resources(ModelDeployment.class).inNamespace("squatters-" + run).withName("free-ride").get()
+                .getStatus().organization).isNull();
+    }
+
+    @Test
+    void aNamespaceListedByTwoOrganizationsBelongsToNeitherUntilOneDropsIt() {
+        contribute("t4-01", "org-" + run);
+        client.resource(modelDeployment(ns, "contested", 1, 1)).create();
+        awaitStatus("contested", m -> "Admitted".equals(m.getStatus().phase));
+
+        // Another organization lists the namespace too: it belongs to neither, and both organizations say why.
+        String rival = "rival-" + run;
+        client.resource(organization(rival, ns)).createOr(r -> r.update());
+        ModelDeployment orphaned = awaitStatus("contested", m -> Conditions.find(m.getStatus().conditions,
+                Conditions.ADMITTED).map(c -> "NoOrganization".equals(c.getReason())).orElse(false));
+        assertThat(condition(orphaned, Conditions.ADMITTED).getMessage()).contains("org-" + run).contains(rival);
+        await().atMost(WAIT).until(() -> java.util.stream.Stream.of("org-" + run, rival).allMatch(o -> {
+            var org = client.resources(io.gpupool.api.v1alpha1.Organization.class).withName(o).get();
+            return org.getStatus() != null && Conditions.find(org.getStatus().conditions,
+                    io.gpupool.operator.scheduling.PoolStatusPublisher.NAMESPACES_CONTESTED)
+                    .map(c -> c.getMessage().contains(ns)).orElse(false);
+        }));
+        // What runs is not touched while the admins settle it (the workflow does not run for it).
+        assertThat(deployments("contested")).hasSize(1);
+
+        client.resources(io.gpupool.api.v1alpha1.Organization.class).withName(rival).edit(o -> {
+            o.getSpec().namespaces.remove(ns);
+            return o;
+        });
+        ModelDeployment back = awaitStatus("contested", m -> "Admitted".equals(m.getStatus().phase));
+        assertThat(back.getStatus().organization).isEqualTo("org-" + run);
+        await().atMost(WAIT).until(() -> {
+            var org = client.resources(io.gpupool.api.v1alpha1.Organization.class).withName("org-" + run).get();
+            return Conditions.find(org.getStatus().conditions,
+                    io.gpupool.operator.scheduling.PoolStatusPublisher.NAMESPACES_CONTESTED).isEmpty();
+        });
+        client.resources(io.gpupool.api.v1alpha1.Organization.class).withName(rival).delete();
     }
 
     @Test

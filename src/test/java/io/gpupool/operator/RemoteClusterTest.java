@@ -117,19 +117,37 @@ class RemoteClusterTest {
         cc.setMetadata(new ObjectMetaBuilder().withName(cluster).build());
         cc.getSpec().organization = organization;
         cc.getSpec().displayName = cluster;
+        issuesTokens(cluster);
         pool.resource(cc).createOr(r -> r.update());
-        // Play Kubernetes' token controller, which the mock server does not have.
-        String ns = "gpupool-cluster-" + cluster;
-        await().atMost(WAIT).until(() -> pool.secrets().inNamespace(ns).withName(ContributedClusterReconciler.TOKEN_SECRET)
-                .get() != null);
-        pool.secrets().inNamespace(ns).withName(ContributedClusterReconciler.TOKEN_SECRET).edit(s -> {
-            s.setData(Map.of("token", b64("token-of-" + cluster), "ca.crt", b64("-----BEGIN CERTIFICATE-----")));
-            return s;
-        });
         await().atMost(WAIT).until(() -> {
             ContributedCluster c = pool.resources(ContributedCluster.class).withName(cluster).get();
             return c.getStatus() != null && Conditions.isTrue(c.getStatus().conditions, Conditions.READY);
         });
+    }
+
+    private static String kubeconfigText(io.fabric8.kubernetes.api.model.Secret s) {
+        return new String(Base64.getDecoder().decode(s.getData().get(ContributedClusterReconciler.KUBECONFIG_KEY)),
+                StandardCharsets.UTF_8);
+    }
+
+    @io.quarkus.test.kubernetes.client.KubernetesTestServer
+    io.quarkus.test.kubernetes.client.KubernetesServer mockServer;
+
+    /**
+     * Plays the API server's TokenRequest endpoint for a cluster's agent, which the mock server does not implement:
+     * the first token is "token-of-&lt;cluster&gt;", later ones are numbered.
+     */
+    private void issuesTokens(String cluster) {
+        java.util.concurrent.atomic.AtomicInteger issued = new java.util.concurrent.atomic.AtomicInteger();
+        mockServer.expect().post().withPath("/api/v1/namespaces/gpupool-cluster-" + cluster
+                + "/serviceaccounts/gpupool-agent/token").andReply(201, request -> {
+                    int n = issued.incrementAndGet();
+                    return new io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder().withNewSpec()
+                            .withExpirationSeconds(86400L).endSpec().withNewStatus()
+                            .withToken("token-of-" + cluster + (n == 1 ? "" : "-" + n))
+                            .withExpirationTimestamp(java.time.Instant.now().plusSeconds(86400).toString())
+                            .endStatus().build();
+                }).always();
     }
 
     private static String b64(String s) {
@@ -158,8 +176,8 @@ class RemoteClusterTest {
     }
 
     private void member(String org, String ns) {
-        pool.resource(organization(org)).createOr(r -> r.update());
-        pool.resource(namespace(ns, org)).createOr(r -> r.update());
+        pool.resource(organization(org, ns)).createOr(r -> r.update());
+        pool.resource(namespace(ns)).createOr(r -> r.update());
         pool.resource(gpuClass("rtx-24g", 20000, "*RTX-4090*")).createOr(r -> r.update());
     }
 
@@ -176,7 +194,7 @@ class RemoteClusterTest {
         assertThat(pool.serviceAccounts().inNamespace(ns).withName("gpupool-agent").get()).isNotNull();
         var role = pool.rbac().roles().inNamespace(ns).withName("gpupool-agent").get();
         assertThat(role.getRules()).flatExtracting(r -> r.getResources()).containsExactlyInAnyOrder("gpunodes",
-                "gpunodes/status", "servingworks", "servingworks/status", "secrets");
+                "gpunodes/status", "servingworks", "servingworks/status", "secrets", "serviceaccounts/token");
         assertThat(role.getRules()).filteredOn(r -> r.getResources().contains("servingworks"))
                 .singleElement().satisfies(r -> assertThat(r.getVerbs()).containsExactlyInAnyOrder("get", "list", "watch"));
         assertThat(role.getRules()).filteredOn(r -> r.getResources().contains("secrets")).singleElement()
@@ -195,7 +213,8 @@ class RemoteClusterTest {
         var kc = Serialization.unmarshal(yaml, io.fabric8.kubernetes.api.model.Config.class);
         assertThat(kc.getClusters()).singleElement().satisfies(c -> {
             assertThat(c.getCluster().getServer()).isEqualTo("https://pool.test.example:6443");
-            assertThat(c.getCluster().getCertificateAuthorityData()).isEqualTo(b64("-----BEGIN CERTIFICATE-----"));
+            // The pool's CA as the operator's own client trusts it (none for this plain-HTTP mock server).
+            assertThat(c.getCluster().getCertificateAuthorityData()).isEqualTo(pool.getConfiguration().getCaCertData());
         });
         assertThat(kc.getUsers()).singleElement()
                 .satisfies(u -> assertThat(u.getUser().getToken()).isEqualTo("token-of-lab-7"));
@@ -245,6 +264,20 @@ class RemoteClusterTest {
         assertThat(nodeReady("lab-7", "rtx4090-home-01").getReason()).isEqualTo("OrganizationMismatch");
         assertThat(gpuNode("lab-7", "rtx4090-home-01").getStatus().conditions).hasSize(1);
         assertThat(lab.agent().lastHeartbeat()).isNotNull();
+
+        // The approved cluster's credentials claiming a thousand GPUs on one machine: not believed either, and its
+        // organization's quota does not grow (the agent is stopped first: it removes GpuNodes of no node of its own).
+        lab.agent().close();
+        GpuNode inflated = fakeNode("gpupool-cluster-lab-7", "lab-7", "big-box", "uni-nlp");
+        inflated.getSpec().gpu.count = 1024;
+        pool.resource(inflated).create();
+        await().atMost(WAIT).until(() -> nodeReady("lab-7", "big-box") != null);
+        assertThat(nodeReady("lab-7", "big-box").getReason()).isEqualTo("ExceedsNodeCapacity");
+        assertThat(gpuNode("lab-7", "big-box").getStatus().allocatable).isZero();
+        await().atMost(WAIT).until(() -> pool.resources(io.gpupool.api.v1alpha1.Organization.class).withName("uni-nlp")
+                .get().getStatus() != null);
+        var uniNlp = pool.resources(io.gpupool.api.v1alpha1.Organization.class).withName("uni-nlp").get();
+        assertThat(uniNlp.getStatus().classes).allSatisfy(c -> assertThat(c.contributed).isZero());
     }
 
     @Test
@@ -255,7 +288,6 @@ class RemoteClusterTest {
         var role = pool.rbac().roles().inNamespace(ns).withName(ContributedClusterReconciler.AGENT);
         var binding = pool.rbac().roleBindings().inNamespace(ns).withName(ContributedClusterReconciler.AGENT);
         var kubeconfig = pool.secrets().inNamespace(ns).withName(ContributedClusterReconciler.KUBECONFIG_SECRET);
-        var token = pool.secrets().inNamespace(ns).withName(ContributedClusterReconciler.TOKEN_SECRET);
         var rules = role.get().getRules();
         var subjects = binding.get().getSubjects();
         String issued = kubeconfig.get().getData().get(ContributedClusterReconciler.KUBECONFIG_KEY);
@@ -270,13 +302,13 @@ class RemoteClusterTest {
             return r;
         });
         await().atMost(WAIT).until(() -> role.get().getRules().equals(rules));
-        // Someone edits the kubeconfig: it is written again from the token.
+        // Someone edits the kubeconfig: it is written again, with a new token (whoever could write it may have read it).
         kubeconfig.edit(k -> {
             k.getData().put(ContributedClusterReconciler.KUBECONFIG_KEY, b64("server: https://elsewhere.example"));
             return k;
         });
-        await().atMost(WAIT).until(() -> issued.equals(kubeconfig.get().getData()
-                .get(ContributedClusterReconciler.KUBECONFIG_KEY)));
+        await().atMost(WAIT).until(() -> kubeconfigText(kubeconfig.get()).contains("https://pool.test.example:6443")
+                && !issued.equals(kubeconfig.get().getData().get(ContributedClusterReconciler.KUBECONFIG_KEY)));
         // Someone binds the Role to another subject as well: that subject goes. Someone deletes the RoleBinding: it
         // comes back.
         binding.edit(b -> {
@@ -287,21 +319,14 @@ class RemoteClusterTest {
         await().atMost(WAIT).until(() -> binding.get().getSubjects().equals(subjects));
         binding.delete();
         await().atMost(WAIT).until(() -> binding.get() != null && binding.get().getSubjects().equals(subjects));
-        // The token Secret is only ever created: the token Kubernetes wrote into it is still there.
-        assertThat(token.get().getData()).containsEntry("token", b64("token-of-mended"));
-
-        // A deleted token is made again; the approval waits for Kubernetes to fill it, then reissues the kubeconfig.
-        token.delete();
-        await().atMost(WAIT).until(() -> token.get() != null && token.get().getData().isEmpty() && ready("mended")
-                .map(c -> "WaitingForToken".equals(c.getReason()) && "False".equals(c.getStatus())).orElse(false));
-        token.edit(s -> {
-            s.setData(Map.of("token", b64("second-token"), "ca.crt", b64("-----BEGIN CERTIFICATE-----")));
-            return s;
-        });
-        await().atMost(WAIT).until(() -> ready("mended").map(c -> "CredentialsIssued".equals(c.getReason()))
-                .orElse(false));
-        await().atMost(WAIT).until(() -> new String(Base64.getDecoder().decode(kubeconfig.get().getData()
-                .get(ContributedClusterReconciler.KUBECONFIG_KEY)), StandardCharsets.UTF_8).contains("second-token"));
+        // A deleted kubeconfig is issued again, with a new short-lived token; no non-expiring token Secret exists.
+        String before = kubeconfigText(kubeconfig.get());
+        kubeconfig.delete();
+        await().atMost(WAIT).until(() -> kubeconfig.get() != null && !kubeconfigText(kubeconfig.get()).equals(before)
+                && ready("mended").map(c -> "CredentialsIssued".equals(c.getReason())).orElse(false));
+        assertThat(kubeconfig.get().getMetadata().getAnnotations()).containsKey("gpupool.io/token-expires-at");
+        assertThat(pool.secrets().inNamespace(ns).withName(ContributedClusterReconciler.LEGACY_TOKEN_SECRET).get())
+                .isNull();
 
         // None of it was the approval's doing: its spec never changed.
         ContributedCluster after = pool.resources(ContributedCluster.class).withName("mended").get();
@@ -320,7 +345,7 @@ class RemoteClusterTest {
         oldRole.getRules().removeIf(r -> r.getResources().contains("secrets"));
         pool.resource(oldRole).create();
         pool.resource(new io.fabric8.kubernetes.api.model.SecretBuilder().withNewMetadata()
-                .withName(ContributedClusterReconciler.TOKEN_SECRET).withNamespace(ns).endMetadata()
+                .withName(ContributedClusterReconciler.LEGACY_TOKEN_SECRET).withNamespace(ns).endMetadata()
                 .withType("kubernetes.io/service-account-token")
                 .addToData(Map.of("token", b64("old-token"), "ca.crt", b64("-----BEGIN CERTIFICATE-----"))).build())
                 .create();
@@ -328,16 +353,51 @@ class RemoteClusterTest {
         ContributedCluster cc = new ContributedCluster();
         cc.setMetadata(new ObjectMetaBuilder().withName("legacy").build());
         cc.getSpec().organization = "uni-nlp";
-        pool.resource(cc).create();
+        issuesTokens("legacy");
+        ContributedCluster created = pool.resource(cc).create();
+        // A namespace the operator did not make for this approval (it is owned by no ContributedCluster) is not adopted:
+        // whoever made it may hold roles in it that read the agent's credentials.
+        await().atMost(WAIT).until(() -> ready("legacy").map(c -> "NamespaceNotOurs".equals(c.getReason()))
+                .orElse(false));
+        assertThat(pool.rbac().roleBindings().inNamespace(ns).withName(ContributedClusterReconciler.AGENT).get())
+                .isNull();
+        assertThat(pool.secrets().inNamespace(ns).withName(ContributedClusterReconciler.KUBECONFIG_SECRET).get())
+                .isNull();
+        // The older operator owned its namespaces by the approval's uid: once it is, the rest is found and updated.
+        pool.namespaces().withName(ns).edit(n -> {
+            n.getMetadata().setOwnerReferences(List.of(new io.fabric8.kubernetes.api.model.OwnerReferenceBuilder()
+                    .withApiVersion("gpupool.io/v1alpha1").withKind("ContributedCluster").withName("legacy")
+                    .withUid(created.getMetadata().getUid()).build()));
+            return n;
+        });
         await().atMost(WAIT).until(() -> ready("legacy").map(c -> "CredentialsIssued".equals(c.getReason()))
                 .orElse(false));
         assertThat(pool.rbac().roles().inNamespace(ns).withName(ContributedClusterReconciler.AGENT).get().getRules())
                 .isEqualTo(ContributedClusterReconciler.agentRole(ns).getRules());
-        assertThat(new String(Base64.getDecoder().decode(pool.secrets().inNamespace(ns)
-                .withName(ContributedClusterReconciler.KUBECONFIG_SECRET).get().getData()
-                .get(ContributedClusterReconciler.KUBECONFIG_KEY)), StandardCharsets.UTF_8)).contains("old-token");
+        // The kubeconfig carries a requested, short-lived token; the older operator's non-expiring one is deleted.
+        assertThat(kubeconfigText(pool.secrets().inNamespace(ns).withName(ContributedClusterReconciler.KUBECONFIG_SECRET)
+                .get())).contains("token-of-legacy").doesNotContain("old-token");
+        await().atMost(WAIT).until(() -> pool.secrets().inNamespace(ns)
+                .withName(ContributedClusterReconciler.LEGACY_TOKEN_SECRET).get() == null);
         assertThat(pool.rbac().roleBindings().inNamespace(ns).withName(ContributedClusterReconciler.AGENT).get())
                 .isNotNull();
+    }
+
+    @Test
+    void localIsReservedForThePoolsOwnCluster() {
+        ContributedCluster cc = new ContributedCluster();
+        cc.setMetadata(new ObjectMetaBuilder().withName("local").build());
+        cc.getSpec().organization = "uni-nlp";
+        pool.resource(cc).create();
+        await().atMost(WAIT).until(() -> ready("local").isPresent());
+        assertThat(ready("local").orElseThrow().getReason()).isEqualTo("InvalidName");
+        assertThat(ready("local").orElseThrow().getMessage()).contains("reserved");
+        // No agent identity in the namespace of the pool's own GpuNodes.
+        assertThat(pool.serviceAccounts().inNamespace("gpupool-cluster-local").withName(ContributedClusterReconciler.AGENT)
+                .get()).isNull();
+        assertThat(pool.rbac().roles().inNamespace("gpupool-cluster-local").withName(ContributedClusterReconciler.AGENT)
+                .get()).isNull();
+        pool.resource(cc).delete();
     }
 
     @Test

@@ -11,7 +11,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.PodConditionBuilder;
 import io.fabric8.kubernetes.api.model.PodStatusBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
@@ -23,6 +22,7 @@ import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.gpupool.core.render.ServingContract;
 import io.gpupool.core.render.ServingRenderer;
 import io.gpupool.testing.FakeEngine;
+import io.gpupool.testing.PoolFixtures;
 import io.gpupool.testing.SimulatedReplicas;
 import io.vertx.core.Vertx;
 
@@ -154,23 +154,19 @@ final class EmbeddedKubelet implements AutoCloseable {
 
     private SimPod startPod(Deployment d, String key) {
         var template = d.getSpec().getTemplate();
-        String node = template.getMetadata().getAnnotations() == null ? null
-                : template.getMetadata().getAnnotations().get(ServingRenderer.NODE_ANNOTATION);
         FakeEngine engine = engines == null ? null : new FakeEngine(engines, SimulatedReplicas.nextLoopback(),
                 servedName(template.getSpec()), ENGINE_SERVICE_TIME).forgetBodies().start();
         SimPod pod = new SimPod(d.getMetadata().getNamespace(),
                 d.getMetadata().getName() + "-" + UUID.randomUUID().toString().substring(0, 5), engine);
-        var spec = new io.fabric8.kubernetes.api.model.PodSpecBuilder(template.getSpec()).withNodeName(node).build();
+        // Owned by the Deployment's ReplicaSet and bound to its node, as the pool counts only such pods.
+        Pod desired = PoolFixtures.asDeploymentControllerMakesIt(d, pod.name);
         if (engine != null) {
             // The pod's serving port is where its engine listens.
-            spec.getContainers().forEach(c -> c.getPorts().stream()
+            desired.getSpec().getContainers().forEach(c -> c.getPorts().stream()
                     .filter(p -> ServingRenderer.PORT_NAME.equals(p.getName()))
                     .forEach(p -> p.setContainerPort(engine.port())));
         }
-        Pod created = client.resource(new PodBuilder().withNewMetadata().withName(pod.name).withNamespace(pod.namespace)
-                .withLabels(template.getMetadata().getLabels())
-                .withAnnotations(template.getMetadata().getAnnotations()).endMetadata()
-                .withSpec(spec).build()).create();
+        Pod created = client.resource(desired).create();
         writeStatus(created, false, pod);
         // The model "loads"; then the pod is ready and the Deployment says so.
         later(() -> {

@@ -17,12 +17,12 @@ import io.vertx.core.Vertx;
  * the serving contract) answers there on the pod's serving port, so that the gateway reaches the pod as it would a real
  * one. Other pods get an address nothing answers on.
  */
-final class EnginePodNetwork implements PodNetwork {
+public final class EnginePodNetwork implements PodNetwork {
 
     private final Vertx vertx;
     private final Map<String, FakeEngine> engines = new ConcurrentHashMap<>();
 
-    EnginePodNetwork(Vertx vertx) {
+    public EnginePodNetwork(Vertx vertx) {
         this.vertx = vertx;
     }
 

@@ -264,14 +264,11 @@ public final class Playground implements AutoCloseable {
         ContributedCluster approved = client.resources(ContributedCluster.class).withName(HOME_LAB).get();
         System.out.println(wrap("approved: " + Conditions.find(approved.getStatus().conditions, Conditions.READY)
                 .map(c -> c.getReason() + ": " + c.getMessage()).orElse("-")));
-        Secret token = client.secrets().inNamespace(approved.getStatus().namespace)
-                .withName(ContributedClusterReconciler.TOKEN_SECRET).get();
-        System.out.println(wrap("token: Secret " + approved.getStatus().namespace + "/"
-                + ContributedClusterReconciler.TOKEN_SECRET + " holds " + String.join(", ", token.getData().keySet())
-                + (server.controlPlane().map(ControlPlane::runsControllers).orElse(false)
-                        ? ", written by kube-controller-manager's token controller."
-                        : ", written by the playground's simulated token controller (there is no "
-                                + "kube-controller-manager).")));
+        Secret kubeconfig = client.secrets().inNamespace(approved.getStatus().namespace)
+                .withName(ContributedClusterReconciler.KUBECONFIG_SECRET).get();
+        System.out.println(wrap("token: the kubeconfig's token was requested from the API server (TokenRequest) and "
+                + "expires at " + kubeconfig.getMetadata().getAnnotations().get("gpupool.io/token-expires-at")
+                + "; the agent renews its own before then."));
         System.out.println(wrap("agent: the real gpupool agent (GPUPOOL_ROLE=agent, the contributor chart's defaults), "
                 + "log in " + agent.log + "; its pool kubeconfig is the one from that Secret, saved to "
                 + hubKubeconfig() + "."));
@@ -343,6 +340,14 @@ public final class Playground implements AutoCloseable {
                         + "engines; the tokens are counted per organization into Organization status.usage.");
         calls = new PlaygroundGateway(client, gateway.url(), tunnels());
         calls.demonstrate();
+
+        step("A model that follows its load: scale from zero",
+                "uni-nlp applies an autoscaled copy of its Llama 8B with minReplicas 0: it holds no GPU until called. "
+                        + "The first request is held by the gateway, which writes its report at once; the operator, "
+                        + "woken by that write, admits a replica and creates its Deployment; the gateway releases the "
+                        + "request when the replica is ready. The operator's part and the pod start plus SIMULATED "
+                        + "model load (" + LOAD_DELAY_MILLIS + " ms here) are timed separately.");
+        calls.scaleFromZero(GatewayProcess.NAMESPACE);
     }
 
     /**

@@ -73,7 +73,7 @@ public final class PlaygroundApiServer implements AutoCloseable {
         MOCK_SERVER_LOG.setLevel(java.util.logging.Level.WARNING); // it logs every request at INFO
         Files.createDirectories(kubeconfig.toAbsolutePath().getParent());
         KubernetesMockServer server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
-                new KubernetesCrudDispatcher(), false);
+                new TokenRequests(), false);
         server.init(InetAddress.getLoopbackAddress(), 0);
         String url = "http://127.0.0.1:" + server.getPort();
         Files.writeString(kubeconfig, """
@@ -157,6 +157,29 @@ public final class PlaygroundApiServer implements AutoCloseable {
         }
         if (embedded != null) {
             embedded.destroy();
+        }
+    }
+
+    /**
+     * The embedded server's CRUD, plus the TokenRequest API (which Fabric8's mock does not implement): a made-up token
+     * that expires in a day. The embedded server authenticates nobody, so any token works there.
+     */
+    static final class TokenRequests extends KubernetesCrudDispatcher {
+        private static final java.util.regex.Pattern TOKEN = java.util.regex.Pattern
+                .compile("^/api/v1/namespaces/[^/]+/serviceaccounts/[^/]+/token(\\?.*)?$");
+
+        @Override
+        public io.fabric8.mockwebserver.http.MockResponse dispatch(io.fabric8.mockwebserver.http.RecordedRequest request) {
+            if ("POST".equals(request.getMethod()) && TOKEN.matcher(request.getPath()).matches()) {
+                var issued = new io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder().withNewSpec()
+                        .withExpirationSeconds(86400L).endSpec().withNewStatus()
+                        .withToken("playground-" + java.util.UUID.randomUUID())
+                        .withExpirationTimestamp(java.time.Instant.now().plusSeconds(86400).toString()).endStatus()
+                        .build();
+                return new io.fabric8.mockwebserver.http.MockResponse().setResponseCode(201)
+                        .setBody(io.fabric8.kubernetes.client.utils.Serialization.asJson(issued));
+            }
+            return super.dispatch(request);
         }
     }
 }

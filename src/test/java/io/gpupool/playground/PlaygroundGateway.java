@@ -1,6 +1,7 @@
 package io.gpupool.playground;
-
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
@@ -17,11 +18,14 @@ import com.openai.models.chat.completions.ChatCompletionCreateParams;
 
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.utils.Serialization;
 import io.gpupool.api.v1alpha1.ApiKey;
+import io.gpupool.api.v1alpha1.AutoscalingSpec;
 import io.gpupool.api.v1alpha1.ModelDeployment;
 import io.gpupool.api.v1alpha1.Organization;
 import io.gpupool.api.v1alpha1.OrganizationUsage;
 import io.gpupool.operator.apikey.ApiKeyReconciler;
+import io.gpupool.testing.ColdStartTimeline;
 
 /**
  * The playground's calls through the pool gateway, with the official OpenAI Java client: keys are created as members
@@ -154,6 +158,53 @@ final class PlaygroundGateway {
                     u == null ? "" : "  (" + u.models.stream().map(m -> m.model + "@" + m.cluster + ": " + m.requests)
                             .collect(Collectors.joining(", ")) + ")");
         }
+    }
+
+    /**
+     * Scale from zero: an autoscaled copy of uni-nlp's Llama 8B with minReplicas 0 holds no GPU; its first request is
+     * held by the gateway, which tells the operator at once; the operator admits a replica and creates its Deployment;
+     * the answer comes once the replica has started and (SIMULATED) loaded the model. Prints each step's time.
+     */
+    void scaleFromZero(String gatewayNamespace) throws Exception {
+        ModelDeployment md = Serialization.unmarshal(Files.readString(Path.of("examples",
+                "10-modeldeployment-llama-8b.yaml")), ModelDeployment.class);
+        String name = "llama-8b-autoscaled";
+        md.getMetadata().setName(name);
+        md.getSpec().servedModelName = null;
+        md.getSpec().autoscaling = new AutoscalingSpec();
+        md.getSpec().autoscaling.minReplicas = 0;
+        md.getSpec().autoscaling.maxReplicas = 2;
+        md.getSpec().autoscaling.targetInFlightPerReplica = 4;
+        md.getSpec().autoscaling.scaleDownDelaySeconds = 60;
+        client.resource(md).createOr(r -> r.update());
+        String served = "uni-nlp/" + name;
+        OpenAIClient uniNlp = OpenAIOkHttpClient.builder().apiKey(uniNlpKey).baseUrl(url).build();
+        Instant deadline = Instant.now().plusSeconds(60);
+        while (Instant.now().isBefore(deadline) && uniNlp.models().list().data().stream()
+                .noneMatch(m -> m.id().equals(served))) {
+            Thread.sleep(300);
+        }
+        ModelDeployment idle = client.resources(ModelDeployment.class).inNamespace("uni-nlp").withName(name).get();
+        System.out.println(Playground.wrap(served + " (minReplicas 0): " + (idle.getStatus() == null
+                || idle.getStatus().replicas == null ? 0 : idle.getStatus().replicas.admitted)
+                + " replica(s), no GPU held while nobody calls it"));
+        try (ColdStartTimeline timeline = new ColdStartTimeline(client, gatewayNamespace, "uni-nlp", name)) {
+            timeline.arrived();
+            ChatCompletion answer = uniNlp.chat().completions().create(ChatCompletionCreateParams.builder()
+                    .model(served).addUserMessage("Wake up").build());
+            timeline.answered();
+            deadline = Instant.now().plusSeconds(60);
+            while (!timeline.complete() && Instant.now().isBefore(deadline)) {
+                Thread.sleep(100);
+            }
+            System.out.println(Playground.wrap("uni-nlp -> " + served + " (cold start): \""
+                    + answer.choices().get(0).message().content().orElse("") + "\""));
+            System.out.println(Playground.wrap(timeline.figure()));
+        }
+        ModelDeployment woke = client.resources(ModelDeployment.class).inNamespace("uni-nlp").withName(name).get();
+        System.out.println(Playground.wrap("status.autoscaling: " + woke.getStatus().autoscaling.reason + ", "
+                + woke.getStatus().autoscaling.message + " Idle again, it gives its GPU back after "
+                + md.getSpec().autoscaling.scaleDownDelaySeconds + " s."));
     }
 
     /** What to paste to call the gateway oneself. */

@@ -135,6 +135,46 @@ class TraceSimulatorTest {
         assertThat(rs.get(0).unfinished()).isZero();
         assertThat(rs.get(0).reclaimCount()).isPositive();
         assertThat(TraceSimulator.table(rs)).contains("fair share + borrowing");
+        // The sample trace's two autoscaled services.
+        assertThat(rs.get(0).services()).isEqualTo(2);
+        assertThat(rs.get(0).serviceGpuHours()).isPositive().isLessThan(rs.get(0).serviceGpuHoursAtMax());
+    }
+
+    // ---- autoscaled services (request-rate columns)
+
+    static final String SERVICE_HEADER = "id,organization,submit_s,duration_s,gpus_per_replica,replicas,"
+            + "min_gpu_memory_mib,priority,shared,min_replicas,max_replicas,request_rate,rate_period_s,request_s,"
+            + "target_in_flight,scale_down_delay_s,cold_start_s\n";
+
+    @Test
+    void anAutoscaledServiceHoldsGpusOnlyWhileItHasLoadAndItsFirstRequestsWaitForTheColdStart() throws IOException {
+        // 1000 s busy (4 requests/s of 1 s at 1 in flight per replica: 4 replicas, more while the backlog of the cold
+        // start drains), then 2000 s idle, then busy again.
+        Path pool8 = write("pool8.csv", POOL_HEADER + "c,a1,a,NVIDIA-L4,23034,8,0,\n");
+        Path work = write("work.csv", SERVICE_HEADER + "chat,a,0,4000,1,8,,,,0,8,4;0;0;4,1000,1,1,100,30\n");
+        SimResult r = TraceSimulator.run(TraceSimulator.Options.of(pool8, work).withClasses(null)
+                .withPolicies("fair")).get(0);
+        assertThat(r.services()).isEqualTo(1);
+        assertThat(r.finished()).isEqualTo(1);
+        assertThat(r.requests() + r.refusedRequests()).isEqualTo(8000);
+        // At maxReplicas throughout it would hold 8 GPUs × 4000 s; it holds them only while busy (plus the delay).
+        assertThat(r.serviceGpuHoursAtMax()).isCloseTo(8 * 4000 / 3600.0, within(1e-9));
+        assertThat(r.serviceGpuHours()).isLessThan(r.serviceGpuHoursAtMax() * 0.4).isGreaterThan(4 * 2000 / 3600.0 * 0.9);
+        // Twice from zero: the first requests of each busy period waited for the 30 s cold start.
+        assertThat(r.coldStarts()).isGreaterThanOrEqualTo(8);
+        assertThat(r.requestLatencyP99()).isGreaterThan(10_000);
+        assertThat(r.requestLatencyP50()).isEqualTo(1000);
+        assertThat(TraceSimulator.servicesTable(List.of(r))).contains("| fair share + borrowing | 1 |");
+    }
+
+    @Test
+    void serviceColumnsAreCheckedLikeTheOthers() throws IOException {
+        assertFails(OK_POOL, SERVICE_HEADER + "s,a,0,10,1,1,,,,3,2,1,,,,,\n", "work.csv:2", "column min_replicas",
+                "greater than max_replicas");
+        assertFails(OK_POOL, SERVICE_HEADER + "s,a,0,10,1,1,,,,0,2,fast,,,,,\n", "column request_rate",
+                "not a number");
+        assertFails(OK_POOL, SERVICE_HEADER + "s,a,0,10,1,1,,,,,,2,,,,,\n", "column request_rate",
+                "set max_replicas too");
     }
 
     @Test

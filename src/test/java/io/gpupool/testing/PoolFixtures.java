@@ -43,18 +43,16 @@ public final class PoolFixtures {
         }
     }
 
-    public static Namespace namespace(String name, String organization) {
-        var b = new NamespaceBuilder().withNewMetadata().withName(name).endMetadata();
-        if (organization != null) {
-            b.editMetadata().addToLabels(ApiGroup.ORGANIZATION_LABEL, organization).endMetadata();
-        }
-        return b.build();
+    public static Namespace namespace(String name) {
+        return new NamespaceBuilder().withNewMetadata().withName(name).endMetadata().build();
     }
 
-    public static Organization organization(String name) {
+    /** An Organization that the listed namespaces belong to (spec.namespaces, written by a pool admin). */
+    public static Organization organization(String name, String... namespaces) {
         Organization org = new Organization();
         org.setMetadata(new ObjectMetaBuilder().withName(name).build());
         org.getSpec().displayName = name;
+        org.getSpec().namespaces = new java.util.ArrayList<>(List.of(namespaces));
         return org;
     }
 
@@ -83,19 +81,36 @@ public final class PoolFixtures {
     }
 
     /**
-     * A pod of a serving Deployment as a kubelet would run it (the mock server has no controllers): the template's
-     * labels and annotations, Running, and Ready when asked.
+     * A pod of a serving Deployment as Kubernetes would run it (the mock server has no controllers): owned by the
+     * Deployment's ReplicaSet (named with the pod-template hash it puts on the pod), bound to the node the template
+     * pins, Running, and Ready when asked.
      */
     public static Pod servingPod(Deployment d, String name, boolean ready) {
-        var template = d.getSpec().getTemplate();
-        return new PodBuilder()
-                .withNewMetadata().withName(name).withNamespace(d.getMetadata().getNamespace())
-                .withLabels(template.getMetadata().getLabels())
-                .withAnnotations(template.getMetadata().getAnnotations()).endMetadata()
-                .withSpec(template.getSpec())
+        return new PodBuilder(asDeploymentControllerMakesIt(d, name))
                 .withNewStatus().withPhase("Running")
                 .addNewCondition().withType("Ready").withStatus(ready ? "True" : "False").endCondition()
                 .endStatus()
+                .build();
+    }
+
+    /** A pod of the Deployment, without status, as the Deployment controller and the scheduler make it. */
+    public static Pod asDeploymentControllerMakesIt(Deployment d, String name) {
+        var template = d.getSpec().getTemplate();
+        String hash = "5d8f7c9b6";
+        var labels = new java.util.LinkedHashMap<>(template.getMetadata().getLabels());
+        labels.put("pod-template-hash", hash);
+        String node = template.getMetadata().getAnnotations() == null ? null
+                : template.getMetadata().getAnnotations().get("gpupool.io/node");
+        return new PodBuilder()
+                .withNewMetadata().withName(name).withNamespace(d.getMetadata().getNamespace())
+                .withLabels(labels)
+                .withAnnotations(template.getMetadata().getAnnotations())
+                .addNewOwnerReference().withApiVersion("apps/v1").withKind("ReplicaSet")
+                .withName(d.getMetadata().getName() + "-" + hash).withUid("uid-of-" + d.getMetadata().getName())
+                .withController(true).withBlockOwnerDeletion(true).endOwnerReference()
+                .endMetadata()
+                .withSpec(template.getSpec())
+                .editSpec().withNodeName(node).endSpec()
                 .build();
     }
 }

@@ -17,7 +17,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 public final class TcpProxy implements AutoCloseable {
 
     private final ServerSocket listener;
-    private final int[] targetPorts;
+    private volatile int[] targetPorts;
     private int next;
     private final List<Socket> open = new CopyOnWriteArrayList<>();
     private final java.util.concurrent.atomic.AtomicInteger refused = new java.util.concurrent.atomic.AtomicInteger();
@@ -50,6 +50,15 @@ public final class TcpProxy implements AutoCloseable {
         up = true;
     }
 
+    /** From now on, new connections go to another port (open ones are cut): another server answers at this address. */
+    public void retarget(int port) {
+        targetPorts = new int[] { port };
+        for (Socket s : open) {
+            closeQuietly(s);
+        }
+        open.clear();
+    }
+
     /** Connections dropped because the link was cut (how often a client tried to reconnect meanwhile). */
     public int refusedConnections() {
         return refused.get();
@@ -57,6 +66,11 @@ public final class TcpProxy implements AutoCloseable {
 
     public int port() {
         return listener.getLocalPort();
+    }
+
+    private int targetPort() {
+        int[] ports = targetPorts;
+        return ports[next++ % ports.length];
     }
 
     private void accept() {
@@ -68,7 +82,7 @@ public final class TcpProxy implements AutoCloseable {
                     closeQuietly(client);
                     continue;
                 }
-                Socket server = new Socket(InetAddress.getLoopbackAddress(), targetPorts[next++ % targetPorts.length]);
+                Socket server = new Socket(InetAddress.getLoopbackAddress(), targetPort());
                 // No Nagle: small frames (a tunnel's window updates) would wait for the peer's delayed ACK.
                 client.setTcpNoDelay(true);
                 server.setTcpNoDelay(true);

@@ -27,6 +27,19 @@ public interface AgentConfig {
     @WithDefault("30")
     int heartbeatIntervalSeconds();
 
+    /**
+     * Seconds the pool may refuse this agent's credentials (401/403) before the agent takes the cluster as revoked:
+     * it scales its work to zero and deletes the copied model credentials.
+     */
+    @WithDefault("600")
+    int revocationGraceSeconds();
+
+    /**
+     * Where the agent keeps the token it renews at the pool: "namespace/name" of a Secret of its own cluster (the
+     * contributor chart's {@code <release>-hub-token}); absent: kept in memory only.
+     */
+    Optional<String> tokenSecret();
+
     /** Path of the kubeconfig for the pool's API server; absent: the pool is this cluster (in-cluster credentials). */
     Optional<String> hubKubeconfig();
 
@@ -68,5 +81,16 @@ public interface AgentConfig {
 
         @WithDefault("false")
         boolean allowHostPath();
+
+        /** Whether work may run Python code shipped with its model. */
+        @WithDefault("false")
+        boolean allowRemoteCode();
+
+        /** Whether work may load weights in pickle formats. */
+        @WithDefault("false")
+        boolean allowUnsafeWeights();
+
+        /** PriorityClasses work may name. */
+        Optional<List<String>> allowedPriorityClasses();
     }
 }

@@ -49,6 +49,7 @@ public class AgentLauncher {
     private final Vertx vertx;
     private volatile ContributorAgent agent;
     private KubernetesClient hub;
+    private volatile RenewedToken hubToken;
     private TunnelClient tunnel;
 
     @Inject
@@ -66,16 +67,19 @@ public class AgentLauncher {
             return;
         }
         AgentSettings settings = settings(config);
-        hub = config.hubKubeconfig().map(AgentLauncher::hubClient).orElse(local);
+        hubToken = config.hubKubeconfig().map(path -> startingToken(path, config.tokenSecret(), local, clock))
+                .orElse(null);
+        hub = config.hubKubeconfig().map(path -> hubClient(path, hubToken)).orElse(local);
         LOG.infof("Role agent: contributing cluster %s to the pool at %s", settings.cluster(),
                 hub.getConfiguration().getMasterUrl());
-        ContributorAgent a = new ContributorAgent(local, hub, settings, clock);
+        ContributorAgent a = new ContributorAgent(local, hub, settings, clock, hubToken, config.tokenSecret());
         agent = a;
         if (!config.leavePool()) {
             a.start();
             config.gatewayUrl().ifPresent(url -> {
                 tunnel = new TunnelClient(vertx, TunnelClient.Settings.of(URI.create(url), settings.cluster(),
-                        new HubToken(config.hubKubeconfig()), config.gatewayCaFile()), a.servingEndpoints());
+                        hubToken != null ? hubToken : new HubToken(config.hubKubeconfig()), config.gatewayCaFile()),
+                        a.servingEndpoints());
                 tunnel.start();
             });
             return;
@@ -101,7 +105,10 @@ public class AgentLauncher {
                 AgentSettings.parseSelector(config.nodeSelector().orElse("")), config.servingNamespace(),
                 Duration.ofSeconds(config.heartbeatIntervalSeconds()),
                 new ContributorPolicy(config.policy().allowedImages().orElse(List.of()),
-                        config.policy().allowPrivileged(), config.policy().allowHostPath()));
+                        config.policy().allowPrivileged(), config.policy().allowHostPath(),
+                        config.policy().allowRemoteCode(), config.policy().allowUnsafeWeights(),
+                        config.policy().allowedPriorityClasses().orElse(List.of())),
+                Duration.ofSeconds(config.revocationGraceSeconds()));
     }
 
     /**
@@ -175,16 +182,36 @@ public class AgentLauncher {
         return Optional.ofNullable(agent);
     }
 
-    static KubernetesClient hubClient(String kubeconfigPath) {
+    /**
+     * The agent's credentials at the pool (the agent renews them): the newer of the kubeconfig's token and the one it
+     * stored last. The gateway tunnel authenticates with {@link #hubToken()} too, read again at each connection.
+     */
+    static RenewedToken startingToken(String kubeconfigPath, Optional<String> tokenSecret, KubernetesClient local,
+            Clock clock) {
+        return RenewedToken.starting(RenewedToken.of(kubeconfig(kubeconfigPath)),
+                tokenSecret.flatMap(ref -> RenewedToken.stored(local, ref)), clock);
+    }
+
+    /** A client of the pool that sends the current token with every request. */
+    static KubernetesClient hubClient(String kubeconfigPath, RenewedToken token) {
+        // The pool is across the internet: fail a request fast and let the agent's loop retry, rather than block it.
+        Config config = new ConfigBuilder(kubeconfig(kubeconfigPath)).withRequestRetryBackoffLimit(1)
+                .withConnectionTimeout(10_000).withRequestTimeout(30_000).withOauthToken(null).withAutoOAuthToken(null)
+                .withOauthTokenProvider(token).build();
+        return new KubernetesClientBuilder().withConfig(config).build();
+    }
+
+    private static Config kubeconfig(String path) {
         try {
-            Config fromFile = Config.fromKubeconfig(Files.readString(Path.of(kubeconfigPath)));
-            // The pool is across the internet: fail a request fast and let the agent's loop retry, rather than block it.
-            Config config = new ConfigBuilder(fromFile).withRequestRetryBackoffLimit(1).withConnectionTimeout(10_000)
-                    .withRequestTimeout(30_000).build();
-            return new KubernetesClientBuilder().withConfig(config).build();
+            return Config.fromKubeconfig(Files.readString(Path.of(path)));
         } catch (IOException e) {
-            throw new UncheckedIOException("Cannot read the pool's kubeconfig " + kubeconfigPath, e);
+            throw new UncheckedIOException("Cannot read the pool's kubeconfig " + path, e);
         }
+    }
+
+    /** The agent's current credentials at the pool; empty when the pool is this cluster (in-cluster credentials). */
+    public Optional<RenewedToken> hubToken() {
+        return Optional.ofNullable(hubToken);
     }
 
     @PreDestroy

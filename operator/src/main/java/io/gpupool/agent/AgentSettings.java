@@ -15,9 +15,19 @@ import io.gpupool.core.policy.ContributorPolicy;
  * @param servingNamespace namespace of the contributor's cluster where serving work runs
  * @param heartbeat        how often the agent reports its nodes (and resynchronises)
  * @param policy           what the contributor agrees to run
+ * @param revocationGrace  how long the pool may refuse the agent's credentials (401/403) before the agent takes the
+ *                         pool as having revoked this cluster: it scales the work to zero and deletes the copied
+ *                         credentials (an outage, where the pool does not answer at all, keeps the work running)
  */
 public record AgentSettings(String organization, String cluster, Map<String, String> nodeSelector,
-        String servingNamespace, Duration heartbeat, ContributorPolicy policy) {
+        String servingNamespace, Duration heartbeat, ContributorPolicy policy, Duration revocationGrace) {
+
+    public static final Duration DEFAULT_REVOCATION_GRACE = Duration.ofMinutes(10);
+
+    public AgentSettings(String organization, String cluster, Map<String, String> nodeSelector,
+            String servingNamespace, Duration heartbeat, ContributorPolicy policy) {
+        this(organization, cluster, nodeSelector, servingNamespace, heartbeat, policy, DEFAULT_REVOCATION_GRACE);
+    }
 
     public AgentSettings {
         if (organization == null || organization.isBlank()) {
@@ -28,6 +38,7 @@ public record AgentSettings(String organization, String cluster, Map<String, Str
                     + "(the ContributedCluster's name), got '" + cluster + "'");
         }
         nodeSelector = Map.copyOf(nodeSelector);
+        revocationGrace = revocationGrace == null ? DEFAULT_REVOCATION_GRACE : revocationGrace;
     }
 
     /** Parses "k1=v1,k2=v2" (the chart's rendering of contributedNodeSelector). */

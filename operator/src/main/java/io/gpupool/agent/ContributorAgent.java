@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -40,6 +41,7 @@ import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.gpupool.api.v1alpha1.ApiGroup;
 import io.gpupool.api.v1alpha1.GpuNode;
 import io.gpupool.api.v1alpha1.GpuNodeSpec;
+import io.gpupool.api.v1alpha1.NodeConsent;
 import io.gpupool.api.v1alpha1.ServingWork;
 import io.gpupool.api.v1alpha1.ServingWorkStatus;
 import io.gpupool.core.discovery.GpuNodes;
@@ -69,6 +71,8 @@ import io.gpupool.tunnel.agent.ServingEndpoints;
 public final class ContributorAgent implements AutoCloseable {
 
     public static final String MANAGED_BY = "gpupool-agent";
+    /** The agent's ServiceAccount in its hub namespace at the pool (ContributedClusterReconciler.AGENT). */
+    static final String AGENT_SERVICE_ACCOUNT = "gpupool-agent";
     public static final String WORK_NAME_ANNOTATION = "gpupool.io/work-name";
     public static final String APPLIED_HASH_ANNOTATION = "gpupool.io/applied-hash";
     public static final String APPLIED = "Applied";
@@ -80,6 +84,8 @@ public final class ContributorAgent implements AutoCloseable {
     private static final KubernetesSerialization JSON = new KubernetesSerialization();
 
     private final KubernetesClient local;
+    private final RenewedToken hubToken;
+    private final Optional<String> tokenSecret;
     private final KubernetesClient hub;
     private final AgentSettings settings;
     private final Clock clock;
@@ -96,6 +102,10 @@ public final class ContributorAgent implements AutoCloseable {
     private volatile SharedIndexInformer<Secret> credentials;
     private volatile Instant lastHeartbeat;
     private volatile boolean hubLost;
+    /** Since when the pool has refused this agent's credentials (401/403); null while it accepts them. */
+    private volatile Instant refusedSince;
+    /** Set once the refusal outlasted the grace period: the work was scaled to zero. */
+    private volatile boolean revoked;
     private volatile boolean closed;
     /** Set once {@link #start()} has built the caches that a sync reads. */
     private volatile boolean started;
@@ -109,6 +119,18 @@ public final class ContributorAgent implements AutoCloseable {
      * @param hub   the pool's API server, with the credentials of this cluster's agent
      */
     public ContributorAgent(KubernetesClient local, KubernetesClient hub, AgentSettings settings, Clock clock) {
+        this(local, hub, settings, clock, null, Optional.empty());
+    }
+
+    /**
+     * @param token       the agent's renewable token at the pool (the hub client sends it), or null when its credentials
+     *                    are not its to renew (in-cluster)
+     * @param tokenSecret where to keep a renewed token in the contributor's cluster ("namespace/name")
+     */
+    public ContributorAgent(KubernetesClient local, KubernetesClient hub, AgentSettings settings, Clock clock,
+            RenewedToken token, Optional<String> tokenSecret) {
+        this.hubToken = token;
+        this.tokenSecret = tokenSecret;
         this.local = local;
         this.hub = hub;
         this.settings = settings;
@@ -121,8 +143,13 @@ public final class ContributorAgent implements AutoCloseable {
         });
     }
 
+    /** The Pod Security Standard the serving namespace enforces, whoever created it. */
+    static final Map<String, String> RESTRICTED = Map.of("pod-security.kubernetes.io/enforce", "restricted",
+            "pod-security.kubernetes.io/warn", "restricted");
+
     /** Starts watching both clusters and the heartbeat; returns once the contributor's own caches are filled. */
     public void start() {
+        restrictServingNamespace();
         var nodeSource = settings.nodeSelector().isEmpty() ? local.nodes() : local.nodes().withLabels(settings.nodeSelector());
         nodes = nodeSource.inform(wake(), 0);
         deployments = local.apps().deployments().inNamespace(settings.servingNamespace())
@@ -228,24 +255,124 @@ public final class ContributorAgent implements AutoCloseable {
         };
     }
 
+    /**
+     * Labels the serving namespace for the restricted Pod Security Standard, whether or not the chart created it: the
+     * namespace runs other organizations' work (the agent's only right on it is to get and patch it, by name).
+     */
+    void restrictServingNamespace() {
+        try {
+            var namespace = local.namespaces().withName(settings.servingNamespace());
+            var ns = namespace.get();
+            if (ns == null) {
+                LOG.warnf("Serving namespace %s does not exist", settings.servingNamespace());
+                return;
+            }
+            Map<String, String> labels = ns.getMetadata().getLabels() == null ? Map.of() : ns.getMetadata().getLabels();
+            if (!labels.entrySet().containsAll(RESTRICTED.entrySet())) {
+                namespace.edit(n -> {
+                    Map<String, String> next = new LinkedHashMap<>(labels);
+                    next.putAll(RESTRICTED);
+                    n.getMetadata().setLabels(next);
+                    return n;
+                });
+                LOG.infof("Serving namespace %s enforces the restricted Pod Security Standard",
+                        settings.servingNamespace());
+            }
+        } catch (KubernetesClientException e) {
+            LOG.warnf("Could not label serving namespace %s for the restricted Pod Security Standard: %s",
+                    settings.servingNamespace(), e.getMessage());
+        }
+    }
+
     private void tick() {
         if (closed) {
             return;
         }
+        restrictServingNamespace();
         try {
             heartbeat();
+            refusedSince = null;
+            if (hubToken != null) {
+                hubToken.renewIfDue(hub, hubNamespace, AGENT_SERVICE_ACCOUNT, local, tokenSecret);
+            }
+            if (revoked) {
+                revoked = false;
+                LOG.warnf("The pool accepts this cluster's credentials again; running its work again");
+            }
             if (hubLost) {
                 hubLost = false;
                 relistHub();
             }
         } catch (RuntimeException e) {
-            if (!hubLost) {
+            if (refused(e)) {
+                noteRefusal(e);
+            } else if (!hubLost) {
                 LOG.warnf("The pool's API server is unreachable (%s); running what this cluster has until it is back",
                         e.getMessage());
             }
             hubLost = true;
         }
         sync();
+    }
+
+    /** Whether the pool answered that these credentials are not (or no longer) good: 401 or 403. */
+    static boolean refused(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof KubernetesClientException k && (k.getCode() == 401 || k.getCode() == 403)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The pool refuses the credentials. An outage keeps the work running (the pool is only unreachable); a refusal
+     * that lasts past the grace period means the pool revoked this cluster (its ContributedCluster was deleted, its
+     * token expired or was withdrawn): the work stops and the copied tokens go, until the pool accepts the agent again.
+     */
+    private void noteRefusal(RuntimeException e) {
+        Instant now = clock.instant();
+        if (refusedSince == null) {
+            refusedSince = now;
+            LOG.warnf("The pool refuses this cluster's credentials (%s); if it still does in %d s, the cluster's work "
+                    + "stops", e.getMessage(), settings.revocationGrace().toSeconds());
+        }
+        if (!revoked && !now.isBefore(refusedSince.plus(settings.revocationGrace()))) {
+            revoked = true;
+            stopAllWork();
+        }
+    }
+
+    /** Whether the pool revoked this cluster (its credentials have been refused past the grace period). */
+    public boolean revoked() {
+        return revoked;
+    }
+
+    /** Scales every Deployment of the pool's work to zero and deletes this cluster's copy of the model credentials. */
+    private void stopAllWork() {
+        LOG.errorf("The pool has refused this cluster's credentials for %d s: it revoked the cluster. Scaling the "
+                + "pool's work to zero and deleting the copied model credentials", settings.revocationGrace().toSeconds());
+        for (Deployment d : deployments.getStore().list()) {
+            try {
+                local.apps().deployments().inNamespace(settings.servingNamespace()).withName(d.getMetadata().getName())
+                        .edit(live -> {
+                            live.getSpec().setReplicas(0);
+                            // Not what the pool asked for any more: applied again if the pool comes back.
+                            if (live.getMetadata().getAnnotations() != null) {
+                                live.getMetadata().getAnnotations().remove(APPLIED_HASH_ANNOTATION);
+                            }
+                            return live;
+                        });
+            } catch (KubernetesClientException ex) {
+                LOG.warnf("Could not scale Deployment %s to zero: %s", d.getMetadata().getName(), ex.getMessage());
+            }
+        }
+        try {
+            local.secrets().inNamespace(settings.servingNamespace()).withName(RemoteWorkRenderer.MODEL_CREDENTIALS_SECRET)
+                    .delete();
+        } catch (KubernetesClientException ex) {
+            LOG.warnf("Could not delete the copied model credentials: %s", ex.getMessage());
+        }
     }
 
     void sync() {
@@ -332,8 +459,11 @@ public final class ContributorAgent implements AutoCloseable {
             return desired;
         }
         for (Node n : nodes.getStore().list()) {
-            GpuNodes.specOf(n, settings.cluster(), settings.organization())
-                    .ifPresent(spec -> desired.put(n.getMetadata().getName(), spec));
+            GpuNodes.specOf(n, settings.cluster(), settings.organization()).ifPresent(spec -> {
+                // What this cluster's policy consents to, so that the pool places here only work it would accept.
+                spec.consent = new NodeConsent(settings.policy().allowRemoteCode(), settings.policy().allowUnsafeWeights());
+                desired.put(n.getMetadata().getName(), spec);
+            });
         }
         return desired;
     }
@@ -506,6 +636,9 @@ public final class ContributorAgent implements AutoCloseable {
     private void syncWork() {
         if (!works.hasSynced()) {
             return; // never heard from the pool: keep whatever runs
+        }
+        if (revoked) {
+            return; // the cached work is what a pool that revoked this cluster wanted: it stays stopped
         }
         Map<String, String> tokens = sharedTokens();
         try {

@@ -51,7 +51,9 @@ public final class Gateway implements AutoCloseable {
         this.proxy = new Proxy(vertx, directory, dispatchers, meter, metrics, settings, clock);
         this.server = new GatewayServer(vertx, settings.host(), settings.port(), proxy, routes);
         this.reports = new ReportWriter(client, meter, settings, clock, directory::keyRefs,
-                () -> directory.snapshot().reachable());
+                () -> dispatchers.report(directory.snapshot().reachable()));
+        // A request held for a first replica: the operator learns of it from the report written now, not in an interval.
+        this.dispatchers.onHold(reports::changed);
     }
 
     /** A new view of the pool: dispatchers get their replicas; the report says what is reachable when that changed. */

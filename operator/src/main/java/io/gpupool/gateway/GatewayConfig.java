@@ -29,6 +29,17 @@ public interface GatewayConfig {
     @WithDefault("60")
     int maxQueueWaitSeconds();
 
+    /**
+     * Seconds a request to an autoscaled model with no ready replica is held while the operator starts one (scale from
+     * zero); longer: 503 with Retry-After.
+     */
+    @WithDefault("180")
+    int maxColdStartWaitSeconds();
+
+    /** Seconds over which a model's in-flight plus queued requests are averaged for the operator's autoscaler. */
+    @WithDefault("30")
+    int loadWindowSeconds();
+
     /** The gateway's namespace (the chart sets it from the pod's). */
     Optional<String> namespace();
 

@@ -88,7 +88,9 @@ public class GatewayLauncher implements HealthCheck {
         String namespace = config.namespace().orElseGet(client::getNamespace);
         String pod = config.podName().or(() -> Optional.ofNullable(System.getenv("HOSTNAME"))).orElse("gateway");
         return new GatewaySettings(config.host(), config.port(), config.maxBodyBytes(),
-                new QueueLimits(config.maxQueuedPerOrganization(), Duration.ofSeconds(config.maxQueueWaitSeconds())),
+                new QueueLimits(config.maxQueuedPerOrganization(), Duration.ofSeconds(config.maxQueueWaitSeconds()),
+                        Duration.ofSeconds(config.maxColdStartWaitSeconds()),
+                        Duration.ofSeconds(config.loadWindowSeconds())),
                 namespace, config.name(), pod + "/" + UUID.randomUUID().toString().substring(0, 8),
                 Duration.ofSeconds(config.reportIntervalSeconds()), Duration.ofSeconds(config.drainSeconds()));
     }

@@ -21,12 +21,13 @@ final class CsvRows implements Closeable {
     private final BufferedReader in;
     private final String[] columns;
     private final int[] index;
+    private final boolean[] optional;
     private long lineNo;
     private String[] fields;
 
     CsvRows(Path path, String... columns) {
         this.file = path.toString();
-        this.columns = columns;
+        this.columns = columns.clone();
         try {
             this.in = Files.newBufferedReader(path, StandardCharsets.UTF_8);
         } catch (IOException e) {
@@ -42,10 +43,20 @@ final class CsvRows implements Closeable {
             pos.put(names[i].trim().toLowerCase(), i);
         }
         index = new int[columns.length];
+        optional = new boolean[columns.length];
         for (int i = 0; i < columns.length; i++) {
-            Integer p = pos.get(columns[i]);
+            // "name?" is an optional column: absent from the header, its fields read as empty.
+            optional[i] = this.columns[i].endsWith("?");
+            if (optional[i]) {
+                this.columns[i] = this.columns[i].substring(0, this.columns[i].length() - 1);
+            }
+            Integer p = pos.get(this.columns[i]);
+            if (p == null && optional[i]) {
+                index[i] = -1;
+                continue;
+            }
             if (p == null) {
-                throw new TraceFormatException(file, lineNo, columns[i],
+                throw new TraceFormatException(file, lineNo, this.columns[i],
                         "missing column in the header (expected " + String.join(",", columns) + ")");
             }
             index[i] = p;
@@ -94,10 +105,38 @@ final class CsvRows implements Closeable {
     /** The trimmed field of column {@code col} (an index into the columns given to the constructor). */
     String text(int col) {
         int i = index[col];
+        if (i < 0) {
+            return "";
+        }
+        if (i >= fields.length && isOptional(col)) {
+            return "";
+        }
         if (i >= fields.length) {
             throw error(col, "missing (the row has " + fields.length + " fields)");
         }
         return fields[i].trim();
+    }
+
+    /** Optional columns (those given as "name?") may be missing from short rows too. */
+    private boolean isOptional(int col) {
+        return optional[col];
+    }
+
+    /** A non-negative decimal, or {@code dflt} for an empty field. */
+    double decimal(int col, double dflt) {
+        String s = text(col);
+        if (s.isEmpty()) {
+            return dflt;
+        }
+        try {
+            double v = Double.parseDouble(s);
+            if (v < 0 || Double.isNaN(v) || Double.isInfinite(v)) {
+                throw error(col, "must be a non-negative number: " + s);
+            }
+            return v;
+        } catch (NumberFormatException e) {
+            throw error(col, "not a number: '" + s + "'");
+        }
     }
 
     String required(int col) {

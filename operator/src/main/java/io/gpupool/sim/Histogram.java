@@ -16,9 +16,14 @@ final class Histogram {
     private long max = -1;
 
     void add(long v) {
+        add(v, 1);
+    }
+
+    /** {@code n} samples of value {@code v}. */
+    void add(long v, long n) {
         v = Math.max(0, v);
-        counts[bucket(v)]++;
-        count++;
+        counts[bucket(v)] += n;
+        count += n;
         max = Math.max(max, v);
     }
 

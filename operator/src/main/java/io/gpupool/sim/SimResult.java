@@ -36,6 +36,18 @@ public final class SimResult {
     /** The same, for workloads that had to preempt to reclaim their quota. */
     final Histogram reclaimDelay = new Histogram();
 
+    /** Autoscaled services (request-rate columns): services submitted, requests, replicas started (cold starts). */
+    long services;
+    long requests;
+    long coldStarts;
+    /** Requests the gateway would refuse: past its queue wait (429) or its cold-start wait (503). */
+    long refusedRequests;
+    /** GPU-seconds held by autoscaled services, and what they would have held at maxReplicas throughout. */
+    double serviceGpuSeconds;
+    double serviceMaxGpuSeconds;
+    /** Latency of the services' requests, milliseconds (fluid estimate: service time plus the wait ahead). */
+    final Histogram requestLatency = new Histogram();
+
     SimResult(Policy policy) {
         this.policy = policy;
     }
@@ -132,6 +144,38 @@ public final class SimResult {
 
     public long reclaimMax() {
         return reclaimDelay.max();
+    }
+
+    public long services() {
+        return services;
+    }
+
+    public long requests() {
+        return requests;
+    }
+
+    public long refusedRequests() {
+        return refusedRequests;
+    }
+
+    public long coldStarts() {
+        return coldStarts;
+    }
+
+    public double serviceGpuHours() {
+        return serviceGpuSeconds / 3600;
+    }
+
+    public double serviceGpuHoursAtMax() {
+        return serviceMaxGpuSeconds / 3600;
+    }
+
+    public long requestLatencyP50() {
+        return requestLatency.percentile(0.5);
+    }
+
+    public long requestLatencyP99() {
+        return requestLatency.percentile(0.99);
     }
 
     public long reclaimCount() {

@@ -39,6 +39,8 @@ import io.gpupool.core.model.WorkloadId;
 final class Simulation {
 
     static final int ROUNDS_PER_INSTANT = 3;
+    /** How often autoscaled services' load is looked at (the gateway's report cadence, rounded up). */
+    static final long AUTOSCALE_TICK = 10;
     static final String NAMESPACE = "sim";
 
     /** A live workload. */
@@ -56,12 +58,19 @@ final class Simulation {
         boolean reclaimer;
         /** When its replicas were placed (time, replicas), for the minimum run time. */
         final java.util.ArrayDeque<long[]> started = new java.util.ArrayDeque<>();
+        /** Its requests and autoscaler when it is an autoscaled service, else null. */
+        final ServiceLoad service;
 
         Live(Trace.WorkloadRow row, long seq) {
             this.row = row;
             this.seq = seq;
             this.wid = new WorkloadId(NAMESPACE, row.id());
             this.remaining = row.duration();
+            this.service = row.service() == null ? null : new ServiceLoad(row.service(), row.submit());
+        }
+
+        int desiredReplicas() {
+            return service == null ? row.replicas() : service.desired();
         }
 
         boolean holds() {
@@ -74,13 +83,12 @@ final class Simulation {
             for (long[] s : started) {
                 young += (int) s[1];
             }
-            int placed = 0;
-            for (Assignment a : assigned) {
-                placed += a.replicas();
-            }
-            return new Workload(wid, row.organization(), row.gpusPerReplica(), row.minMemoryMiB(), List.of(),
-                    row.replicas(), row.priority(), row.shared(), seq, false, assigned, List.of(), claimed,
-                    Math.min(young, placed));
+            Workload w = new Workload(wid, row.organization(), row.gpusPerReplica(), row.minMemoryMiB(), List.of(),
+                    desiredReplicas(), row.priority(), row.shared(), seq, false, assigned, List.of(), claimed)
+                    .withYoungReplicas(Math.min(young, assignedReplicas(this)));
+            // A service's replicas above min_replicas are elastic, as the operator makes them.
+            return service == null ? w : w.withGuaranteedReplicas(Math.min(w.desiredReplicas(),
+                    row.service().minReplicas()));
         }
     }
 
@@ -113,6 +121,11 @@ final class Simulation {
     private final Map<WorkloadId, Live> live = new HashMap<>();
     private final TreeMap<Long, Live> waiting = new TreeMap<>();
     private final Set<Live> holding = new LinkedHashSet<>();
+    /** Live autoscaled services. */
+    private final Set<Live> services = new LinkedHashSet<>();
+    private long nextTick = Long.MAX_VALUE;
+    private int serviceGpus;
+    private int serviceMaxGpus;
     private final PriorityQueue<Completion> completions = new PriorityQueue<>(
             Comparator.comparingLong(Completion::at).thenComparingLong(c -> c.w().seq));
     private List<OrgQuota> quotas;
@@ -194,6 +207,9 @@ final class Simulation {
                 if (!completions.isEmpty()) {
                     t = Math.min(t, completions.peek().at());
                 }
+                if (!services.isEmpty()) {
+                    t = Math.min(t, nextTick);
+                }
                 if (t == Long.MAX_VALUE) {
                     break;
                 }
@@ -246,8 +262,29 @@ final class Simulation {
                     }
                     orgs.add(row.organization());
                     result.submitters.add(row.organization());
-                    waiting.put(w.seq, w);
                     result.submitted++;
+                    if (w.service != null) {
+                        // A service lives its duration whatever it is given; its replicas follow its load.
+                        w.running = true;
+                        w.runStart = t;
+                        completions.add(new Completion(t + row.duration(), w, w.generation));
+                        services.add(w);
+                        result.services++;
+                        nextTick = t; // its first decision now
+
+                    } else {
+                        waiting.put(w.seq, w);
+                    }
+                }
+                boolean rescaled = false;
+                if (!services.isEmpty() && t >= nextTick) {
+                    for (Live w : services) {
+                        rescaled |= w.service.decide(t);
+                        if (w.service.desired() > assignedReplicas(w)) {
+                            waiting.put(w.seq, w);
+                        }
+                    }
+                    nextTick = t + AUTOSCALE_TICK;
                 }
                 result.maxLive = Math.max(result.maxLive, live.size());
                 if (nodesChanged || quotas == null) {
@@ -256,7 +293,7 @@ final class Simulation {
                 } else if (quotas.size() != orgs.size()) {
                     quotas = policy.quotas(orgs, nodeList, classNames);
                 }
-                boolean any = !gone.isEmpty();
+                boolean any = !gone.isEmpty() || rescaled;
                 for (int round = 0; round < ROUNDS_PER_INSTANT; round++) {
                     if (waiting.isEmpty() && !any) {
                         break;
@@ -304,8 +341,9 @@ final class Simulation {
             result.preemptedReplicas += e.replicas();
             result.restartedReplicas += e.replicas();
             Live victim = live.get(e.victim());
-            if (victim != null && victim.running) {
-                // The work its replicas did since they last started: lost for a job that cannot resume.
+            if (victim != null && victim.running && victim.service == null) {
+                // The work its replicas did since they last started: lost for a job that cannot resume (a service's
+                // replicas keep no work: it loses capacity, not results).
                 result.lostGpuSeconds += (double) e.replicas() * victim.row.gpusPerReplica() * (t - victim.runStart);
             }
             Live p = live.get(e.preemptor());
@@ -315,17 +353,11 @@ final class Simulation {
         }
         for (Live w : shown) {
             List<Assignment> a = r.assignments().get(w.wid);
-            int before = 0;
-            for (Assignment x : w.assigned) {
-                before += x.replicas();
-            }
+            int before = assignedReplicas(w);
             w.assigned = a == null ? List.of() : List.copyOf(a);
-            int after = 0;
-            for (Assignment x : w.assigned) {
-                after += x.replicas();
-            }
-            if (after > before) {
-                w.started.add(new long[] { t, after - before });
+            int replicas = assignedReplicas(w);
+            if (replicas > before) {
+                w.started.add(new long[] { t, replicas - before });
             }
             List<Assignment> c = r.claims().get(w.wid);
             w.claimed = c == null ? List.of() : List.copyOf(c);
@@ -334,9 +366,14 @@ final class Simulation {
             } else {
                 holding.remove(w);
             }
-            int replicas = 0;
-            for (Assignment x : w.assigned) {
-                replicas += x.replicas();
+            if (w.service != null) {
+                result.coldStarts += w.service.admitted(t, replicas);
+                if (replicas >= w.service.desired()) {
+                    waiting.remove(w.seq);
+                } else {
+                    waiting.put(w.seq, w);
+                }
+                continue;
             }
             boolean full = replicas >= w.row.replicas();
             if (full && !w.running) {
@@ -362,8 +399,17 @@ final class Simulation {
         return !r.evictions().isEmpty() || !r.claims().isEmpty();
     }
 
+    private static int assignedReplicas(Live w) {
+        int replicas = 0;
+        for (Assignment x : w.assigned) {
+            replicas += x.replicas();
+        }
+        return replicas;
+    }
+
     private void finish(Live w, long t) {
         w.running = false;
+        services.remove(w);
         live.remove(w.wid);
         holding.remove(w);
         waiting.remove(w.seq);
@@ -402,7 +448,7 @@ final class Simulation {
             int c = cheapestFit(w.row.gpusPerReplica(), w.row.minMemoryMiB());
             if (c >= 0) {
                 asked.computeIfAbsent(w.row.organization(), o -> new double[classOrder.size()])[c] +=
-                        (double) w.row.replicas() * w.row.gpusPerReplica();
+                        (double) w.desiredReplicas() * w.row.gpusPerReplica();
             }
             for (Assignment a : w.assigned) {
                 Integer ci = classIndex.get(a.gpuClass());
@@ -411,6 +457,12 @@ final class Simulation {
                             (double) a.replicas() * w.row.gpusPerReplica();
                 }
             }
+        }
+        serviceGpus = 0;
+        serviceMaxGpus = 0;
+        for (Live w : services) {
+            serviceGpus += assignedReplicas(w) * w.row.gpusPerReplica();
+            serviceMaxGpus += w.row.service().maxReplicas() * w.row.gpusPerReplica();
         }
         demand = asked;
         held = holds;
@@ -529,6 +581,11 @@ final class Simulation {
         result.availableGpuSeconds += (double) available * dt;
         result.allocatedGpuSeconds += (double) allocated * dt;
         result.busyGpuSeconds += (double) busy * dt;
+        result.serviceGpuSeconds += (double) serviceGpus * dt;
+        result.serviceMaxGpuSeconds += (double) serviceMaxGpus * dt;
+        for (Live w : services) {
+            w.service.advance(from, to, result.requestLatency, result);
+        }
         for (Map.Entry<String, Double> e : valueInUse.entrySet()) {
             result.orgValueGpuSeconds.merge(e.getKey(), e.getValue() * dt, Double::sum);
         }

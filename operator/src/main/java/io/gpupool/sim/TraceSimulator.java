@@ -72,6 +72,10 @@ public final class TraceSimulator {
             long t0 = System.nanoTime();
             List<SimResult> results = run(o);
             System.out.print(table(results));
+            String services = servicesTable(results);
+            if (!services.isEmpty()) {
+                System.out.print("\nAutoscaled services (request-rate columns):\n\n" + services);
+            }
             System.out.printf(Locale.ROOT, "%n(%d policies in %.1f s)%n", results.size(), (System.nanoTime() - t0) / 1e9);
         } catch (TraceFormatException | IllegalArgumentException e) {
             System.err.println("simulate: " + e.getMessage());
@@ -222,6 +226,23 @@ public final class TraceSimulator {
 
     private static String ratio(double v) {
         return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%.3f", v);
+    }
+
+    /** The autoscaled services' table (request-rate columns), in Markdown; empty when the trace has none. */
+    public static String servicesTable(List<SimResult> results) {
+        if (results.stream().allMatch(r -> r.services() == 0)) {
+            return "";
+        }
+        StringBuilder sb = new StringBuilder();
+        sb.append("| policy | services | GPU-hours held | GPU-hours at maxReplicas | requests served | refused | "
+                + "latency p50 (ms) | latency p99 (ms) | replicas started |\n");
+        sb.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+        for (SimResult r : results) {
+            sb.append(String.format(Locale.ROOT, "| %s | %d | %.1f | %.1f | %d | %d | %s | %s | %d |%n",
+                    r.policy.label, r.services(), r.serviceGpuHours(), r.serviceGpuHoursAtMax(), r.requests(),
+                    r.refusedRequests(), num(r.requestLatencyP50()), num(r.requestLatencyP99()), r.coldStarts()));
+        }
+        return sb.toString();
     }
 
     private static String num(long v) {

@@ -85,9 +85,9 @@ final class BenchPool {
             org.setMetadata(new ObjectMetaBuilder().withName(shape.organization(i)).build());
             org.setSpec(new OrganizationSpec());
             org.getSpec().displayName = "Benchmark organization " + i + " (" + shape.group(i).gpuClass() + " group)";
+            org.getSpec().namespaces = List.of(shape.namespace(i));
             client.resource(org).createOr(r -> r.update());
-            Namespace ns = new NamespaceBuilder().withNewMetadata().withName(shape.namespace(i))
-                    .addToLabels(ApiGroup.ORGANIZATION_LABEL, shape.organization(i)).endMetadata().build();
+            Namespace ns = new NamespaceBuilder().withNewMetadata().withName(shape.namespace(i)).endMetadata().build();
             client.resource(ns).createOr(r -> r.update());
         }
     }

@@ -20,7 +20,6 @@ import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.utils.Serialization;
-import io.gpupool.api.v1alpha1.ApiGroup;
 import io.gpupool.api.v1alpha1.ApiKey;
 import io.gpupool.api.v1alpha1.ApiKeyStatus;
 import io.gpupool.api.v1alpha1.ModelDeployment;
@@ -241,9 +240,8 @@ public final class GatewayBenchmark {
 
     /** A member namespace and organization, a model, and a key whose hash is written as the operator would. */
     private static String keyAndModel(KubernetesClient client, String name, String servedName) {
-        client.resource(new NamespaceBuilder().withNewMetadata().withName(NS)
-                .addToLabels(ApiGroup.ORGANIZATION_LABEL, ORG).endMetadata().build()).createOr(r -> r.update());
-        client.resource(PoolFixtures.organization(ORG)).createOr(r -> r.update());
+        client.resource(PoolFixtures.namespace(NS)).createOr(r -> r.update());
+        client.resource(PoolFixtures.organization(ORG, NS)).createOr(r -> r.update());
         ModelDeployment md = PoolFixtures.modelDeployment(NS, name, 1, 1);
         md.getSpec().servedModelName = servedName;
         md.getSpec().maxInFlightPerReplica = 100_000;

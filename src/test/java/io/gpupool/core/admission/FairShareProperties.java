@@ -1,5 +1,6 @@
 package io.gpupool.core.admission;
 
+import static io.gpupool.core.testing.Invariants.count;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;
@@ -219,9 +220,11 @@ class FairShareProperties {
                             allowed.add(CLASSES[c]);
                         }
                     }
-                    ws.add(new Workload(new WorkloadId(orgName, "w" + workloadCounter++), orgName, 1 + e.e(),
+                    Workload w = new Workload(new WorkloadId(orgName, "w" + workloadCounter++), orgName, 1 + e.e(),
                             WORKLOAD_MEMORY[e.d()], allowed, 1 + e.b(), e.a() % 3, e.kind() == 2 && e.b() % 2 == 0,
-                            clock++, false, List.of(), List.of()));
+                            clock++, false, List.of(), List.of());
+                    // Some autoscaled ones: replicas above half of them are elastic.
+                    ws.add(e.kind() == 1 && e.b() % 2 == 1 ? w.withGuaranteedReplicas((1 + e.b()) / 2) : w);
                 }
                 case 3 -> {
                     if (!ws.isEmpty()) {
@@ -322,7 +325,9 @@ class FairShareProperties {
             }
             for (Workload w : s.workloads()) {
                 PendingReason why = r.pending().get(w.id());
-                if (why == null || w.shared() || w.frozen()) {
+                // Elastic replicas never reclaim: a workload that only lacks elastic ones may wait.
+                if (why == null || w.shared() || w.frozen()
+                        || count(r.assignments().get(w.id())) >= w.guaranteedReplicas()) {
                     continue;
                 }
                 int k = w.gpusPerReplica();
@@ -354,7 +359,8 @@ class FairShareProperties {
         /**
          * Cross-organization evictions only take borrowed replicas: the victim's organization was above nominal quota
          * in the class before it lost them (its running usage after the cycle plus what it lost; replicas placed for
-         * it in the same cycle count, e.g. a claim honoured first). Within one organization only lower priority.
+         * it in the same cycle count, e.g. a claim honoured first). Within one organization only lower priority, or
+         * elastic replicas.
          */
         static void evictionsAreJustified(PoolSnapshot s, CycleResult r) {
             if (r.evictions().isEmpty()) {
@@ -379,8 +385,13 @@ class FairShareProperties {
                 Workload victim = byId.get(e.victim());
                 Workload preemptor = byId.get(e.preemptor());
                 assertThat(r.pending().get(e.preemptor()).reason()).isEqualTo(PendingReason.PREEMPTING);
-                if (orgName(victim).equals(orgName(preemptor))) {
-                    assertThat(victim.priority()).isLessThan(preemptor.priority());
+                if (orgName(victim).equals(orgName(preemptor)) && victim.priority() >= preemptor.priority()) {
+                    // Only elastic replicas yield to a replica of the same organization and no lower priority.
+                    assertThat(victim.elastic(victim.assignedReplicas())).as("elastic replicas of %s", victim.id())
+                            .isGreaterThanOrEqualTo(e.replicas());
+                    assertThat(e.reason()).startsWith("an elastic replica (above minReplicas) given back to "
+                            + preemptor.id());
+                } else if (orgName(victim).equals(orgName(preemptor))) {
                     assertThat(e.reason()).startsWith("preempted by " + preemptor.id());
                 } else {
                     String cls = nodes.get(e.node()).gpuClass();

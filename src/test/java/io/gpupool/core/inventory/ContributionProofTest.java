@@ -29,9 +29,10 @@ class ContributionProofTest {
     }
 
     @Test
-    void aClaimOf1024GpusCountsOnlyWhatReplicasProvedWithinTheCeiling() {
+    void aClaimOf16GpusCountsOnlyWhatReplicasProvedWithinTheCeiling() {
+        // 16 GPUs: the most a GpuNode may claim and still be believed (NodeTrust, GpuPool spec.maxGpusPerNode).
         ContributionProof proof = new ContributionProof(7);
-        List<PoolNode> nodes = List.of(node(BIG, 1024), node(new NodeKey("local", "dgx"), 8));
+        List<PoolNode> nodes = List.of(node(BIG, 16), node(new NodeKey("local", "dgx"), 8));
         Map<String, Map<String, Integer>> ceiling = Map.of("lab", Map.of("h100", 8));
 
         var joined = proof.counted(nodes, ceiling, "local", T0);
@@ -79,11 +80,12 @@ class ContributionProofTest {
 
     @Test
     void unprovenGpusAreCommonsAndEarnNoQuotaToReclaimWith() {
-        // home's agent claims a 1,024-GPU H100 node with 16 GiB GPUs; home's model needs 80 GiB, so it fits only on
-        // the commons' real 8-GPU node, which beta borrows entirely. Believed, the claim would make home's nominal
-        // quota 1,024 and let it reclaim beta's GPUs; unproven, it earns nothing and home waits.
+        // home's agent claims a 16-GPU H100 node (as many as NodeTrust believes) with 16 GiB GPUs; home's model needs
+        // 80 GiB, so it fits only on the commons' real 8-GPU node, which beta borrows entirely. Counted at once, the
+        // claim would make home's nominal quota 16 and let it reclaim beta's GPUs; unproven, it earns nothing and
+        // home waits.
         PoolSnapshot s = Pool.plain().gpuClass("h100", 1)
-                .node("big", "home", "h100", 1024, 16384, NodeState.SCHEDULABLE)
+                .node("big", "home", "h100", 16, 16384, NodeState.SCHEDULABLE)
                 .node("real", null, "h100", 8, 81920, NodeState.SCHEDULABLE).org("home", 1).org("beta", 1)
                 .workload("b", "beta", 4, 2).on("real", "h100", 2).add()
                 .workload("h", "home", 4, 1).memory(81920).arrival(300).add().snapshot();

@@ -135,6 +135,7 @@ class ServingDecisionTest {
         ModelDeployment md = modelDeployment("team", "chat", 1, 1);
         md.getSpec().hfTokenSecretRef = new SecretKeyRef();
         md.getSpec().hfTokenSecretRef.name = "hf";
+        md.getSpec().hfTokenClusters = List.of("lab");
         Placement remote = new Placement("lab", "n1", "l4", 1);
         ServingPlan plan = ServingDecision.decide(md,
                 inputs("acme", List.of(), Map.of(), List.of(), List.of(), ModelToken.UNREADABLE), admitted(remote));
@@ -156,6 +157,7 @@ class ServingDecisionTest {
         md.getSpec().hfTokenSecretRef = new SecretKeyRef();
         md.getSpec().hfTokenSecretRef.name = "hf";
         md.getSpec().hfTokenSecretRef.key = "t";
+        md.getSpec().hfTokenClusters = List.of("lab", "home");
         Admission admission = admitted(new Placement("lab", "n1", "l4", 1), new Placement("home", "n2", "l4", 1));
         ServingInputs in = inputs("acme", List.of(), Map.of(), List.of(), List.of(), ModelToken.found("c2VjcmV0"));
 
@@ -169,5 +171,28 @@ class ServingDecisionTest {
         assertThat(Conditions.find(failed.status().conditions, CredentialsOutcome.CONDITION).orElseThrow().getMessage())
                 .isEqualTo("The token could not be written for clusters [home]; retrying.");
         assertThat(failed.lookAgain()).isEqualTo(clock.instant().plus(CredentialsOutcome.RETRY));
+    }
+
+    @Test
+    void aTokenGoesOnlyToListedClustersAndOnlyFromAMarkedSecret() {
+        ModelDeployment md = modelDeployment("team", "chat", 2, 1);
+        md.getSpec().hfTokenSecretRef = new SecretKeyRef();
+        md.getSpec().hfTokenSecretRef.name = "hf";
+        md.getSpec().hfTokenClusters = List.of("lab");
+        // A replica on "home" (placed before the list shrank): the token goes to lab only, and the condition says why.
+        Admission admission = admitted(new Placement("lab", "n1", "l4", 1), new Placement("home", "n2", "l4", 1));
+        ServingPlan plan = ServingDecision.decide(md, inputs("acme", List.of(), Map.of(), List.of(), List.of(),
+                ModelToken.found("c2VjcmV0")), admission);
+        assertThat(plan.children().credentials().shareWith()).containsExactly("lab");
+        assertThat(Conditions.find(plan.status().conditions, CredentialsOutcome.CONDITION).orElseThrow().getReason())
+                .isEqualTo("ClusterNotAllowed");
+
+        // A Secret the namespace did not mark as a model token is copied nowhere.
+        ServingPlan unmarked = ServingDecision.decide(md, inputs("acme", List.of(), Map.of(), List.of(), List.of(),
+                ModelToken.NOT_MARKED), admitted(new Placement("lab", "n1", "l4", 1)));
+        assertThat(unmarked.children().credentials().shareWith()).isEmpty();
+        var condition = Conditions.find(unmarked.status().conditions, CredentialsOutcome.CONDITION).orElseThrow();
+        assertThat(condition.getReason()).isEqualTo("SecretNotMarked");
+        assertThat(condition.getMessage()).contains("kubectl label secret hf -n team gpupool.io/model-token=true");
     }
 }

@@ -59,7 +59,7 @@ public final class OperatorLoop {
             }
             next.add(new Workload(w.id(), w.organization(), w.gpusPerReplica(), w.minMemoryMiB(), w.allowedClasses(),
                     w.desiredReplicas(), w.priority(), w.shared(), w.arrival(), w.frozen(), List.copyOf(now),
-                    List.copyOf(draining.values()), r.claims().getOrDefault(w.id(), List.of())));
+                    List.copyOf(draining.values()), r.claims().getOrDefault(w.id(), List.of()), w.guaranteedReplicas()));
         }
         return s.withWorkloads(next);
     }
@@ -80,12 +80,14 @@ public final class OperatorLoop {
     public static Workload with(Workload w, List<Assignment> assigned, List<Assignment> draining) {
         return new Workload(w.id(), w.organization(), w.gpusPerReplica(), w.minMemoryMiB(), w.allowedClasses(),
                 w.desiredReplicas(), w.priority(), w.shared(), w.arrival(), w.frozen(), List.copyOf(assigned),
-                List.copyOf(draining), w.claimed());
+                List.copyOf(draining), w.claimed(), w.guaranteedReplicas());
     }
 
     public static Workload withDesired(Workload w, int desired) {
         return new Workload(w.id(), w.organization(), w.gpusPerReplica(), w.minMemoryMiB(), w.allowedClasses(),
-                desired, w.priority(), w.shared(), w.arrival(), w.frozen(), w.assigned(), w.draining(), w.claimed());
+                desired, w.priority(), w.shared(), w.arrival(), w.frozen(), w.assigned(), w.draining(), w.claimed(),
+                // Without elastic replicas it stays without; with them, minReplicas stays what it was.
+                w.guaranteedReplicas() >= w.desiredReplicas() ? desired : w.guaranteedReplicas());
     }
 
     private static Assignment sum(Assignment a, Assignment b) {

@@ -111,6 +111,7 @@ public final class Pool {
         private boolean shared;
         private boolean frozen;
         private long memory;
+        private Integer guaranteed;
         private List<String> classes = List.of();
         private final List<Assignment> assigned = new ArrayList<>();
         private final List<Assignment> draining = new ArrayList<>();
@@ -149,6 +150,12 @@ public final class Pool {
             return this;
         }
 
+        /** Only {@code n} replicas are guaranteed; the others are elastic (an autoscaled model above minReplicas). */
+        public WorkloadBuilder elasticAbove(int n) {
+            guaranteed = n;
+            return this;
+        }
+
         public WorkloadBuilder classes(String... names) {
             classes = List.of(names);
             return this;
@@ -165,8 +172,9 @@ public final class Pool {
         }
 
         public Pool add() {
-            pool.workloads.add(new Workload(id, org, gpus, memory, classes, replicas, priority, shared, arrival, frozen,
-                    List.copyOf(assigned), List.copyOf(draining)));
+            Workload w = new Workload(id, org, gpus, memory, classes, replicas, priority, shared, arrival, frozen,
+                    List.copyOf(assigned), List.copyOf(draining));
+            pool.workloads.add(guaranteed == null ? w : w.withGuaranteedReplicas(guaranteed));
             return pool;
         }
     }

@@ -37,7 +37,9 @@ final class FixedPoolView implements PoolView {
     volatile boolean synced = true;
     private final List<GpuNode> nodes = new ArrayList<>();
     private final List<GpuClass> classes = List.of(gpuClass("h100-80g", 80000, "NVIDIA-H100-*"));
-    private final List<Organization> orgs = List.of(organization("lab"));
+    /** The one organization, {@code lab}: no nominal quota unless a test gives it one. */
+    final Organization lab = organization("lab");
+    private final List<Organization> orgs = List.of(lab);
 
     FixedPoolView(int nodeCount) {
         for (int n = 0; n < nodeCount; n++) {
@@ -83,11 +85,6 @@ final class FixedPoolView implements PoolView {
     @Override
     public Workload demandOf(ModelDeployment md) {
         return Workloads.demand(md, "lab", List.of(), List.of());
-    }
-
-    @Override
-    public Map<String, Integer> memberNamespaces() {
-        return Map.of("lab", 1);
     }
 
     @Override

@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.gpupool.api.v1alpha1.GpuNode;
 import io.gpupool.api.v1alpha1.GpuNodeStatus;
+import io.gpupool.core.admission.FirstComeAdmission;
 import io.gpupool.core.discovery.GpuNodes;
 import io.gpupool.testing.ManualClock;
 
@@ -51,5 +52,63 @@ class HeartbeatTest {
         assertThat(liveness.heartbeat(remote(null, "2026-06-01T11:59:00Z"), clock.instant()))
                 .isEqualTo(Instant.parse("2026-06-01T11:59:00Z"));
         assertThat(liveness.heartbeat(remote(null, null), clock.instant())).isEqualTo(Instant.EPOCH);
+    }
+
+    /** The pool as the view shows it: cluster "lab" approved for uni-nlp, the default GpuPool. */
+    private static final PoolView LAB_APPROVED = new PoolView() {
+        @Override
+        public java.util.List<io.gpupool.api.v1alpha1.GpuClass> gpuClasses() {
+            return java.util.List.of();
+        }
+
+        @Override
+        public java.util.List<GpuNode> gpuNodes() {
+            return java.util.List.of();
+        }
+
+        @Override
+        public java.util.List<io.gpupool.api.v1alpha1.Organization> organizations() {
+            return java.util.List.of();
+        }
+
+        @Override
+        public java.util.Optional<io.gpupool.api.v1alpha1.GpuPool> pool() {
+            return java.util.Optional.empty();
+        }
+
+        @Override
+        public java.util.Map<String, String> contributedClusters() {
+            return java.util.Map.of("lab", "uni-nlp");
+        }
+
+        @Override
+        public java.util.List<io.gpupool.api.v1alpha1.ModelDeployment> modelDeployments() {
+            return java.util.List.of();
+        }
+
+        @Override
+        public java.util.Map<io.gpupool.core.model.WorkloadId, java.util.Map<io.gpupool.core.model.NodeKey, Integer>> livePods() {
+            return java.util.Map.of();
+        }
+    };
+
+    @Test
+    void aGpuNodeThePoolDoesNotBelieveKeepsNoTrustedNodeAlive() {
+        PoolScheduler scheduler = new PoolScheduler(new FirstComeAdmission(), clock);
+        GpuNode trusted = remote("2026-06-01T12:00:00Z", "2026-06-01T11:00:00Z");
+        assertThat(scheduler.observe(trusted, LAB_APPROVED)).isTrue();
+        clock.advance(Duration.ofSeconds(100));
+        // Somebody who may write GpuNodes elsewhere names lab's node, beats for it, and says it is cordoned.
+        GpuNode forged = remote("2026-06-01T12:01:40Z", "2026-06-01T11:00:00Z");
+        forged.getMetadata().setNamespace("gpupool-cluster-rogue");
+        forged.getSpec().unschedulable = true;
+        assertThat(scheduler.observe(forged, LAB_APPROVED)).isFalse();
+        // ... and one in lab's own namespace that claims more GPUs than a machine has.
+        GpuNode inflated = remote("2026-06-01T12:01:40Z", "2026-06-01T11:00:00Z");
+        inflated.getSpec().gpu.count = 1024;
+        assertThat(scheduler.observe(inflated, LAB_APPROVED)).isFalse();
+        // The trusted node's last heartbeat is still the one its agent sent.
+        assertThat(scheduler.liveness.heartbeat(trusted, clock.instant()))
+                .isEqualTo(Instant.parse("2026-06-01T12:00:00Z"));
     }
 }

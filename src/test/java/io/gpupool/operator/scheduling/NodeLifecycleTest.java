@@ -85,11 +85,6 @@ class NodeLifecycleTest {
         }
 
         @Override
-        public Map<String, Integer> memberNamespaces() {
-            return Map.of(ORG, 1);
-        }
-
-        @Override
         public Map<WorkloadId, Map<NodeKey, Integer>> livePods() {
             return pods;
         }
@@ -103,7 +98,7 @@ class NodeLifecycleTest {
         g.setMetadata(new ObjectMetaBuilder().withNamespace("gpupool-cluster-local").withName(name).build());
         g.setSpec(GpuNodes.specOf(n, "local").orElseThrow());
         pool.nodes.put(name, g);
-        scheduler.observe(g);
+        scheduler.observe(g, pool);
         return g;
     }
 
@@ -124,7 +119,7 @@ class NodeLifecycleTest {
         l4("n2");
 
         pool.nodes.get("n1").getSpec().nodeReady = false;
-        scheduler.observe(pool.nodes.get("n1"));
+        scheduler.observe(pool.nodes.get("n1"), pool);
         clock.advance(Duration.ofSeconds(60));
         assertThat(schedule(md).placements()).as("not ready for 60 s of 60").extracting(p -> p.node)
                 .containsExactly("n1");
@@ -136,7 +131,7 @@ class NodeLifecycleTest {
 
         // Ready again: it counts from scratch next time.
         pool.nodes.get("n1").getSpec().nodeReady = true;
-        scheduler.observe(pool.nodes.get("n1"));
+        scheduler.observe(pool.nodes.get("n1"), pool);
         scheduler.rebalance(pool); // a GpuNode's spec changed
         assertThat(scheduler.goneNodes()).isEmpty();
     }
@@ -152,7 +147,7 @@ class NodeLifecycleTest {
 
         pool.nodes.get("n1").getSpec().unschedulable = true;
         Instant cordoned = clock.instant();
-        scheduler.observe(pool.nodes.get("n1"));
+        scheduler.observe(pool.nodes.get("n1"), pool);
         clock.advance(Duration.ofSeconds(5));
         scheduler.rebalance(pool); // a GpuNode's spec changed
         Admission admission = schedule(md);

@@ -13,10 +13,12 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import io.gpupool.api.v1alpha1.ClassGpus;
 import io.gpupool.api.v1alpha1.ModelDeployment;
 import io.gpupool.api.v1alpha1.ModelDeploymentStatus;
 import io.gpupool.api.v1alpha1.Placement;
 import io.gpupool.core.admission.FairShareAdmission;
+import io.gpupool.core.inventory.Workloads;
 import io.gpupool.core.model.NodeKey;
 
 /**
@@ -58,6 +60,40 @@ class PoolRebalancerTest {
 
         await().atMost(Duration.ofSeconds(5)).until(() -> cycles.get() == 1);
         assertThat(scheduler.allocatedGpus()).isEqualTo(Map.of(new NodeKey("local", "dgx-0"), 8));
+    }
+
+    /**
+     * A cycle that evicts a replica hands its GPUs on in a later cycle, once its pods are gone. A victim with no pods
+     * (never started, or already gone) has no pod event and no reconcile that would run that cycle (its new demand is
+     * decided), and the preemptor's reconcile already had its answer: the rebalancer runs it.
+     */
+    @Test
+    void thePreemptorGetsTheGpusOfAVictimWithoutPodsWithNoFurtherReconcile() {
+        ClassGpus nominal = new ClassGpus();
+        nominal.gpuClass = "h100-80g";
+        nominal.gpus = 8;
+        view.lab.getSpec().quota.nominal = List.of(nominal); // within its quota, lower priority may be preempted
+        ModelDeployment low = withPriority("low", 0, "2026-06-01T12:00:00Z");
+        assertThat(scheduler.schedule(view.demandOf(low), view).admittedReplicas()).isEqualTo(1);
+        ModelDeployment high = withPriority("high", 100, "2026-06-01T12:00:01Z");
+
+        scheduler.schedule(view.demandOf(high), view);
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> assignedReplicas(high) == 1);
+        assertThat(assignedReplicas(low)).isZero();
+    }
+
+    private ModelDeployment withPriority(String name, int priority, String created) {
+        ModelDeployment md = modelDeployment("lab", name, 1, 8);
+        md.getSpec().priority = priority;
+        md.getMetadata().setCreationTimestamp(created);
+        view.modelDeployments.add(md);
+        return md;
+    }
+
+    private int assignedReplicas(ModelDeployment md) {
+        return scheduler.workloads().stream().filter(w -> w.id().equals(Workloads.id(md)))
+                .mapToInt(w -> w.assignedReplicas()).sum();
     }
 
     @Test

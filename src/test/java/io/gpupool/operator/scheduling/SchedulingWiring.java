@@ -12,12 +12,12 @@ public final class SchedulingWiring {
     private SchedulingWiring() {
     }
 
-    /** As {@code PoolStatusPublisher.register} does on start-up: the ledger, then the pool status, after cycles. */
-    public static void publishStatusAfterEachCycle(PoolScheduler scheduler, PoolLedger ledger,
-            PoolStatusPublisher publisher) {
-        scheduler.onCycle(ledger::onCycle);
-        scheduler.usageHistory(ledger::decayedNetUsage);
-        scheduler.onCycle(publisher::publishSoon);
+    /**
+     * As {@code PoolStatusPublisher.register} does on start-up: the ledger, then the pool status, after cycles; and
+     * explain GpuNodes the pool does not believe.
+     */
+    public static void publishStatusAfterEachCycle(PoolScheduler scheduler, PoolStatusPublisher publisher) {
+        publisher.attach(scheduler);
     }
 
     public static void stop(PoolRebalancer rebalancer, PoolStatusPublisher publisher) {

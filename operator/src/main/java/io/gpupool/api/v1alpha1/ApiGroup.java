@@ -9,7 +9,11 @@ public final class ApiGroup {
      * before it tries categories, and "gpupool" is the GpuPool kind's singular.
      */
     public static final String CATEGORY = "gpupool-all";
-    /** Label on namespaces (membership) and Nodes (contribution) naming the Organization they belong to. */
+    /**
+     * Label on Nodes of the pool's own cluster naming the Organization that contributes them (Nodes are written by
+     * cluster admins only). Not on namespaces: which organization a namespace belongs to is the Organizations' word
+     * (core/inventory/Membership).
+     */
     public static final String ORGANIZATION_LABEL = "gpupool.io/organization";
     /** Labels the operator puts on every object it creates. */
     public static final String MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";

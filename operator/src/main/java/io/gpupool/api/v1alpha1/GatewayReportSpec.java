@@ -28,7 +28,8 @@ public class GatewayReportSpec {
             + "are dropped).")
     public List<KeyUsage> keys = new ArrayList<>();
 
-    @JsonPropertyDescription("What the holder sees of each model it routes: replicas it reaches.")
+    @JsonPropertyDescription("What the holder sees of each model it routes: replicas it reaches, and the load the "
+            + "operator's autoscaler reads.")
     public List<ModelState> models = new ArrayList<>();
 
     /** One model as the holder's gateway process sees it. */
@@ -40,22 +41,36 @@ public class GatewayReportSpec {
         @JsonPropertyDescription("Ready replicas this gateway process reaches (directly or through a tunnel).")
         public int reachableReplicas;
 
+        @JsonPropertyDescription("In-flight plus queued requests of the model in this gateway process, averaged over "
+                + "its load window (rounded to 0.01).")
+        public Double load;
+
+        @JsonPropertyDescription("Requests this gateway process holds because the model has no ready replica yet.")
+        public Integer heldRequests;
+
         public ModelState() {
         }
 
         public ModelState(String model, int reachableReplicas) {
+            this(model, reachableReplicas, null, null);
+        }
+
+        public ModelState(String model, int reachableReplicas, Double load, Integer heldRequests) {
             this.model = model;
             this.reachableReplicas = reachableReplicas;
+            this.load = load;
+            this.heldRequests = heldRequests;
         }
 
         @Override
         public boolean equals(Object o) {
-            return o instanceof ModelState m && Objects.equals(m.model, model) && m.reachableReplicas == reachableReplicas;
+            return o instanceof ModelState m && Objects.equals(m.model, model) && m.reachableReplicas == reachableReplicas
+                    && Objects.equals(m.load, load) && Objects.equals(m.heldRequests, heldRequests);
         }
 
         @Override
         public int hashCode() {
-            return Objects.hash(model, reachableReplicas);
+            return Objects.hash(model, reachableReplicas, load, heldRequests);
         }
     }
 

@@ -35,6 +35,11 @@ public class GpuNodeSpec {
     @JsonPropertyDescription("The node's GPUs, as GPU Feature Discovery and the device plugin report them.")
     public GpuFacts gpu = new GpuFacts();
 
+    @JsonPropertyDescription("What the node's owner lets the pool's work do here, from the contributor chart's policy "
+            + "(policy.allowRemoteCode, policy.allowUnsafeWeights). Ignored for the pool's own cluster, where "
+            + "GpuPool spec.localNodes decides.")
+    public NodeConsent consent = new NodeConsent();
+
     @Default("true")
     @JsonPropertyDescription("Whether the node's kubelet reports Ready, as its agent last saw it. A node that is not "
             + "ready keeps its replicas but takes no new ones; after GpuPool spec.heartbeatTimeoutSeconds of not being "

@@ -26,6 +26,15 @@ public class GpuPoolSpec {
             + "placed elsewhere. Defaults to 120.")
     public Integer heartbeatTimeoutSeconds = 120;
 
+    @Default("16")
+    @Min(1)
+    @Max(1024)
+    @JsonPropertyDescription("Most GPUs one node can carry (a MIG product's slices count seven per GPU). A GpuNode "
+            + "that reports more is not believed (reason ExceedsNodeCapacity): a contributed node's count is its "
+            + "agent's word, and an agent must not raise its organization's quota by claiming GPUs no machine has. "
+            + "Defaults to 16.")
+    public Integer maxGpusPerNode = 16;
+
     @Default("300")
     @Min(0)
     @Max(86400)
@@ -41,6 +50,14 @@ public class GpuPoolSpec {
     @JsonPropertyDescription("UTC days of per-day GPU-hours every Organization's ledger keeps in its status (the totals "
             + "are kept for ever). Defaults to 92.")
     public Integer ledgerHistoryDays = 92;
+
+    @JsonPropertyDescription("What the pool lets work do on the nodes of its own cluster (contributed clusters decide "
+            + "for theirs, in the contributor chart's policy): replicas that may run their model's code or load "
+            + "pickled weights are placed only on nodes whose owners consent.")
+    public NodeConsent localNodes = new NodeConsent();
+
+    @JsonPropertyDescription("Who may connect to serving pods of the pool's own cluster besides the gateway.")
+    public ServingAccessPolicy servingAccess = new ServingAccessPolicy();
 
     @JsonPropertyDescription("Container images that run the serving engines.")
     public ServingImages servingImages = new ServingImages();

@@ -21,8 +21,11 @@ import io.fabric8.kubernetes.api.model.EnvVar;
 @ValidationRule(value = "!has(self.engine) || self.engine != 'llamacpp' || has(self.model.file)",
         message = "spec.model.file is required with engine llamacpp: name the GGUF file to serve", fieldPath = ".model.file",
         reason = "FieldValueRequired")
+// Every spelling the engines accept: '_' for '-', any case, an unambiguous prefix, '=value' (core/validation/EngineArgs).
 @ValidationRule(value = "!has(self.engineArgs) || (has(self.allowRemoteCode) && self.allowRemoteCode) || "
-        + "!self.engineArgs.exists(a, a == '--trust-remote-code' || a.startsWith('--trust-remote-code='))",
+        + "!self.engineArgs.exists(a, a.matches('(?i)^--(t|tr|tru|trus|trust|trust[-_]|trust[-_]r|trust[-_]re|"
+        + "trust[-_]rem|trust[-_]remo|trust[-_]remot|trust[-_]remote|trust[-_]remote[-_]|trust[-_]remote[-_]c|"
+        + "trust[-_]remote[-_]co|trust[-_]remote[-_]cod|trust[-_]remote[-_]code)(=.*)?$'))",
         message = "engineArgs asks for --trust-remote-code but allowRemoteCode is false: set allowRemoteCode: true to "
                 + "let the model's own code run", fieldPath = ".engineArgs")
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -46,7 +49,8 @@ public class ModelDeploymentSpec {
     @SpecReplicas
     @JsonPropertyDescription("Number of serving replicas. Each replica holds a full copy of the model on gpu.count GPUs "
             + "of one node. 0 keeps the object but frees its GPUs. Also set by `kubectl scale md` and a "
-            + "HorizontalPodAutoscaler through the scale subresource.")
+            + "HorizontalPodAutoscaler through the scale subresource. Not used when spec.autoscaling is set (the "
+            + "operator then decides the replicas).")
     public Integer replicas = 1;
 
     @JsonPropertyDescription("The GPUs each replica needs.")
@@ -66,6 +70,9 @@ public class ModelDeploymentSpec {
             + "gateway's per-organization fair queues. Defaults per engine: 64 for vllm (continuous batching), 4 for "
             + "llamacpp (its server's parallel slots).")
     public Integer maxInFlightPerReplica;
+
+    @JsonPropertyDescription("Replicas that follow the load the pool's gateway measures, instead of spec.replicas.")
+    public AutoscalingSpec autoscaling;
 
     @Default("0")
     @Min(-1000000)
@@ -96,13 +103,23 @@ public class ModelDeploymentSpec {
             + "(condition CredentialsShared says how). Use a read-only token.")
     public SecretKeyRef hfTokenSecretRef;
 
+    @Size(max = 64)
+    @JsonPropertyDescription("Contributed clusters (ContributedCluster names) whose nodes may run replicas of a "
+            + "model with a token (hfTokenSecretRef): each gets a copy of the token, and their admins can read what "
+            + "runs there. Without it, a model with a token runs only on the pool's own cluster.")
+    public List<@Size(min = 1, max = 63) @Pattern("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$") String> hfTokenClusters =
+            new ArrayList<>();
+
     @Default("false")
     @JsonPropertyDescription("Let the engine run Python code shipped with the model (vLLM --trust-remote-code). Off "
-            + "by default: the GPUs belong to other organizations, and remote code runs with the pod's rights.")
+            + "by default: the GPUs belong to other organizations, and remote code runs with the pod's rights. Replicas "
+            + "are placed only on nodes whose owners consent (GpuPool spec.localNodes, the contributor chart's "
+            + "policy).")
     public Boolean allowRemoteCode = false;
 
     @Default("false")
     @JsonPropertyDescription("Allow weights in pickle formats (.bin, .pt). Off by default: only safetensors (vLLM) "
-            + "or GGUF (llama.cpp) files are loaded, because unpickling can execute code.")
+            + "or GGUF (llama.cpp) files are loaded, because unpickling can execute code. Replicas that allow them are "
+            + "placed only on nodes whose owners consent.")
     public Boolean allowUnsafeWeights = false;
 }

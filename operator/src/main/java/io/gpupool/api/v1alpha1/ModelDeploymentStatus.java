@@ -39,13 +39,17 @@ public class ModelDeploymentStatus {
             + "default). Absent while another ModelDeployment holds that name.")
     public String servedModelName;
 
+    @JsonPropertyDescription("The autoscaler's last decision (only with spec.autoscaling): load, recommended and "
+            + "desired replicas, when they last changed and why.")
+    public AutoscalingStatus autoscaling;
+
     @LabelSelector
     @JsonPropertyDescription("Label selector of the serving pods in the pool's cluster, for the scale subresource (a "
             + "HorizontalPodAutoscaler reads their metrics through it).")
     public String selector;
 
-    @JsonPropertyDescription("Organization that owns this ModelDeployment, read from its namespace's "
-            + "gpupool.io/organization label.")
+    @JsonPropertyDescription("Organization that owns this ModelDeployment: the one whose "
+            + "spec.namespaces lists its namespace.")
     public String organization;
 
     @JsonPropertyDescription("GPU memory per GPU in MiB that one replica needs: spec.gpu.minMemoryMiB, or the "

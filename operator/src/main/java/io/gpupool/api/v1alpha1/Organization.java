@@ -27,8 +27,8 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @AdditionalPrinterColumn(name = "Namespaces", jsonPath = ".status.namespaces", type = AdditionalPrinterColumn.Type.INTEGER)
 @AdditionalPrinterColumn(name = "Display Name", jsonPath = ".spec.displayName", type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(name = "Age", jsonPath = ".metadata.creationTimestamp", type = AdditionalPrinterColumn.Type.DATE)
-@JsonClassDescription("A member of the pool: a community, university or lab. Namespaces labelled "
-        + "gpupool.io/organization=<name> belong to it; its quota says how many GPUs of each class it is guaranteed "
+@JsonClassDescription("A member of the pool: a community, university or lab. The namespaces in spec.namespaces "
+        + "belong to it; its quota says how many GPUs of each class it is guaranteed "
         + "and how much it may borrow or lend.")
 public class Organization extends CustomResource<OrganizationSpec, OrganizationStatus> {
 

@@ -21,14 +21,16 @@ public class OrganizationStatus {
             + "9223372036854775807 when borrowing without any nominal quota.")
     public Long weightedShare;
 
-    @JsonPropertyDescription("Number of namespaces labelled as members.")
+    @JsonPropertyDescription("Number of namespaces that belong to it: listed in spec.namespaces and by no other "
+            + "organization.")
     public Integer namespaces;
 
     @JsonPropertyDescription("Tokens the organization's members used through the pool's gateway, summed over every "
             + "gateway replica's durable report (written at most every few seconds).")
     public OrganizationUsage usage;
 
-    @JsonPropertyDescription("Conditions: Ready.")
+    @JsonPropertyDescription("Conditions: Ready; NamespacesContested when another organization lists one of its "
+            + "namespaces too.")
     public List<Condition> conditions = new ArrayList<>();
 
     @JsonPropertyDescription("The metadata.generation this status describes.")

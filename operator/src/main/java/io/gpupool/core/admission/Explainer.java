@@ -14,7 +14,11 @@ public final class Explainer {
         if (why instanceof Reasons.NoMatchingGpu r) {
             return new PendingReason(PendingReason.NO_MATCHING_GPU, "No schedulable GPU node in the pool has "
                     + need(r.need()) + (r.unclassifiedNodes() > 0 ? " (" + r.unclassifiedNodes()
-                            + " GPU node(s) match no GpuClass: create GpuClasses that cover them)" : "") + ".");
+                            + " GPU node(s) match no GpuClass: create GpuClasses that cover them)" : "")
+                    + (r.refusedNodes() > 0 ? "; " + r.refusedNodes() + " node(s) with such GPUs may not hold it: "
+                            + r.refusal() + " (owners consent in GpuPool spec.localNodes for the pool's own cluster, in "
+                            + "the contributor chart's policy for theirs; spec.hfTokenClusters lists the clusters a "
+                            + "model's token may go to)" : "") + ".");
         }
         if (why instanceof Reasons.InsufficientCapacity r) {
             return new PendingReason(PendingReason.INSUFFICIENT_CAPACITY, "Waiting for capacity: " + r.matchingNodes()
@@ -49,6 +53,10 @@ public final class Explainer {
             return "preempted by " + r.preemptor() + " of the same organization " + r.organization()
                     + ": it has priority " + r.preemptorPriority() + ", higher than " + r.victimPriority()
                     + ", and needs the GPUs of node " + r.node();
+        }
+        if (why instanceof Reasons.ElasticGivenBack r) {
+            return "an elastic replica (above minReplicas) given back to " + r.preemptor() + " of the same organization "
+                    + r.organization() + ", which needs the GPUs of node " + r.node() + " within its nominal quota";
         }
         Reasons.Reclaimed r = (Reasons.Reclaimed) why;
         return "reclaimed by org " + r.preemptorOrganization() + " for " + r.preemptor() + ": org "

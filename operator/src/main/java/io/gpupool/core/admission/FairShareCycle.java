@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.Set;
+import java.util.function.IntPredicate;
 
 import io.gpupool.core.admission.preemption.Candidate;
 import io.gpupool.core.admission.preemption.Plan;
@@ -27,6 +28,7 @@ import io.gpupool.core.model.NodeKey;
 import io.gpupool.core.model.PendingReason;
 import io.gpupool.core.model.PoolNode;
 import io.gpupool.core.model.PoolSnapshot;
+import io.gpupool.core.model.Requirements;
 import io.gpupool.core.model.Workload;
 import io.gpupool.core.model.WorkloadId;
 
@@ -143,7 +145,7 @@ final class FairShareCycle {
         Workload w = ledger.workload(i);
         int k = w.gpusPerReplica();
         for (int r = 0; r < replicas; r++) {
-            if (missing(i) <= 0 || lostReplicas.contains(i) || !index.takes(n) || !NodeFit.matches(w, ledger.node(n))
+            if (missingGuaranteed(i) <= 0 || lostReplicas.contains(i) || !index.takes(n) || !NodeFit.matches(w, ledger.node(n))
                     || !reclaimMask(i, withinMask(i))[ledger.classOf(n)]) {
                 return;
             }
@@ -172,10 +174,10 @@ final class FairShareCycle {
         List<Integer> next = new ArrayList<>();
         for (int i : waiting) {
             Workload w = ledger.workload(i);
-            while (missing(i) > 0 && !lostReplicas.contains(i)) {
+            // Elastic replicas (above the guaranteed ones) are left to phase 2: they borrow, they never preempt.
+            while (missingGuaranteed(i) > 0 && !lostReplicas.contains(i)) {
                 boolean[] within = withinMask(i);
-                int n = any(within) ? index.best(w.gpusPerReplica(), w.minMemoryMiB(), classRanks[i], within,
-                        ledger.usedNodes(i)) : -1;
+                int n = any(within) ? best(i, within) : -1;
                 if (n >= 0) {
                     ledger.admit(i, n);
                     continue;
@@ -200,11 +202,21 @@ final class FairShareCycle {
         return next;
     }
 
+    /**
+     * The best node with free GPUs for one more replica of workload {@code i} in the classes of the mask, or -1: only
+     * nodes whose owners consent to what it does and in clusters it may run in ({@link NodeFit#matches}).
+     */
+    private int best(int i, boolean[] mask) {
+        Workload w = ledger.workload(i);
+        IntPredicate admits = w.requirements().equals(Requirements.NONE) ? null
+                : n -> w.requirements().admits(ledger.node(n));
+        return index.best(w.gpusPerReplica(), w.minMemoryMiB(), classRanks[i], mask, ledger.usedNodes(i), admits);
+    }
+
     private boolean canBorrowNow(int i) {
         Workload w = ledger.workload(i);
         boolean[] mask = quotaMask(i);
-        return any(mask) && index.best(w.gpusPerReplica(), w.minMemoryMiB(), classRanks[i], mask,
-                ledger.usedNodes(i)) >= 0;
+        return any(mask) && best(i, mask) >= 0;
     }
 
     // ---------------------------------------------------------------------------------------------------------------
@@ -274,8 +286,7 @@ final class FairShareCycle {
         }
         Workload w = ledger.workload(i);
         boolean[] mask = quotaMask(i);
-        int n = any(mask) ? index.best(w.gpusPerReplica(), w.minMemoryMiB(), classRanks[i], mask,
-                ledger.usedNodes(i)) : -1;
+        int n = any(mask) ? best(i, mask) : -1;
         if (n < 0) {
             return false;
         }
@@ -336,6 +347,12 @@ final class FairShareCycle {
         return waiting(i) - claimed[i];
     }
 
+    /** Of the replicas still to place, those that are not elastic (phase 1 places and reclaims only these). */
+    private int missingGuaranteed(int i) {
+        Workload w = ledger.workload(i);
+        return Math.min(missing(i), w.guaranteedReplicas() - ledger.running(i) - claimed[i]);
+    }
+
     /** Replicas the workload lacks: not running (some may have claimed GPUs being released). */
     private int waiting(int i) {
         Workload w = ledger.workload(i);
@@ -356,7 +373,7 @@ final class FairShareCycle {
 
     /**
      * Classes where a replica may preempt: it stays within nominal quota (or the commons), possibly once lower-priority
-     * replicas of its own organization are gone.
+     * or elastic replicas of its own organization are gone.
      */
     private boolean[] reclaimMask(int i, boolean[] within) {
         boolean[] mask = within.clone();
@@ -371,15 +388,36 @@ final class FairShareCycle {
         return mask;
     }
 
-    /** GPUs of a class that running lower-priority replicas of the workload's organization count against its quota. */
+    /**
+     * GPUs of a class that running replicas of the workload's organization which yield to it count against its quota:
+     * its lower-priority replicas, and its elastic replicas of any priority (they give GPUs back first).
+     */
     private int ownLowerPriorityGpus(int i, int c) {
         int total = 0;
         int priority = ledger.workload(i).priority();
+        Map<Integer, Integer> elasticLeft = null;
         for (CycleLedger.Slot slot : ledger.slotsOf(ledger.orgOf(i), c)) {
-            Workload w = ledger.workload(slot.workload());
-            if (w.priority() < priority && !w.shared()) {
-                total += ledger.evictable(slot) * w.gpusPerReplica();
+            int v = slot.workload();
+            Workload w = ledger.workload(v);
+            if (w.shared()) {
+                continue;
             }
+            int evictable = ledger.evictable(slot);
+            int yielding;
+            if (w.priority() < priority) {
+                yielding = evictable;
+            } else if (v == i || w.guaranteedReplicas() >= w.desiredReplicas() && w.elastic(ledger.running(v)) == 0) {
+                yielding = 0;
+            } else {
+                // A workload's elastic replicas may be on several nodes: count each once.
+                if (elasticLeft == null) {
+                    elasticLeft = new HashMap<>();
+                }
+                int left = elasticLeft.computeIfAbsent(v, x -> w.elastic(ledger.running(x)));
+                yielding = Math.min(evictable, left);
+                elasticLeft.put(v, left - yielding);
+            }
+            total += yielding * w.gpusPerReplica();
         }
         return total;
     }
@@ -414,8 +452,9 @@ final class FairShareCycle {
         String preemptorOrg = book.orgName(ledger.orgOf(i));
         for (Candidate v : p.victims()) {
             // Said before the victim goes: what its organization borrows with it.
-            Reasons.Evicted why = v.own()
-                    ? new Reasons.Outranked(w.id(), preemptorOrg, w.priority(), v.w().priority(), node)
+            Reasons.Evicted why = v.own() && v.w().priority() >= w.priority()
+                    ? new Reasons.ElasticGivenBack(w.id(), preemptorOrg, node)
+                    : v.own() ? new Reasons.Outranked(w.id(), preemptorOrg, w.priority(), v.w().priority(), node)
                     : new Reasons.Reclaimed(preemptorOrg, w.id(), book.orgName(v.org()),
                             ledger.runningOrg(v.org(), c) - book.nominal(v.org(), c), book.className(c),
                             book.nominal(v.org(), c), w.gpusPerReplica(), node, ledger.chargesCommons(i, c));

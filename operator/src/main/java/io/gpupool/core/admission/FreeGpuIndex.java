@@ -3,6 +3,7 @@ package io.gpupool.core.admission;
 import java.util.BitSet;
 import java.util.Collection;
 import java.util.List;
+import java.util.function.IntPredicate;
 
 import io.gpupool.core.model.PoolNode;
 
@@ -87,12 +88,21 @@ final class FreeGpuIndex {
      * @param usedNodes  nodes the workload already has replicas on
      */
     int best(int k, long minMemoryMiB, int[] classRanks, boolean[] mask, Collection<Integer> usedNodes) {
+        return best(k, minMemoryMiB, classRanks, mask, usedNodes, null);
+    }
+
+    /**
+     * As {@link #best(int, long, int[], boolean[], Collection)}, among the nodes {@code admits} accepts (null: all):
+     * those whose owners consent to what the workload does, in clusters it may run in.
+     */
+    int best(int k, long minMemoryMiB, int[] classRanks, boolean[] mask, Collection<Integer> usedNodes,
+            IntPredicate admits) {
         if (classRanks == null) {
-            return bestInGroup(k, minMemoryMiB, mask, null, usedNodes);
+            return bestInGroup(k, minMemoryMiB, mask, null, usedNodes, admits);
         }
         for (int c : classRanks) {
             if (mask[c]) {
-                int n = bestInGroup(k, minMemoryMiB, null, c, usedNodes);
+                int n = bestInGroup(k, minMemoryMiB, null, c, usedNodes, admits);
                 if (n >= 0) {
                     return n;
                 }
@@ -103,7 +113,7 @@ final class FreeGpuIndex {
 
     /** Whether some node of class {@code c} has {@code k} free GPUs of at least {@code minMemoryMiB} now. */
     boolean anyFit(int k, long minMemoryMiB, int c) {
-        return bestInGroup(k, minMemoryMiB, null, c, List.of()) >= 0;
+        return bestInGroup(k, minMemoryMiB, null, c, List.of(), null) >= 0;
     }
 
     private boolean inGroup(int node, boolean[] mask, Integer single) {
@@ -111,10 +121,12 @@ final class FreeGpuIndex {
         return c >= 0 && (single != null ? c == single : mask[c]);
     }
 
-    private int bestInGroup(int k, long minMemoryMiB, boolean[] mask, Integer single, Collection<Integer> usedNodes) {
+    private int bestInGroup(int k, long minMemoryMiB, boolean[] mask, Integer single, Collection<Integer> usedNodes,
+            IntPredicate admits) {
         int best = -1;
         for (int n : usedNodes) {
             if (takes[n] && inGroup(n, mask, single) && free[n] >= k && memoryMiB[n] >= minMemoryMiB
+                    && (admits == null || admits.test(n))
                     && (best < 0 || free[n] < free[best] || (free[n] == free[best] && n < best))) {
                 best = n;
             }
@@ -126,11 +138,11 @@ final class FreeGpuIndex {
         for (int f = Math.max(1, k); f <= maxFree; f++) {
             int found = -1;
             if (single != null) {
-                found = first(buckets[single][f], minMemoryMiB, found);
+                found = first(buckets[single][f], minMemoryMiB, found, admits);
             } else {
                 for (int c = 0; c < buckets.length; c++) {
                     if (mask[c]) {
-                        found = first(buckets[c][f], minMemoryMiB, found);
+                        found = first(buckets[c][f], minMemoryMiB, found, admits);
                     }
                 }
             }
@@ -142,13 +154,13 @@ final class FreeGpuIndex {
     }
 
     /** The lowest node of the bucket with enough memory, if lower than {@code sofar}. */
-    private int first(BitSet bucket, long minMemoryMiB, int sofar) {
+    private int first(BitSet bucket, long minMemoryMiB, int sofar, IntPredicate admits) {
         if (bucket == null) {
             return sofar;
         }
         int limit = sofar < 0 ? Integer.MAX_VALUE : sofar;
         for (int n = bucket.nextSetBit(0); n >= 0 && n < limit; n = bucket.nextSetBit(n + 1)) {
-            if (memoryMiB[n] >= minMemoryMiB) {
+            if (memoryMiB[n] >= minMemoryMiB && (admits == null || admits.test(n))) {
                 return n;
             }
         }

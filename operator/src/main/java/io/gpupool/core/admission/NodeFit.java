@@ -13,8 +13,15 @@ public final class NodeFit {
     private NodeFit() {
     }
 
-    /** Whether the node's GPUs are of a kind the workload may use, ignoring how busy the node is. */
+    /**
+     * Whether the node may hold a replica of the workload, ignoring how busy it is: GPUs of a kind it may use, and an
+     * owner who consents to what it does ({@link io.gpupool.core.model.Requirements}).
+     */
     public static boolean matches(Workload w, PoolNode n) {
+        return gpusMatch(w, n) && w.requirements().admits(n);
+    }
+
+    private static boolean gpusMatch(Workload w, PoolNode n) {
         return n.gpuClass() != null && w.allows(n.gpuClass()) && n.memoryMiB() >= w.minMemoryMiB()
                 && n.gpus() >= w.gpusPerReplica();
     }
@@ -62,9 +69,15 @@ public final class NodeFit {
         int matchingGpus = 0;
         int freeMatchingGpus = 0;
         int unclassified = 0;
+        int refused = 0;
+        String refusal = null;
         for (PoolNode n : nodes) {
             if (n.gpuClass() == null) {
                 unclassified++;
+            }
+            if (n.takesNewReplicas() && gpusMatch(w, n) && !w.requirements().admits(n)) {
+                refused++;
+                refusal = refusal == null ? w.requirements().refusal(n) : refusal;
             }
             if (n.takesNewReplicas() && matches(w, n)) {
                 matching++;
@@ -73,7 +86,7 @@ public final class NodeFit {
             }
         }
         Reasons.Need need = new Reasons.Need(w.gpusPerReplica(), w.minMemoryMiB(), w.allowedClasses());
-        return matching == 0 ? new Reasons.NoMatchingGpu(need, unclassified)
+        return matching == 0 ? new Reasons.NoMatchingGpu(need, unclassified, refused, refusal)
                 : new Reasons.InsufficientCapacity(need, matching, freeMatchingGpus, matchingGpus);
     }
 }

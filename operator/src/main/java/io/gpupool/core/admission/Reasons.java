@@ -21,15 +21,24 @@ public final class Reasons {
     }
 
     /** Why replicas were evicted. */
-    public sealed interface Evicted permits Reclaimed, Outranked {
+    public sealed interface Evicted permits Reclaimed, Outranked, ElasticGivenBack {
     }
 
     /** What one replica needs of a node. */
     public record Need(int gpus, long minMemoryMiB, List<String> classes) {
     }
 
-    /** No schedulable node could ever hold a replica; some nodes may match no GpuClass at all. */
-    public record NoMatchingGpu(Need need, int unclassifiedNodes) implements Waiting {
+    /**
+     * No schedulable node could ever hold a replica; some nodes may match no GpuClass at all, and some with such GPUs
+     * may refuse it (their owners do not consent, or its token may not go to their cluster).
+     *
+     * @param refusal why the first refusing node refuses, or null when none does
+     */
+    public record NoMatchingGpu(Need need, int unclassifiedNodes, int refusedNodes, String refusal) implements Waiting {
+
+        public NoMatchingGpu(Need need, int unclassifiedNodes) {
+            this(need, unclassifiedNodes, 0, null);
+        }
     }
 
     /** Nodes could hold a replica, but none has the GPUs free now. */
@@ -58,6 +67,10 @@ public final class Reasons {
     public record Reclaimed(String preemptorOrganization, WorkloadId preemptor, String victimOrganization,
             int borrowed, String gpuClass, int nominal, int gpus, NodeKey node, boolean forCommons)
             implements Evicted {
+    }
+
+    /** Elastic replicas (above minReplicas) of the preemptor's own organization, whatever their priority. */
+    public record ElasticGivenBack(WorkloadId preemptor, String organization, NodeKey node) implements Evicted {
     }
 
     /** Lower-priority replicas of the preemptor's own organization. */

@@ -44,6 +44,6 @@ public final class GpuNodes {
         return a != null && b != null && Objects.equals(a.cluster, b.cluster) && Objects.equals(a.nodeName, b.nodeName)
                 && Objects.equals(a.organization, b.organization) && Objects.equals(a.gpu, b.gpu)
                 && Objects.equals(a.nodeReady, b.nodeReady) && Objects.equals(a.unschedulable, b.unschedulable)
-                && Objects.equals(a.withdrawn, b.withdrawn);
+                && Objects.equals(a.withdrawn, b.withdrawn) && Objects.equals(a.consent, b.consent);
     }
 }

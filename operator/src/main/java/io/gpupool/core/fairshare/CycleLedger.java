@@ -587,9 +587,13 @@ public final class CycleLedger {
         return releasing;
     }
 
-    /** Whether the node's GPUs are large enough and numerous enough for one replica (class and state aside). */
+    /**
+     * Whether the node's GPUs are large enough and numerous enough for one replica, and its owner consents to what the
+     * replica does where it may run at all (class and state aside).
+     */
     public boolean fits(Workload w, int n) {
-        return memoryMiB[n] >= w.minMemoryMiB() && gpus[n] >= w.gpusPerReplica();
+        return memoryMiB[n] >= w.minMemoryMiB() && gpus[n] >= w.gpusPerReplica()
+                && w.requirements().admits(node(n));
     }
 
     /**

@@ -8,11 +8,13 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.Function;
 
 import io.gpupool.api.v1alpha1.ModelDeployment;
 import io.gpupool.api.v1alpha1.ModelDeploymentSpec;
+import io.gpupool.api.v1alpha1.Organization;
+import io.gpupool.core.inventory.Membership;
 import io.gpupool.core.inventory.PoolInputs;
+import io.gpupool.core.inventory.Sharing;
 
 /**
  * The names clients call models by, and who may call them: the one place that decides what a served model name means
@@ -39,9 +41,16 @@ public final class ModelCatalog {
      * A model the pool serves under a name.
      *
      * @param organization the owner (of its namespace), or null when its namespace belongs to no organization
+     * @param autoscaled   it has spec.autoscaling: with no ready replica, the gateway holds its requests (a replica is
+     *                     on its way: scale from zero) instead of answering 503 at once
      */
     public record Model(String namespace, String name, String servedName, String organization, boolean shared,
-            int maxInFlightPerReplica, Instant created) {
+            int maxInFlightPerReplica, Instant created, boolean autoscaled) {
+
+        public Model(String namespace, String name, String servedName, String organization, boolean shared,
+                int maxInFlightPerReplica, Instant created) {
+            this(namespace, name, servedName, organization, shared, maxInFlightPerReplica, created, false);
+        }
 
         /** {@code <namespace>/<name>}: how reports and usage name the ModelDeployment. */
         public String id() {
@@ -111,10 +120,14 @@ public final class ModelCatalog {
     }
 
     /**
-     * @param organizationOf the organization a namespace belongs to (the pool's one membership rule)
+     * @param organizations the pool's Organizations: which one a namespace belongs to ({@link Membership}, the pool's
+     *                      one rule) and whether it may share its models ({@link Sharing}: spec.shared alone is the
+     *                      tenant's wish, not the pool's consent)
      */
-    public static ModelCatalog of(Collection<ModelDeployment> deployments,
-            Function<String, Optional<String>> organizationOf) {
+    public static ModelCatalog of(Collection<ModelDeployment> deployments, Collection<Organization> organizations) {
+        Membership membership = Membership.of(organizations);
+        Map<String, Organization> byOrgName = new HashMap<>();
+        organizations.forEach(o -> byOrgName.put(o.getMetadata().getName(), o));
         Map<String, List<ModelDeployment>> claims = new HashMap<>();
         for (ModelDeployment md : deployments) {
             if (md.getMetadata() != null && md.getSpec() != null) {
@@ -125,8 +138,10 @@ public final class ModelCatalog {
         Map<String, Model> byId = new HashMap<>();
         claims.forEach((name, mds) -> holder(mds).ifPresent(md -> {
             String ns = md.getMetadata().getNamespace();
-            Model m = new Model(ns, md.getMetadata().getName(), name, organizationOf.apply(ns).orElse(null),
-                    Boolean.TRUE.equals(md.getSpec().shared), maxInFlightPerReplica(md.getSpec()), created(md));
+            Optional<String> org = membership.organizationOf(ns);
+            boolean shared = Sharing.of(md.getSpec(), org.map(byOrgName::get)).shared();
+            Model m = new Model(ns, md.getMetadata().getName(), name, org.orElse(null), shared,
+                    maxInFlightPerReplica(md.getSpec()), created(md), md.getSpec().autoscaling != null);
             byName.put(name, m);
             byId.put(m.id(), m);
         }));

@@ -25,7 +25,9 @@ import io.gpupool.core.model.PoolNode;
  * <li>and, for a contributed cluster, no more per GpuClass than the ceiling its ContributedCluster sets (the pool
  * admin's word on what it may bring), shared among its nodes in name order; no ceiling: no limit but the proof.</li>
  * </ul>
- * So a GpuNode that claims 1,024 GPUs raises no quota until replicas have served on them, and never beyond the ceiling.
+ * It sees only the nodes the pool believes ({@link NodeTrust}, which refuses, among others, a GpuNode claiming more GPUs
+ * than a machine carries): belief is all or nothing, this is how much of a believed node counts. So a GpuNode that
+ * inflates its claim raises no quota until replicas have served on its GPUs, and never beyond the ceiling.
  * Peaks are kept per node and day; the caller saves and restores them across restarts.
  */
 public final class ContributionProof {

@@ -6,17 +6,17 @@ import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.EnumSet;
 import java.util.Map;
-import java.util.Optional;
+import java.util.Set;
 
-import io.fabric8.kubernetes.api.model.Namespace;
-import io.gpupool.api.v1alpha1.ApiGroup;
 import io.gpupool.api.v1alpha1.ClassGpus;
 import io.gpupool.api.v1alpha1.FairSharePolicy;
 import io.gpupool.api.v1alpha1.GpuClass;
 import io.gpupool.api.v1alpha1.GpuNode;
 import io.gpupool.api.v1alpha1.GpuNodeSpec;
 import io.gpupool.api.v1alpha1.GpuPoolSpec;
+import io.gpupool.api.v1alpha1.NodeConsent;
 import io.gpupool.api.v1alpha1.Organization;
 import io.gpupool.api.v1alpha1.Quota;
 import io.gpupool.core.classes.GpuClassMatcher;
@@ -26,6 +26,7 @@ import io.gpupool.core.model.NodeState;
 import io.gpupool.core.model.OrgQuota;
 import io.gpupool.core.model.PoolNode;
 import io.gpupool.core.model.PoolPolicy;
+import io.gpupool.core.model.Requirements;
 
 /** Turns the pool's custom resources into the admission engine's plain model. */
 public final class PoolInputs {
@@ -59,10 +60,36 @@ public final class PoolInputs {
      */
     public static PoolNode node(GpuNode n, List<GpuClassDef> classes, Instant lastHeartbeat, Instant notReadySince,
             Instant now, Duration timeout) {
+        return node(n, classes, null, lastHeartbeat, notReadySince, now, timeout);
+    }
+
+    /**
+     * The engine's view of a GpuNode, with what its owner consents to.
+     *
+     * @param pool the pool's policy: it consents for the nodes of the pool's own cluster (GpuPool spec.localNodes);
+     *             a contributed node's agent reports its chart's policy in the GpuNode (spec.consent)
+     */
+    public static PoolNode node(GpuNode n, List<GpuClassDef> classes, GpuPoolSpec pool, Instant lastHeartbeat,
+            Instant notReadySince, Instant now, Duration timeout) {
         var spec = n.getSpec();
         String gpuClass = GpuClassMatcher.classify(spec.gpu.product, value(spec.gpu.memoryMiB), classes);
+        NodeConsent consent = NodeTrust.LOCAL_CLUSTER.equals(spec.cluster) ? (pool == null ? null : pool.localNodes)
+                : spec.consent;
         return new PoolNode(nodeKey(n), spec.organization, gpuClass, value(spec.gpu.memoryMiB),
-                spec.gpu.count == null ? 0 : spec.gpu.count, state(spec, lastHeartbeat, notReadySince, now, timeout));
+                spec.gpu.count == null ? 0 : spec.gpu.count, state(spec, lastHeartbeat, notReadySince, now, timeout),
+                consents(consent));
+    }
+
+    /** What a NodeConsent allows, as the engine's set. */
+    public static Set<Requirements.Consent> consents(NodeConsent consent) {
+        Set<Requirements.Consent> out = EnumSet.noneOf(Requirements.Consent.class);
+        if (consent != null && Boolean.TRUE.equals(consent.remoteCode)) {
+            out.add(Requirements.Consent.REMOTE_CODE);
+        }
+        if (consent != null && Boolean.TRUE.equals(consent.unsafeWeights)) {
+            out.add(Requirements.Consent.UNSAFE_WEIGHTS);
+        }
+        return out;
     }
 
     /**
@@ -85,18 +112,6 @@ public final class PoolInputs {
 
     public static NodeKey nodeKey(GpuNode n) {
         return new NodeKey(n.getSpec().cluster, n.getSpec().nodeName);
-    }
-
-    /**
-     * The organization a namespace belongs to: the one rule of membership, called by everything that asks (the
-     * operator for ModelDeployments, the operator and the gateway for API keys). Empty when it belongs to none.
-     */
-    public static Optional<String> organizationOf(Namespace namespace) {
-        if (namespace == null || namespace.getMetadata().getLabels() == null) {
-            return Optional.empty();
-        }
-        String org = namespace.getMetadata().getLabels().get(ApiGroup.ORGANIZATION_LABEL);
-        return org == null || org.isBlank() ? Optional.empty() : Optional.of(org);
     }
 
     public static Instant parseTime(String rfc3339) {
@@ -146,6 +161,11 @@ public final class PoolInputs {
 
     public static Duration heartbeatTimeout(GpuPoolSpec pool) {
         return Duration.ofSeconds(pool == null || pool.heartbeatTimeoutSeconds == null ? 120 : pool.heartbeatTimeoutSeconds);
+    }
+
+    /** The most GPUs a node may claim before the pool stops believing it ({@link NodeTrust}). */
+    public static int maxGpusPerNode(GpuPoolSpec pool) {
+        return pool == null || pool.maxGpusPerNode == null ? NodeTrust.DEFAULT_MAX_GPUS_PER_NODE : pool.maxGpusPerNode;
     }
 
     /** How long replicas keep serving on a node its contributor takes back, while their replacements start. */

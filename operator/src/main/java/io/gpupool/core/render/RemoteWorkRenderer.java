@@ -44,8 +44,13 @@ public final class RemoteWorkRenderer {
         return mdNamespace + "." + mdName;
     }
 
+    /**
+     * The label that separates one ModelDeployment's objects from another's in the shared serving namespace: the whole
+     * SHA-256 of its namespace and name ({@link ServingRenderer#fullHash}), so that no tenant can pick a name whose
+     * objects select, or are named like, another tenant's.
+     */
     public static String workHash(String mdNamespace, String mdName) {
-        return ServingRenderer.shortHash(mdNamespace + "/" + mdName);
+        return ServingRenderer.fullHash(mdNamespace + "/" + mdName);
     }
 
     /**
@@ -57,6 +62,8 @@ public final class RemoteWorkRenderer {
         String ns = md.getMetadata().getNamespace();
         String name = md.getMetadata().getName();
         String hash = workHash(ns, name);
+        // Readable prefixes, unique suffixes: the hash alone tells the objects of two works apart. A Service name is
+        // a DNS label (63): 10 characters of the name, '-' and the 52 of the hash.
         String base = truncate(name, 40) + "-" + hash;
 
         ServingWorkSpec spec = new ServingWorkSpec();
@@ -85,7 +92,7 @@ public final class RemoteWorkRenderer {
         spec.replicas = replicas;
         Service svc = ServingRenderer.service(md);
         svc.getMetadata().setNamespace(null);
-        svc.getMetadata().setName(truncate(name, 54) + "-" + hash);
+        svc.getMetadata().setName(truncate(name, 63 - 1 - hash.length()) + "-" + hash);
         svc.getMetadata().getLabels().put(WORK_LABEL, hash);
         svc.getSpec().setSelector(new LinkedHashMap<>(Map.of(WORK_LABEL, hash)));
         spec.service = EmbeddedObject.of(svc);

@@ -74,15 +74,49 @@ public final class ServingRenderer {
         return mdName + "-" + nodeHash(cluster, node);
     }
 
+    /**
+     * The node part of a Deployment's name and selector ({@value #NODE_HASH_LABEL}): the whole SHA-256, because in a
+     * contributor's serving namespace the replicas of many organizations' ModelDeployments live side by side and a
+     * name or selector that two of them could share (32 bits can be collided on purpose in minutes) would let one
+     * select, replace or delete the other's pods.
+     */
     public static String nodeHash(String cluster, String node) {
-        return shortHash(cluster + "/" + node);
+        return fullHash(cluster + "/" + node);
     }
 
-    /** Eight hex digits of the SHA-256 of a string: short, stable names and label values. */
+    /** Eight hex digits of the SHA-256 of a string: change detection, never a name that separates tenants. */
     public static String shortHash(String s) {
+        return HexFormat.of().formatHex(sha256(s), 0, 4);
+    }
+
+    /**
+     * The whole SHA-256 of a string in lower-case base32 (RFC 4648 alphabet, no padding): 52 characters, valid in
+     * names and label values (at most 63), for names and selectors that separate tenants.
+     */
+    public static String fullHash(String s) {
+        byte[] digest = sha256(s);
+        StringBuilder out = new StringBuilder(52);
+        int buffer = 0;
+        int bits = 0;
+        for (byte b : digest) {
+            buffer = (buffer << 8) | (b & 0xff);
+            bits += 8;
+            while (bits >= 5) {
+                out.append(BASE32.charAt((buffer >> (bits - 5)) & 31));
+                bits -= 5;
+            }
+        }
+        if (bits > 0) {
+            out.append(BASE32.charAt((buffer << (5 - bits)) & 31));
+        }
+        return out.toString();
+    }
+
+    private static final String BASE32 = "abcdefghijklmnopqrstuvwxyz234567";
+
+    private static byte[] sha256(String s) {
         try {
-            byte[] digest = MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
-            return HexFormat.of().formatHex(digest, 0, 4);
+            return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
@@ -156,6 +190,7 @@ public final class ServingRenderer {
     static PodSpec podSpec(ModelDeployment md, Placement placement, ServingSettings settings) {
         ModelDeploymentSpec spec = md.getSpec();
         int gpus = spec.gpu.count;
+        ServingResources bounds = ServingResources.of(spec);
         return new PodSpecBuilder()
                 .withAutomountServiceAccountToken(false)
                 .withEnableServiceLinks(false)
@@ -171,16 +206,21 @@ public final class ServingRenderer {
                 .endRequiredDuringSchedulingIgnoredDuringExecution().endNodeAffinity().endAffinity()
                 .addNewToleration().withKey(NodeGpuDiscovery.GPU_RESOURCE).withOperator("Exists").withEffect("NoSchedule")
                 .endToleration()
-                .withContainers(container(md, gpus, settings))
-                .addNewVolume().withName("models").withNewEmptyDir().endEmptyDir().endVolume()
-                .addNewVolume().withName("tmp").withNewEmptyDir().endEmptyDir().endVolume()
-                .addNewVolume().withName("home").withNewEmptyDir().endEmptyDir().endVolume()
+                .withContainers(container(md, gpus, settings, bounds))
+                // Every scratch volume is bounded (ServingResources): the node is someone else's.
+                .addNewVolume().withName("models").withNewEmptyDir().withSizeLimit(ServingResources.gib(bounds.modelsGiB()))
+                .endEmptyDir().endVolume()
+                .addNewVolume().withName("tmp").withNewEmptyDir().withSizeLimit(ServingResources.gib(bounds.tmpGiB()))
+                .endEmptyDir().endVolume()
+                .addNewVolume().withName("home").withNewEmptyDir().withSizeLimit(ServingResources.gib(bounds.homeGiB()))
+                .endEmptyDir().endVolume()
                 // Tensor-parallel workers exchange tensors through shared memory; the default 64 MiB /dev/shm is too small.
-                .addNewVolume().withName("dshm").withNewEmptyDir().withMedium("Memory").endEmptyDir().endVolume()
+                .addNewVolume().withName("dshm").withNewEmptyDir().withMedium("Memory")
+                .withSizeLimit(ServingResources.gib(bounds.shmGiB())).endEmptyDir().endVolume()
                 .build();
     }
 
-    static Container container(ModelDeployment md, int gpus, ServingSettings settings) {
+    static Container container(ModelDeployment md, int gpus, ServingSettings settings, ServingResources bounds) {
         ModelDeploymentSpec spec = md.getSpec();
         Quantity gpuQuantity = new Quantity(String.valueOf(gpus));
         return new ContainerBuilder()
@@ -191,8 +231,11 @@ public final class ServingRenderer {
                 .addNewPort().withName(PORT_NAME).withContainerPort(ServingContract.PORT).withProtocol("TCP").endPort()
                 .withNewResources()
                 .addToRequests("cpu", new Quantity(String.valueOf(2 * gpus)))
-                .addToRequests("memory", new Quantity(8 * gpus + "Gi"))
+                .addToRequests("memory", ServingResources.gib(bounds.memoryRequestGiB()))
+                .addToRequests("ephemeral-storage", ServingResources.gib(bounds.ephemeralRequestGiB()))
                 .addToRequests(NodeGpuDiscovery.GPU_RESOURCE, gpuQuantity)
+                .addToLimits("memory", ServingResources.gib(bounds.memoryLimitGiB()))
+                .addToLimits("ephemeral-storage", ServingResources.gib(bounds.ephemeralLimitGiB()))
                 .addToLimits(NodeGpuDiscovery.GPU_RESOURCE, gpuQuantity)
                 .endResources()
                 .withStartupProbe(startupProbe(spec))

@@ -10,14 +10,16 @@ import java.util.Objects;
 import java.util.Set;
 
 import io.fabric8.kubernetes.api.model.apps.Deployment;
-import io.gpupool.api.v1alpha1.ApiGroup;
 import io.gpupool.api.v1alpha1.ModelDeployment;
 import io.gpupool.api.v1alpha1.ModelDeploymentStatus;
 import io.gpupool.api.v1alpha1.Placement;
 import io.gpupool.api.v1alpha1.ServingWork;
 import io.gpupool.core.admission.Handover;
+import io.gpupool.core.autoscaling.AutoscalingPolicy;
+import io.gpupool.core.autoscaling.ScaleDecision;
 import io.gpupool.core.gateway.ModelCatalog;
 import io.gpupool.core.inventory.NodeTrust;
+import io.gpupool.core.inventory.Sharing;
 import io.gpupool.core.inventory.Workloads;
 import io.gpupool.core.model.Assignment;
 import io.gpupool.core.model.NodeKey;
@@ -50,6 +52,18 @@ public final class ServingDecision {
      */
     public static Workload demand(ModelDeployment md, String organization, boolean organizationExists,
             List<String> problems) {
+        return demand(md, organization, organizationExists, problems, Sharing.of(null, java.util.Optional.empty()),
+                null);
+    }
+
+    /**
+     * What the ModelDeployment asks the scheduler for, with its autoscaler's decision.
+     *
+     * @param sharing whether the pool lets it be shared ({@link Sharing}: never spec.shared alone)
+     * @param scale   the autoscaler's decision (its replicas replace spec.replicas), or null without autoscaling
+     */
+    public static Workload demand(ModelDeployment md, String organization, boolean organizationExists,
+            List<String> problems, Sharing sharing, ScaleDecision scale) {
         if (organization == null || !organizationExists) {
             return Workloads.frozen(md, organization, 1, List.of(), List.of());
         }
@@ -58,12 +72,36 @@ public final class ServingDecision {
                     ? Math.max(1, md.getSpec().gpu.count) : 1;
             return Workloads.frozen(md, organization, gpus, List.of(), List.of());
         }
-        return Workloads.demand(md, organization, List.of(), List.of());
+        int desired = desiredReplicas(md, scale);
+        Workload demand = Workloads.demand(md, organization, sharing, desired, List.of(), List.of());
+        AutoscalingPolicy policy = AutoscalingPolicy.of(md.getSpec());
+        // Replicas above minReplicas are elastic: admitted as borrowing, preempted first.
+        return policy == null ? demand : demand.withGuaranteedReplicas(Math.min(desired, policy.minReplicas()));
+    }
+
+    /**
+     * The replicas a ModelDeployment asks for: when it autoscales, its autoscaler's decision (this one, or the last one
+     * recorded in status.autoscaling when it is not decided again now), else spec.replicas.
+     */
+    public static int desiredReplicas(ModelDeployment md, ScaleDecision scale) {
+        if (scale != null) {
+            return scale.desired();
+        }
+        AutoscalingPolicy policy = AutoscalingPolicy.of(md.getSpec());
+        if (policy == null) {
+            return Workloads.replicas(md.getSpec());
+        }
+        var status = md.getStatus();
+        if (status != null && status.autoscaling != null && status.autoscaling.desiredReplicas != null) {
+            return policy.bounded(status.autoscaling.desiredReplicas);
+        }
+        return policy.bounded(status == null || status.replicas == null ? 0 : status.replicas.admitted);
     }
 
     public static ServingPlan decide(ModelDeployment md, ServingInputs in, Admission admission) {
         ModelDeploymentStatus previous = md.getStatus() == null ? new ModelDeploymentStatus() : md.getStatus();
-        StatusBuilder status = new StatusBuilder(md, previous, in.clock());
+        StatusBuilder status = new StatusBuilder(md, previous, in.clock())
+                .autoscaling(desiredReplicas(md, in.scale()), in.scale() == null ? null : in.scale().status());
         List<ServingPlan.Warning> warnings = new ArrayList<>();
         admissionStatus(md, in, admission, previous, status, warnings);
         servedName(md, in, status, warnings);
@@ -101,11 +139,15 @@ public final class ServingDecision {
             }
         }
         int ready = readyOn(local, in.deployments()) + readyOfWorks(works, in.works());
-        Instant lookAgain = handover.deadline() == null || (retry != null && retry.isBefore(handover.deadline()))
-                ? retry : handover.deadline();
+        Instant lookAgain = earliest(earliest(retry, handover.deadline()),
+                in.scale() == null ? null : in.scale().lookAgain());
         return new ServingPlan(status.readiness(ready, endpoint(md, in)).build(),
                 new ServingPlan.Children(local, in.settings(), credentials, works, List.copyOf(obsolete)),
                 List.copyOf(warnings), lookAgain);
+    }
+
+    private static Instant earliest(Instant a, Instant b) {
+        return a == null ? b : b == null || a.isBefore(b) ? a : b;
     }
 
     /** The pool gateway's URL when one runs, else the model's own Service. */
@@ -132,12 +174,12 @@ public final class ServingDecision {
     private static void admissionStatus(ModelDeployment md, ServingInputs in, Admission admission,
             ModelDeploymentStatus previous, StatusBuilder status, List<ServingPlan.Warning> warnings) {
         if (!in.admissible()) {
-            String message = in.organization() == null
-                    ? "Namespace '" + md.getMetadata().getNamespace() + "' has no " + ApiGroup.ORGANIZATION_LABEL
-                            + " label, so this ModelDeployment belongs to no organization. Ask a pool admin to label "
-                            + "the namespace with your organization."
-                    : "Organization '" + in.organization() + "' (from the namespace label) does not exist. Ask a pool "
-                            + "admin to create it.";
+            String message = in.noOrganization() != null ? in.noOrganization()
+                    : in.organization() == null
+                            ? "Namespace '" + md.getMetadata().getNamespace() + "' belongs to no organization: no "
+                                    + "Organization lists it in spec.namespaces. Ask a pool admin to add it to your "
+                                    + "organization's."
+                            : "Organization '" + in.organization() + "' does not exist. Ask a pool admin to create it.";
             status.notAdmitted(NO_ORGANIZATION, message, admission, "Pending");
             warnings.add(new ServingPlan.Warning(NO_ORGANIZATION, message, true));
         } else if (!in.problems().isEmpty()) {
@@ -147,6 +189,10 @@ public final class ServingDecision {
             warnings.add(new ServingPlan.Warning(Conditions.INVALID_SPEC, message, true));
         } else {
             status.organization(in.organization());
+            status.sharing(in.sharing());
+            if (Sharing.NOT_ALLOWED.equals(in.sharing().reason())) {
+                warnings.add(new ServingPlan.Warning(Sharing.NOT_ALLOWED, in.sharing().message(), true));
+            }
             status.estimatedMemoryMiB(Workloads.requiredMemoryMiB(md.getSpec()));
             status.admission(admission);
             if (admission.pending() != null) {
@@ -174,7 +220,7 @@ public final class ServingDecision {
         }
         Map<NodeKey, Instant> deadlines = new HashMap<>();
         in.withdrawing().forEach((node, w) -> deadlines.put(node, w.since().plus(in.handover())));
-        Map<NodeKey, Integer> kept = Handover.keep(desiredReplicas(md),
+        Map<NodeKey, Integer> kept = Handover.keep(desiredReplicas(md, in.scale()),
                 readyOn(admission.placements(), readyByNode(in.deployments(), in.works())),
                 stoppingOn(admission, deadlines.keySet()), deadlines, now);
         List<Placement> placements = new ArrayList<>();
@@ -183,10 +229,6 @@ public final class ServingDecision {
             placements.add(new Placement(node.cluster(), node.node(), w == null ? null : w.gpuClass(), replicas));
         });
         return new HandoverPlan(placements, Handover.nextDeadline(kept, deadlines));
-    }
-
-    private static int desiredReplicas(ModelDeployment md) {
-        return md.getSpec().replicas == null ? 1 : md.getSpec().replicas;
     }
 
     /** Pods of replicas taken away that still run on the given nodes. */
@@ -207,7 +249,10 @@ public final class ServingDecision {
     private static ServingPlan.Credentials credentials(ModelDeployment md, ServingInputs in, List<Placement> running,
             ModelToken token) {
         String key = RemoteWorkRenderer.workName(md.getMetadata().getNamespace(), md.getMetadata().getName());
-        List<String> needing = RemoteWorkRenderer.remoteClusters(running);
+        // Only clusters the spec lists get the token (placement keeps other replicas off them; a replica placed before
+        // the list shrank gets none).
+        List<String> needing = RemoteWorkRenderer.remoteClusters(running).stream()
+                .filter(c -> tokenClusters(md).contains(c)).toList();
         List<String> forget = RemoteWork.clusters(in.works()).stream().filter(c -> !needing.contains(c)).toList();
         return token != null && token.state() == ModelToken.State.FOUND
                 ? new ServingPlan.Credentials(key, token.value(), needing, forget)
@@ -219,6 +264,11 @@ public final class ServingDecision {
         var ref = md.getSpec().hfTokenSecretRef;
         return ref == null || RemoteWorkRenderer.remoteClusters(running).isEmpty() ? null
                 : in.tokens().read(ref.name, tokenKey(md));
+    }
+
+    /** The contributed clusters the spec lets the token go to. */
+    private static List<String> tokenClusters(ModelDeployment md) {
+        return md.getSpec().hfTokenClusters == null ? List.of() : md.getSpec().hfTokenClusters;
     }
 
     private static String tokenKey(ModelDeployment md) {
@@ -234,6 +284,11 @@ public final class ServingDecision {
         }
         List<String> needing = RemoteWorkRenderer.remoteClusters(running);
         String secret = md.getSpec().hfTokenSecretRef.name;
+        List<String> notAllowed = needing.stream().filter(c -> !tokenClusters(md).contains(c)).toList();
+        if (!notAllowed.isEmpty()) {
+            return new CredentialsOutcome(false, "ClusterNotAllowed", "Replicas run on contributed clusters "
+                    + notAllowed + ", which spec.hfTokenClusters does not list: the token is not sent there.");
+        }
         return switch (token.state()) {
             case MISSING -> new CredentialsOutcome(false, "TokenNotFound", "Secret " + secret + " (key " + tokenKey(md)
                     + ") does not exist in namespace " + md.getMetadata().getNamespace() + ", so replicas on "
@@ -241,6 +296,10 @@ public final class ServingDecision {
             case UNREADABLE -> new CredentialsOutcome(false, "TokenNotReadable", "Replicas run on contributed clusters "
                     + needing + " and need the Hugging Face token, but this namespace does not let the pool's operator "
                     + "read Secret " + secret + ". To share it: " + in.grantCommand() + ".");
+            case NOT_MARKED -> new CredentialsOutcome(false, "SecretNotMarked", "Secret " + secret + " is not marked "
+                    + "as a model token, so it is not copied to contributed clusters " + needing + ". Mark it: kubectl "
+                    + "label secret " + secret + " -n " + md.getMetadata().getNamespace() + " " + ModelToken.LABEL
+                    + "=true");
             case FOUND -> {
                 List<String> failed = needing.stream().filter(in.credentialWriteFailures()::contains).toList();
                 yield failed.isEmpty()

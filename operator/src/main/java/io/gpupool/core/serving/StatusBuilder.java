@@ -6,11 +6,13 @@ import java.util.List;
 
 import io.fabric8.kubernetes.api.model.Condition;
 import io.gpupool.api.v1alpha1.ApiGroup;
+import io.gpupool.api.v1alpha1.AutoscalingStatus;
 import io.gpupool.api.v1alpha1.ModelDeployment;
 import io.gpupool.api.v1alpha1.ModelDeploymentStatus;
 import io.gpupool.api.v1alpha1.Placement;
 import io.gpupool.api.v1alpha1.ReplicaCounts;
 import io.gpupool.core.gateway.ModelCatalog;
+import io.gpupool.core.inventory.Sharing;
 import io.gpupool.core.status.Conditions;
 
 /** Builds a ModelDeployment's next status from what one reconcile learned; conditions keep their transition times. */
@@ -32,6 +34,7 @@ public final class StatusBuilder {
         this.next.estimatedMemoryMiB = previous.estimatedMemoryMiB;
         this.next.endpoint = previous.endpoint;
         this.next.servedModelName = previous.servedModelName;
+        this.next.autoscaling = previous.autoscaling;
         // The scale subresource's label selector: the serving pods of this ModelDeployment (ServingRenderer's labels).
         this.next.selector = ApiGroup.MODEL_DEPLOYMENT_LABEL + "=" + md.getMetadata().getName();
         this.next.placements = previous.placements == null ? new ArrayList<>() : new ArrayList<>(previous.placements);
@@ -39,8 +42,30 @@ public final class StatusBuilder {
         this.desired = md.getSpec() == null || md.getSpec().replicas == null ? 1 : md.getSpec().replicas;
     }
 
+    /**
+     * The replicas asked for and, when the ModelDeployment autoscales, its autoscaler's decision.
+     *
+     * @param desired     replicas asked for (spec.replicas, or the autoscaler's)
+     * @param autoscaling status.autoscaling, or null without autoscaling
+     */
+    public StatusBuilder autoscaling(int desired, AutoscalingStatus autoscaling) {
+        this.desired = desired;
+        next.autoscaling = autoscaling;
+        return this;
+    }
+
     public StatusBuilder organization(String organization) {
         next.organization = organization;
+        return this;
+    }
+
+    /** The Shared condition: present only while the ModelDeployment asks to be shared. */
+    public StatusBuilder sharing(Sharing sharing) {
+        if (sharing.reason() == null) {
+            next.conditions = Conditions.remove(next.conditions, Sharing.CONDITION);
+        } else {
+            setCondition(Sharing.CONDITION, sharing.shared(), sharing.reason(), sharing.message());
+        }
         return this;
     }
 
@@ -99,16 +124,16 @@ public final class StatusBuilder {
         return this;
     }
 
-    /**
-     * @param ready ready serving pods; during a handover both the replacements and the replicas they replace may be
-     *              ready, but the ModelDeployment never has more replicas than it asks for
-     */
     /** Ready replicas the pool's gateway reaches (null: no gateway runs). */
     public StatusBuilder reachable(Integer replicas) {
         this.reachable = replicas;
         return this;
     }
 
+    /**
+     * @param ready ready serving pods; during a handover both the replacements and the replicas they replace may be
+     *              ready, but the ModelDeployment never has more replicas than it asks for
+     */
     public StatusBuilder readiness(int ready, String endpoint) {
         ready = Math.min(ready, desired);
         next.replicas = new ReplicaCounts(desired, admitted, ready);

@@ -5,7 +5,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.regex.Pattern;
 
-import io.fabric8.kubernetes.api.model.EnvVar;
+import io.gpupool.api.v1alpha1.AutoscalingSpec;
 import io.gpupool.api.v1alpha1.GpuRequirements;
 import io.gpupool.api.v1alpha1.ModelDeploymentSpec;
 import io.gpupool.api.v1alpha1.ModelSpec;
@@ -22,15 +22,37 @@ public final class ModelDeploymentValidator {
     public static final int MAX_NAME_LENGTH = 52;
     private static final Pattern DNS_1035_LABEL = Pattern.compile("^[a-z]([-a-z0-9]*[a-z0-9])?$");
     private static final Pattern HF_SOURCE = Pattern.compile("^hf://[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$");
-    /** What Kubernetes accepts as an environment variable name. */
-    private static final Pattern ENV_NAME = Pattern.compile("^[-._a-zA-Z][-._a-zA-Z0-9]*$");
     private static final Pattern SCHEME = Pattern.compile("^([a-zA-Z][a-zA-Z0-9+.-]*)://.*$");
-    /** Flags the operator renders itself; setting them in engineArgs would break placement or security. */
-    private static final List<String> RESERVED_ARGS = List.of("--port", "--host", "--tensor-parallel-size", "-tp",
-            "--served-model-name", "--download-dir", "--model", "-m", "--load-format", "--max-model-len", "--ctx-size",
-            "-c", "--alias", "-a");
+    private static final Pattern DNS_1123_SUBDOMAIN = Pattern.compile(
+            "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$");
+    private static final Pattern SECRET_KEY = Pattern.compile("^[-._a-zA-Z0-9]+$");
 
     private ModelDeploymentValidator() {
+    }
+
+    /** What the schema checks of spec.autoscaling, and what only CEL (Kubernetes 1.25+) could: min <= max. */
+    static void validateAutoscaling(AutoscalingSpec a, List<String> problems) {
+        if (a == null) {
+            return;
+        }
+        if (a.maxReplicas == null || a.maxReplicas < 1) {
+            problems.add("spec.autoscaling.maxReplicas must be at least 1 (got " + a.maxReplicas + ").");
+        }
+        if (a.minReplicas != null && a.minReplicas < 0) {
+            problems.add("spec.autoscaling.minReplicas must not be negative (got " + a.minReplicas + ").");
+        }
+        if (a.minReplicas != null && a.maxReplicas != null && a.minReplicas > a.maxReplicas) {
+            problems.add("spec.autoscaling.minReplicas (" + a.minReplicas + ") must not be greater than maxReplicas ("
+                    + a.maxReplicas + ").");
+        }
+        if (a.targetInFlightPerReplica != null && a.targetInFlightPerReplica < 1) {
+            problems.add("spec.autoscaling.targetInFlightPerReplica must be at least 1 (got "
+                    + a.targetInFlightPerReplica + ").");
+        }
+        if (a.scaleDownDelaySeconds != null && a.scaleDownDelaySeconds < 0) {
+            problems.add("spec.autoscaling.scaleDownDelaySeconds must not be negative (got " + a.scaleDownDelaySeconds
+                    + ").");
+        }
     }
 
     public static List<String> validate(String name, ModelDeploymentSpec spec) {
@@ -52,6 +74,7 @@ public final class ModelDeploymentValidator {
         if (spec.replicas != null && spec.replicas < 0) {
             problems.add("spec.replicas must not be negative (got " + spec.replicas + ").");
         }
+        validateAutoscaling(spec.autoscaling, problems);
         GpuRequirements gpu = spec.gpu == null ? new GpuRequirements() : spec.gpu;
         if (gpu.count != null && gpu.count < 1) {
             problems.add("spec.gpu.count must be at least 1 (got " + gpu.count + "): every replica needs a GPU.");
@@ -75,10 +98,8 @@ public final class ModelDeploymentValidator {
                     + "engine vllm for a pinned revision.");
         }
         validateEngineArgs(spec, problems);
-        validateEnv(spec.env, problems);
-        if (spec.hfTokenSecretRef != null && (spec.hfTokenSecretRef.name == null || spec.hfTokenSecretRef.name.isBlank())) {
-            problems.add("spec.hfTokenSecretRef.name is required when hfTokenSecretRef is set.");
-        }
+        EnvRules.validate(spec.env, problems);
+        validateTokenRef(spec, problems);
         return problems;
     }
 
@@ -117,35 +138,25 @@ public final class ModelDeploymentValidator {
         for (String arg : spec.engineArgs) {
             if (arg == null) {
                 problems.add("spec.engineArgs must not contain null entries.");
-                continue;
-            }
-            String flag = arg.contains("=") ? arg.substring(0, arg.indexOf('=')) : arg;
-            if (flag.equals("--trust-remote-code") && !Boolean.TRUE.equals(spec.allowRemoteCode)) {
-                problems.add("spec.engineArgs asks for --trust-remote-code but spec.allowRemoteCode is false: set "
-                        + "allowRemoteCode: true to let the model's own code run.");
-            } else if (RESERVED_ARGS.contains(flag)) {
-                problems.add("spec.engineArgs must not set " + flag + ": the operator renders it from the spec.");
+            } else {
+                EngineArgs.problem(arg, Boolean.TRUE.equals(spec.allowRemoteCode)).ifPresent(problems::add);
             }
         }
     }
 
-    private static void validateEnv(List<EnvVar> env, List<String> problems) {
-        if (env == null) {
+    private static void validateTokenRef(ModelDeploymentSpec spec, List<String> problems) {
+        var ref = spec.hfTokenSecretRef;
+        if (ref == null) {
             return;
         }
-        for (EnvVar e : env) {
-            if (e == null || e.getName() == null || e.getName().isBlank()) {
-                problems.add("spec.env entries need a name.");
-            } else if (e.getName().startsWith("GPUPOOL_") || e.getName().equals("HF_TOKEN")) {
-                problems.add("spec.env must not set " + e.getName() + ": the operator sets it from the spec "
-                        + (e.getName().equals("HF_TOKEN") ? "(use hfTokenSecretRef)." : "."));
-            } else if (!ENV_NAME.matcher(e.getName()).matches()) {
-                // Kubernetes refuses such a container: without this check the Deployment apply fails on every retry.
-                problems.add("spec.env name '" + e.getName() + "' is not a valid environment variable name (letters, "
-                        + "digits, '_', '-' and '.', not starting with a digit).");
-            } else if (e.getValue() != null && !e.getValue().isEmpty() && e.getValueFrom() != null) {
-                problems.add("spec.env " + e.getName() + " sets both value and valueFrom; set one.");
-            }
+        if (ref.name == null || ref.name.isBlank()) {
+            problems.add("spec.hfTokenSecretRef.name is required when hfTokenSecretRef is set.");
+        } else if (ref.name.length() > 253 || !DNS_1123_SUBDOMAIN.matcher(ref.name).matches()) {
+            problems.add("spec.hfTokenSecretRef.name '" + ref.name + "' is not a valid Secret name.");
+        }
+        if (ref.key != null && (ref.key.isEmpty() || ref.key.length() > 253 || !SECRET_KEY.matcher(ref.key).matches())) {
+            problems.add("spec.hfTokenSecretRef.key '" + ref.key + "' is not a valid Secret key (letters, digits, '-', "
+                    + "'_' and '.').");
         }
     }
 }

@@ -57,6 +57,8 @@ final class Exchange {
     private long timer = -1;
     private long queuedSince;
     private boolean retried;
+    /** It was held for a first replica (scale from zero). */
+    private boolean held;
     private boolean clientGone;
     private boolean finished;
     private boolean firstByte;
@@ -103,6 +105,13 @@ final class Exchange {
             send(d.grant());
         } else if (decision instanceof Decision.Queued) {
             timer = proxy.vertx.setTimer(Math.max(1, waitMillis), id -> timedOut());
+        } else if (decision instanceof Decision.Held) {
+            // No replica yet (scale from zero): the operator hears of it from the report written now; the request
+            // waits for the first ready replica, at most the cold-start wait.
+            held = true;
+            proxy.dispatchers.held();
+            timer = proxy.vertx.setTimer(Math.max(1, proxy.settings.queue().coldStartWait().toMillis()),
+                    id -> timedOut());
         } else {
             Decision.Rejected r = (Decision.Rejected) decision;
             fail(r.reason() == Decision.Reason.QUEUE_FULL
@@ -124,6 +133,12 @@ final class Exchange {
         }
         boolean noReplica = dispatcher.stats().replicas() == 0;
         int ahead = dispatcher.stats().waiting().getOrDefault(caller.organization(), 0);
+        if (held && noReplica) {
+            long waited = proxy.settings.queue().coldStartWait().toSeconds();
+            fail(OpenAiError.coldStartTimeout(model.servedName(), waited,
+                    (int) Math.max(1, Math.min(60, waited / 4))));
+            return;
+        }
         fail(noReplica ? OpenAiError.noReplica(model.servedName(), 5)
                 : OpenAiError.queueTimeout(model.servedName(), dispatcher.retryAfterSeconds(ahead + 1)));
     }

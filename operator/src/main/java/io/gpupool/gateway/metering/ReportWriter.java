@@ -43,9 +43,9 @@ public final class ReportWriter implements AutoCloseable {
     private final GatewaySettings settings;
     private final Clock clock;
     private final Supplier<Set<UsageCounts.KeyRef>> existingKeys;
-    private final Supplier<Map<String, Integer>> reachable;
-    /** The reachable replicas per model at the last successful write. */
-    private Map<String, Integer> writtenReach = Map.of();
+    private final Supplier<Map<String, GatewayReportSpec.ModelState>> models;
+    /** What the report said of each model at the last successful write. */
+    private Map<String, GatewayReportSpec.ModelState> writtenModels = Map.of();
     private final ScheduledExecutorService loop = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "gpupool-gateway-report");
         t.setDaemon(true);
@@ -63,19 +63,22 @@ public final class ReportWriter implements AutoCloseable {
 
     /**
      * @param existingKeys the ApiKeys that exist (counts of deleted keys are dropped)
-     * @param reachable    ready replicas this process reaches, per model
+     * @param models       what to report of each model: replicas this process reaches, its load
      */
     public ReportWriter(KubernetesClient client, UsageMeter meter, GatewaySettings settings, Clock clock,
-            Supplier<Set<UsageCounts.KeyRef>> existingKeys, Supplier<Map<String, Integer>> reachable) {
+            Supplier<Set<UsageCounts.KeyRef>> existingKeys, Supplier<Map<String, GatewayReportSpec.ModelState>> models) {
         this.client = client;
         this.meter = meter;
         this.settings = settings;
         this.clock = clock;
         this.existingKeys = existingKeys;
-        this.reachable = reachable;
+        this.models = models;
     }
 
-    /** Writes soon (on the writer's thread) when what it reports changed: reachability changes are not held back. */
+    /**
+     * Writes soon (on the writer's thread) when what it reports changed: reachability changes and requests held for a
+     * first replica (the operator starts one on this write) are not held back.
+     */
     public void changed() {
         loop.execute(() -> {
             try {
@@ -113,10 +116,10 @@ public final class ReportWriter implements AutoCloseable {
 
     private synchronized void flush(boolean release) {
         UsageCounts now = meter.snapshot();
-        Map<String, Integer> reach = reachable.get();
+        Map<String, GatewayReportSpec.ModelState> reach = models.get();
         Instant at = clock.instant();
         boolean renewDue = !renewed.plus(ReportSlots.LEASE.dividedBy(3)).isAfter(at);
-        if (slot != null && now.equals(written) && reach.equals(writtenReach) && !renewDue && !release) {
+        if (slot != null && now.equals(written) && reach.equals(writtenModels) && !renewDue && !release) {
             return;
         }
         if (slot == null && !acquire(at)) {
@@ -126,7 +129,7 @@ public final class ReportWriter implements AutoCloseable {
         GatewayReport next = copyOf(slot);
         content.writeTo(next.getSpec());
         next.getSpec().models = new java.util.ArrayList<>(reach.entrySet().stream().sorted(Map.Entry.comparingByKey())
-                .map(e -> new GatewayReportSpec.ModelState(e.getKey(), e.getValue())).toList());
+                .map(Map.Entry::getValue).toList());
         next.getSpec().holder = settings.instance();
         // Released: a renewal long past, so that the next process takes the slot at once.
         next.getSpec().renewTime = (release ? Instant.EPOCH : at.truncatedTo(ChronoUnit.SECONDS)).toString();
@@ -134,7 +137,7 @@ public final class ReportWriter implements AutoCloseable {
         try {
             slot = client.resource(next).update();
             written = now;
-            writtenReach = reach;
+            writtenModels = reach;
             renewed = at;
         } catch (KubernetesClientException e) {
             if (e.getCode() == 409 || e.getCode() == 404) {

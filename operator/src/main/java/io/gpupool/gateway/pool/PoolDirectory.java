@@ -6,7 +6,6 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -15,7 +14,6 @@ import java.util.function.Consumer;
 
 import org.jboss.logging.Logger;
 
-import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
@@ -28,6 +26,7 @@ import io.gpupool.api.v1alpha1.ServingWork;
 import io.gpupool.core.gateway.ModelCatalog;
 import io.gpupool.core.gateway.dispatch.ReplicaSpec;
 import io.gpupool.core.gateway.metering.UsageCounts;
+import io.gpupool.core.inventory.Membership;
 import io.gpupool.core.inventory.NodeTrust;
 import io.gpupool.core.inventory.PoolInputs;
 import io.gpupool.core.render.RemoteWorkRenderer;
@@ -63,7 +62,6 @@ public final class PoolDirectory implements AutoCloseable {
     private SharedIndexInformer<ServingWork> works;
     private SharedIndexInformer<ApiKey> keys;
     private SharedIndexInformer<Organization> organizations;
-    private SharedIndexInformer<Namespace> namespaces;
     private volatile PoolSnapshot snapshot = PoolSnapshot.EMPTY;
     private volatile boolean started;
 
@@ -102,7 +100,6 @@ public final class PoolDirectory implements AutoCloseable {
                 .withLabel(ApiGroup.MANAGED_BY_LABEL, ApiGroup.MANAGED_BY).runnableInformer(0));
         keys = track(client.resources(ApiKey.class).inAnyNamespace().runnableInformer(0));
         organizations = track(client.resources(Organization.class).runnableInformer(0));
-        namespaces = track(client.namespaces().withLabel(ApiGroup.ORGANIZATION_LABEL).runnableInformer(0));
         for (SharedIndexInformer<?> i : informers) {
             @SuppressWarnings({ "unchecked", "rawtypes" })
             SharedIndexInformer<Object> any = (SharedIndexInformer) i;
@@ -163,16 +160,13 @@ public final class PoolDirectory implements AutoCloseable {
     }
 
     private PoolSnapshot build() {
-        Map<String, Optional<String>> owners = new HashMap<>();
-        for (Namespace ns : namespaces.getStore().list()) {
-            owners.put(ns.getMetadata().getName(), PoolInputs.organizationOf(ns));
-        }
+        // Whose each namespace is: the pool's one rule (Organizations list their namespaces; labels mean nothing).
+        Membership owners = Membership.of(organizations.getStore().list());
         Map<String, Double> weights = new HashMap<>();
         for (Organization org : organizations.getStore().list()) {
             weights.put(org.getMetadata().getName(), PoolInputs.quota(org).weight());
         }
-        ModelCatalog catalog = ModelCatalog.of(models.getStore().list(),
-                ns -> owners.getOrDefault(ns, Optional.empty()));
+        ModelCatalog catalog = ModelCatalog.of(models.getStore().list(), organizations.getStore().list());
 
         Map<String, PoolSnapshot.KeyEntry> byHash = new HashMap<>();
         for (ApiKey k : keys.getStore().list()) {
@@ -185,7 +179,7 @@ public final class PoolDirectory implements AutoCloseable {
             }
             String ns = k.getMetadata().getNamespace();
             byHash.put(k.getStatus().keyHash, new PoolSnapshot.KeyEntry(ns, k.getMetadata().getName(), expires,
-                    owners.getOrDefault(ns, Optional.empty()).orElse(null)));
+                    owners.organizationOf(ns).orElse(null)));
         }
 
         Map<String, List<ReplicaSpec>> replicas = new HashMap<>();

@@ -19,7 +19,7 @@ import io.gpupool.core.gateway.dispatch.ReplicaSpec;
 public record PoolSnapshot(ModelCatalog catalog, Map<String, KeyEntry> keys, Map<String, Double> weights,
         Map<String, List<ReplicaSpec>> replicas, Map<String, Integer> reachable) {
 
-    static final PoolSnapshot EMPTY = new PoolSnapshot(ModelCatalog.of(List.of(), ns -> java.util.Optional.empty()),
+    static final PoolSnapshot EMPTY = new PoolSnapshot(ModelCatalog.of(List.of(), List.of()),
             Map.of(), Map.of(), Map.of(), Map.of());
 
     /**

@@ -19,7 +19,6 @@ import jakarta.inject.Inject;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
-import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
@@ -31,6 +30,7 @@ import io.gpupool.api.v1alpha1.GatewayReport;
 import io.gpupool.api.v1alpha1.Organization;
 import io.gpupool.core.gateway.ApiKeys;
 import io.gpupool.core.gateway.metering.UsageCounts;
+import io.gpupool.core.inventory.Membership;
 import io.gpupool.core.inventory.PoolInputs;
 import io.gpupool.core.status.Conditions;
 import io.gpupool.operator.Role;
@@ -53,7 +53,7 @@ import io.quarkus.arc.lookup.LookupIfProperty;
  * Organization API keys for the pool's gateway. For each ApiKey it
  * <ul>
  * <li>decides the organization: the one that owns the key's namespace, by the pool's one membership rule
- * ({@link PoolInputs#organizationOf});</li>
+ * ({@link Membership#organizationOf});</li>
  * <li>generates the secret value once, into a new Secret of the key's namespace owned by the key (so it goes with
  * it), and keeps only its SHA-256 in status: the operator may create Secrets but never read one, and the gateway reads
  * only hashes;</li>
@@ -81,7 +81,6 @@ public class ApiKeyReconciler implements Reconciler<ApiKey> {
     private final EventRecorder events;
     private final Optional<String> gatewayUrl;
     private final Optional<String> gatewayNamespace;
-    private InformerEventSource<Namespace, ApiKey> namespaces;
     private InformerEventSource<Organization, ApiKey> organizations;
     private InformerEventSource<GatewayReport, ApiKey> reports;
 
@@ -102,12 +101,6 @@ public class ApiKeyReconciler implements Reconciler<ApiKey> {
     @Override
     public List<EventSource<?, ApiKey>> prepareEventSources(EventSourceContext<ApiKey> context) {
         var primaries = context.getPrimaryCache();
-        namespaces = new InformerEventSource<>(InformerEventSourceConfiguration.from(Namespace.class, ApiKey.class)
-                .withName("apikey-namespaces").withLabelSelector(ApiGroup.ORGANIZATION_LABEL)
-                .withItemStore(new WithoutManagedFields<>())
-                .withSecondaryToPrimaryMapper(ns -> primaries.list(ns.getMetadata().getName())
-                        .map(ResourceID::fromResource).collect(Collectors.toSet()))
-                .build(), context);
         organizations = new InformerEventSource<>(InformerEventSourceConfiguration.from(Organization.class, ApiKey.class)
                 .withName("apikey-organizations").withItemStore(new WithoutManagedFields<>())
                 .withOnUpdateFilter((now, before) -> !Objects.equals(now.getMetadata().getGeneration(),
@@ -123,7 +116,7 @@ public class ApiKeyReconciler implements Reconciler<ApiKey> {
                         : r.getSpec().keys.stream().map(k -> new ResourceID(k.name, k.namespace))
                                 .collect(Collectors.toSet()))
                 .build(), context);
-        return List.of(namespaces, organizations, reports);
+        return List.of(organizations, reports);
     }
 
     @Override
@@ -133,8 +126,9 @@ public class ApiKeyReconciler implements Reconciler<ApiKey> {
         Long generation = key.getMetadata().getGeneration();
         next.observedGeneration = generation;
         String ns = key.getMetadata().getNamespace();
-        next.organization = namespaces.get(new ResourceID(ns)).flatMap(PoolInputs::organizationOf)
-                .filter(org -> organizations.get(new ResourceID(org)).isPresent()).orElse(null);
+        // The pool's one rule of membership: the Organization that alone lists the namespace.
+        Membership membership = Membership.of(organizations.list().toList());
+        next.organization = membership.organizationOf(ns).orElse(null);
 
         if (previous.keyHash == null) {
             try {
@@ -159,8 +153,8 @@ public class ApiKeyReconciler implements Reconciler<ApiKey> {
         Instant now = clock.instant();
         Duration wakeUp = null;
         if (next.organization == null) {
-            String message = "Namespace " + ns + " belongs to no organization of the pool, so the gateway refuses this "
-                    + "key. Ask a pool admin to add the namespace to your organization.";
+            String message = membership.whyNoOrganization(ns).orElse("Namespace " + ns
+                    + " belongs to no organization of the pool.") + " The gateway refuses this key meanwhile.";
             next.conditions = Conditions.set(next.conditions, Conditions.READY, false, NO_ORGANIZATION, message,
                     generation, clock);
             events.warningOnce(key, NO_ORGANIZATION, message);

@@ -1,6 +1,8 @@
 package io.gpupool.operator.cluster;
 
 import java.time.Clock;
+import java.time.Duration;
+import java.util.Base64;
 import java.util.Objects;
 
 import jakarta.inject.Inject;
@@ -8,6 +10,7 @@ import jakarta.inject.Inject;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
+import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRuleBuilder;
@@ -51,18 +54,22 @@ import io.quarkus.arc.lookup.LookupIfProperty;
                 dependsOn = ContributedClusterReconciler.NAMESPACE),
         @Dependent(name = ContributedClusterReconciler.ROLE_BINDING, type = AgentRoleBindingDependent.class,
                 dependsOn = { ContributedClusterReconciler.SERVICE_ACCOUNT, ContributedClusterReconciler.ROLE }),
-        // After the ServiceAccount: the token controller deletes tokens of ServiceAccounts that do not exist.
-        @Dependent(name = ContributedClusterReconciler.TOKEN, type = AgentTokenDependent.class,
-                dependsOn = ContributedClusterReconciler.SERVICE_ACCOUNT),
+        // After the ServiceAccount: its token is requested from the API server (TokenRequest).
         @Dependent(name = ContributedClusterReconciler.KUBECONFIG, type = AgentKubeconfigDependent.class,
-                dependsOn = ContributedClusterReconciler.TOKEN, reconcilePrecondition = TokenIssued.class) })
+                dependsOn = ContributedClusterReconciler.SERVICE_ACCOUNT) })
 @LookupIfProperty(name = Role.PROPERTY, stringValue = Role.OPERATOR, lookupIfMissing = true)
 @ControllerConfiguration(name = ContributedClusterReconciler.NAME)
 public class ContributedClusterReconciler implements Reconciler<ContributedCluster> {
 
     public static final String NAME = "contributedcluster";
     public static final String AGENT = "gpupool-agent";
-    public static final String TOKEN_SECRET = "gpupool-agent-token";
+    /**
+     * The legacy ServiceAccount-token Secret older operators made (its token never expires): deleted, never made. The
+     * agent's tokens are short-lived and requested (TokenRequest).
+     */
+    public static final String LEGACY_TOKEN_SECRET = "gpupool-agent-token";
+    /** How long a token in a kubeconfig lives, by default; the operator puts a new one in once half has passed. */
+    public static final Duration DEFAULT_TOKEN_LIFETIME = Duration.ofHours(24);
     public static final String KUBECONFIG_SECRET = "gpupool-agent-kubeconfig";
     public static final String KUBECONFIG_KEY = "kubeconfig";
     /**
@@ -76,26 +83,68 @@ public class ContributedClusterReconciler implements Reconciler<ContributedClust
     static final String SERVICE_ACCOUNT = "serviceaccount";
     static final String ROLE = "role";
     static final String ROLE_BINDING = "rolebinding";
-    static final String TOKEN = "token";
     static final String KUBECONFIG = "kubeconfig";
     /** Workflow context key: the pool's API server URL written into kubeconfigs. */
     static final String HUB_SERVER = "hubServer";
+    /** Workflow context keys: the pool's CA (base64), the operator's clock, the tokens' lifetime. */
+    static final String HUB_CA = "hubCa";
+    static final String CLOCK = "clock";
+    static final String LIFETIME = "tokenLifetime";
 
     static final String INVALID_NAME = "InvalidName";
-    static final String WAITING_FOR_TOKEN = "WaitingForToken";
+    static final String NAMESPACE_NOT_OURS = "NamespaceNotOurs";
+    static final String ISSUING_CREDENTIALS = "IssuingCredentials";
     static final String CREDENTIALS_ISSUED = "CredentialsIssued";
 
     private static final Logger LOG = Logger.getLogger(ContributedClusterReconciler.class);
 
     private final String hubServer;
     private final Clock clock;
+    private final Duration tokenLifetime;
+    private final String caFile;
 
+    /**
+     * @param hubServer     the pool's API server URL written into kubeconfigs
+     * @param tokenLifetime how long a kubeconfig's token lives (the agent renews its own well before)
+     * @param caFile        the pool's CA certificate for kubeconfigs; when it cannot be read, the operator client's CA
+     */
     @Inject
     public ContributedClusterReconciler(
             @ConfigProperty(name = "gpupool.hub.server", defaultValue = "https://kubernetes.default.svc") String hubServer,
-            Clock clock) {
+            Clock clock,
+            @ConfigProperty(name = "gpupool.hub.token-lifetime", defaultValue = "PT24H") Duration tokenLifetime,
+            @ConfigProperty(name = "gpupool.hub.ca-file",
+                    defaultValue = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt") String caFile) {
         this.hubServer = hubServer;
         this.clock = clock;
+        this.tokenLifetime = tokenLifetime;
+        this.caFile = caFile;
+    }
+
+    /** With the default token lifetime and in-cluster CA. */
+    public ContributedClusterReconciler(String hubServer, Clock clock) {
+        this(hubServer, clock, DEFAULT_TOKEN_LIFETIME, "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt");
+    }
+
+    /** The pool's CA certificate, base64 as kubeconfigs carry it; null when there is none (plain HTTP, tests). */
+    private String hubCa(Context<ContributedCluster> context) {
+        try {
+            java.nio.file.Path file = java.nio.file.Path.of(caFile);
+            if (java.nio.file.Files.isReadable(file)) {
+                return Base64.getEncoder().encodeToString(java.nio.file.Files.readAllBytes(file));
+            }
+            var config = context.getClient().getConfiguration();
+            if (config.getCaCertData() != null && !config.getCaCertData().isBlank()) {
+                return config.getCaCertData();
+            }
+            if (config.getCaCertFile() != null && !config.getCaCertFile().isBlank()) {
+                return Base64.getEncoder().encodeToString(java.nio.file.Files.readAllBytes(
+                        java.nio.file.Path.of(config.getCaCertFile())));
+            }
+        } catch (java.io.IOException e) {
+            LOG.warnf("Cannot read the pool's CA certificate: %s", e.getMessage());
+        }
+        return null;
     }
 
     /** What a contributed cluster's agent may do at the pool, in its own hub namespace only. */
@@ -114,7 +163,10 @@ public class ContributedClusterReconciler implements Reconciler<ContributedClust
                         // One Secret by name (list and watch need a metadata.name field selector): no token, no
                         // kubeconfig, nothing else of the namespace.
                         new PolicyRuleBuilder().withApiGroups("").withResources("secrets")
-                                .withResourceNames(MODEL_CREDENTIALS_SECRET).withVerbs("get", "list", "watch").build())
+                                .withResourceNames(MODEL_CREDENTIALS_SECRET).withVerbs("get", "list", "watch").build(),
+                        // Its own short-lived tokens, which it renews before they expire (TokenRequest).
+                        new PolicyRuleBuilder().withApiGroups("").withResources("serviceaccounts/token")
+                                .withResourceNames(AGENT).withVerbs("create").build())
                 .build();
     }
 
@@ -134,18 +186,41 @@ public class ContributedClusterReconciler implements Reconciler<ContributedClust
                     next.observedGeneration, clock);
             return patchStatus(cc, previous, next, context);
         }
+        if (NodeTrust.LOCAL_CLUSTER.equals(cluster)) {
+            // gpupool-cluster-local holds the GpuNodes of the pool's own cluster: an agent's Role there would let a
+            // contributor rewrite them.
+            next.conditions = Conditions.set(previous.conditions, Conditions.READY, false, INVALID_NAME,
+                    "'" + NodeTrust.LOCAL_CLUSTER + "' is reserved for the pool's own cluster; approve the cluster "
+                            + "under another name.", next.observedGeneration, clock);
+            return patchStatus(cc, previous, next, context);
+        }
+        var foreign = context.getSecondaryResource(Namespace.class, NAMESPACE)
+                .filter(existing -> !HubChildDependent.ownedBy(existing, cc));
+        if (foreign.isPresent()) {
+            // Someone else made the namespace first (and may hold roles in it that would read the agent's
+            // credentials): nothing is created in it.
+            next.conditions = Conditions.set(previous.conditions, Conditions.READY, false, NAMESPACE_NOT_OURS,
+                    "Namespace " + ns + " exists but was not created by the operator for this ContributedCluster, "
+                            + "so no credentials are issued into it. Delete the namespace (or approve the cluster "
+                            + "under another name).", next.observedGeneration, clock);
+            return patchStatus(cc, previous, next, context);
+        }
         var workflow = context.managedWorkflowAndDependentResourceContext();
         workflow.put(HUB_SERVER, hubServer);
+        String ca = hubCa(context);
+        if (ca != null) {
+            workflow.put(HUB_CA, ca);
+        }
+        workflow.put(CLOCK, clock);
+        workflow.put(LIFETIME, tokenLifetime);
         workflow.reconcileManagedWorkflow();
+        removeLegacyToken(context, ns);
 
-        // Ready only once the kubeconfig exists: the token may have arrived while the workflow ran, after the kubeconfig's
-        // precondition was checked (its event brings another reconcile, which writes it).
-        if (TokenIssued.issuedToken(context).isEmpty()
-                || context.getSecondaryResource(Secret.class, KUBECONFIG).isEmpty()) {
-            // The token Secret's informer wakes this reconciler when Kubernetes fills it in.
-            next.conditions = Conditions.set(previous.conditions, Conditions.READY, false, WAITING_FOR_TOKEN,
-                    "Waiting for Kubernetes to issue the token of ServiceAccount " + ns + "/" + AGENT + ".",
-                    next.observedGeneration, clock);
+        var kubeconfig = context.getSecondaryResource(Secret.class, KUBECONFIG);
+        if (kubeconfig.isEmpty()) {
+            // Written by the workflow just now: its event brings the next reconcile.
+            next.conditions = Conditions.set(previous.conditions, Conditions.READY, false, ISSUING_CREDENTIALS,
+                    "Issuing a token of ServiceAccount " + ns + "/" + AGENT + ".", next.observedGeneration, clock);
         } else {
             next.kubeconfigSecret = KUBECONFIG_SECRET;
             next.conditions = Conditions.set(previous.conditions, Conditions.READY, true, CREDENTIALS_ISSUED,
@@ -157,7 +232,26 @@ public class ContributedClusterReconciler implements Reconciler<ContributedClust
                         cc.getSpec().organization, ns);
             }
         }
-        return patchStatus(cc, previous, next, context);
+        UpdateControl<ContributedCluster> control = patchStatus(cc, previous, next, context);
+        // The kubeconfig's token is renewed once half of its lifetime has passed, whatever else happens by then.
+        return kubeconfig.flatMap(AgentKubeconfigDependent::expiry)
+                .map(expires -> control.rescheduleAfter(Duration.between(clock.instant(),
+                        AgentKubeconfigDependent.renewalDue(expires, tokenLifetime)).plusSeconds(1)))
+                .orElse(control);
+    }
+
+    /** Deletes the non-expiring token Secret an older operator made for the agent, if there is one. */
+    private static void removeLegacyToken(Context<ContributedCluster> context, String namespace) {
+        var legacy = context.getClient().secrets().inNamespace(namespace).withName(LEGACY_TOKEN_SECRET);
+        try {
+            if (legacy.get() != null) {
+                legacy.delete();
+                LOG.infof("Deleted the non-expiring token Secret %s/%s: the agent's tokens are requested and expire",
+                        namespace, LEGACY_TOKEN_SECRET);
+            }
+        } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+            LOG.warnf("Could not delete %s/%s: %s", namespace, LEGACY_TOKEN_SECRET, e.getMessage());
+        }
     }
 
     static boolean sameStatus(ContributedClusterStatus a, ContributedClusterStatus b) {

@@ -51,6 +51,13 @@ abstract class HubChildDependent<R extends HasMetadata> extends KubernetesDepend
                 cc.getMetadata().getName());
     }
 
+    /** Whether an object carries an owner reference to this very ContributedCluster (its uid, not only its name). */
+    static boolean ownedBy(HasMetadata object, ContributedCluster cc) {
+        var owners = object.getMetadata().getOwnerReferences();
+        return owners != null && owners.stream().anyMatch(o -> "ContributedCluster".equals(o.getKind())
+                && cc.getMetadata().getUid() != null && cc.getMetadata().getUid().equals(o.getUid()));
+    }
+
     private ResourceID idFor(ContributedCluster cc) {
         return objectName == null ? new ResourceID(hubNamespace(cc)) : new ResourceID(objectName, hubNamespace(cc));
     }

@@ -7,7 +7,6 @@ import java.util.Optional;
 import java.util.function.Function;
 import java.util.stream.Stream;
 
-import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.gpupool.api.v1alpha1.ApiGroup;
 import io.gpupool.api.v1alpha1.ContributedCluster;
@@ -18,12 +17,13 @@ import io.gpupool.api.v1alpha1.ModelDeployment;
 import io.gpupool.api.v1alpha1.Organization;
 import io.gpupool.api.v1alpha1.ServingWork;
 import io.gpupool.api.v1alpha1.ServingWorkStatus.NodePods;
-import io.gpupool.core.inventory.PoolInputs;
+import io.gpupool.core.inventory.ServingPods;
+import io.gpupool.core.inventory.Sharing;
 import io.gpupool.core.model.NodeKey;
 import io.gpupool.core.model.Workload;
 import io.gpupool.core.model.WorkloadId;
 import io.gpupool.core.render.RemoteWorkRenderer;
-import io.gpupool.core.render.ServingRenderer;
+import io.gpupool.core.autoscaling.ScaleDecision;
 import io.gpupool.core.serving.ServingDecision;
 import io.gpupool.core.validation.ModelDeploymentValidator;
 import io.gpupool.operator.scheduling.PoolView;
@@ -38,7 +38,6 @@ final class InformerPoolView implements PoolView {
 
     static final String LOCAL_CLUSTER = "local";
 
-    final InformerEventSource<Namespace, ModelDeployment> namespaces;
     final InformerEventSource<GpuNode, ModelDeployment> gpuNodes;
     final InformerEventSource<GpuClass, ModelDeployment> gpuClasses;
     final InformerEventSource<Organization, ModelDeployment> organizations;
@@ -48,15 +47,13 @@ final class InformerPoolView implements PoolView {
     final InformerEventSource<ServingWork, ModelDeployment> works;
     final IndexerResourceCache<ModelDeployment> modelDeployments;
 
-    InformerPoolView(InformerEventSource<Namespace, ModelDeployment> namespaces,
-            InformerEventSource<GpuNode, ModelDeployment> gpuNodes,
+    InformerPoolView(InformerEventSource<GpuNode, ModelDeployment> gpuNodes,
             InformerEventSource<GpuClass, ModelDeployment> gpuClasses,
             InformerEventSource<Organization, ModelDeployment> organizations,
             InformerEventSource<GpuPool, ModelDeployment> pools, InformerEventSource<Pod, ModelDeployment> pods,
             InformerEventSource<ContributedCluster, ModelDeployment> clusters,
             InformerEventSource<ServingWork, ModelDeployment> works,
             IndexerResourceCache<ModelDeployment> modelDeployments) {
-        this.namespaces = namespaces;
         this.gpuNodes = gpuNodes;
         this.gpuClasses = gpuClasses;
         this.organizations = organizations;
@@ -91,7 +88,9 @@ final class InformerPoolView implements PoolView {
     public Map<String, String> contributedClusters() {
         Map<String, String> out = new HashMap<>();
         clusters.list().forEach(c -> {
-            if (c.getSpec() != null && c.getSpec().organization != null && c.getMetadata().getDeletionTimestamp() == null) {
+            // 'local' is the pool's own cluster, never an approval (ContributedClusterReconciler refuses it).
+            if (c.getSpec() != null && c.getSpec().organization != null && c.getMetadata().getDeletionTimestamp() == null
+                    && !LOCAL_CLUSTER.equals(c.getMetadata().getName())) {
                 out.put(c.getMetadata().getName(), c.getSpec().organization);
             }
         });
@@ -110,48 +109,46 @@ final class InformerPoolView implements PoolView {
         return modelDeployments.list().toList();
     }
 
-    /** The one place a ModelDeployment's demand is derived: for its reconcile, and for cycles that run before it. */
+    /**
+     * The one place a ModelDeployment's demand is derived: for its reconcile, and for cycles that run before it. Its
+     * organization by the pool's one rule ({@link io.gpupool.core.inventory.Membership}), shared only with that
+     * organization's consent ({@link Sharing}).
+     */
     @Override
     public Workload demandOf(ModelDeployment md) {
-        String organization = organizationOf(md.getMetadata().getNamespace()).orElse(null);
-        boolean organizationExists = organization != null && organization(organization).isPresent();
-        return ServingDecision.demand(md, organization, organizationExists,
-                ModelDeploymentValidator.validate(md.getMetadata().getName(), md.getSpec()));
+        return demandOf(md, null);
     }
 
-    @Override
-    public Map<String, Integer> memberNamespaces() {
-        Map<String, Integer> out = new HashMap<>();
-        namespaces.list().forEach(ns -> {
-            String org = ns.getMetadata().getLabels() == null ? null
-                    : ns.getMetadata().getLabels().get(ApiGroup.ORGANIZATION_LABEL);
-            if (org != null && !org.isBlank()) {
-                out.merge(org, 1, Integer::sum);
-            }
-        });
-        return out;
+    /**
+     * The demand with the autoscaler's fresh decision (its reconcile); without one an autoscaled ModelDeployment asks
+     * for what it last decided.
+     */
+    public Workload demandOf(ModelDeployment md, ScaleDecision scale) {
+        String organization = membership().organizationOf(md.getMetadata().getNamespace()).orElse(null);
+        boolean organizationExists = organization != null && organization(organization).isPresent();
+        return ServingDecision.demand(md, organization, organizationExists,
+                ModelDeploymentValidator.validate(md.getMetadata().getName(), md.getSpec()), sharingOf(md, organization),
+                scale);
+    }
+
+    /** Whether the pool lets a ModelDeployment of that organization be shared ({@link Sharing}). */
+    Sharing sharingOf(ModelDeployment md, String organization) {
+        return organization == null ? Sharing.of(null, Optional.empty())
+                : Sharing.of(md.getSpec(), organization(organization));
     }
 
     /**
      * Pods of serving work that have not terminated, per ModelDeployment and node: those of the pool's own cluster
-     * from the pod cache, those of contributed clusters as their agents report them in ServingWork status.
+     * from the pod cache (the operator's own, bound where they claim: {@link ServingPods}), those of contributed clusters as their agents report them in ServingWork status.
      */
     @Override
     public Map<WorkloadId, Map<NodeKey, Integer>> livePods() {
         Map<WorkloadId, Map<NodeKey, Integer>> out = reportedByAgents(n -> n.pods);
-        pods.list().forEach(pod -> {
-            String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
-            if ("Succeeded".equals(phase) || "Failed".equals(phase)) {
-                return;
-            }
-            var meta = pod.getMetadata();
-            String md = meta.getLabels() == null ? null : meta.getLabels().get(ApiGroup.MODEL_DEPLOYMENT_LABEL);
-            String node = meta.getAnnotations() == null ? null : meta.getAnnotations().get(ServingRenderer.NODE_ANNOTATION);
-            if (md != null && node != null) {
-                out.computeIfAbsent(new WorkloadId(meta.getNamespace(), md), k -> new HashMap<>())
-                        .merge(new NodeKey(LOCAL_CLUSTER, node), 1, Integer::sum);
-            }
-        });
+        // Only pods the operator's own Deployments made, bound to the node they claim (ServingPods): labels alone are
+        // anyone's to write.
+        pods.list().forEach(pod -> ServingPods.claim(pod).ifPresent(claim -> out
+                .computeIfAbsent(claim.workload(), k -> new HashMap<>())
+                .merge(new NodeKey(LOCAL_CLUSTER, claim.node()), 1, Integer::sum)));
         return out;
     }
 
@@ -220,12 +217,12 @@ final class InformerPoolView implements PoolView {
 
     /**
      * Every informer of the view, the primary cache's too, has synced. The pool's inputs change events arrive while
-     * they start (a namespace listed asks for a rebalance), before JOSDK starts reconciling.
+     * they start, before JOSDK starts reconciling.
      */
     @Override
     public boolean synced() {
-        return Stream.<Object>of(namespaces, gpuNodes, gpuClasses, organizations, pools, pods, clusters, works,
-                modelDeployments).allMatch(InformerPoolView::synced);
+        return Stream.<Object>of(gpuNodes, gpuClasses, organizations, pools, pods, clusters, works, modelDeployments)
+                .allMatch(InformerPoolView::synced);
     }
 
     private static boolean synced(Object cache) {
@@ -236,13 +233,8 @@ final class InformerPoolView implements PoolView {
         return !informers.isEmpty() && informers.values().stream().allMatch(InformerHealthIndicator::hasSynced);
     }
 
-    /** The organization a namespace belongs to ({@link PoolInputs#organizationOf}); empty when it has none. */
-    Optional<String> organizationOf(String namespace) {
-        return namespaces.get(new io.javaoperatorsdk.operator.processing.event.ResourceID(namespace))
-                .flatMap(PoolInputs::organizationOf);
-    }
-
+    /** The Organization of that name, from the cache. */
     Optional<Organization> organization(String name) {
-        return organizations.get(new io.javaoperatorsdk.operator.processing.event.ResourceID(name));
+        return organizations.get(new ResourceID(name));
     }
 }

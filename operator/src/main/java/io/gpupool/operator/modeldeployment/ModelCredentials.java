@@ -33,12 +33,17 @@ final class ModelCredentials {
 
     /**
      * Reads the token a ModelDeployment's spec names, in its own namespace: missing when the Secret or key does not
-     * exist, unreadable when the namespace has not let the operator read it (403).
+     * exist, unreadable when the namespace has not let the operator read it (403), not marked when the Secret does not
+     * carry the {@value ModelToken#LABEL} label.
      */
     static ModelToken read(KubernetesClient client, ModelDeployment md, String secretName, String key) {
         try {
             Secret source = client.secrets().inNamespace(md.getMetadata().getNamespace()).withName(secretName).get();
             String token = source == null || source.getData() == null ? null : source.getData().get(key);
+            if (token != null && !"true".equals(source.getMetadata().getLabels() == null ? null
+                    : source.getMetadata().getLabels().get(ModelToken.LABEL))) {
+                return ModelToken.NOT_MARKED; // read, but not the namespace's to give away: dropped here
+            }
             return token == null ? ModelToken.MISSING : ModelToken.found(token);
         } catch (KubernetesClientException e) {
             if (e.getCode() != 403) {

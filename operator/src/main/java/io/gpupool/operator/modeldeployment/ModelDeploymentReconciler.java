@@ -2,6 +2,7 @@ package io.gpupool.operator.modeldeployment;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -18,7 +19,6 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
@@ -35,10 +35,17 @@ import io.gpupool.api.v1alpha1.ModelDeployment;
 import io.gpupool.api.v1alpha1.ModelDeploymentStatus;
 import io.gpupool.api.v1alpha1.Organization;
 import io.gpupool.api.v1alpha1.ServingWork;
+import io.gpupool.core.autoscaling.Autoscaler;
+import io.gpupool.core.autoscaling.AutoscalingPolicy;
+import io.gpupool.core.autoscaling.ModelLoad;
+import io.gpupool.core.autoscaling.ScaleDecision;
 import io.gpupool.core.gateway.metering.ReportSlots;
+import io.gpupool.core.inventory.Membership;
 import io.gpupool.core.inventory.PoolInputs;
+import io.gpupool.core.inventory.Sharing;
 import io.gpupool.core.inventory.Workloads;
 import io.gpupool.core.model.WorkloadId;
+import io.gpupool.core.render.ServingAccess;
 import io.gpupool.core.render.ServingSettings;
 import io.gpupool.core.serving.Admission;
 import io.gpupool.core.serving.ModelToken;
@@ -81,7 +88,8 @@ import io.quarkus.arc.lookup.LookupIfProperty;
  */
 @Workflow(explicitInvocation = true, dependents = {
         @Dependent(name = "deployments", type = ServingDeploymentsDependent.class),
-        @Dependent(name = "service", type = ServingServiceDependent.class) })
+        @Dependent(name = "service", type = ServingServiceDependent.class),
+        @Dependent(name = "networkpolicy", type = ServingNetworkPolicyDependent.class) })
 @LookupIfProperty(name = Role.PROPERTY, stringValue = Role.OPERATOR, lookupIfMissing = true)
 @ControllerConfiguration(name = ModelDeploymentReconciler.NAME,
         informer = @Informer(itemStore = WithoutManagedFields.class))
@@ -92,7 +100,8 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
             + ",app.kubernetes.io/component=model-server";
     static final String LOCAL_PLACEMENTS = "localPlacements";
     static final String SETTINGS = "settings";
-        /**
+    static final String ACCESS = "access";
+    /**
      * Field manager of the status when it is written with server-side apply. The controller's own manager (its name)
      * applies the finalizer, and the dependents; the status gets a manager of its own because API servers before 1.22
      * do not record which subresource a managed-fields entry belongs to: an apply to /status and an apply to the object
@@ -115,7 +124,11 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
     /** The pool gateway's base URL (…/v1): ModelDeployments' endpoint when a gateway runs. */
     @ConfigProperty(name = "gpupool.gateway.url")
     Optional<String> gatewayUrl = Optional.empty();
-    /** Where the gateway writes its reports (the replicas it reaches); none read when absent. */
+    /**
+     * The namespace the gateway runs in and writes its reports to (the replicas it reaches; none read when absent):
+     * serving pods admit connections only from the gateway's pods there (their NetworkPolicy; default
+     * {@value ServingAccess#DEFAULT_GATEWAY_NAMESPACE}).
+     */
     @ConfigProperty(name = "gpupool.gateway.namespace")
     Optional<String> gatewayNamespace = Optional.empty();
     private volatile InformerEventSource<GatewayReport, ModelDeployment> gatewayReports;
@@ -166,26 +179,20 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
     @Override
     public List<EventSource<?, ModelDeployment>> prepareEventSources(EventSourceContext<ModelDeployment> context) {
         var primaries = context.getPrimaryCache();
-        var namespaces = new InformerEventSource<>(poolInput(Namespace.class, "namespaces")
-                .withLabelSelector(ApiGroup.ORGANIZATION_LABEL)
-                .withSecondaryToPrimaryMapper(ns -> {
-                    rebalancer.request(); // organizations' member counts change with their namespaces
-                    return primaries.list(ns.getMetadata().getName()).map(ResourceID::fromResource)
-                            .collect(Collectors.toSet());
-                })
-                .build(), context);
         var gpuNodes = new InformerEventSource<>(poolInput(GpuNode.class, "gpunodes")
                 // Status alone (the pool's own figures, a live node's heartbeat) changes nothing; a heartbeat that
-                // revives a node the last cycle found gone does. Every heartbeat is noted on the pool's own clock.
-                .withOnAddFilter(n -> {
-                    scheduler.observe(n);
-                    return true;
-                })
+                // revives a node the last cycle found gone does. Every heartbeat of a believed GpuNode is noted on the
+                // pool's own clock; one the pool does not believe wakes nothing and touches no node's timers, unless it
+                // was believed until now (the cycle must drop it).
+                .withOnAddFilter(n -> scheduler.observe(n, view))
                 .withOnUpdateFilter((now, before) -> {
-                    scheduler.observe(now);
+                    if (!scheduler.observe(now, view)) {
+                        return PoolScheduler.trusted(before, view);
+                    }
                     return specChanged(now, before)
                             || (now.getSpec() != null && scheduler.goneNodes().contains(PoolInputs.nodeKey(now)));
                 })
+                .withOnDeleteFilter((n, unknown) -> PoolScheduler.trusted(n, view))
                 .withSecondaryToPrimaryMapper(n -> affected(n.getSpec() == null ? null
                         : scheduler.onNode(new io.gpupool.core.model.NodeKey(n.getSpec().cluster, n.getSpec().nodeName))))
                 .build(), context);
@@ -193,11 +200,24 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
                 .withOnUpdateFilter(ModelDeploymentReconciler::specChanged)
                 .withSecondaryToPrimaryMapper(c -> affected(null))
                 .build(), context);
+        // An Organization's spec decides its quota and which namespaces are its: wake its own ModelDeployments (a
+        // namespace it dropped now belongs to no one) and those of every namespace it lists (one it added is now its,
+        // or contested).
         var organizations = new InformerEventSource<>(poolInput(Organization.class, "organizations")
                 .withOnUpdateFilter(ModelDeploymentReconciler::specChanged)
-                .withSecondaryToPrimaryMapper(org -> affected(scheduler.workloads().stream()
-                        .filter(w -> org.getMetadata().getName().equals(w.organization()))
-                        .map(w -> w.id()).collect(Collectors.toSet())))
+                .withSecondaryToPrimaryMapper(org -> {
+                    // ... and those that belong to no organization: a namespace this one stopped contesting is
+                    // another's again.
+                    Set<ResourceID> ids = new HashSet<>(affected(scheduler.workloads().stream()
+                            .filter(w -> w.organization() == null
+                                    || org.getMetadata().getName().equals(w.organization()))
+                            .map(w -> w.id()).collect(Collectors.toSet())));
+                    if (org.getSpec() != null && org.getSpec().namespaces != null) {
+                        org.getSpec().namespaces.forEach(ns -> primaries.list(ns).map(ResourceID::fromResource)
+                                .forEach(ids::add));
+                    }
+                    return ids;
+                })
                 .build(), context);
         var pools = new InformerEventSource<>(poolInput(GpuPool.class, "gpupools")
                 .withOnUpdateFilter(ModelDeploymentReconciler::specChanged)
@@ -232,11 +252,10 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
         var requeue = new SimpleInboundEventSource<ModelDeployment>("scheduler");
         scheduler.onRequeue(id -> requeue.propagateEvent(new ResourceID(id.name(), id.namespace())));
         this.servedNames = ServedNames.on(primaries, requeue::propagateEvent);
-        this.view = new InformerPoolView(namespaces, gpuNodes, gpuClasses, organizations, pools, pods, clusters, works,
-                primaries);
+        this.view = new InformerPoolView(gpuNodes, gpuClasses, organizations, pools, pods, clusters, works, primaries);
         rebalancer.attach(view);
-        List<EventSource<?, ModelDeployment>> sources = new ArrayList<>(List.of(namespaces, gpuNodes, gpuClasses,
-                organizations, pools, pods, clusters, works, requeue));
+        List<EventSource<?, ModelDeployment>> sources = new ArrayList<>(List.of(gpuNodes, gpuClasses, organizations,
+                pools, pods, clusters, works, requeue));
         if (gatewayUrl.isPresent() && gatewayNamespace.isPresent()) {
             // What the gateway reaches of each model; a report that changes only its counts changes no status.
             gatewayReports = new InformerEventSource<>(cached(GatewayReport.class, "gatewayreports")
@@ -280,14 +299,22 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
      */
     @Override
     public UpdateControl<ModelDeployment> reconcile(ModelDeployment md, Context<ModelDeployment> context) {
-        String organization = view.organizationOf(md.getMetadata().getNamespace()).orElse(null);
-        boolean organizationExists = organization != null && view.organization(organization).isPresent();
+        // The one rule of membership (Membership): the Organization that lists the namespace, only pool admins write.
+        Membership membership = view.membership();
+        String organization = membership.organizationOf(md.getMetadata().getNamespace()).orElse(null);
+        boolean organizationExists = organization != null;
         List<String> problems = ModelDeploymentValidator.validate(md.getMetadata().getName(), md.getSpec());
-        Admission admission = scheduler.schedule(view.demandOf(md), view);
-        ServingInputs inputs = observe(md, organization, organizationExists, problems, context);
+        Sharing sharing = view.sharingOf(md, organization);
+        ScaleDecision scale = problems.isEmpty() ? autoscale(md) : null;
+        Admission admission = scheduler.schedule(view.demandOf(md, scale), view);
+        ServingInputs inputs = observe(md, organization, organizationExists, problems, context,
+                membership.whyNoOrganization(md.getMetadata().getNamespace()).orElse(null), sharing).withScale(scale);
         ServingPlan plan = ServingDecision.decide(md, inputs, admission);
         plan = applyChildren(md, plan, inputs, admission, context);
         recordWarnings(md, plan.warnings());
+        if (scale != null && scale.event() != null) {
+            events.normal(md, scale.event().reason(), scale.event().message());
+        }
         if (!StatusDiff.same(md.getStatus() == null ? new ModelDeploymentStatus() : md.getStatus(), plan.status())) {
             writeStatus(md, plan.status(), context);
         }
@@ -342,6 +369,26 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
         return most;
     }
 
+    /**
+     * The autoscaling step: the load the gateway replicas report for this model, summed over their report slots, and
+     * the autoscaler's decision from it (null when the ModelDeployment does not autoscale). Without a gateway no load
+     * is known and the replicas stay where they are.
+     */
+    private ScaleDecision autoscale(ModelDeployment md) {
+        AutoscalingPolicy policy = AutoscalingPolicy.of(md.getSpec());
+        if (policy == null) {
+            return null;
+        }
+        var reports = gatewayReports;
+        Instant now = clock.instant();
+        ModelLoad load = reports == null ? ModelLoad.NONE
+                : ModelLoad.of(reports.list().toList(), md.getMetadata().getNamespace() + "/" + md.getMetadata().getName(),
+                        now);
+        ModelDeploymentStatus status = md.getStatus();
+        int start = status == null || status.replicas == null ? 0 : status.replicas.admitted;
+        return Autoscaler.decide(policy, status == null ? null : status.autoscaling, start, load, now);
+    }
+
     /** The ModelDeployment (namespace/name) that holds this one's served name, or null when this one holds it. */
     private String servedNameHolder(ModelDeployment md) {
         return servedNames.heldByAnother(md).map(h -> h.getMetadata().getNamespace() + "/" + h.getMetadata().getName())
@@ -361,7 +408,7 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
      * replicas on them keep serving or are waited for accordingly.
      */
     private ServingInputs observe(ModelDeployment md, String organization, boolean organizationExists,
-            List<String> problems, Context<ModelDeployment> context) {
+            List<String> problems, Context<ModelDeployment> context, String noOrganization, Sharing sharing) {
         String namespace = md.getMetadata().getNamespace();
         GpuPoolSpec pool = view.pool().map(GpuPool::getSpec).orElse(null);
         Map<List<String>, ModelToken> read = new HashMap<>();
@@ -374,7 +421,8 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
                 "kubectl create rolebinding gpupool-model-token-reader -n " + namespace + " --clusterrole="
                         + tokenReaderRole + " --serviceaccount=" + serviceAccount,
                 Set.of(), clock).withGateway(gatewayUrl.filter(u -> !u.isBlank()).orElse(null), servedNameHolder(md),
-                        reachable(md));
+                        reachable(md)).withTrust(noOrganization, sharing, ServingAccess.from(pool,
+                                gatewayNamespace.orElse(ServingAccess.DEFAULT_GATEWAY_NAMESPACE)));
     }
 
     /**
@@ -391,6 +439,7 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
         var workflow = context.managedWorkflowAndDependentResourceContext();
         workflow.put(LOCAL_PLACEMENTS, children.localPlacements());
         workflow.put(SETTINGS, children.settings());
+        workflow.put(ACCESS, inputs.access());
         workflow.reconcileManagedWorkflow();
         Set<String> failed = ModelCredentials.apply(context.getClient(), children.credentials());
         if (!failed.isEmpty()) {

@@ -83,10 +83,7 @@ final class AssignmentLedger {
             undecided.add(demand.id());
         }
         workloads.put(demand.id(), current == null ? demand.withAssigned(List.of())
-                : new Workload(demand.id(), demand.organization(), demand.gpusPerReplica(), demand.minMemoryMiB(),
-                        demand.allowedClasses(), demand.desiredReplicas(), demand.priority(), demand.shared(),
-                        demand.arrival(), demand.frozen(), current.assigned(), current.draining(),
-                        current.claimed()));
+                : demand.withHoldings(current.assigned(), current.draining(), current.claimed()));
     }
 
     /** The workload as the ledger holds it, or null. */
@@ -118,7 +115,8 @@ final class AssignmentLedger {
                 && a.gpusPerReplica() == b.gpusPerReplica() && a.minMemoryMiB() == b.minMemoryMiB()
                 && a.allowedClasses().equals(b.allowedClasses()) && a.desiredReplicas() == b.desiredReplicas()
                 && a.priority() == b.priority() && a.shared() == b.shared() && a.arrival() == b.arrival()
-                && a.frozen() == b.frozen();
+                && a.frozen() == b.frozen() && a.guaranteedReplicas() == b.guaranteedReplicas()
+                && a.requirements().equals(b.requirements());
     }
 
     /**
@@ -133,7 +131,7 @@ final class AssignmentLedger {
             return false;
         }
         workloads.put(id, new Workload(id, w.organization(), w.gpusPerReplica(), w.minMemoryMiB(), w.allowedClasses(),
-                0, w.priority(), w.shared(), w.arrival(), false, List.of(), w.draining(), List.of()));
+                0, w.priority(), w.shared(), w.arrival(), false, List.of(), w.draining(), List.of(), w.requirements()));
         released.add(id);
         pending.remove(id);
         preempted.remove(id);
@@ -249,9 +247,8 @@ final class AssignmentLedger {
                 && claimed == w.claimed()) {
             return w; // most workloads, most cycles: nothing to recompute
         }
-        return new Workload(w.id(), w.organization(), w.gpusPerReplica(), w.minMemoryMiB(), w.allowedClasses(),
-                w.desiredReplicas(), w.priority(), w.shared(), w.arrival(), w.frozen(), assigned,
-                draining(assigned, livePods.getOrDefault(w.id(), Map.of()), nodeClasses), claimed);
+        return w.withHoldings(assigned, draining(assigned, livePods.getOrDefault(w.id(), Map.of()), nodeClasses),
+                claimed);
     }
 
     /** Replicas whose pods still run on a node beyond what is assigned there: they hold GPUs until they stop. */

@@ -82,13 +82,22 @@ final class NodeLiveness {
      */
     Assessment assess(List<GpuNode> gpuNodes, Map<String, String> approved, List<GpuClassDef> classes,
             Duration timeout) {
+        return assess(gpuNodes, approved, classes, timeout, null);
+    }
+
+    /**
+     * @param pool the pool's policy: the most GPUs a node may claim, and what it consents to for its own nodes
+     */
+    Assessment assess(List<GpuNode> gpuNodes, Map<String, String> approved, List<GpuClassDef> classes,
+            Duration timeout, io.gpupool.api.v1alpha1.GpuPoolSpec pool) {
+        int maxGpusPerNode = PoolInputs.maxGpusPerNode(pool);
         Instant now = clock.instant();
         List<PoolNode> nodes = new ArrayList<>();
         Set<NodeKey> gone = new HashSet<>();
         Map<NodeKey, Withdrawal> leaving = new HashMap<>();
         Instant nextExpiry = null;
         for (GpuNode n : gpuNodes) {
-            if (NodeTrust.check(n, approved).isPresent()) {
+            if (NodeTrust.check(n, approved, maxGpusPerNode).isPresent()) {
                 continue;
             }
             // The operator watches its own cluster's nodes itself; a contributed node lives only by its heartbeat.
@@ -96,7 +105,7 @@ final class NodeLiveness {
             NodeKey key = PoolInputs.nodeKey(n);
             Instant unready = note(notReadySince, key, notReady(n), now);
             Instant withdrawnSince = note(withdrawingSince, key, withdrawn(n), now);
-            PoolNode node = PoolInputs.node(n, classes, heartbeat, unready, now, timeout);
+            PoolNode node = PoolInputs.node(n, classes, pool, heartbeat, unready, now, timeout);
             nodes.add(node);
             if (node.state() == NodeState.GONE) {
                 gone.add(node.key());

@@ -20,6 +20,7 @@ import io.gpupool.api.v1alpha1.ModelDeployment;
 import io.gpupool.api.v1alpha1.ProvenNode;
 import io.gpupool.core.admission.AdmissionEngine;
 import io.gpupool.core.inventory.ContributionProof;
+import io.gpupool.core.inventory.NodeTrust;
 import io.gpupool.core.inventory.PoolInputs;
 import io.gpupool.core.inventory.Workloads;
 import io.gpupool.core.model.CycleResult;
@@ -54,7 +55,8 @@ import io.gpupool.core.status.PoolReport;
 public class PoolScheduler {
 
     private final AdmissionEngine engine;
-    private final NodeLiveness liveness;
+    final NodeLiveness liveness;
+    private final Clock clock;
     private final SnapshotBuilder snapshots;
     /** Guarded by this. */
     private final AssignmentLedger ledger = new AssignmentLedger();
@@ -66,12 +68,13 @@ public class PoolScheduler {
     private final List<BiConsumer<CycleOutcome, PoolView>> cycleListeners = new CopyOnWriteArrayList<>();
     private volatile Consumer<Instant> expiryListener = t -> {
     };
+    private volatile BiConsumer<GpuNode, PoolView> distrustListener = (n, v) -> {
+    };
     private volatile Set<NodeKey> goneNodes = Set.of();
     private volatile Map<NodeKey, Withdrawal> withdrawing = Map.of();
     private volatile Map<NodeKey, ContributionProof.Counted> counted = Map.of();
     private volatile Map<String, List<ProvenNode>> proven = Map.of();
     private volatile Supplier<Map<String, Double>> usageHistory = Map::of;
-    private final Clock clock;
     /** Cycles run so far. Guarded by this. */
     private long cycles;
 
@@ -131,10 +134,33 @@ public class PoolScheduler {
 
     /**
      * Notes a GpuNode event on the pool's own clock ({@link NodeLiveness#observe}). Called for every GpuNode event,
-     * before any filtering, so that liveness is judged by when the pool saw a heartbeat arrive.
+     * before any filtering, so that liveness is judged by when the pool saw a heartbeat arrive. A GpuNode the pool does
+     * not believe ({@link NodeTrust}) is not noted (it could name a trusted node and keep it alive, or make it look
+     * withdrawn); the distrust listener explains it on the GpuNode instead.
+     *
+     * @return whether the GpuNode is believed
      */
-    public void observe(GpuNode n) {
+    public boolean observe(GpuNode n, PoolView view) {
+        if (!trusted(n, view)) {
+            distrustListener.accept(n, view);
+            return false;
+        }
         liveness.observe(n);
+        return true;
+    }
+
+    /** Whether the pool believes a GpuNode, as a cycle would judge it now. */
+    public static boolean trusted(GpuNode n, PoolView view) {
+        return NodeTrust.check(n, view.contributedClusters(),
+                PoolInputs.maxGpusPerNode(view.pool().map(GpuPool::getSpec).orElse(null))).isEmpty();
+    }
+
+    /**
+     * Told of each GpuNode event the pool does not believe, so that the GpuNode says why without an admission cycle
+     * (which such an event must not cause).
+     */
+    public void onDistrusted(BiConsumer<GpuNode, PoolView> listener) {
+        this.distrustListener = listener;
     }
 
     /**
@@ -245,7 +271,12 @@ public class PoolScheduler {
         Set<WorkloadId> changed = ledger.apply(workloads, result, pods, nodeClasses, now);
         changed.removeAll(callers);
         changed.forEach(requeue);
-        if (inputs.nodes().nextExpiry() != null) {
+        if (!result.evictions().isEmpty()) {
+            // The GPUs of evicted replicas go to their preemptors in a later cycle, once their pods are gone. A victim
+            // without pods sends no pod event, and its reconcile reads its decided demand from the ledger: nothing
+            // would run that cycle, so one is asked for now (that cycle asks for the next expiry again).
+            expiryListener.accept(clock.instant());
+        } else if (inputs.nodes().nextExpiry() != null) {
             expiryListener.accept(inputs.nodes().nextExpiry());
         }
         PoolSnapshot after = snapshot.withWorkloads(ledger.workloads());

@@ -34,6 +34,7 @@ import io.gpupool.api.v1alpha1.GpuPoolStatus;
 import io.gpupool.api.v1alpha1.Organization;
 import io.gpupool.api.v1alpha1.OrganizationStatus;
 import io.gpupool.api.v1alpha1.ProvenNode;
+import io.gpupool.core.inventory.Membership;
 import io.gpupool.core.inventory.NodeTrust;
 import io.gpupool.core.inventory.PoolInputs;
 import io.gpupool.core.model.NodeKey;
@@ -60,6 +61,9 @@ import io.quarkus.runtime.StartupEvent;
  */
 @ApplicationScoped
 public class PoolStatusPublisher {
+
+    /** Organization condition: some namespace it lists is listed by another organization too. */
+    public static final String NAMESPACES_CONTESTED = "NamespacesContested";
 
     private static final Logger LOG = Logger.getLogger(PoolStatusPublisher.class);
     private static final KubernetesSerialization JSON = new KubernetesSerialization();
@@ -107,11 +111,47 @@ public class PoolStatusPublisher {
     }
 
     void register(@Observes StartupEvent start, PoolScheduler scheduler) {
-        // The ledger takes each cycle in before the status that shows it is written, and gives cycles the usage
-        // history of fairness with memory.
+        attach(scheduler);
+    }
+
+    /**
+     * Publishes after every cycle, and explains GpuNodes the pool does not believe as they change. The ledger takes
+     * each cycle in before the status that shows it is written, and gives cycles the usage history of fairness with
+     * memory.
+     */
+    void attach(PoolScheduler scheduler) {
         scheduler.onCycle(ledger::onCycle);
         scheduler.usageHistory(ledger::decayedNetUsage);
         scheduler.onCycle(this::publishSoon);
+        scheduler.onDistrusted((node, view) -> writer.execute(() -> {
+            try {
+                explainRejection(node, view);
+            } catch (RuntimeException e) {
+                LOG.debugf("Explaining GpuNode %s/%s failed: %s", node.getMetadata().getNamespace(),
+                        node.getMetadata().getName(), e.getMessage());
+            }
+        }));
+    }
+
+    /**
+     * Writes why the pool does not believe a GpuNode (Ready=False with the reason, nothing allocatable), when its
+     * status does not say so yet: no admission cycle runs for such a node.
+     */
+    void explainRejection(GpuNode n, PoolView view) {
+        var rejection = NodeTrust.check(n, view.contributedClusters(),
+                PoolInputs.maxGpusPerNode(view.pool().map(GpuPool::getSpec).orElse(null)));
+        if (rejection.isEmpty() || n.getSpec() == null) {
+            return;
+        }
+        GpuNodeStatus previous = n.getStatus() == null ? new GpuNodeStatus() : n.getStatus();
+        GpuNodeStatus next = new GpuNodeStatus();
+        next.allocatable = 0;
+        next.allocated = 0;
+        next.conditions = Conditions.set(previous.conditions, Conditions.READY, false, rejection.get().reason(),
+                rejection.get().message(), n.getMetadata().getGeneration(), clock);
+        if (!StatusDiff.same(previous, next, "lastHeartbeatTime")) {
+            patchNodeStatus(n, next);
+        }
     }
 
     /** Queues the outcome of a cycle for writing; an outcome already waiting is replaced by this newer one. */
@@ -143,11 +183,12 @@ public class PoolStatusPublisher {
         PoolReport report = outcome.report();
 
         Map<String, String> approved = view.contributedClusters();
+        int maxGpusPerNode = PoolInputs.maxGpusPerNode(view.pool().map(GpuPool::getSpec).orElse(null));
         for (GpuNode n : view.gpuNodes()) {
             if (n.getSpec() == null) {
                 continue;
             }
-            var rejection = NodeTrust.check(n, approved);
+            var rejection = NodeTrust.check(n, approved, maxGpusPerNode);
             PoolNode pn = rejection.isPresent() ? null : nodes.get(PoolInputs.nodeKey(n));
             GpuNodeStatus previous = n.getStatus() == null ? new GpuNodeStatus() : n.getStatus();
             GpuNodeStatus next = new GpuNodeStatus();
@@ -182,7 +223,8 @@ public class PoolStatusPublisher {
                 patch(c, next);
             }
         }
-        Map<String, Integer> members = view.memberNamespaces();
+        Membership membership = view.membership();
+        Map<String, Integer> members = membership.memberNamespaces();
         for (Organization org : view.organizations()) {
             OrganizationStatus previous = org.getStatus() == null ? new OrganizationStatus() : org.getStatus();
             OrganizationStatus next = new OrganizationStatus();
@@ -193,6 +235,8 @@ public class PoolStatusPublisher {
             next.observedGeneration = org.getMetadata().getGeneration();
             next.conditions = Conditions.set(previous.conditions, Conditions.READY, true, "QuotaComputed",
                     "Quota and usage computed by the last admission cycle.", next.observedGeneration, clock);
+            next.conditions = contested(next.conditions, membership, org.getMetadata().getName(),
+                    next.observedGeneration);
             // A fresh checkpoint only when one is due: a status that did not change otherwise costs no write.
             next.ledger = ledger.statusFor(org.getMetadata().getName(), previous.ledger);
             List<ProvenNode> proven = outcome.proven().get(org.getMetadata().getName());
@@ -211,6 +255,27 @@ public class PoolStatusPublisher {
                 patch(pool, next);
             }
         });
+    }
+
+    /**
+     * NamespacesContested: namespaces this organization lists that another lists too belong to neither (so neither can
+     * take the other's by listing it); the condition names them and who else claims them. Removed when none is.
+     */
+    private List<io.fabric8.kubernetes.api.model.Condition> contested(List<io.fabric8.kubernetes.api.model.Condition> conditions,
+            Membership membership, String organization, Long generation) {
+        List<String> contested = membership.contestedBy(organization);
+        if (contested.isEmpty()) {
+            return Conditions.remove(conditions, NAMESPACES_CONTESTED);
+        }
+        List<String> parts = new ArrayList<>();
+        for (String ns : contested) {
+            List<String> others = new ArrayList<>(membership.claimants(ns));
+            others.remove(organization);
+            parts.add(ns + " (also listed by " + String.join(", ", others) + ")");
+        }
+        return Conditions.set(conditions, NAMESPACES_CONTESTED, true, "ListedByAnotherOrganization",
+                "These namespaces belong to no organization until a pool admin removes them from all Organizations but "
+                        + "one: " + String.join("; ", parts) + ".", generation, clock);
     }
 
     private List<io.fabric8.kubernetes.api.model.Condition> readyCondition(GpuNodeStatus previous, PoolNode pn,

@@ -9,6 +9,7 @@ import io.gpupool.api.v1alpha1.GpuNode;
 import io.gpupool.api.v1alpha1.GpuPool;
 import io.gpupool.api.v1alpha1.ModelDeployment;
 import io.gpupool.api.v1alpha1.Organization;
+import io.gpupool.core.inventory.Membership;
 import io.gpupool.core.model.NodeKey;
 import io.gpupool.core.model.Workload;
 import io.gpupool.core.model.WorkloadId;
@@ -29,8 +30,10 @@ public interface PoolView {
 
     List<ModelDeployment> modelDeployments();
 
-    /** Number of namespaces labelled as members, per organization. */
-    Map<String, Integer> memberNamespaces();
+    /** Which organization each namespace belongs to ({@link Membership}: the one definition of it). */
+    default Membership membership() {
+        return Membership.of(organizations());
+    }
 
     /**
      * What a ModelDeployment of {@link #modelDeployments()} asks the scheduler for, exactly as its reconcile would hand

@@ -85,7 +85,7 @@ final class SnapshotBuilder {
         GpuPoolSpec spec = pool == null ? null : pool.getSpec();
         List<GpuClassDef> classes = PoolInputs.classes(view.gpuClasses());
         NodeLiveness.Assessment seen = liveness.assess(view.gpuNodes(), view.contributedClusters(), classes,
-                PoolInputs.heartbeatTimeout(spec));
+                PoolInputs.heartbeatTimeout(spec), spec);
         Instant now = clock.instant();
         ContributionProof proofs = proof(view, spec);
         proofs.record(now, readyGpus(view.readyReplicas(), held));

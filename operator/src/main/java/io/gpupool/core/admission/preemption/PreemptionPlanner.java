@@ -10,6 +10,7 @@ import io.gpupool.core.fairshare.CycleLedger;
 import io.gpupool.core.fairshare.QuotaBook;
 import io.gpupool.core.fairshare.QuotaRules;
 import io.gpupool.core.fairshare.Shares;
+import io.gpupool.core.model.Requirements;
 import io.gpupool.core.model.Workload;
 
 /**
@@ -35,7 +36,8 @@ public final class PreemptionPlanner {
     private int visit;
 
     /** What a failed plan depends on. */
-    private record PlanKey(int org, int gpus, long minMemoryMiB, List<String> classes, int priority, boolean shared) {
+    private record PlanKey(int org, int gpus, long minMemoryMiB, List<String> classes, int priority, boolean shared,
+            Requirements requirements) {
     }
 
     public PreemptionPlanner(CycleLedger ledger) {
@@ -54,7 +56,7 @@ public final class PreemptionPlanner {
         Workload w = ledger.workload(i);
         int a = ledger.orgOf(i);
         PlanKey key = new PlanKey(a, w.gpusPerReplica(), w.minMemoryMiB(), w.allowedClasses(), w.priority(),
-                w.shared());
+                w.shared(), w.requirements());
         if (failedPlans.contains(key)) {
             return null;
         }
@@ -89,7 +91,7 @@ public final class PreemptionPlanner {
                 for (CycleLedger.Slot slot : ledger.slotsOf(x, c)) {
                     int n = slot.node();
                     if (visited[n] == visit || ledger.evictable(slot) == 0 || !ledger.takes(n) || !ledger.fits(w, n)
-                            || (mine && ledger.workload(slot.workload()).priority() >= w.priority())) {
+                            || (mine && !yields(slot.workload(), i, w.priority()))) {
                         continue;
                     }
                     visited[n] = visit;
@@ -119,11 +121,25 @@ public final class PreemptionPlanner {
         return Integer.MAX_VALUE;
     }
 
-    /** Whether a replica may go: another organization's only while it borrows, its own only if lower priority. */
-    private boolean eligible(CycleLedger.Slot slot, int c, int preemptorOrg, int preemptorPriority) {
+    /**
+     * Whether a replica may go: another organization's only while it borrows, its own only if lower priority or
+     * elastic.
+     */
+    private boolean eligible(CycleLedger.Slot slot, int c, int preemptor, int preemptorOrg, int preemptorPriority) {
         int x = ledger.orgOf(slot.workload());
-        return x == preemptorOrg ? ledger.workload(slot.workload()).priority() < preemptorPriority
+        return x == preemptorOrg ? yields(slot.workload(), preemptor, preemptorPriority)
                 : QuotaRules.borrowing(ledger.runningOrg(x, c), book.nominal(x, c));
+    }
+
+    /** Whether replicas of workload {@code v} of the preemptor's organization yield to it: lower priority, or elastic. */
+    private boolean yields(int v, int preemptor, int preemptorPriority) {
+        Workload victim = ledger.workload(v);
+        return victim.priority() < preemptorPriority || (v != preemptor && elastic(v) > 0);
+    }
+
+    /** Elastic replicas of a workload that run now. */
+    private int elastic(int v) {
+        return ledger.workload(v).elastic(ledger.running(v));
     }
 
     /**
@@ -151,13 +167,13 @@ public final class PreemptionPlanner {
         List<CycleLedger.Slot> here = ledger.onNode(n);
         for (int j = 0; j < here.size(); j++) {
             CycleLedger.Slot slot = here.get(j);
-            if (!eligible(slot, c, a, w.priority())) {
+            if (!eligible(slot, c, i, a, w.priority())) {
                 continue;
             }
             Workload v = ledger.workload(slot.workload());
             boolean mine = ledger.orgOf(slot.workload()) == a;
-            if (bar != null && VictimOrder.after(mine, mine ? 0 : ledger.orgShare(ledger.orgOf(slot.workload())), v,
-                    bar)) {
+            if (bar != null && VictimOrder.after(elastic(slot.workload()) > 0, mine,
+                    mine ? 0 : ledger.orgShare(ledger.orgOf(slot.workload())), v, bar)) {
                 continue;
             }
             int gpus = ledger.evictable(slot) * v.gpusPerReplica();
@@ -176,19 +192,27 @@ public final class PreemptionPlanner {
             if (count <= 0) {
                 continue;
             }
-            if (!eligible(slot, c, a, w.priority())) {
+            if (!eligible(slot, c, i, a, w.priority())) {
                 continue;
             }
             Workload v = ledger.workload(slot.workload());
             int x = ledger.orgOf(slot.workload());
             boolean mine = x == a;
             double share = mine ? 0 : ledger.orgShare(x);
-            if (bar != null && VictimOrder.after(mine, share, v, bar)) {
+            // Up to its elastic count, this workload's replicas here go as elastic ones (most evictable).
+            int elastic = Math.min(count, elastic(slot.workload()));
+            if (bar != null && VictimOrder.after(elastic > 0, mine, share, v, bar)) {
                 continue;
             }
-            Candidate victim = new Candidate(slot, v, x, mine, share);
+            Candidate asElastic = new Candidate(slot, v, x, mine, share, true);
+            Candidate asGuaranteed = new Candidate(slot, v, x, mine, share, false);
+            boolean ownGuaranteedYields = !mine || v.priority() < w.priority();
             for (int r = 0; r < count; r++) {
-                (mine ? own : cross).add(victim);
+                if (r < elastic) {
+                    (mine ? own : cross).add(asElastic);
+                } else if (ownGuaranteedYields) {
+                    (mine ? own : cross).add(asGuaranteed);
+                }
             }
         }
         cross.sort(VictimOrder.ORDER);

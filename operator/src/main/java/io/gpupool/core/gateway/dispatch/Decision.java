@@ -11,6 +11,13 @@ public sealed interface Decision {
     record Queued() implements Decision {
     }
 
+    /**
+     * Held: the model autoscales and has no ready replica yet (scale from zero). It waits in its organization's queue
+     * like a queued request, for longer (the cold-start wait); the gateway tells the operator at once.
+     */
+    record Held() implements Decision {
+    }
+
     /** Refused: the organization's queue is full, or the model has no replica to send it to. */
     record Rejected(Reason reason, int retryAfterSeconds) implements Decision {
     }

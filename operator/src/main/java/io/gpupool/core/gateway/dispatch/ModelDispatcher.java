@@ -43,6 +43,10 @@ public final class ModelDispatcher {
     private final Clock clock;
     private final Consumer<Grant> listener;
     private volatile QueueLimits limits;
+    /** Hold requests while there is no replica (the model autoscales: one is on its way) instead of refusing them. */
+    private volatile boolean holdAtZero;
+    /** In-flight plus queued requests over time, for the autoscaler. */
+    private final LoadWindow load;
 
     private final Map<String, Replica> replicas = new LinkedHashMap<>();
     private final List<Replica> order = new ArrayList<>();
@@ -85,6 +89,12 @@ public final class ModelDispatcher {
         this.clock = clock;
         this.limits = limits;
         this.listener = listener;
+        this.load = new LoadWindow(limits.loadWindow().toMillis(), clock.millis());
+    }
+
+    /** Whether requests are held while the model has no replica (it autoscales) rather than refused at once. */
+    public void holdAtZero(boolean hold) {
+        this.holdAtZero = hold;
     }
 
     public void limits(QueueLimits limits) {
@@ -123,6 +133,7 @@ public final class ModelDispatcher {
                 ring.rebuild(replicas.keySet());
             }
             grants = dispatch();
+            sample();
         }
         grants.forEach(listener);
     }
@@ -132,7 +143,7 @@ public final class ModelDispatcher {
         List<Grant> grants;
         Decision decision;
         synchronized (this) {
-            if (replicas.isEmpty()) {
+            if (replicas.isEmpty() && !holdAtZero) {
                 return new Decision.Rejected(Decision.Reason.NO_REPLICA, 5);
             }
             ArrayDeque<Ticket> queue = queues.get(ticket.organization());
@@ -143,6 +154,10 @@ public final class ModelDispatcher {
             enqueue(ticket, false);
             grants = dispatch();
             decision = extract(ticket, grants);
+            if (decision instanceof Decision.Queued && replicas.isEmpty()) {
+                decision = new Decision.Held();
+            }
+            sample();
         }
         grants.forEach(listener);
         return decision;
@@ -167,6 +182,7 @@ public final class ModelDispatcher {
             meanServiceMillis = meanServiceMillis < 0 ? service : meanServiceMillis + EWMA * (service - meanServiceMillis);
             forgetIfIdle(t.organization());
             grants = dispatch();
+            sample();
         }
         grants.forEach(listener);
     }
@@ -199,6 +215,7 @@ public final class ModelDispatcher {
             enqueue(t, true);
             grants = dispatch();
             decision = extract(t, grants);
+            sample();
         }
         grants.forEach(listener);
         return decision;
@@ -224,6 +241,7 @@ public final class ModelDispatcher {
             counters.leave(ticket.organization());
         }
         forgetIfIdle(ticket.organization());
+        sample();
         return true;
     }
 
@@ -240,6 +258,21 @@ public final class ModelDispatcher {
         return new Stats(replicas.size(), capacity, inFlight, queued, Map.copyOf(waiting));
     }
 
+    /**
+     * The model's load as the autoscaler reads it: in-flight plus queued requests averaged over the load window, and
+     * the requests held because there is no replica.
+     */
+    public synchronized Load load() {
+        return new Load(load.mean(clock.millis()), replicas.isEmpty() ? queued : 0);
+    }
+
+    /**
+     * @param mean in-flight plus queued requests, averaged over the load window
+     * @param held requests waiting while the model has no replica
+     */
+    public record Load(double mean, int held) {
+    }
+
     /** The virtual token counter of an organization (tokens served / weight), for tests and metrics. */
     public synchronized double counter(String organization) {
         return counters.of(organization);
@@ -253,6 +286,11 @@ public final class ModelDispatcher {
      * @param waiting  requests waiting, per organization (only organizations that have some)
      */
     public record Stats(int replicas, int capacity, int inFlight, int queued, Map<String, Integer> waiting) {
+    }
+
+    /** Notes the load after a change (under the lock). */
+    private void sample() {
+        load.set(clock.millis(), inFlight + queued);
     }
 
     private void enqueue(Ticket t, boolean atHead) {

@@ -70,6 +70,13 @@ public record OpenAiError(int status, String type, String code, String param, St
                 + "' can be reached right now; retry after " + retryAfter + " s.", retryAfter);
     }
 
+    /** A request held for a first replica (scale from zero) longer than the gateway allows. */
+    public static OpenAiError coldStartTimeout(String model, long waitedSeconds, int retryAfter) {
+        return new OpenAiError(503, "server_error", "model_starting", null, "'" + model + "' is starting from zero "
+                + "replicas and no replica became ready within " + waitedSeconds + " s; retry after " + retryAfter
+                + " s.", retryAfter);
+    }
+
     public static OpenAiError upstreamFailed(String model, String why) {
         return new OpenAiError(502, "server_error", "upstream_error", null, "The replica of '" + model
                 + "' failed before answering: " + why, null);
