@@ -31,6 +31,7 @@ import io.gpupool.core.model.Workload;
 import io.gpupool.core.model.WorkloadId;
 import io.gpupool.core.serving.Admission;
 import io.gpupool.core.status.PoolReport;
+import io.gpupool.operator.Leadership;
 
 /**
  * The one place admission decisions are made. Every ModelDeployment reconcile calls {@link #schedule}, which runs a
@@ -78,12 +79,26 @@ public class PoolScheduler {
     /** Cycles run so far. Guarded by this. */
     private long cycles;
 
-    @Inject
+    private final Leadership leadership;
+
+    /** The only replica of the operator: it always leads. */
     public PoolScheduler(AdmissionEngine engine, Clock clock) {
+        this(engine, clock, Leadership.sole());
+    }
+
+    /** @param leadership whether this replica leads: a standby runs no cycle of its own and writes nothing */
+    @Inject
+    public PoolScheduler(AdmissionEngine engine, Clock clock, Leadership leadership) {
         this.engine = engine;
         this.clock = clock;
+        this.leadership = leadership;
         this.liveness = new NodeLiveness(clock);
         this.snapshots = new SnapshotBuilder(liveness, clock);
+    }
+
+    /** Runs {@code action} when this replica becomes the leader (a standby ran no cycle until then). */
+    public void onTakeover(Runnable action) {
+        leadership.onTakeover(action);
     }
 
     /** Where to send the ids of ModelDeployments whose admission changed in a cycle run on behalf of another. */
@@ -142,9 +157,12 @@ public class PoolScheduler {
      */
     public boolean observe(GpuNode n, PoolView view) {
         if (!trusted(n, view)) {
-            distrustListener.accept(n, view);
+            if (leadership.leading()) {
+                distrustListener.accept(n, view);
+            }
             return false;
         }
+        // A standby notes heartbeats too: it judges liveness from the first instant it leads.
         liveness.observe(n);
         return true;
     }
@@ -219,6 +237,9 @@ public class PoolScheduler {
 
     /** Runs a cycle on behalf of no one, when pool inputs changed (a node, class, organization or the pool). */
     public void rebalance(PoolView view) {
+        if (!leadership.leading()) {
+            return; // the leader runs the pool's cycles; this replica's turn comes with the lease (onTakeover)
+        }
         CycleOutcome outcome;
         synchronized (this) {
             ledger.rebuildOnce(view.modelDeployments());
