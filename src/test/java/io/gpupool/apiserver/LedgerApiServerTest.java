@@ -2,7 +2,6 @@ package io.gpupool.apiserver;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
-import static org.awaitility.Awaitility.await;
 
 import java.net.URI;
 import java.time.Duration;
@@ -22,8 +21,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
 import io.fabric8.kubernetes.api.model.rbac.RoleBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.dsl.base.PatchContext;
-import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.http.HttpClient;
 import io.fabric8.kubernetes.client.http.HttpRequest;
 import io.gpupool.api.v1alpha1.LedgerClass;
@@ -50,12 +47,14 @@ class LedgerApiServerTest {
     private static KubernetesClient admin;
     private static TestPool pool;
     private static InProcessOperator operator;
+    private static OrganizationLedgers ledgers;
 
     @BeforeAll
     static void setUp(RealKubeApiServer.Server server) {
         server.applyCrds();
         admin = server.admin();
         pool = new TestPool(admin).member(NS, ORG).gpuClass("ledger-l4", 20000, "NVIDIA-L4");
+        ledgers = new OrganizationLedgers(admin, ORG);
     }
 
     @AfterAll
@@ -63,28 +62,8 @@ class LedgerApiServerTest {
         TestPool.tearDown(pool, operator);
     }
 
-    private static OrganizationLedger ledger() {
-        Organization o = admin.resources(Organization.class).withName(ORG).get();
-        return o == null || o.getStatus() == null ? null : o.getStatus().ledger;
-    }
-
     private static LedgerClass l4(OrganizationLedger l) {
-        return l.classes.stream().filter(c -> "ledger-l4".equals(c.gpuClass)).findFirst().orElseThrow();
-    }
-
-    /** Asks for a cycle (an Organization spec edit), so that the status publisher checkpoints the ledger. */
-    private static void touch(String displayName) {
-        // A merge patch carries no resourceVersion: the operator writes the status meanwhile.
-        admin.resources(Organization.class).withName(ORG).patch(PatchContext.of(PatchType.JSON_MERGE),
-                "{\"spec\":{\"displayName\":\"" + displayName + "\"}}");
-    }
-
-    private static OrganizationLedger awaitCheckpoint(Instant at) {
-        await().atMost(TestPool.WAIT).until(() -> {
-            OrganizationLedger l = ledger();
-            return l != null && at.toString().equals(l.checkpointTime);
-        });
-        return ledger();
+        return OrganizationLedgers.ofClass(l, "ledger-l4");
     }
 
     @Test
@@ -96,16 +75,13 @@ class LedgerApiServerTest {
         md.getSpec().gpu.classes = List.of("ledger-l4");
         md.getSpec().model.maxContextLength = 4096;
         admin.resource(md).fieldManager("kubectl").serverSideApply();
-        await().atMost(TestPool.WAIT).until(() -> {
-            OrganizationLedger l = ledger();
-            return l != null && l.classes.stream().anyMatch(c -> Double.valueOf(1).equals(c.usedGpus));
-        });
-        assertThat(ledger().since).isEqualTo(T0.toString());
+        ledgers.awaitUsedGpus(1);
+        assertThat(ledgers.now().since).isEqualTo(T0.toString());
 
         // Half an hour later the operator checkpoints, and a quarter of an hour after that it stops.
         clock.advance(Duration.ofMinutes(30));
-        touch("half an hour");
-        OrganizationLedger first = awaitCheckpoint(T0.plus(Duration.ofMinutes(30)));
+        ledgers.touch("half an hour");
+        OrganizationLedger first = ledgers.awaitCheckpoint(T0.plus(Duration.ofMinutes(30)));
         assertThat(l4(first).usedGpuHours).isCloseTo(0.5, within(1e-9));
         assertThat(l4(first).contributedGpuHours).isCloseTo(0.5 * l4(first).contributedGpus, within(1e-9));
         clock.advance(Duration.ofMinutes(15));
@@ -115,8 +91,8 @@ class LedgerApiServerTest {
         clock.set(T0.plus(Duration.ofMinutes(60)));
         operator = InProcessOperator.start(admin, clock);
         clock.set(T0.plus(Duration.ofMinutes(90)));
-        touch("an hour and a half");
-        OrganizationLedger after = awaitCheckpoint(T0.plus(Duration.ofMinutes(90)));
+        ledgers.touch("an hour and a half");
+        OrganizationLedger after = ledgers.awaitCheckpoint(T0.plus(Duration.ofMinutes(90)));
         assertThat(l4(after).usedGpuHours).as("1 GPU for 1.5 hours, once").isCloseTo(1.5, within(1e-9));
         assertThat(l4(after).contributedGpuHours).isCloseTo(1.5 * l4(after).contributedGpus, within(1e-9));
         assertThat(after.since).isEqualTo(T0.toString());

@@ -15,11 +15,8 @@ import org.junit.jupiter.api.Test;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
-import io.fabric8.kubernetes.client.dsl.base.PatchContext;
-import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.gpupool.api.v1alpha1.LedgerClass;
 import io.gpupool.api.v1alpha1.ModelDeployment;
-import io.gpupool.api.v1alpha1.Organization;
 import io.gpupool.api.v1alpha1.OrganizationLedger;
 import io.gpupool.operator.LeaderElection;
 import io.gpupool.testing.ManualClock;
@@ -46,6 +43,7 @@ class LedgerLeaderChangeApiServerTest {
 
     private static KubernetesClient admin;
     private static TestPool pool;
+    private static OrganizationLedgers ledgers;
     private static InProcessOperator leader;
     private static InProcessOperator standby;
 
@@ -55,6 +53,7 @@ class LedgerLeaderChangeApiServerTest {
         admin = server.admin();
         admin.resource(PoolFixtures.namespace(LEASE_NAMESPACE)).createOr(r -> r.update());
         pool = new TestPool(admin).member(NS, ORG).gpuClass(CLASS, 20000, "NVIDIA-A10");
+        ledgers = new OrganizationLedgers(admin, ORG);
     }
 
     @AfterAll
@@ -79,27 +78,8 @@ class LedgerLeaderChangeApiServerTest {
         return lease == null || lease.getSpec() == null ? null : lease.getSpec().getHolderIdentity();
     }
 
-    private static OrganizationLedger ledger() {
-        Organization o = admin.resources(Organization.class).withName(ORG).get();
-        return o == null || o.getStatus() == null ? null : o.getStatus().ledger;
-    }
-
     private static LedgerClass a10(OrganizationLedger l) {
-        return l.classes.stream().filter(c -> CLASS.equals(c.gpuClass)).findFirst().orElseThrow();
-    }
-
-    /** Asks for a cycle (an Organization spec edit), so that the leader's status publisher checkpoints the ledger. */
-    private static void touch(String displayName) {
-        admin.resources(Organization.class).withName(ORG).patch(PatchContext.of(PatchType.JSON_MERGE),
-                "{\"spec\":{\"displayName\":\"" + displayName + "\"}}");
-    }
-
-    private static OrganizationLedger awaitCheckpoint(Instant at) {
-        await().atMost(TestPool.WAIT).until(() -> {
-            OrganizationLedger l = ledger();
-            return l != null && at.toString().equals(l.checkpointTime);
-        });
-        return ledger();
+        return OrganizationLedgers.ofClass(l, CLASS);
     }
 
     @Test
@@ -117,19 +97,16 @@ class LedgerLeaderChangeApiServerTest {
         md.getSpec().gpu.classes = List.of(CLASS);
         md.getSpec().model.maxContextLength = 4096;
         admin.resource(md).fieldManager("kubectl").serverSideApply();
-        await().atMost(TestPool.WAIT).until(() -> {
-            OrganizationLedger l = ledger();
-            return l != null && l.classes.stream().anyMatch(c -> Double.valueOf(1).equals(c.usedGpus));
-        });
-        assertThat(ledger().since).isEqualTo(T0.toString());
-        int contributedGpus = a10(ledger()).contributedGpus.intValue();
+        ledgers.awaitUsedGpus(1);
+        assertThat(ledgers.now().since).isEqualTo(T0.toString());
+        int contributedGpus = a10(ledgers.now()).contributedGpus.intValue();
         assertThat(contributedGpus).as("the pool's own node: all its GPUs count").isEqualTo(2);
 
         // Half an hour in, the leader checkpoints; a quarter of an hour later it is killed: those 15 minutes are in no
         // checkpoint.
         clock.advance(Duration.ofMinutes(30));
-        touch("half an hour");
-        OrganizationLedger checkpointed = awaitCheckpoint(T0.plus(Duration.ofMinutes(30)));
+        ledgers.touch("half an hour");
+        OrganizationLedger checkpointed = ledgers.awaitCheckpoint(T0.plus(Duration.ofMinutes(30)));
         assertThat(a10(checkpointed).usedGpuHours).isCloseTo(0.5, within(1e-9));
         clock.advance(Duration.ofMinutes(15));
         leader.kill();
@@ -138,7 +115,7 @@ class LedgerLeaderChangeApiServerTest {
         // The standby can lead only once the lease has expired (seconds of real time); the clock says an hour by then.
         clock.set(T0.plus(Duration.ofMinutes(60)));
         await().atMost(TestPool.WAIT).until(() -> "ledger-leader-1".equals(holder()));
-        OrganizationLedger takeover = awaitCheckpoint(T0.plus(Duration.ofMinutes(60)));
+        OrganizationLedger takeover = ledgers.awaitCheckpoint(T0.plus(Duration.ofMinutes(60)));
         assertThat(a10(takeover).usedGpuHours)
                 .as("the half hour since the dead leader's checkpoint, counted once: 1 GPU for 1 hour")
                 .isCloseTo(1.0, within(1e-9));
@@ -146,8 +123,8 @@ class LedgerLeaderChangeApiServerTest {
 
         // And the new leader goes on counting from there.
         clock.set(T0.plus(Duration.ofMinutes(90)));
-        touch("an hour and a half");
-        OrganizationLedger after = awaitCheckpoint(T0.plus(Duration.ofMinutes(90)));
+        ledgers.touch("an hour and a half");
+        OrganizationLedger after = ledgers.awaitCheckpoint(T0.plus(Duration.ofMinutes(90)));
         assertThat(a10(after).usedGpuHours).as("1 GPU for 1.5 hours, once").isCloseTo(1.5, within(1e-9));
         assertThat(a10(after).contributedGpuHours).isCloseTo(1.5 * contributedGpus, within(1e-9));
         assertThat(after.since).isEqualTo(T0.toString());
