@@ -32,7 +32,7 @@ public final class ControlPlane implements AutoCloseable {
     /** The controllers of kube-controller-manager the harness runs (the rest need cloud, CSI or certificates). */
     public static final List<String> CONTROLLERS = List.of("deployment", "replicaset", "garbagecollector",
             "serviceaccount", "serviceaccount-token", "namespace", "endpoint", "endpointslice", "nodelifecycle",
-            "podgc", "job");
+            "podgc", "job", "persistentvolume-binder", "pvc-protection", "pv-protection");
 
     private final KubeAPIServer apiServer;
     private final String kubeConfigYaml;
