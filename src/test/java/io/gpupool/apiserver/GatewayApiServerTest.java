@@ -426,7 +426,6 @@ class GatewayApiServerTest {
             FakeEngine forged = network.engineOf(BETA, name);
             // A gateway that starts now lists every pod there is, the forged one Ready at its address among them.
             try (Gateway fresh = GatewayFixture.gateway(vertx, admin, GatewayFixture.settings("gw-test/forged"))) {
-                assertThat(fresh.directory().snapshot().replicas().get(BETA + "/commons")).hasSize(1);
                 int before = commons.requests();
                 for (OpenAIClient member : List.of(OpenAIOkHttpClient.builder().apiKey(alphaKey).baseUrl(fresh.url())
                         .maxRetries(0).build(), OpenAIOkHttpClient.builder().apiKey(betaKey).baseUrl(fresh.url())
@@ -437,8 +436,9 @@ class GatewayApiServerTest {
                                 .model("gw-beta/commons").addUserMessage(i + " private prompt " + "#".repeat(i)).build());
                     }
                 }
-                assertThat(forged.requests()).isZero();
+                assertThat(forged.requests()).as("requests the forged pod's engine received").isZero();
                 assertThat(commons.requests()).isEqualTo(before + 30);
+                assertThat(fresh.directory().snapshot().replicas().get(BETA + "/commons")).hasSize(1);
             }
         } finally {
             admin.pods().inNamespace(BETA).withName(name).delete();
