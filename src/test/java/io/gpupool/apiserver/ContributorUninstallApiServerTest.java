@@ -167,18 +167,10 @@ class ContributorUninstallApiServerTest {
                 .set("hub.inCluster", false).set("hub.kubeconfigSecret", "gpupool-hub")
                 .set("servingNamespace.name", SERVING).set("withdrawal.timeoutSeconds", LEAVE_TIMEOUT_SECONDS).call();
         assertThat(releases()).singleElement().isEqualTo("deployed");
-        // Play the quota controller for the chart's ResourceQuota in the serving namespace (without a computed status
-        // the ResourceQuota admission plugin refuses every pod there); admission keeps status.used from then on.
-        for (var quota : admin.resourceQuotas().inNamespace(SERVING).list().getItems()) {
-            if (quota.getStatus() != null && quota.getStatus().getHard() != null) {
-                continue; // the real quota controller got there first
-            }
-            quota.setStatus(new io.fabric8.kubernetes.api.model.ResourceQuotaStatusBuilder()
-                    .withHard(quota.getSpec().getHard()).withUsed(quota.getSpec().getHard().keySet().stream()
-                            .collect(Collectors.toMap(k -> k, k -> new io.fabric8.kubernetes.api.model.Quantity("0"))))
-                    .build());
-            admin.resource(quota).updateStatus();
-        }
+        // The chart's ResourceQuota in the serving namespace: the real quota controller computes its status (until it
+        // has, the ResourceQuota admission plugin refuses every pod there).
+        await().atMost(WAIT).until(() -> admin.resourceQuotas().inNamespace(SERVING).list().getItems().stream()
+                .allMatch(q -> q.getStatus() != null && q.getStatus().getHard() != null));
 
         // Its agent runs (here) with the Deployment's configuration (the Deployment's own pod runs on the simulated
         // kubelet, and the real Deployment controller reports it).
