@@ -140,8 +140,8 @@ public final class GatewayBenchmark {
                         new Path("direct", "http://" + engine.host() + ":" + engine.port() + "/v1", MODEL),
                         new Path("gateway", gateway.url(), MODEL),
                         new Path("gateway+tunnel", gateway.url(), REMOTE_MODEL));
-                System.out.printf("gpupool gateway benchmark (%s API server; %d s per run; load average at start %s)%n",
-                        server.isReal ? "real" : "embedded", each.toSeconds(), loadAverage());
+                System.out.printf("gpupool gateway benchmark (%s; %d s per run; load average at start %s)%n",
+                        server.describe(), each.toSeconds(), loadAverage());
                 StringBuilder md = new StringBuilder();
                 md.append("| scenario | rate (req/s) | path | ok | p50 (ms) | p99 (ms) | p99.9 (ms) | max (ms) | load avg |\n");
                 md.append("|---|---:|---|---:|---:|---:|---:|---:|---|\n");
