@@ -142,6 +142,8 @@ class RbacApiServerTest {
         Forbidden.orAllowed(allowed, "create Pods", () -> asOperator.resource(new PodBuilder().withNewMetadata().withName("p")
                 .withNamespace(NS).endMetadata().withNewSpec().addNewContainer().withName("c").withImage("busybox")
                 .endContainer().endSpec().build()).create());
+        Forbidden.orAllowed(allowed, "delete model-cache claims", () -> asOperator.persistentVolumeClaims()
+                .inNamespace(NS).withName("gpupool-models-x").delete());
         Forbidden.orAllowed(allowed, "read ConfigMaps", () -> asOperator.configMaps().inNamespace(NS).list());
         Forbidden.orAllowed(allowed, "create ConfigMaps", () -> asOperator.resource(new ConfigMapBuilder().withNewMetadata()
                 .withName("cm").withNamespace(NS).endMetadata().build()).create());

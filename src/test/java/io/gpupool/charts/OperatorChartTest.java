@@ -110,6 +110,7 @@ class OperatorChartTest {
         assertThat(pool.getSpec().preemption.reclaim).isTrue();
         assertThat(pool.getSpec().heartbeatTimeoutSeconds).isEqualTo(120);
         assertThat(pool.getSpec().servingImages.vllm).isEqualTo("ghcr.io/gpupool/inference-vllm:0.1.0");
+        assertThat(pool.getSpec().modelCache).as("no node-shared model cache unless asked").isNull();
     }
 
     @Test
@@ -135,6 +136,8 @@ class OperatorChartTest {
         assertThat(pool.getSpec().fairShare.mode).isEqualTo("Static");
         assertThat(pool.getSpec().heartbeatTimeoutSeconds).isEqualTo(300);
         assertThat(pool.getSpec().servingImages.llamacpp).isEqualTo("registry.example.org/llamacpp:1");
+        assertThat(pool.getSpec().modelCache.storageClassName).isEqualTo("local-path");
+        assertThat(pool.getSpec().modelCache.size).isEqualTo("300Gi");
 
         assertThat(render(List.of(), Map.of("pool.create", false)).ofKind("GpuPool")).isEmpty();
     }

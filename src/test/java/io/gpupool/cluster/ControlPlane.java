@@ -21,7 +21,7 @@ import io.fabric8.kubernetes.client.KubernetesClientBuilder;
  * A real Kubernetes control plane on this machine, for tests, the playground and the API-server benchmarks alike:
  * kube-apiserver + etcd (started by io.fabric8:kube-api-test, with its flags and certificates), and, unless switched
  * off, kube-controller-manager (Deployment, ReplicaSet, garbage collector, ServiceAccount + token, namespace, endpoint,
- * node lifecycle, pod GC, Job and ResourceQuota controllers) and kube-scheduler, both as child processes with the admin's
+ * node lifecycle, pod GC, Job, ResourceQuota and volume binding controllers) and kube-scheduler, both as child processes with the admin's
  * kubeconfig. Nodes and their pods are run by a {@link SimulatedKubelet}, the one simulated part.
  *
  * <p>Neither controller serves HTTP ({@code --port=0 --secure-port=0}): several test runs share this machine, and
@@ -32,7 +32,7 @@ public final class ControlPlane implements AutoCloseable {
     /** The controllers of kube-controller-manager the harness runs (the rest need cloud, CSI or certificates). */
     public static final List<String> CONTROLLERS = List.of("deployment", "replicaset", "garbagecollector",
             "serviceaccount", "serviceaccount-token", "namespace", "endpoint", "endpointslice", "nodelifecycle",
-            "podgc", "job", "resourcequota");
+            "podgc", "job", "persistentvolume-binder", "pvc-protection", "pv-protection", "resourcequota");
 
     private final KubeAPIServer apiServer;
     private final String kubeConfigYaml;

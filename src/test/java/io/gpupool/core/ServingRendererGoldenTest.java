@@ -14,14 +14,16 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.utils.Serialization;
+import io.gpupool.api.v1alpha1.GpuPool;
 import io.gpupool.api.v1alpha1.ModelDeployment;
+import io.gpupool.core.render.ModelCacheClaims;
 import io.gpupool.core.render.ServingRenderer;
 import io.gpupool.core.render.ServingSettings;
 
 /**
  * Golden files (Kroxylicious style): each folder under src/test/resources/golden holds an input ModelDeployment whose
  * status carries its placements, and the objects the renderer must produce, one file per object
- * (out-&lt;Kind&gt;-&lt;name&gt;.yaml). Run with -Dgpupool.golden.update=true to rewrite the expected files after an
+ * (out-&lt;Kind&gt;-&lt;name&gt;.yaml), with the pool's settings from in-gpupool.yaml when the folder has one. Run with -Dgpupool.golden.update=true to rewrite the expected files after an
  * intended change, then review the diff.
  */
 class ServingRendererGoldenTest {
@@ -40,9 +42,15 @@ class ServingRendererGoldenTest {
         Path dir = GOLDEN.resolve(name);
         ModelDeployment md = Serialization.unmarshal(Files.readString(dir.resolve("in-modeldeployment.yaml")),
                 ModelDeployment.class);
+        // A case may bring its pool (in-gpupool.yaml); the default pool otherwise.
+        Path poolFile = dir.resolve("in-gpupool.yaml");
+        ServingSettings settings = Files.exists(poolFile)
+                ? ServingSettings.from(Serialization.unmarshal(Files.readString(poolFile), GpuPool.class).getSpec())
+                : ServingSettings.DEFAULT;
         List<HasMetadata> rendered = new ArrayList<>(
-                ServingRenderer.deployments(md, md.getStatus().placements, ServingSettings.DEFAULT));
+                ServingRenderer.deployments(md, md.getStatus().placements, settings));
         rendered.add(ServingRenderer.service(md));
+        rendered.addAll(ModelCacheClaims.claims(md, md.getStatus().placements, settings));
 
         boolean update = Boolean.getBoolean("gpupool.golden.update");
         List<String> expectedFiles = new ArrayList<>();

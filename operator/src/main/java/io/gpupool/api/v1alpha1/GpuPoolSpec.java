@@ -10,7 +10,7 @@ import io.fabric8.generator.annotation.Min;
 
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonClassDescription("Pool-wide policy: fair-share mode, commons reserve, preemption, heartbeat and handover limits, "
-        + "serving images.")
+        + "serving images, model cache.")
 public class GpuPoolSpec {
 
     @JsonPropertyDescription("How quotas are computed.")
@@ -54,4 +54,14 @@ public class GpuPoolSpec {
 
     @JsonPropertyDescription("Container images that run the serving engines.")
     public ServingImages servingImages = new ServingImages();
+
+    @JsonPropertyDescription("Share downloaded models between the replicas a namespace runs on one node: the "
+            + "operator creates a PersistentVolumeClaim per namespace and node (gpupool-models-<node hash>, "
+            + "ReadWriteOnce) and mounts it where the engines keep the Hugging Face cache. A namespace belongs to one "
+            + "organization, so no organization writes files another's engine loads. Replicas that may run code "
+            + "shipped with a model (allowRemoteCode or allowUnsafeWeights) and replicas on contributed clusters keep "
+            + "a cache of their own. The claims outlive the ModelDeployments (delete them by hand, see README). "
+            + "Unset (the default): every replica downloads its model into a cache of its own that goes with the "
+            + "pod (an emptyDir).")
+    public ModelCache modelCache;
 }

@@ -211,7 +211,8 @@ public final class ServingRenderer {
     static PodSpec podSpec(ModelDeployment md, Placement placement, ServingSettings settings) {
         ModelDeploymentSpec spec = md.getSpec();
         int gpus = spec.gpu.count;
-        ServingResources bounds = ServingResources.of(spec);
+        ServingResources bounds = ModelCacheClaims.shared(spec, placement, settings)
+                ? ServingResources.of(spec).modelsOnClaim() : ServingResources.of(spec);
         return new PodSpecBuilder()
                 .withAutomountServiceAccountToken(false)
                 .withEnableServiceLinks(false)
@@ -229,8 +230,8 @@ public final class ServingRenderer {
                 .endToleration()
                 .withContainers(container(md, gpus, settings, bounds))
                 // Every scratch volume is bounded (ServingResources): the node is someone else's.
-                .addNewVolume().withName("models").withNewEmptyDir().withSizeLimit(ServingResources.gib(bounds.modelsGiB()))
-                .endEmptyDir().endVolume()
+                // The namespace's model cache on the node (ModelCacheClaims), or a bounded one of its own.
+                .addToVolumes(ModelCacheClaims.volume(spec, placement, settings, ServingResources.gib(bounds.modelsGiB())))
                 .addNewVolume().withName("tmp").withNewEmptyDir().withSizeLimit(ServingResources.gib(bounds.tmpGiB()))
                 .endEmptyDir().endVolume()
                 .addNewVolume().withName("home").withNewEmptyDir().withSizeLimit(ServingResources.gib(bounds.homeGiB()))
@@ -272,7 +273,7 @@ public final class ServingRenderer {
                 .withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile()
                 .withNewCapabilities().withDrop("ALL").endCapabilities()
                 .endSecurityContext()
-                .addNewVolumeMount().withName("models").withMountPath(ServingContract.CACHE_DIR).endVolumeMount()
+                .addNewVolumeMount().withName(ModelCacheClaims.VOLUME).withMountPath(ServingContract.CACHE_DIR).endVolumeMount()
                 .addNewVolumeMount().withName("tmp").withMountPath("/tmp").endVolumeMount()
                 .addNewVolumeMount().withName("home").withMountPath("/home/gpupool").endVolumeMount()
                 .addNewVolumeMount().withName("dshm").withMountPath("/dev/shm").endVolumeMount()

@@ -49,6 +49,12 @@ public record ServingResources(long modelsGiB, long tmpGiB, long homeGiB, long s
         return perGpuMiB * 1024.0 * 1024.0 * gpus;
     }
 
+    /** The same bounds when the model cache is a claim ({@link ModelCacheClaims}): not the pod's ephemeral storage. */
+    public ServingResources modelsOnClaim() {
+        return new ServingResources(modelsGiB, tmpGiB, homeGiB, shmGiB, memoryRequestGiB, memoryLimitGiB,
+                ephemeralRequestGiB - modelsGiB, ephemeralLimitGiB - modelsGiB);
+    }
+
     public static Quantity gib(long gib) {
         return new Quantity(gib + "Gi");
     }

@@ -83,10 +83,12 @@ import io.quarkus.arc.lookup.LookupIfProperty;
 
 /**
  * Takes a ModelDeployment from apply to serving: resolves its organization from the namespace, validates it, asks the
- * {@link PoolScheduler} for GPUs, applies the serving Deployments and Service (dependents), and reports status. The
- * workflow is invoked explicitly because what it renders depends on the admission decided here.
+ * {@link PoolScheduler} for GPUs, applies the serving Deployments and Service and creates the model-cache claims they
+ * mount (dependents), and reports status. The workflow is invoked explicitly because what it renders depends on the
+ * admission decided here.
  */
 @Workflow(explicitInvocation = true, dependents = {
+        @Dependent(name = "modelcache", type = ModelCacheClaimsDependent.class),
         @Dependent(name = "deployments", type = ServingDeploymentsDependent.class),
         @Dependent(name = "service", type = ServingServiceDependent.class),
         @Dependent(name = "networkpolicy", type = ServingNetworkPolicyDependent.class) })
