@@ -167,8 +167,8 @@ class ContributorUninstallApiServerTest {
                 .set("hub.inCluster", false).set("hub.kubeconfigSecret", "gpupool-hub")
                 .set("servingNamespace.name", SERVING).set("withdrawal.timeoutSeconds", LEAVE_TIMEOUT_SECONDS).call();
         assertThat(releases()).singleElement().isEqualTo("deployed");
-        // The chart's ResourceQuota in the serving namespace: the real quota controller computes its status (until it
-        // has, the ResourceQuota admission plugin refuses every pod there).
+        // The real quota controller computes the status of the chart's ResourceQuota in the serving namespace; until it
+        // has, the ResourceQuota admission plugin refuses every pod there.
         await().atMost(WAIT).until(() -> admin.resourceQuotas().inNamespace(SERVING).list().getItems().stream()
                 .allMatch(q -> q.getStatus() != null && q.getStatus().getHard() != null));
 

@@ -83,6 +83,43 @@ class PoolInputEventsApiServerTest {
         await().atMost(TestPool.WAIT).until(() -> CYCLES.get() > settled);
     }
 
+    /**
+     * Issue #14 item 2: a GpuNode the pool does not believe (one claiming 1,024 GPUs on one machine, written by
+     * whoever may write GpuNodes in the pool's own hub namespace) wakes no admission cycle, neither when it appears nor
+     * when it "beats" or changes; it gets its reason all the same, written without a cycle.
+     */
+    @Test
+    void aGpuNodeThePoolDoesNotBelieveRunsNoCycle() {
+        GpuNode inflated = new GpuNode();
+        inflated.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder().withName("big-box")
+                .withNamespace(TestPool.HUB).build());
+        inflated.setSpec(io.gpupool.core.discovery.GpuNodes.specOf(PoolFixtures.node("a100-80g-01", ORG),
+                io.gpupool.core.inventory.NodeTrust.LOCAL_CLUSTER, ORG).orElseThrow());
+        inflated.getSpec().nodeName = "big-box";
+        inflated.getSpec().gpu.count = 1024;
+        int settled = awaitNoCycles();
+        try {
+            client.resource(inflated).create();
+            await().atMost(TestPool.WAIT).until(() -> {
+                GpuNode n = client.resources(GpuNode.class).inNamespace(TestPool.HUB).withName("big-box").get();
+                return n.getStatus() != null && io.gpupool.core.status.Conditions.find(n.getStatus().conditions,
+                        io.gpupool.core.status.Conditions.READY).map(c -> "ExceedsNodeCapacity".equals(c.getReason()))
+                        .orElse(false);
+            });
+            for (int beat = 0; beat < 3; beat++) {
+                statusPatch(client.resources(GpuNode.class).inNamespace(TestPool.HUB).withName("big-box").get(),
+                        Map.of("lastHeartbeatTime", java.time.Instant.now().toString()));
+            }
+            client.resources(GpuNode.class).inNamespace(TestPool.HUB).withName("big-box").edit(n -> {
+                n.getSpec().unschedulable = true;
+                return n;
+            });
+            await().during(Duration.ofSeconds(5)).atMost(Duration.ofSeconds(20)).until(() -> CYCLES.get() == settled);
+        } finally {
+            client.resources(GpuNode.class).inNamespace(TestPool.HUB).withName("big-box").delete();
+        }
+    }
+
     /** Waits until no cycle has run for 3 s and returns the count. */
     private static int awaitNoCycles() {
         await().atMost(TestPool.WAIT).until(() -> quietFor(CYCLES.get()));

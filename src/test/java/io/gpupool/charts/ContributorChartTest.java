@@ -130,6 +130,16 @@ class ContributorChartTest {
         assertThat(serving.getMetadata().getNamespace()).isEqualTo("gpupool-serving");
         assertThat(serving.getRules()).flatExtracting(PolicyRule::getResources)
                 .containsExactlyInAnyOrder("deployments", "services", "pods", "secrets", "secrets");
+        // Events about its serving namespace go where Kubernetes keeps those of cluster-scoped objects: created, never
+        // read or changed.
+        Role events = chart.one(Role.class, "gp-events");
+        assertThat(events.getMetadata().getNamespace()).isEqualTo("default");
+        assertThat(events.getRules()).singleElement().satisfies(r -> {
+            assertThat(r.getResources()).containsExactly("events");
+            assertThat(r.getVerbs()).containsExactly("create");
+        });
+        assertThat(chart.one(RoleBinding.class, "gp-events").getSubjects()).singleElement()
+                .satisfies(s -> assertThat(s.getName()).isEqualTo("gp-agent"));
         // Secrets: only its copy of the model credentials may be read or changed; creating reveals nothing.
         assertThat(serving.getRules()).filteredOn(r -> r.getResources().contains("secrets")).allSatisfy(r -> {
             if (r.getResourceNames() == null || r.getResourceNames().isEmpty()) {

@@ -21,8 +21,8 @@ import io.fabric8.kubernetes.client.KubernetesClientBuilder;
  * A real Kubernetes control plane on this machine, for tests, the playground and the API-server benchmarks alike:
  * kube-apiserver + etcd (started by io.fabric8:kube-api-test, with its flags and certificates), and, unless switched
  * off, kube-controller-manager (Deployment, ReplicaSet, garbage collector, ServiceAccount + token, namespace, endpoint,
- * node lifecycle, pod GC, Job, ResourceQuota and volume binding controllers) and kube-scheduler, both as child processes with the admin's
- * kubeconfig. Nodes and their pods are run by a {@link SimulatedKubelet}, the one simulated part.
+ * node lifecycle, pod GC, Job, persistent volume and resource quota controllers) and kube-scheduler, both as child
+ * processes with the admin's kubeconfig. Nodes and their pods are run by a {@link SimulatedKubelet}, the one simulated part.
  *
  * <p>Neither controller serves HTTP ({@code --port=0 --secure-port=0}): several test runs share this machine, and
  * fixed ports would collide. Their logs go to the work directory.

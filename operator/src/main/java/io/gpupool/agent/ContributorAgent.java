@@ -24,6 +24,7 @@ import org.jboss.logging.Logger;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ListOptionsBuilder;
+import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -50,6 +51,7 @@ import io.gpupool.core.inventory.NodeTrust;
 import io.gpupool.core.render.RemoteWorkRenderer;
 import io.gpupool.core.render.ServingRenderer;
 import io.gpupool.core.status.Conditions;
+import io.gpupool.operator.events.EventRecorder;
 import io.gpupool.tunnel.agent.ServingEndpoints;
 
 /**
@@ -89,6 +91,8 @@ public final class ContributorAgent implements AutoCloseable {
     private final KubernetesClient hub;
     private final AgentSettings settings;
     private final Clock clock;
+    /** Events in the contributor's cluster (about its serving namespace). */
+    private final EventRecorder events;
     private final String hubNamespace;
     private final ScheduledExecutorService loop;
     private final AtomicBoolean queued = new AtomicBoolean();
@@ -135,6 +139,7 @@ public final class ContributorAgent implements AutoCloseable {
         this.hub = hub;
         this.settings = settings;
         this.clock = clock;
+        this.events = new EventRecorder(local, clock, MANAGED_BY);
         this.hubNamespace = NodeTrust.hubNamespace(settings.cluster());
         this.loop = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "gpupool-agent-" + settings.cluster());
@@ -146,6 +151,9 @@ public final class ContributorAgent implements AutoCloseable {
     /** The Pod Security Standard the serving namespace enforces, whoever created it. */
     static final Map<String, String> RESTRICTED = Map.of("pod-security.kubernetes.io/enforce", "restricted",
             "pod-security.kubernetes.io/warn", "restricted");
+    /** Event reasons on the serving namespace: its Pod Security labels were missing, or weaker and put back. */
+    public static final String POD_SECURITY_RESTRICTED = "PodSecurityRestricted";
+    public static final String POD_SECURITY_RESTORED = "PodSecurityRestored";
 
     /** Starts watching both clusters and the heartbeat; returns once the contributor's own caches are filled. */
     public void start() {
@@ -256,31 +264,59 @@ public final class ContributorAgent implements AutoCloseable {
     }
 
     /**
-     * Labels the serving namespace for the restricted Pod Security Standard, whether or not the chart created it: the
-     * namespace runs other organizations' work (the agent's only right on it is to get and patch it, by name).
+     * Labels the serving namespace for the restricted Pod Security Standard, whether or not the chart created it, and
+     * puts the labels back at every heartbeat when someone weakened them (an admin of the contributor's cluster who set
+     * {@code privileged}, say): the namespace runs other organizations' work, so what runs there is the agent's to
+     * bound, not the namespace's. The agent's only right on it is to get and patch it, by name. Each change is logged
+     * and recorded as an Event about the namespace (in "default", where Kubernetes keeps Events about cluster-scoped
+     * objects: {@code kubectl get events -n default --field-selector involvedObject.kind=Namespace}): Normal
+     * {@value #POD_SECURITY_RESTRICTED} when the labels were missing, Warning {@value #POD_SECURITY_RESTORED} with
+     * the values it replaced when they said something else.
      */
     void restrictServingNamespace() {
+        String name = settings.servingNamespace();
         try {
-            var namespace = local.namespaces().withName(settings.servingNamespace());
-            var ns = namespace.get();
+            Namespace ns = local.namespaces().withName(name).get();
             if (ns == null) {
-                LOG.warnf("Serving namespace %s does not exist", settings.servingNamespace());
+                LOG.warnf("Serving namespace %s does not exist", name);
                 return;
             }
             Map<String, String> labels = ns.getMetadata().getLabels() == null ? Map.of() : ns.getMetadata().getLabels();
-            if (!labels.entrySet().containsAll(RESTRICTED.entrySet())) {
-                namespace.edit(n -> {
-                    Map<String, String> next = new LinkedHashMap<>(labels);
-                    next.putAll(RESTRICTED);
-                    n.getMetadata().setLabels(next);
-                    return n;
-                });
-                LOG.infof("Serving namespace %s enforces the restricted Pod Security Standard",
-                        settings.servingNamespace());
+            Map<String, String> replaced = new TreeMap<>();
+            boolean missing = false;
+            for (var wanted : new TreeMap<>(RESTRICTED).entrySet()) {
+                String is = labels.get(wanted.getKey());
+                if (is == null) {
+                    missing = true;
+                } else if (!is.equals(wanted.getValue())) {
+                    replaced.put(wanted.getKey(), is);
+                }
+            }
+            if (!missing && replaced.isEmpty()) {
+                return;
+            }
+            // A merge patch of these labels alone: the namespace's other labels and a concurrent edit stay.
+            local.namespaces().withName(name).patch(PatchContext.of(PatchType.JSON_MERGE),
+                    JSON.asJson(Map.of("metadata", Map.of("labels", RESTRICTED))));
+            if (replaced.isEmpty()) {
+                String message = "The pool's work, from other organizations, runs in this namespace: it now enforces the "
+                        + "restricted Pod Security Standard (labels pod-security.kubernetes.io/enforce and warn set to "
+                        + "restricted by the gpupool agent of cluster " + settings.cluster() + ")";
+                LOG.infof("Serving namespace %s: %s", name, message);
+                events.normal(ns, POD_SECURITY_RESTRICTED, message);
+            } else {
+                StringBuilder was = new StringBuilder();
+                replaced.forEach((k, v) -> was.append(was.isEmpty() ? "" : ", ").append(k).append('=').append(v));
+                String message = "Set back to restricted: " + was + ". This namespace runs the pool's work from other "
+                        + "organizations, which the gpupool agent of cluster " + settings.cluster() + " runs only under "
+                        + "the restricted Pod Security Standard, whatever this namespace's labels say; run workloads "
+                        + "that need more privileges in another namespace";
+                LOG.warnf("Serving namespace %s: %s", name, message);
+                events.warning(ns, POD_SECURITY_RESTORED, message);
             }
         } catch (KubernetesClientException e) {
-            LOG.warnf("Could not label serving namespace %s for the restricted Pod Security Standard: %s",
-                    settings.servingNamespace(), e.getMessage());
+            LOG.warnf("Could not label serving namespace %s for the restricted Pod Security Standard: %s", name,
+                    e.getMessage());
         }
     }
 

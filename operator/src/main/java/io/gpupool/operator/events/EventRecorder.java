@@ -18,8 +18,10 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 
 /**
- * Records Kubernetes Events (core/v1) on the objects a person looks at. Callers emit only on transitions (a condition
- * that changes reason), so a bad object produces one Event, not one per reconcile.
+ * Records Kubernetes Events (core/v1) on the objects a person looks at; those about cluster-scoped objects (a
+ * Namespace, an Organization) go into "default", where Kubernetes' own recorders put them (the API server refuses them
+ * anywhere else). Callers emit only on transitions (a condition that changes reason), so a bad object produces one
+ * Event, not one per reconcile.
  */
 @ApplicationScoped
 public class EventRecorder {
@@ -29,12 +31,19 @@ public class EventRecorder {
 
     private final KubernetesClient client;
     private final Clock clock;
+    private final String component;
     private final Map<String, String> lastWarning = new ConcurrentHashMap<>();
 
     @Inject
     public EventRecorder(KubernetesClient client, Clock clock) {
+        this(client, clock, COMPONENT);
+    }
+
+    /** @param component who records (the Events' source and reporting component), e.g. the contributor agent */
+    public EventRecorder(KubernetesClient client, Clock clock, String component) {
         this.client = client;
         this.clock = clock;
+        this.component = component;
     }
 
     public void normal(HasMetadata about, String reason, String message) {
@@ -76,8 +85,8 @@ public class EventRecorder {
                 .withUid(about.getMetadata().getUid())
                 .endInvolvedObject()
                 .withType(type).withReason(reason).withMessage(truncate(message))
-                .withNewSource().withComponent(COMPONENT).endSource()
-                .withReportingComponent(COMPONENT).withReportingInstance(COMPONENT)
+                .withNewSource().withComponent(component).endSource()
+                .withReportingComponent(component).withReportingInstance(component)
                 .withFirstTimestamp(now).withLastTimestamp(now).withCount(1)
                 .build();
         try {

@@ -221,9 +221,17 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
                     return ids;
                 })
                 .build(), context);
+        // The GpuPool's spec is rendered into every ModelDeployment's children (serving images, who may connect:
+        // servingAccess), which a rebalancing cycle alone would not re-render: it requeues only the ModelDeployments
+        // whose admission changed. So every ModelDeployment reconciles again (a rare admin edit; each is answered from
+        // the ledger, and children whose rendering is unchanged are not written).
         var pools = new InformerEventSource<>(poolInput(GpuPool.class, "gpupools")
                 .withOnUpdateFilter(ModelDeploymentReconciler::specChanged)
-                .withSecondaryToPrimaryMapper(p -> affected(null))
+                .withSecondaryToPrimaryMapper(p -> {
+                    Set<ResourceID> ids = new HashSet<>(affected(null));
+                    primaries.list().map(ResourceID::fromResource).forEach(ids::add);
+                    return ids;
+                })
                 .build(), context);
         var pods = new InformerEventSource<>(cached(Pod.class, "pods")
                 .withLabelSelector(SERVING_SELECTOR)
