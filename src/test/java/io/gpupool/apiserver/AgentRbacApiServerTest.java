@@ -139,19 +139,7 @@ class AgentRbacApiServerTest {
             admin.resources(ContributedCluster.class).withName(ALPHA).delete();
             admin.resources(ContributedCluster.class).withName(BETA).delete();
         } finally {
-            try {
-                TestPool.tearDown(pool, operator);
-            } finally {
-                for (AutoCloseable c : new AutoCloseable[] { asOperator, contributorChart, operatorChart }) {
-                    try {
-                        if (c != null) {
-                            c.close();
-                        }
-                    } catch (Exception e) {
-                        // keep closing the others
-                    }
-                }
-            }
+            TestPool.tearDown(pool, operator, asOperator, contributorChart, operatorChart);
         }
     }
 

@@ -156,17 +156,8 @@ class ServingIsolationApiServerTest {
             admin.services().inNamespace(SERVING).withLabel(RemoteWorkRenderer.WORK_LABEL).delete();
         } finally {
             try {
-                TestPool.tearDown(pool, operator);
+                TestPool.tearDown(pool, operator, asOperator, contributorChart, operatorChart);
             } finally {
-                for (AutoCloseable c : new AutoCloseable[] { asOperator, contributorChart, operatorChart }) {
-                    try {
-                        if (c != null) {
-                            c.close();
-                        }
-                    } catch (Exception e) {
-                        // keep closing the others
-                    }
-                }
                 // The pods go with their Deployments (the kubelet confirms them gone); then their nodes may go.
                 await().atMost(WAIT).until(() -> List.of(SERVING, RELEASE_NS, POOL_NS, TEAM, OTHER).stream()
                         .allMatch(ns -> admin.pods().inNamespace(ns).list().getItems().isEmpty()));
