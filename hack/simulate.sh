@@ -3,7 +3,7 @@
 # (README.md, section "Trace simulator").
 #
 #   hack/simulate.sh examples/trace/pool.csv examples/trace/workload.csv [--csv out.csv] [--svg out.svg]
-#                    [--classes examples/01-gpuclasses.yaml] [--policies fifo,static,fair,contribution] [--max-waiting 2000]
+#                    [--classes examples/01-gpuclasses.yaml] [--policies fifo,static,fair,contribution,memory] [--max-waiting 2000]
 #
 # SIM_SKIP_BUILD=1 reuses target/classes and target/sim.classpath. JAVA_OPTS is passed to java (e.g. -Xmx512m).
 set -euo pipefail

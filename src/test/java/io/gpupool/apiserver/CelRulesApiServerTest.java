@@ -108,7 +108,12 @@ class CelRulesApiServerTest {
                         "[{'gpuClass':'h100','gpus':4},{'gpuClass':'h100','gpus':4}]", false),
                 new Case("Organization", "spec.quota.lendingLimit", "gpuClass", "one", "[{'gpuClass':'h100','gpus':6}]", true),
                 new Case("Organization", "spec.quota.lendingLimit", "gpuClass", "twice",
-                        "[{'gpuClass':'b','gpus':1},{'gpuClass':'a','gpus':1},{'gpuClass':'b','gpus':0}]", false));
+                        "[{'gpuClass':'b','gpus':1},{'gpuClass':'a','gpus':1},{'gpuClass':'b','gpus':0}]", false),
+                // GpuPool fairness with memory: off, or a half-life of at least 30 minutes.
+                new Case("GpuPool", "spec.fairShare.usageHalfLifeHours", "0.5", "off", "0.0", true),
+                new Case("GpuPool", "spec.fairShare.usageHalfLifeHours", "0.5", "a day", "24.0", true),
+                new Case("GpuPool", "spec.fairShare.usageHalfLifeHours", "0.5", "half an hour", "0.5", true),
+                new Case("GpuPool", "spec.fairShare.usageHalfLifeHours", "0.5", "a quarter of an hour", "0.25", false));
     }
 
     @BeforeAll

@@ -149,6 +149,10 @@ class FairShareReconcileTest {
             assertThat(scrape.sum("gpupool_organization_weighted_share", "organization", "fs-c"))
                     .as("x 1000, an integer").isPositive().isEqualTo(Math.rint(scrape.sum(
                             "gpupool_organization_weighted_share", "organization", "fs-c")));
+            assertThat(scrape.sum("gpupool_organization_gpu_hours_total", "organization", "fs-a", "kind",
+                    "contributed")).as("the contributor ledger, read when scraped").isPositive();
+            assertThat(scrape.has("gpupool_organization_gpu_hours_total", "organization", "fs-c", "kind", "borrowed"))
+                    .as(scrape.text("gpupool_organization_gpu_hours")).isTrue();
             assertThat(scrape.sum("gpupool_build_info")).as(scrape.text("gpupool_build")).isOne();
             assertThat(scrape.has("operator_sdk_reconciliations_started_total", "kind", "ModelDeployment")
                     && scrape.has("operator_sdk_reconciliations_started_total", "kind", "Node", "group", "core"))

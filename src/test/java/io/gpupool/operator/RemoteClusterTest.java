@@ -36,12 +36,14 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.gpupool.agent.AgentSettings;
 import io.gpupool.agent.ContributorAgent;
+import io.gpupool.api.v1alpha1.ClassGpus;
 import io.gpupool.api.v1alpha1.ContributedCluster;
 import io.gpupool.api.v1alpha1.GpuFacts;
 import io.gpupool.api.v1alpha1.GpuNode;
 import io.gpupool.api.v1alpha1.GpuNodeSpec;
 import io.gpupool.api.v1alpha1.GpuPool;
 import io.gpupool.api.v1alpha1.ModelDeployment;
+import io.gpupool.api.v1alpha1.Organization;
 import io.gpupool.api.v1alpha1.Placement;
 import io.gpupool.api.v1alpha1.ServingWork;
 import io.gpupool.core.policy.ContributorPolicy;
@@ -160,6 +162,13 @@ class RemoteClusterTest {
         GpuNode n = gpuNode(cluster, name);
         return n == null || n.getStatus() == null ? null
                 : Conditions.find(n.getStatus().conditions, Conditions.READY).orElse(null);
+    }
+
+    /** The GpuNode's condition Verified: whether its GPUs count toward its organization's quota, and why. */
+    private Condition verified(String cluster, String name) {
+        GpuNode n = gpuNode(cluster, name);
+        return n == null || n.getStatus() == null ? null
+                : Conditions.find(n.getStatus().conditions, "Verified").orElse(null);
     }
 
     private ModelDeployment md(String ns, String name) {
@@ -503,9 +512,18 @@ class RemoteClusterTest {
         pool.resource(gpuClass("a10-24g", 20000, "NVIDIA-A10")).createOr(r -> r.update());
         approve("porch", "uni-av");
         approve("garage", "uni-av");
+        // The pool admin lets the garage bring no A10 that earns quota (its GPUs are still placed on).
+        pool.resources(ContributedCluster.class).withName("garage").edit(c -> {
+            c.getSpec().ceiling = List.of(new ClassGpus("a10-24g", 0));
+            return c;
+        });
         Contributor porch = contributor("porch", "uni-av", "a10-01");
         await().atMost(WAIT).until(() -> nodeReady("porch", "a10-01") != null
                 && "True".equals(nodeReady("porch", "a10-01").getStatus()));
+        // Its GPUs count once replicas proved them: none yet.
+        await().atMost(WAIT).untilAsserted(() -> assertThat(verified("porch", "a10-01")).isNotNull()
+                .extracting(Condition::getReason).isEqualTo("NotProven"));
+        assertThat(gpuNode("porch", "a10-01").getStatus().countedGpus).isZero();
         var spec = modelDeployment("driving", "planner", 1, 1);
         spec.getSpec().model.maxContextLength = 2048;
         spec.getSpec().gpu.classes = List.of("a10-24g");
@@ -516,6 +534,13 @@ class RemoteClusterTest {
         first.setStatus(new DeploymentStatusBuilder().withReplicas(1).withReadyReplicas(1).build());
         porch.cluster().client().resource(first).updateStatus();
         await().atMost(WAIT).until(() -> "Running".equals(md("driving", "planner").getStatus().phase));
+        // A Ready replica of 1 GPU proved 1 of the node's 2 GPUs; the organization's status keeps the proof.
+        await().atMost(WAIT).untilAsserted(() -> {
+            assertThat(verified("porch", "a10-01").getReason()).isEqualTo("Proven");
+            assertThat(gpuNode("porch", "a10-01").getStatus().countedGpus).isEqualTo(1);
+            assertThat(pool.resources(Organization.class).withName("uni-av").get().getStatus().provenNodes)
+                    .anySatisfy(p -> assertThat(p.cluster + "/" + p.node).isEqualTo("porch/a10-01"));
+        });
 
         // Another cluster joins; the porch's owner cordons the node to take it back.
         Contributor garage = contributor("garage", "uni-av", "a10-01");
@@ -542,6 +567,11 @@ class RemoteClusterTest {
         // GPU stays booked.
         await().atMost(WAIT).until(() -> porch.serving().isEmpty());
         await().atMost(WAIT).until(() -> md("driving", "planner").getStatus().handover.isEmpty());
+        // The garage's replica proved a GPU too, but its ceiling lets none count.
+        await().atMost(WAIT).untilAsserted(() -> {
+            assertThat(verified("garage", "a10-01").getReason()).isEqualTo("AboveCeiling");
+            assertThat(gpuNode("garage", "a10-01").getStatus().countedGpus).isZero();
+        });
         ServingWork emptied = pool.resources(ServingWork.class).inNamespace("gpupool-cluster-porch")
                 .withName("driving.planner").get();
         assertThat(emptied).isNotNull();

@@ -57,6 +57,27 @@ class TraceSimulatorTest {
     }
 
     @Test
+    void fairnessAgainstEntitlementTellsFifoFromFairShare() throws IOException {
+        List<SimResult> rs = TraceSimulator.run(tiny());
+        // From 10 to 100 the pool is contended (a asks for 4, b for 8, of 8 GPUs); each is entitled to what it
+        // contributes, 4. FIFO: a receives 0, b 8 (capped at 1): fractions 0 and 1, Jain 1² / (2 · 1) = 0.5.
+        SimResult fifo = result(rs, "fifo");
+        assertThat(fifo.fairness()).isCloseTo(0.5, within(1e-9));
+        assertThat(fifo.worstOrganization()).isEqualTo("a");
+        assertThat(fifo.worstFraction()).isZero();
+        assertThat(fifo.lostGpuHours()).isZero();
+        // Fair share: a reclaims its node at 10 and both get their 4 while contended (10 to 60): Jain 1. b-2 had
+        // run 10 s on 4 GPUs when it was evicted: 40 GPU-seconds lost; one restart in 150 s.
+        SimResult fair = result(rs, "fair");
+        assertThat(fair.fairness()).isCloseTo(1.0, within(1e-9));
+        assertThat(fair.worstFraction()).isCloseTo(1.0, within(1e-9));
+        assertThat(fair.lostGpuHours()).isCloseTo(40 / 3600.0, within(1e-9));
+        assertThat(fair.restartsPerHour()).isCloseTo(3600.0 / 150, within(1e-9));
+        assertThat(TraceSimulator.table(rs)).contains("fairness (Jain, received / entitled)", "equality (raw Jain)",
+                "contribution-weighted + memory");
+    }
+
+    @Test
     void staticQuotasWithoutBorrowingLeaveGpusIdle() throws IOException {
         SimResult r = result(TraceSimulator.run(tiny()), "static");
         // b-1 0..100; b-2 may not borrow a's idle node and waits until 100, runs 100..200; a-1 10..60.
@@ -154,6 +175,21 @@ class TraceSimulatorTest {
                 "not a number");
         assertFails(OK_POOL, SERVICE_HEADER + "s,a,0,10,1,1,,,,,,2,,,,,\n", "column request_rate",
                 "set max_replicas too");
+    }
+
+    @Test
+    void onTheSampleTraceTheDefaultPolicyIsMeasurablyFairerThanFifo() {
+        // README's table: raw equality rates FIFO above contribution-weighted (the pool's default mode), while
+        // measured against entitlement FIFO leaves acme, the largest contributor, with 40 % of what it is owed.
+        List<SimResult> rs = TraceSimulator.run(TraceSimulator.Options
+                .of(Path.of("examples/trace/pool.csv"), Path.of("examples/trace/workload.csv"))
+                .withPolicies("fifo,contribution"));
+        SimResult fifo = result(rs, "fifo");
+        SimResult contribution = result(rs, "contribution");
+        assertThat(fifo.jain()).as("the old figure cannot tell").isGreaterThan(contribution.jain());
+        assertThat(contribution.fairness() - fifo.fairness()).isGreaterThan(0.1);
+        assertThat(fifo.worstOrganization()).isEqualTo("acme");
+        assertThat(contribution.worstFraction()).isGreaterThan(fifo.worstFraction() + 0.3);
     }
 
     // ---- malformed input

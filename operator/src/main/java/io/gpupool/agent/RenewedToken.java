@@ -67,7 +67,9 @@ public final class RenewedToken implements OAuthTokenProvider, java.util.functio
 
     /**
      * The token to start with: the more recently issued of the kubeconfig's and the stored one (a pool admin who hands
-     * out a new kubeconfig, after a revocation say, wins over what the agent kept), unless it has expired.
+     * out a new kubeconfig, after a revocation say, wins over what the agent kept), unless it has expired. Tokens carry
+     * their issue time to the second: issued in the same second, the stored one is taken (the agent renewed right after
+     * it was given the kubeconfig; taking the kubeconfig's would throw its renewal away).
      */
     public static RenewedToken starting(String fromKubeconfig, Optional<String> stored, Clock clock) {
         String chosen = fromKubeconfig;
@@ -75,7 +77,7 @@ public final class RenewedToken implements OAuthTokenProvider, java.util.functio
             Instant a = issuedAt(fromKubeconfig).orElse(Instant.MIN);
             Instant b = issuedAt(stored.get()).orElse(Instant.MIN);
             boolean storedLive = expiry(stored.get()).map(e -> e.isAfter(clock.instant())).orElse(false);
-            if (b.isAfter(a) && storedLive) {
+            if (!b.isBefore(a) && storedLive) {
                 chosen = stored.get();
             }
         }

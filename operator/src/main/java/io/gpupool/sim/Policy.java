@@ -23,7 +23,15 @@ public enum Policy {
     /** Static mode; nominal = what an organization contributes; unlimited borrowing; reclaim on. */
     FAIR_SHARE("fair", "fair share + borrowing"),
     /** ContributionWeighted mode, 10 % commons reserve, no spec quotas; reclaim on. */
-    CONTRIBUTION("contribution", "contribution-weighted");
+    CONTRIBUTION("contribution", "contribution-weighted"),
+    /**
+     * CONTRIBUTION with fairness with memory: a usage half-life of {@value #HALF_LIFE_HOURS} h and a minimum run time of
+     * {@value #MINIMUM_RUN_SECONDS} s before a replica may be preempted.
+     */
+    MEMORY("memory", "contribution-weighted + memory");
+
+    static final double HALF_LIFE_HOURS = 1.0;
+    static final long MINIMUM_RUN_SECONDS = 600;
 
     final String key;
     final String label;
@@ -39,7 +47,7 @@ public enum Policy {
                 return p;
             }
         }
-        throw new IllegalArgumentException("unknown policy '" + key + "' (fifo, static, fair, contribution)");
+        throw new IllegalArgumentException("unknown policy '" + key + "' (fifo, static, fair, contribution, memory)");
     }
 
     AdmissionEngine engine() {
@@ -47,13 +55,22 @@ public enum Policy {
     }
 
     PoolPolicy poolPolicy() {
-        return this == CONTRIBUTION ? new PoolPolicy(true, 10, true) : new PoolPolicy(false, 0, true);
+        return switch (this) {
+            case CONTRIBUTION -> new PoolPolicy(true, 10, true);
+            case MEMORY -> new PoolPolicy(true, 10, true, HALF_LIFE_HOURS);
+            default -> new PoolPolicy(false, 0, true);
+        };
+    }
+
+    /** Seconds a replica runs before it may be preempted. */
+    long minimumRunSeconds() {
+        return this == MEMORY ? MINIMUM_RUN_SECONDS : 0;
     }
 
     /** The Organizations' quotas given the current nodes; {@code orgs} are all organizations known so far. */
     List<OrgQuota> quotas(Set<String> orgs, List<PoolNode> nodes, Set<String> classNames) {
         List<OrgQuota> out = new ArrayList<>();
-        if (this == FIFO || this == CONTRIBUTION) {
+        if (this == FIFO || this == CONTRIBUTION || this == MEMORY) {
             for (String o : orgs) {
                 out.add(OrgQuota.unlimited(o));
             }

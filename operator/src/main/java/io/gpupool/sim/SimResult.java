@@ -14,6 +14,13 @@ public final class SimResult {
     long unfinished;
     long cycles;
     long preemptedReplicas;
+    /** Replicas that had to start again: evicted, or on a node that left. */
+    long restartedReplicas;
+    /** GPU-seconds of work evicted replicas had done since their workload last started running. */
+    double lostGpuSeconds;
+    /** Received against entitled, at every instant of contention. */
+    final FairnessMeter fairness = new FairnessMeter();
+    long start = -1;
     long maxLive;
     long end;
     double availableGpuSeconds;
@@ -53,16 +60,17 @@ public final class SimResult {
         return availableGpuSeconds == 0 ? 0 : allocatedGpuSeconds / availableGpuSeconds;
     }
 
-    /**
-     * Jain's index over the organizations that submitted work: x_i = time-averaged value-weighted GPUs of org i
-     * divided by its quota weight (1 for every organization in the simulator); J = (Σx)² / (n·Σx²). NaN when nobody
-     * got anything.
-     */
     /** GPU-seconds of fully admitted workloads / available GPU-seconds. */
     public double busy() {
         return availableGpuSeconds == 0 ? 0 : busyGpuSeconds / availableGpuSeconds;
     }
 
+    /**
+     * Raw equality, not fairness: Jain's index over the organizations that submitted work of x_i = time-averaged
+     * value-weighted GPUs of org i divided by its quota weight (1 for every organization in the simulator);
+     * J = (Σx)² / (n·Σx²). It differs between organizations whatever the policy when their demands differ. NaN when
+     * nobody got anything.
+     */
     public double jain() {
         double sum = 0;
         double sq = 0;
@@ -74,6 +82,36 @@ public final class SimResult {
             n++;
         }
         return n == 0 || sq == 0 ? Double.NaN : sum * sum / (n * sq);
+    }
+
+    /** Fairness: time-averaged Jain's index of received / entitled over contended time ({@link FairnessMeter}). */
+    public double fairness() {
+        return fairness.jain();
+    }
+
+    /** The worst organization's average fraction of its entitlement, over contended time. */
+    public double worstFraction() {
+        return fairness.worst();
+    }
+
+    public String worstOrganization() {
+        return fairness.worstOrganization();
+    }
+
+    /** Each organization's average fraction of its entitlement over contended time. */
+    public Map<String, Double> fractions() {
+        return fairness.fractions();
+    }
+
+    /** GPU-hours of work lost to preemption. */
+    public double lostGpuHours() {
+        return lostGpuSeconds / 3600;
+    }
+
+    /** Replica restarts (evicted, or on a node that left) per hour of the trace. */
+    public double restartsPerHour() {
+        long span = end - Math.max(0, start);
+        return span <= 0 ? 0 : restartedReplicas * 3600.0 / span;
     }
 
     public long preemptedReplicas() {

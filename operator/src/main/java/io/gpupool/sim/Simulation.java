@@ -1,6 +1,7 @@
 package io.gpupool.sim;
 
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -15,6 +16,8 @@ import java.util.TreeSet;
 
 import io.gpupool.core.admission.AdmissionEngine;
 import io.gpupool.core.classes.GpuClassMatcher;
+import io.gpupool.core.ledger.ContributionLedger;
+import io.gpupool.core.ledger.GpuHours;
 import io.gpupool.core.model.Assignment;
 import io.gpupool.core.model.CycleResult;
 import io.gpupool.core.model.Eviction;
@@ -53,6 +56,8 @@ final class Simulation {
         long generation;
         boolean admittedOnce;
         boolean reclaimer;
+        /** When its replicas were placed (time, replicas), for the minimum run time. */
+        final java.util.ArrayDeque<long[]> started = new java.util.ArrayDeque<>();
         /** Its requests and autoscaler when it is an autoscaled service, else null. */
         final ServiceLoad service;
 
@@ -72,9 +77,15 @@ final class Simulation {
             return !assigned.isEmpty() || !claimed.isEmpty();
         }
 
-        Workload model() {
+        Workload model(long now, long minimumRun) {
+            started.removeIf(s -> s[0] + minimumRun <= now);
+            int young = 0;
+            for (long[] s : started) {
+                young += (int) s[1];
+            }
             Workload w = new Workload(wid, row.organization(), row.gpusPerReplica(), row.minMemoryMiB(), List.of(),
-                    desiredReplicas(), row.priority(), row.shared(), seq, false, assigned, List.of(), claimed);
+                    desiredReplicas(), row.priority(), row.shared(), seq, false, assigned, List.of(), claimed)
+                    .withYoungReplicas(Math.min(young, assignedReplicas(this)));
             // A service's replicas above min_replicas are elastic, as the operator makes them.
             return service == null ? w : w.withGuaranteedReplicas(Math.min(w.desiredReplicas(),
                     row.service().minReplicas()));
@@ -123,6 +134,18 @@ final class Simulation {
     private Map<String, Double> valueInUse = new HashMap<>();
     private int allocated;
     private int busy;
+    /** Classes in a fixed order, for the fairness figure. */
+    private final List<String> classOrder;
+    private final Map<String, Integer> classIndex = new HashMap<>();
+    /** GPUs each organization asks for per class (its live workloads, each in the cheapest class it fits). */
+    private Map<String, double[]> demand = new TreeMap<>();
+    /** GPUs each organization's replicas hold per class. */
+    private Map<String, double[]> held = new TreeMap<>();
+    /** The cheapest class a replica of (GPUs, memory) fits in, by the nodes present; cleared when they change. */
+    private final Map<List<Long>, Integer> cheapestFit = new HashMap<>();
+
+    /** Fairness with memory: each organization's usage, integrated and decayed by the same ledger as the operator's. */
+    private final ContributionLedger usage = new ContributionLedger(1);
 
     // metrics
     final SimResult result;
@@ -146,6 +169,10 @@ final class Simulation {
             String c = nodeClass(n);
             classNames.add(c);
             classValue.putIfAbsent(c, 1.0);
+        }
+        classOrder = List.copyOf(classNames);
+        for (int c = 0; c < classOrder.size(); c++) {
+            classIndex.put(classOrder.get(c), c);
         }
     }
 
@@ -193,6 +220,7 @@ final class Simulation {
                 if (!started) {
                     last = t;
                     started = true;
+                    result.start = t;
                 }
                 integrate(last, t);
                 last = t;
@@ -209,12 +237,14 @@ final class Simulation {
                     } else {
                         PoolNode p = nodes.get(key);
                         if (p != null) {
+                            result.restartedReplicas += replicasOn(key);
                             nodes.put(key, new PoolNode(key, p.organization(), p.gpuClass(), p.memoryMiB(), p.gpus(),
                                     NodeState.GONE));
                             gone.add(key);
                         }
                     }
                     nodesChanged = true;
+                    cheapestFit.clear();
                 }
                 while (!completions.isEmpty() && completions.peek().at() == t) {
                     Completion c = completions.poll();
@@ -301,13 +331,21 @@ final class Simulation {
         }
         List<Workload> models = new ArrayList<>(shown.size());
         for (Live w : shown) {
-            models.add(w.model());
+            models.add(w.model(t, policy.minimumRunSeconds()));
         }
-        PoolSnapshot snap = new PoolSnapshot(classes, nodeList, quotas, models, policy.poolPolicy());
+        PoolSnapshot snap = new PoolSnapshot(classes, nodeList, withUsageHistory(quotas, t), models,
+                policy.poolPolicy());
         CycleResult r = engine.cycle(snap);
         result.cycles++;
         for (Eviction e : r.evictions()) {
             result.preemptedReplicas += e.replicas();
+            result.restartedReplicas += e.replicas();
+            Live victim = live.get(e.victim());
+            if (victim != null && victim.running && victim.service == null) {
+                // The work its replicas did since they last started: lost for a job that cannot resume (a service's
+                // replicas keep no work: it loses capacity, not results).
+                result.lostGpuSeconds += (double) e.replicas() * victim.row.gpusPerReplica() * (t - victim.runStart);
+            }
             Live p = live.get(e.preemptor());
             if (p != null) {
                 p.reclaimer = true;
@@ -315,7 +353,12 @@ final class Simulation {
         }
         for (Live w : shown) {
             List<Assignment> a = r.assignments().get(w.wid);
+            int before = assignedReplicas(w);
             w.assigned = a == null ? List.of() : List.copyOf(a);
+            int replicas = assignedReplicas(w);
+            if (replicas > before) {
+                w.started.add(new long[] { t, replicas - before });
+            }
             List<Assignment> c = r.claims().get(w.wid);
             w.claimed = c == null ? List.of() : List.copyOf(c);
             if (w.holds()) {
@@ -323,7 +366,6 @@ final class Simulation {
             } else {
                 holding.remove(w);
             }
-            int replicas = assignedReplicas(w);
             if (w.service != null) {
                 result.coldStarts += w.service.admitted(t, replicas);
                 if (replicas >= w.service.desired()) {
@@ -400,12 +442,129 @@ final class Simulation {
         valueInUse = value;
         allocated = total;
         busy = running;
+        Map<String, double[]> asked = new TreeMap<>();
+        Map<String, double[]> holds = new TreeMap<>();
+        for (Live w : live.values()) {
+            int c = cheapestFit(w.row.gpusPerReplica(), w.row.minMemoryMiB());
+            if (c >= 0) {
+                asked.computeIfAbsent(w.row.organization(), o -> new double[classOrder.size()])[c] +=
+                        (double) w.desiredReplicas() * w.row.gpusPerReplica();
+            }
+            for (Assignment a : w.assigned) {
+                Integer ci = classIndex.get(a.gpuClass());
+                if (ci != null) {
+                    holds.computeIfAbsent(w.row.organization(), o -> new double[classOrder.size()])[ci] +=
+                            (double) a.replicas() * w.row.gpusPerReplica();
+                }
+            }
+        }
         serviceGpus = 0;
         serviceMaxGpus = 0;
         for (Live w : services) {
             serviceGpus += assignedReplicas(w) * w.row.gpusPerReplica();
             serviceMaxGpus += w.row.service().maxReplicas() * w.row.gpusPerReplica();
         }
+        demand = asked;
+        held = holds;
+        observeUsage(t);
+    }
+
+    /** The quotas with each organization's decayed net usage, when the policy remembers usage. */
+    private List<OrgQuota> withUsageHistory(List<OrgQuota> quotas, long t) {
+        if (!policy.poolPolicy().remembersUsage()) {
+            return quotas;
+        }
+        List<OrgQuota> out = new ArrayList<>(quotas.size());
+        Instant now = Instant.ofEpochSecond(t);
+        for (OrgQuota q : quotas) {
+            out.add(q.withDecayedNetUsage(usage.decayedNetAt(q.name(), now)));
+        }
+        return out;
+    }
+
+    /** Tells the usage ledger what each organization contributes and holds from {@code t} on. */
+    private void observeUsage(long t) {
+        if (!policy.poolPolicy().remembersUsage()) {
+            return;
+        }
+        Map<String, Map<String, GpuHours>> rates = new TreeMap<>();
+        for (PoolNode n : nodes.values()) {
+            if (n.state() == NodeState.SCHEDULABLE && n.gpuClass() != null && n.organization() != null) {
+                rates.computeIfAbsent(n.organization(), o -> new TreeMap<>()).merge(n.gpuClass(),
+                        new GpuHours(n.gpus(), 0, 0, 0), GpuHours::plus);
+            }
+        }
+        held.forEach((org, perClass) -> {
+            for (int c = 0; c < perClass.length; c++) {
+                if (perClass[c] > 0) {
+                    rates.computeIfAbsent(org, o -> new TreeMap<>()).merge(classOrder.get(c),
+                            new GpuHours(0, perClass[c], 0, 0), GpuHours::plus);
+                }
+            }
+        });
+        usage.observe(Instant.ofEpochSecond(t), rates, classValue, policy.poolPolicy().usageHalfLifeHours());
+    }
+
+    /** The least valuable class (then the first by name) with a schedulable node that holds such a replica, or -1. */
+    private int cheapestFit(int gpus, long memoryMiB) {
+        return cheapestFit.computeIfAbsent(List.of((long) gpus, memoryMiB), k -> {
+            int best = -1;
+            for (PoolNode n : nodes.values()) {
+                if (n.state() != NodeState.SCHEDULABLE || n.gpuClass() == null || n.gpus() < gpus
+                        || n.memoryMiB() < memoryMiB) {
+                    continue;
+                }
+                int c = classIndex.get(n.gpuClass());
+                if (best < 0 || classValue.get(classOrder.get(c)) < classValue.get(classOrder.get(best))
+                        || (classValue.get(classOrder.get(c)).equals(classValue.get(classOrder.get(best))) && c < best)) {
+                    best = c;
+                }
+            }
+            return best;
+        });
+    }
+
+    /** Replicas of live workloads assigned to a node. */
+    private int replicasOn(NodeKey node) {
+        int n = 0;
+        for (Live w : holding) {
+            for (Assignment a : w.assigned) {
+                if (a.node().equals(node)) {
+                    n += a.replicas();
+                }
+            }
+        }
+        return n;
+    }
+
+    /** The fairness figure's view of the interval: capacity, contributions, demand and holdings per class. */
+    private void measureFairness(long dt) {
+        int nc = classOrder.size();
+        double[] value = new double[nc];
+        double[] capacity = new double[nc];
+        for (int c = 0; c < nc; c++) {
+            value[c] = classValue.getOrDefault(classOrder.get(c), 1.0);
+        }
+        Map<String, double[]> contributed = new TreeMap<>();
+        for (PoolNode n : nodes.values()) {
+            if (n.state() == NodeState.SCHEDULABLE && n.gpuClass() != null) {
+                int c = classIndex.get(n.gpuClass());
+                capacity[c] += n.gpus();
+                if (n.organization() != null) {
+                    contributed.computeIfAbsent(n.organization(), o -> new double[nc])[c] += n.gpus();
+                }
+            }
+        }
+        List<String> names = new ArrayList<>(new TreeSet<>(demand.keySet()));
+        double[][] d = new double[names.size()][];
+        double[][] f = new double[names.size()][];
+        double[][] h = new double[names.size()][];
+        for (int o = 0; o < names.size(); o++) {
+            d[o] = demand.get(names.get(o));
+            f[o] = contributed.getOrDefault(names.get(o), new double[nc]);
+            h[o] = held.getOrDefault(names.get(o), new double[nc]);
+        }
+        result.fairness.interval(dt, names, value, capacity, d, f, h);
     }
 
     private void integrate(long from, long to) {
@@ -430,6 +589,7 @@ final class Simulation {
         for (Map.Entry<String, Double> e : valueInUse.entrySet()) {
             result.orgValueGpuSeconds.merge(e.getKey(), e.getValue() * dt, Double::sum);
         }
+        measureFairness(dt);
         if (observer != null) {
             observer.interval(policy, from, to, inUse, available);
         }

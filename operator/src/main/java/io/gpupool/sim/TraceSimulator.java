@@ -22,7 +22,7 @@ import io.gpupool.core.model.GpuClassDef;
  * section "Trace simulator".
  *
  * <pre>
- * TraceSimulator pool.csv workload.csv [--classes gpuclasses.yaml] [--policies fifo,static,fair,contribution]
+ * TraceSimulator pool.csv workload.csv [--classes gpuclasses.yaml] [--policies fifo,static,fair,contribution,memory]
  *                [--max-waiting 2000] [--csv out.csv] [--svg out.svg]
  * </pre>
  */
@@ -30,7 +30,7 @@ public final class TraceSimulator {
 
     public static final int DEFAULT_MAX_WAITING = 2000;
     static final String USAGE = "usage: TraceSimulator pool.csv workload.csv [--classes gpuclasses.yaml] "
-            + "[--policies fifo,static,fair,contribution] [--max-waiting N] [--csv out.csv] [--svg out.svg]";
+            + "[--policies fifo,static,fair,contribution,memory] [--max-waiting N] [--csv out.csv] [--svg out.svg]";
 
     /** What to run. */
     public record Options(Path pool, Path workloads, Path classes, List<Policy> policies, int maxWaiting, Path csv,
@@ -207,17 +207,25 @@ public final class TraceSimulator {
     /** The comparison table, in Markdown. */
     public static String table(List<SimResult> results) {
         StringBuilder sb = new StringBuilder();
-        sb.append("| policy | utilization | running | Jain | delay p50 (s) | delay p99 (s) | preempted replicas | reclaims | "
-                + "reclaim p50 (s) | reclaim max (s) | finished | unfinished |\n");
-        sb.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+        sb.append("| policy | utilization | running | fairness (Jain, received / entitled) | worst org (fraction) "
+                + "| equality (raw Jain) | delay p50 (s) | delay p99 (s) | preempted replicas | GPU-hours lost "
+                + "| restarts / h | reclaims | reclaim p50 (s) | reclaim max (s) | finished | unfinished |\n");
+        sb.append("| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
+                + "| ---: | ---: |\n");
         for (SimResult r : results) {
-            double j = r.jain();
-            sb.append(String.format(Locale.ROOT, "| %s | %.1f %% | %.1f %% | %s | %s | %s | %d | %d | %s | %s | %d | %d |%n",
-                    r.policy.label, 100 * r.utilization(), 100 * r.busy(), Double.isNaN(j) ? "-" : String.format(Locale.ROOT, "%.3f", j),
-                    num(r.delayP50()), num(r.delayP99()), r.preemptedReplicas(), r.reclaimCount(), num(r.reclaimP50()),
-                    num(r.reclaimMax()), r.finished(), r.unfinished()));
+            sb.append(String.format(Locale.ROOT,
+                    "| %s | %.1f %% | %.1f %% | %s | %s | %s | %s | %s | %d | %.1f | %.1f | %d | %s | %s | %d | %d |%n",
+                    r.policy.label, 100 * r.utilization(), 100 * r.busy(), ratio(r.fairness()),
+                    r.worstOrganization() == null ? "-" : r.worstOrganization() + " " + ratio(r.worstFraction()),
+                    ratio(r.jain()), num(r.delayP50()), num(r.delayP99()), r.preemptedReplicas(), r.lostGpuHours(),
+                    r.restartsPerHour(), r.reclaimCount(), num(r.reclaimP50()), num(r.reclaimMax()), r.finished(),
+                    r.unfinished()));
         }
         return sb.toString();
+    }
+
+    private static String ratio(double v) {
+        return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%.3f", v);
     }
 
     /** The autoscaled services' table (request-rate columns), in Markdown; empty when the trace has none. */

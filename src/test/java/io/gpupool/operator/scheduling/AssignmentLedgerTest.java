@@ -96,4 +96,25 @@ class AssignmentLedgerTest {
         assertThat(ledger.workloads()).isEmpty();
     }
 
+
+    @Test
+    void replicasAreYoungUntilTheyRanTheMinimumRunTime() {
+        long minute = 60_000;
+        long minimumRun = 10 * minute;
+        ledger.record(demand(3));
+        List<Workload> seen = ledger.forCycle(Map.of(), Map.of(N1, "l4"), 0, minimumRun);
+        ledger.apply(seen, result(List.of(new Assignment(N1, "l4", 2)), null), Map.of(), Map.of(N1, "l4"), 0);
+        seen = ledger.forCycle(Map.of(CHAT, Map.of(N1, 2)), Map.of(N1, "l4"), 4 * minute, minimumRun);
+        ledger.apply(seen, result(List.of(new Assignment(N1, "l4", 3)), null), Map.of(CHAT, Map.of(N1, 2)),
+                Map.of(N1, "l4"), 4 * minute);
+
+        assertThat(ledger.forCycle(Map.of(CHAT, Map.of(N1, 3)), Map.of(N1, "l4"), 9 * minute, minimumRun).get(0)
+                .youngReplicas()).isEqualTo(3);
+        assertThat(ledger.forCycle(Map.of(CHAT, Map.of(N1, 3)), Map.of(N1, "l4"), 10 * minute, minimumRun).get(0)
+                .youngReplicas()).as("the first two ran 10 minutes").isEqualTo(1);
+        assertThat(ledger.forCycle(Map.of(CHAT, Map.of(N1, 3)), Map.of(N1, "l4"), 14 * minute, minimumRun).get(0)
+                .youngReplicas()).isZero();
+        assertThat(ledger.forCycle(Map.of(CHAT, Map.of(N1, 3)), Map.of(N1, "l4"), 15 * minute, 0).get(0)
+                .youngReplicas()).as("without memory no replica is young").isZero();
+    }
 }

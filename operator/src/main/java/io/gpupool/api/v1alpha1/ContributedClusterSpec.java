@@ -1,5 +1,7 @@
 package io.gpupool.api.v1alpha1;
 
+import java.util.List;
+
 import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
@@ -22,4 +24,9 @@ public class ContributedClusterSpec {
     @Size(max = 256)
     @JsonPropertyDescription("Human-readable name shown in tables and dashboards.")
     public String displayName;
+
+    @JsonPropertyDescription("What the cluster may bring: per GpuClass, the most of its GPUs that earn its "
+            + "organization nominal quota and count as contributed in the ledger. GPUs beyond it are still placed on. "
+            + "A class not listed has no ceiling (its GPUs still count only once proven by Ready replicas).")
+    public List<ClassGpus> ceiling;
 }

@@ -23,9 +23,15 @@ public class GpuNodeStatus {
     @JsonPropertyDescription("GPUs assigned to replicas.")
     public Integer allocated;
 
+    @JsonPropertyDescription("GPUs of the node that earn its organization nominal quota and count as contributed in "
+            + "the ledger: all of them on the pool's own cluster; on a contributed cluster, those proven by Ready "
+            + "replicas, within its ContributedCluster's ceiling. Condition Verified says why.")
+    public Integer countedGpus;
+
     @JsonPropertyDescription("When the node's agent last reported it (RFC 3339).")
     public String lastHeartbeatTime;
 
-    @JsonPropertyDescription("Conditions: Ready (the node's kubelet is ready and its agent reports on time).")
+    @JsonPropertyDescription("Conditions: Ready (the node's kubelet is ready and its agent reports on time), Verified "
+            + "(all its GPUs count toward its organization's quota; reasons Verified, Proven, NotProven, AboveCeiling).")
     public List<Condition> conditions = new ArrayList<>();
 }

@@ -44,6 +44,13 @@ public class GpuPoolSpec {
             + "draining its in-flight requests. 0 stops them as soon as they are replaced. Defaults to 300.")
     public Integer withdrawalHandoverSeconds = 300;
 
+    @Default("92")
+    @Min(1)
+    @Max(366)
+    @JsonPropertyDescription("UTC days of per-day GPU-hours every Organization's ledger keeps in its status (the totals "
+            + "are kept for ever). Defaults to 92.")
+    public Integer ledgerHistoryDays = 92;
+
     @JsonPropertyDescription("What the pool lets work do on the nodes of its own cluster (contributed clusters decide "
             + "for theirs, in the contributor chart's policy): replicas that may run their model's code or load "
             + "pickled weights are placed only on nodes whose owners consent.")

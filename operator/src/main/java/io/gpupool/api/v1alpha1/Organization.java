@@ -18,6 +18,12 @@ import io.fabric8.kubernetes.model.annotation.Version;
         getDescription = "Weighted share of borrowed GPUs x 1000 (as Kueue reports it): 0 while within nominal quota; "
                 + "the lowest is served first.")
 @AdditionalPrinterColumn(name = "Weight", jsonPath = ".spec.quota.weight", type = AdditionalPrinterColumn.Type.NUMBER)
+@AdditionalPrinterColumn(name = "Contributed GPU-h", jsonPath = ".status.ledger.contributedGpuHours", type = AdditionalPrinterColumn.Type.NUMBER,
+        getDescription = "GPU-hours contributed (verified GPUs × time), weighted by GpuClass value, since the ledger started.")
+@AdditionalPrinterColumn(name = "Used GPU-h", jsonPath = ".status.ledger.usedGpuHours", type = AdditionalPrinterColumn.Type.NUMBER,
+        getDescription = "GPU-hours its replicas held, weighted by GpuClass value, since the ledger started.")
+@AdditionalPrinterColumn(name = "Balance GPU-h", jsonPath = ".status.ledger.balanceGpuHours", type = AdditionalPrinterColumn.Type.NUMBER,
+        getDescription = "Contributed minus used GPU-hours: positive for an organization that gave more than it took.")
 @AdditionalPrinterColumn(name = "Namespaces", jsonPath = ".status.namespaces", type = AdditionalPrinterColumn.Type.INTEGER)
 @AdditionalPrinterColumn(name = "Display Name", jsonPath = ".spec.displayName", type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(name = "Age", jsonPath = ".metadata.creationTimestamp", type = AdditionalPrinterColumn.Type.DATE)

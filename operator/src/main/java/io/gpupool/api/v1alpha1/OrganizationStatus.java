@@ -35,4 +35,12 @@ public class OrganizationStatus {
 
     @JsonPropertyDescription("The metadata.generation this status describes.")
     public Long observedGeneration;
+
+    @JsonPropertyDescription("What the organization gave and used since the ledger started, in GPU-hours, with a "
+            + "per-day history. Written by the operator only.")
+    public OrganizationLedger ledger;
+
+    @JsonPropertyDescription("Contributed clusters' nodes of the organization whose GPUs Ready replicas have used "
+            + "recently: what makes them count (written by the operator, which reads it back after a restart).")
+    public List<ProvenNode> provenNodes;
 }

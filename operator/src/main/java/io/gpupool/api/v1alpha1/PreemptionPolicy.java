@@ -20,4 +20,11 @@ public class PreemptionPolicy {
     @JsonPropertyDescription("Seconds an evicted serving pod gets to finish in-flight requests (its termination "
             + "grace period). Defaults to 120.")
     public Integer drainGracePeriodSeconds = 120;
+
+    @Default("600")
+    @Min(0)
+    @Max(86400)
+    @JsonPropertyDescription("With fairness with memory (spec.fairShare.usageHalfLifeHours > 0): seconds a replica runs "
+            + "before it may be preempted, so that shares do not oscillate. Defaults to 600.")
+    public Integer minimumRunSeconds = 600;
 }

@@ -60,6 +60,8 @@ final class FairShareCycle {
     private final int nc;
     private final FreeGpuIndex index;
     private final PreemptionPlanner planner;
+    /** Per organization, the part of its borrowing order that comes from its usage history (0 without memory). */
+    private final double[] history;
 
     private final int[][] classRanks;
     private final boolean[][] allowed;
@@ -108,6 +110,7 @@ final class FairShareCycle {
                 classRanks[i] = r == ranks.length ? ranks : Arrays.copyOf(ranks, r);
             }
         }
+        history = history(book);
         index = new FreeGpuIndex(ledger.nodes(), ledger.classes(), nc, ledger.freeGpus());
         ledger.onFreeChange(index::moved);
         planner = new PreemptionPlanner(ledger);
@@ -248,7 +251,32 @@ final class FairShareCycle {
     }
 
     private Turn turn(int i) {
-        return new Turn(ledger.orgOf(i), shareWith(i), ledger.workload(i).priority(), i);
+        int o = ledger.orgOf(i);
+        return new Turn(o, shareWith(i) + history[o], ledger.workload(i).priority(), i);
+    }
+
+    /**
+     * Fairness with memory: each organization's decayed net usage as a share, added to its weighted share when it
+     * borrows. Normalized by what using the whole pool's value-weighted capacity for ever, beyond what one
+     * contributes, would accumulate ({@code capacity × half-life / ln 2}): 1 for such an organization, negative for
+     * one that contributed more than it used. Divided by the weight, like the share.
+     */
+    private static double[] history(QuotaBook book) {
+        double[] out = new double[book.orgCount()];
+        double halfLife = book.policy().usageHalfLifeHours();
+        if (halfLife <= 0) {
+            return out;
+        }
+        double capacity = 0;
+        for (int c = 0; c < book.classCount(); c++) {
+            capacity += book.value(c) * book.capacity(c);
+        }
+        double scale = Math.max(1e-9, capacity * halfLife / Math.log(2));
+        for (int o = 0; o < out.length; o++) {
+            double h = book.decayedNetUsage(o) / scale;
+            out[o] = book.weight(o) > 0 ? h / book.weight(o) : (h > 0 ? Double.POSITIVE_INFINITY : 0);
+        }
+        return out;
     }
 
     /** Places one more replica on idle GPUs; returns whether the workload may try another one in this cycle. */

@@ -596,9 +596,14 @@ public final class CycleLedger {
                 && w.requirements().admits(node(n));
     }
 
-    /** Replicas of a slot that may be evicted: none where its workload got replicas in this cycle. */
+    /**
+     * Replicas of a slot that may be evicted: none where its workload got replicas in this cycle, and never its young
+     * replicas ({@link Workload#youngReplicas}, which have not run the pool's minimum run time yet).
+     */
     public int evictable(Slot slot) {
-        return slot.evictable();
+        int young = ws[slot.workload].youngReplicas();
+        return young <= 0 ? slot.evictable()
+                : Math.min(slot.evictable(), Math.max(0, running[slot.workload] - young));
     }
 
     public List<Slot> onNode(int n) {

@@ -24,7 +24,8 @@ import io.gpupool.core.model.Workload;
  * Rules (docs/fair-share.md has worked examples):
  * <ul>
  * <li>capacity of a class: GPUs of its SCHEDULABLE nodes (cordoned and gone nodes do not count);</li>
- * <li>contributed: an organization's share of that capacity (its SCHEDULABLE nodes of the class);</li>
+ * <li>contributed: an organization's verified share of that capacity ({@code PoolNode.countedGpus} of its SCHEDULABLE
+ * nodes of the class); unverified GPUs are capacity that no quota covers;</li>
  * <li>nominal: {@code OrgQuota.nominal} plus, in contribution-weighted mode, {@code floor(contributed * (100 -
  * reserve) / 100)}: each contributor's part is rounded down, so the commons gets at least the reserve and the
  * contributed parts never add up to more than the capacity;</li>
@@ -109,7 +110,8 @@ public final class QuotaBook {
             int c = classIndex.get(n.gpuClass());
             capacity[c] += n.gpus();
             if (n.organization() != null) {
-                contributed[orgIndex.get(n.organization())][c] += n.gpus();
+                // Only verified GPUs earn quota; the others are placed on like the commons.
+                contributed[orgIndex.get(n.organization())][c] += Math.max(0, Math.min(n.gpus(), n.countedGpus()));
             }
         }
         int reserve = Math.max(0, Math.min(100, policy.commonsReservePercent()));
@@ -206,6 +208,11 @@ public final class QuotaBook {
 
     private static String orgKey(String name) {
         return name == null ? "" : name;
+    }
+
+    /** The organization's decayed net usage (value-weighted GPU-hours), 0 without usage history. */
+    public double decayedNetUsage(int o) {
+        return orgs.get(o).decayedNetUsage();
     }
 
     public double weight(int o) {

@@ -138,7 +138,25 @@ public final class PoolInputs {
         FairSharePolicy fs = pool.fairShare == null ? new FairSharePolicy() : pool.fairShare;
         boolean reclaim = pool.preemption == null || !Boolean.FALSE.equals(pool.preemption.reclaim);
         return new PoolPolicy(!FairSharePolicy.STATIC.equals(fs.mode),
-                fs.commonsReservePercent == null ? 10 : fs.commonsReservePercent, reclaim);
+                fs.commonsReservePercent == null ? 10 : fs.commonsReservePercent, reclaim, usageHalfLifeHours(pool));
+    }
+
+    /**
+     * The usage half-life in force, in hours: 0 when fairness with memory is off, never less than
+     * {@link FairSharePolicy#MIN_USAGE_HALF_LIFE_HOURS} otherwise (what the schema could not refuse is raised).
+     */
+    public static double usageHalfLifeHours(GpuPoolSpec pool) {
+        Double h = pool == null || pool.fairShare == null ? null : pool.fairShare.usageHalfLifeHours;
+        return h == null || h.isNaN() || h <= 0 ? 0 : Math.max(FairSharePolicy.MIN_USAGE_HALF_LIFE_HOURS, h);
+    }
+
+    /** How long a replica runs before it may be preempted: 0 unless the pool remembers usage. */
+    public static Duration minimumRun(GpuPoolSpec pool) {
+        if (usageHalfLifeHours(pool) <= 0) {
+            return Duration.ZERO;
+        }
+        Integer s = pool.preemption == null ? null : pool.preemption.minimumRunSeconds;
+        return Duration.ofSeconds(s == null ? 600 : Math.max(0, s));
     }
 
     public static Duration heartbeatTimeout(GpuPoolSpec pool) {

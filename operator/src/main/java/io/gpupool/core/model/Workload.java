@@ -29,11 +29,13 @@ import java.util.List;
  *                        first to be preempted (docs/fair-share.md §4). Equal to {@code desiredReplicas} when nothing
  *                        is elastic
  * @param requirements    what a node must offer besides GPUs: its owner's consent, a cluster of an allow-list
+ * @param youngReplicas   how many of its replicas started less than the pool's minimum run time ago: they are not
+ *                        preempted (a safeguard of fairness with memory; 0 when the pool does not remember usage)
  */
 public record Workload(WorkloadId id, String organization, int gpusPerReplica, long minMemoryMiB,
         List<String> allowedClasses, int desiredReplicas, int priority, boolean shared, long arrival, boolean frozen,
         List<Assignment> assigned, List<Assignment> draining, List<Assignment> claimed, int guaranteedReplicas,
-        Requirements requirements) {
+        Requirements requirements, int youngReplicas) {
 
     /** Oldest first; ties by namespace and name. Every engine looks at workloads in this order. */
     public static final Comparator<Workload> ARRIVAL_ORDER = Comparator.comparingLong(Workload::arrival)
@@ -42,6 +44,15 @@ public record Workload(WorkloadId id, String organization, int gpusPerReplica, l
     public Workload {
         claimed = claimed == null ? List.of() : claimed;
         requirements = requirements == null ? Requirements.NONE : requirements;
+    }
+
+    /** A workload whose replicas may all be preempted. */
+    public Workload(WorkloadId id, String organization, int gpusPerReplica, long minMemoryMiB,
+            List<String> allowedClasses, int desiredReplicas, int priority, boolean shared, long arrival, boolean frozen,
+            List<Assignment> assigned, List<Assignment> draining, List<Assignment> claimed, int guaranteedReplicas,
+            Requirements requirements) {
+        this(id, organization, gpusPerReplica, minMemoryMiB, allowedClasses, desiredReplicas, priority, shared, arrival,
+                frozen, assigned, draining, claimed, guaranteedReplicas, requirements, 0);
     }
 
     /** A workload that needs nothing of a node but GPUs. */
@@ -86,7 +97,8 @@ public record Workload(WorkloadId id, String organization, int gpusPerReplica, l
 
     public Workload withAssigned(List<Assignment> newAssigned) {
         return new Workload(id, organization, gpusPerReplica, minMemoryMiB, allowedClasses, desiredReplicas, priority,
-                shared, arrival, frozen, List.copyOf(newAssigned), draining, claimed, guaranteedReplicas, requirements);
+                shared, arrival, frozen, List.copyOf(newAssigned), draining, claimed, guaranteedReplicas, requirements,
+                youngReplicas);
     }
 
     /** The same demand with what it holds: assigned replicas, draining ones, claims. */
@@ -94,13 +106,21 @@ public record Workload(WorkloadId id, String organization, int gpusPerReplica, l
             List<Assignment> newClaimed) {
         return new Workload(id, organization, gpusPerReplica, minMemoryMiB, allowedClasses, desiredReplicas, priority,
                 shared, arrival, frozen, List.copyOf(newAssigned), List.copyOf(newDraining), newClaimed,
-                guaranteedReplicas, requirements);
+                guaranteedReplicas, requirements, youngReplicas);
     }
 
     /** The same workload with {@code guaranteed} of its replicas admitted with full rights, the rest elastic. */
     public Workload withGuaranteedReplicas(int guaranteed) {
         return new Workload(id, organization, gpusPerReplica, minMemoryMiB, allowedClasses, desiredReplicas, priority,
-                shared, arrival, frozen, assigned, draining, claimed, Math.max(0, guaranteed), requirements);
+                shared, arrival, frozen, assigned, draining, claimed, Math.max(0, guaranteed), requirements,
+                youngReplicas);
+    }
+
+    /** The same workload with {@code young} of its replicas too young to be preempted. */
+    public Workload withYoungReplicas(int young) {
+        return new Workload(id, organization, gpusPerReplica, minMemoryMiB, allowedClasses, desiredReplicas, priority,
+                shared, arrival, frozen, assigned, draining, claimed, guaranteedReplicas, requirements,
+                Math.max(0, young));
     }
 
     /** Of {@code running} replicas, how many are elastic (above the guaranteed ones). */

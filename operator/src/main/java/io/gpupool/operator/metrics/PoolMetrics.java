@@ -2,6 +2,7 @@ package io.gpupool.operator.metrics;
 
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -15,10 +16,13 @@ import jakarta.inject.Inject;
 import io.gpupool.core.model.OrgQuota;
 import io.gpupool.core.model.Workload;
 import io.gpupool.core.status.PoolReport;
+import io.gpupool.operator.ledger.PoolLedger;
 import io.gpupool.operator.scheduling.PoolScheduler;
 import io.gpupool.operator.scheduling.PoolScheduler.CycleOutcome;
 import io.gpupool.operator.scheduling.PoolView;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
@@ -28,20 +32,25 @@ import io.quarkus.runtime.StartupEvent;
  * The pool's Prometheus metrics, recorded after every admission cycle (the scheduler only reports its cycles):
  * gauges of what the cycle saw, as MultiGauges whose rows are replaced every cycle, so the series of a deleted
  * organization, class or node state disappear with it; Kueue-like admission counters and histograms
- * ({@link AdmissionMetrics}); and the number of cycles. Reconcile counts and durations come from JOSDK's Micrometer
+ * ({@link AdmissionMetrics}); the contributor ledger's GPU-hours ({@code gpupool_organization_gpu_hours_total});
+ * and the number of cycles. Reconcile counts and durations come from JOSDK's Micrometer
  * integration, the build from {@link BuildInfo}. docs/metrics.md lists them all; the chart's dashboard reads them.
  */
 @ApplicationScoped
 public class PoolMetrics {
 
     private final MeterRegistry registry;
+    private final PoolLedger ledger;
+    /** The ledger's counters per organization and class, removed with the organization. */
+    private final Map<List<String>, List<Meter>> ledgerCounters = new HashMap<>();
     private final AdmissionMetrics admission;
     private final Counter cycles;
     private final Map<String, MultiGauge> gauges = new TreeMap<>();
 
     @Inject
-    public PoolMetrics(MeterRegistry registry, Clock clock) {
+    public PoolMetrics(MeterRegistry registry, Clock clock, PoolLedger ledger) {
         this.registry = registry;
+        this.ledger = ledger;
         this.admission = new AdmissionMetrics(registry, clock);
         this.cycles = Counter.builder("gpupool_admission_cycles")
                 .description("Admission cycles run (reconciles that arrive together share one)").register(registry);
@@ -58,7 +67,7 @@ public class PoolMetrics {
     /** Called on the scheduler's thread, one cycle at a time. */
     synchronized void record(CycleOutcome outcome) {
         cycles.increment();
-        PoolReport report = PoolReport.of(outcome.snapshot(), outcome.result());
+        PoolReport report = outcome.report();
         List<MultiGauge.Row<?>> gpus = new ArrayList<>();
         List<MultiGauge.Row<?>> nodes = new ArrayList<>();
         report.classes().forEach((cls, t) -> {
@@ -105,6 +114,7 @@ public class PoolMetrics {
                 quota.computeIfAbsent("borrowed", k -> new ArrayList<>()).add(MultiGauge.Row.of(tags, u.borrowed));
                 quota.computeIfAbsent("lent", k -> new ArrayList<>()).add(MultiGauge.Row.of(tags, u.lent));
                 quota.computeIfAbsent("pending", k -> new ArrayList<>()).add(MultiGauge.Row.of(tags, u.pending));
+                ledgerCounters(org, u.gpuClass);
             }
             shares.add(MultiGauge.Row.of(Tags.of("organization", org), totals.weightedSharePerMille()));
         });
@@ -120,6 +130,33 @@ public class PoolMetrics {
         outcome.snapshot().organizations().stream().map(OrgQuota::name).forEach(organizations::add);
         outcome.snapshot().workloads().stream().map(Workload::organization).forEach(organizations::add);
         admission.forgetOrganizationsExcept(organizations);
+        ledgerCounters.entrySet().removeIf(e -> {
+            if (organizations.contains(e.getKey().get(0))) {
+                return false;
+            }
+            e.getValue().forEach(registry::remove);
+            return true;
+        });
+    }
+
+    /**
+     * The contributor ledger's GPU-hours as counters ({@code gpupool_organization_gpu_hours_total}, labels
+     * organization, class and kind = contributed, used, lent or borrowed): read from the ledger when scraped, so they
+     * carry the same figures as the Organization's status.ledger and continue from its checkpoint after a restart.
+     */
+    private void ledgerCounters(String org, String gpuClass) {
+        ledgerCounters.computeIfAbsent(List.of(org, gpuClass), k -> {
+            List<Meter> meters = new ArrayList<>();
+            for (PoolLedger.Kind kind : PoolLedger.Kind.values()) {
+                meters.add(FunctionCounter
+                        .builder("gpupool_organization_gpu_hours", ledger, l -> l.gpuHours(org, gpuClass, kind))
+                        .tags(Tags.of("organization", org, "class", gpuClass, "kind", kind.label()))
+                        .description("GPU-hours an organization contributed, used, lent or borrowed in a GpuClass "
+                                + "(the contributor ledger)")
+                        .register(registry));
+            }
+            return meters;
+        });
     }
 
     private void gauge(String name, String description, List<MultiGauge.Row<?>> rows) {

@@ -4,6 +4,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 import java.util.stream.Stream;
 
 import io.fabric8.kubernetes.api.model.Pod;
@@ -15,6 +16,7 @@ import io.gpupool.api.v1alpha1.GpuPool;
 import io.gpupool.api.v1alpha1.ModelDeployment;
 import io.gpupool.api.v1alpha1.Organization;
 import io.gpupool.api.v1alpha1.ServingWork;
+import io.gpupool.api.v1alpha1.ServingWorkStatus.NodePods;
 import io.gpupool.core.inventory.ServingPods;
 import io.gpupool.core.inventory.Sharing;
 import io.gpupool.core.model.NodeKey;
@@ -141,6 +143,41 @@ final class InformerPoolView implements PoolView {
      */
     @Override
     public Map<WorkloadId, Map<NodeKey, Integer>> livePods() {
+        Map<WorkloadId, Map<NodeKey, Integer>> out = reportedByAgents(n -> n.pods);
+        // Only pods the operator's own Deployments made, bound to the node they claim (ServingPods): labels alone are
+        // anyone's to write.
+        pods.list().forEach(pod -> ServingPods.claim(pod).ifPresent(claim -> out
+                .computeIfAbsent(claim.workload(), k -> new HashMap<>())
+                .merge(new NodeKey(LOCAL_CLUSTER, claim.node()), 1, Integer::sum)));
+        return out;
+    }
+
+    /** Ready replicas of contributed clusters per ModelDeployment and node, as their agents report them. */
+    @Override
+    public Map<WorkloadId, Map<NodeKey, Integer>> readyReplicas() {
+        return reportedByAgents(n -> n.ready);
+    }
+
+    /** One ModelDeployment's: from its own ServingWorks only (a reconcile asks for it). */
+    @Override
+    public Map<NodeKey, Integer> readyReplicasOf(WorkloadId id) {
+        Map<NodeKey, Integer> out = new HashMap<>();
+        for (ServingWork work : servingWorks(id.namespace(), id.name())) {
+            var labels = work.getMetadata().getLabels();
+            String cluster = labels == null ? null : labels.get(ApiGroup.CLUSTER_LABEL);
+            if (cluster != null && work.getStatus() != null && work.getStatus().nodes != null) {
+                for (NodePods n : work.getStatus().nodes) {
+                    if (n.node != null && n.ready != null && n.ready > 0) {
+                        out.merge(new NodeKey(cluster, n.node), n.ready, Integer::sum);
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /** A count the agents report per node in ServingWork status, per ModelDeployment and contributed node. */
+    private Map<WorkloadId, Map<NodeKey, Integer>> reportedByAgents(Function<NodePods, Integer> count) {
         Map<WorkloadId, Map<NodeKey, Integer>> out = new HashMap<>();
         works.list().forEach(work -> {
             var labels = work.getMetadata().getLabels();
@@ -149,19 +186,32 @@ final class InformerPoolView implements PoolView {
                 return;
             }
             for (ResourceID owner : ServingWorks.owner(work)) {
-                for (var n : work.getStatus().nodes) {
-                    if (n.node != null && n.pods != null && n.pods > 0) {
+                for (NodePods n : work.getStatus().nodes) {
+                    Integer c = n.node == null ? null : count.apply(n);
+                    if (c != null && c > 0) {
                         out.computeIfAbsent(new WorkloadId(owner.getNamespace().orElseThrow(), owner.getName()),
-                                k -> new HashMap<>()).merge(new NodeKey(cluster, n.node), n.pods, Integer::sum);
+                                k -> new HashMap<>()).merge(new NodeKey(cluster, n.node), c, Integer::sum);
                     }
                 }
             }
         });
-        // Only pods the operator's own Deployments made, bound to the node they claim (ServingPods): labels alone are
-        // anyone's to write.
-        pods.list().forEach(pod -> ServingPods.claim(pod).ifPresent(claim -> out
-                .computeIfAbsent(claim.workload(), k -> new HashMap<>())
-                .merge(new NodeKey(LOCAL_CLUSTER, claim.node()), 1, Integer::sum)));
+        return out;
+    }
+
+    @Override
+    public Map<String, Map<String, Integer>> clusterCeilings() {
+        Map<String, Map<String, Integer>> out = new HashMap<>();
+        clusters.list().forEach(c -> {
+            if (c.getSpec() != null && c.getSpec().ceiling != null && c.getMetadata().getDeletionTimestamp() == null) {
+                Map<String, Integer> perClass = new HashMap<>();
+                c.getSpec().ceiling.forEach(g -> {
+                    if (g != null && g.gpuClass != null && g.gpus != null) {
+                        perClass.merge(g.gpuClass, g.gpus, Integer::sum);
+                    }
+                });
+                out.put(c.getMetadata().getName(), perClass);
+            }
+        });
         return out;
     }
 

@@ -38,6 +38,8 @@ final class AssignmentLedger {
     private final Map<WorkloadId, Workload> workloads = new HashMap<>();
     private final Map<WorkloadId, PendingReason> pending = new HashMap<>();
     private final Map<WorkloadId, String> preempted = new HashMap<>();
+    /** When each workload's replicas were placed (epoch ms, replicas), for the minimum run time; forgotten after it. */
+    private final Map<WorkloadId, java.util.ArrayDeque<long[]>> started = new HashMap<>();
     /** Deleted ModelDeployments kept while their pods still stop, so that their GPUs stay booked. */
     private final Set<WorkloadId> released = new HashSet<>();
     /** Workloads whose demand as recorded no cycle has seen yet. */
@@ -82,6 +84,11 @@ final class AssignmentLedger {
         }
         workloads.put(demand.id(), current == null ? demand.withAssigned(List.of())
                 : demand.withHoldings(current.assigned(), current.draining(), current.claimed()));
+    }
+
+    /** The workload as the ledger holds it, or null. */
+    Workload held(WorkloadId id) {
+        return workloads.get(id);
     }
 
     /** Whether the ledger holds the workload (admitted, waiting, or released with pods still stopping). */
@@ -136,12 +143,23 @@ final class AssignmentLedger {
      * Released workloads whose last pod is gone leave the ledger here.
      */
     List<Workload> forCycle(Map<WorkloadId, Map<NodeKey, Integer>> livePods, Map<NodeKey, String> nodeClasses) {
+        return forCycle(livePods, nodeClasses, 0, 0);
+    }
+
+    /**
+     * @param now        the time of the cycle (epoch ms)
+     * @param minimumRun how long a replica runs before it may be preempted (ms); 0: no replica is young
+     */
+    List<Workload> forCycle(Map<WorkloadId, Map<NodeKey, Integer>> livePods, Map<NodeKey, String> nodeClasses,
+            long now, long minimumRun) {
         List<Workload> out = new ArrayList<>();
         for (Workload w : List.copyOf(workloads.values())) {
-            Workload withDraining = withDraining(w, w.assigned(), w.claimed(), livePods, nodeClasses);
+            Workload withDraining = withDraining(w, w.assigned(), w.claimed(), livePods, nodeClasses)
+                    .withYoungReplicas(young(w, now, minimumRun));
             if (released.contains(w.id()) && withDraining.draining().isEmpty()) {
                 workloads.remove(w.id()); // deleted, and its last pod is gone
                 released.remove(w.id());
+                started.remove(w.id());
                 undecided.remove(w.id());
                 continue;
             }
@@ -149,6 +167,31 @@ final class AssignmentLedger {
             out.add(withDraining);
         }
         return out;
+    }
+
+    /** Replicas of the workload placed less than {@code minimumRun} ago, no more than it has. */
+    private int young(Workload w, long now, long minimumRun) {
+        var times = started.get(w.id());
+        if (times == null) {
+            return 0;
+        }
+        times.removeIf(t -> t[0] + minimumRun <= now);
+        if (times.isEmpty()) {
+            started.remove(w.id());
+            return 0;
+        }
+        int young = 0;
+        for (long[] t : times) {
+            young += (int) t[1];
+        }
+        return Math.min(young, w.assignedReplicas());
+    }
+
+    /** Notes that replicas were placed at {@code now} (epoch ms). */
+    void started(WorkloadId id, int replicas, long now) {
+        if (replicas > 0) {
+            started.computeIfAbsent(id, k -> new java.util.ArrayDeque<>()).add(new long[] { now, replicas });
+        }
     }
 
     /**
@@ -159,6 +202,12 @@ final class AssignmentLedger {
      */
     Set<WorkloadId> apply(List<Workload> seen, CycleResult result, Map<WorkloadId, Map<NodeKey, Integer>> livePods,
             Map<NodeKey, String> nodeClasses) {
+        return apply(seen, result, livePods, nodeClasses, 0);
+    }
+
+    /** @param now the time of the cycle (epoch ms): replicas it places start then */
+    Set<WorkloadId> apply(List<Workload> seen, CycleResult result, Map<WorkloadId, Map<NodeKey, Integer>> livePods,
+            Map<NodeKey, String> nodeClasses, long now) {
         Set<WorkloadId> changed = new HashSet<>();
         for (Workload w : seen) {
             undecided.remove(w.id());
@@ -171,6 +220,7 @@ final class AssignmentLedger {
             if (!sameAssignments(next, w.assigned())) {
                 changed.add(w.id());
             }
+            started(w.id(), updated.assignedReplicas() - w.assignedReplicas(), now);
             PendingReason reason = result.pending().get(w.id());
             PendingReason before = reason == null ? pending.remove(w.id()) : pending.put(w.id(), reason);
             if (!Objects.equals(before, reason)) {

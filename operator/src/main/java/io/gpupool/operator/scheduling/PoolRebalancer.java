@@ -46,6 +46,9 @@ public class PoolRebalancer {
         this.scheduler = scheduler;
         this.clock = clock;
         scheduler.onNextExpiry(this::requestAt);
+        // A new leader's first cycle: its statuses and ledger checkpoints take over at once, whether or not a
+        // ModelDeployment reconciles.
+        scheduler.onTakeover(this::request);
     }
 
     /**

@@ -9,16 +9,19 @@ import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
 import io.gpupool.api.v1alpha1.GpuNode;
 import io.gpupool.api.v1alpha1.GpuPool;
+import io.gpupool.api.v1alpha1.ModelDeployment;
+import io.gpupool.api.v1alpha1.ProvenNode;
+import io.gpupool.core.admission.AdmissionEngine;
+import io.gpupool.core.inventory.ContributionProof;
 import io.gpupool.core.inventory.NodeTrust;
 import io.gpupool.core.inventory.PoolInputs;
-import io.gpupool.api.v1alpha1.ModelDeployment;
-import io.gpupool.core.admission.AdmissionEngine;
 import io.gpupool.core.inventory.Workloads;
 import io.gpupool.core.model.CycleResult;
 import io.gpupool.core.model.NodeKey;
@@ -27,6 +30,8 @@ import io.gpupool.core.model.Withdrawal;
 import io.gpupool.core.model.Workload;
 import io.gpupool.core.model.WorkloadId;
 import io.gpupool.core.serving.Admission;
+import io.gpupool.core.status.PoolReport;
+import io.gpupool.operator.Leadership;
 
 /**
  * The one place admission decisions are made. Every ModelDeployment reconcile calls {@link #schedule}, which runs a
@@ -68,13 +73,32 @@ public class PoolScheduler {
     };
     private volatile Set<NodeKey> goneNodes = Set.of();
     private volatile Map<NodeKey, Withdrawal> withdrawing = Map.of();
+    private volatile Map<NodeKey, ContributionProof.Counted> counted = Map.of();
+    private volatile Map<String, List<ProvenNode>> proven = Map.of();
+    private volatile Supplier<Map<String, Double>> usageHistory = Map::of;
+    /** Cycles run so far. Guarded by this. */
+    private long cycles;
 
-    @Inject
+    private final Leadership leadership;
+
+    /** The only replica of the operator: it always leads. */
     public PoolScheduler(AdmissionEngine engine, Clock clock) {
+        this(engine, clock, Leadership.sole());
+    }
+
+    /** @param leadership whether this replica leads: a standby runs no cycle of its own and writes nothing */
+    @Inject
+    public PoolScheduler(AdmissionEngine engine, Clock clock, Leadership leadership) {
         this.engine = engine;
         this.clock = clock;
+        this.leadership = leadership;
         this.liveness = new NodeLiveness(clock);
-        this.snapshots = new SnapshotBuilder(liveness);
+        this.snapshots = new SnapshotBuilder(liveness, clock);
+    }
+
+    /** Runs {@code action} when this replica becomes the leader (a standby ran no cycle until then). */
+    public void onTakeover(Runnable action) {
+        leadership.onTakeover(action);
     }
 
     /** Where to send the ids of ModelDeployments whose admission changed in a cycle run on behalf of another. */
@@ -88,6 +112,14 @@ public class PoolScheduler {
      */
     public void onNextExpiry(Consumer<Instant> listener) {
         this.expiryListener = listener;
+    }
+
+    /**
+     * Where each cycle reads the organizations' decayed net usage from (the contributor ledger), for fairness with
+     * memory. Called without the scheduler's lock held by the supplier's owner.
+     */
+    public void usageHistory(Supplier<Map<String, Double>> history) {
+        this.usageHistory = history;
     }
 
     /** Told after each cycle, for status of nodes, classes and organizations, and for metrics. */
@@ -105,6 +137,16 @@ public class PoolScheduler {
         return withdrawing;
     }
 
+    /** What of each node's GPUs counted in the last cycle, and why (for the GpuNode's status). */
+    public Map<NodeKey, ContributionProof.Counted> counted() {
+        return counted;
+    }
+
+    /** Per organization, what its contributed nodes have proven (saved in its status, read back on start). */
+    public Map<String, List<ProvenNode>> provenNodes() {
+        return proven;
+    }
+
     /**
      * Notes a GpuNode event on the pool's own clock ({@link NodeLiveness#observe}). Called for every GpuNode event,
      * before any filtering, so that liveness is judged by when the pool saw a heartbeat arrive. A GpuNode the pool does
@@ -115,9 +157,12 @@ public class PoolScheduler {
      */
     public boolean observe(GpuNode n, PoolView view) {
         if (!trusted(n, view)) {
-            distrustListener.accept(n, view);
+            if (leadership.leading()) {
+                distrustListener.accept(n, view);
+            }
             return false;
         }
+        // A standby notes heartbeats too: it judges liveness from the first instant it leads.
         liveness.observe(n);
         return true;
     }
@@ -145,7 +190,7 @@ public class PoolScheduler {
     public Admission schedule(Workload demand, PoolView view) {
         synchronized (this) {
             ledger.rebuildOnce(view.modelDeployments());
-            if (ledger.decided(demand)) {
+            if (ledger.decided(demand) && !snapshots.provesMore(ledger.held(demand.id()), view)) {
                 return ledger.admissionOf(demand.id());
             }
         }
@@ -192,6 +237,9 @@ public class PoolScheduler {
 
     /** Runs a cycle on behalf of no one, when pool inputs changed (a node, class, organization or the pool). */
     public void rebalance(PoolView view) {
+        if (!leadership.leading()) {
+            return; // the leader runs the pool's cycles; this replica's turn comes with the lease (onTakeover)
+        }
         CycleOutcome outcome;
         synchronized (this) {
             ledger.rebuildOnce(view.modelDeployments());
@@ -228,16 +276,20 @@ public class PoolScheduler {
     private CycleOutcome runCycle(PoolView view, Set<WorkloadId> callers) {
         long start = throttle.now();
         recordUnseen(view);
-        SnapshotBuilder.CycleInputs inputs = snapshots.inputs(view);
+        SnapshotBuilder.CycleInputs inputs = snapshots.inputs(view, ledger.workloads(), usageHistory.get());
         goneNodes = inputs.nodes().gone();
         withdrawing = inputs.nodes().withdrawing();
+        counted = Map.copyOf(inputs.counted());
+        proven = Map.copyOf(inputs.proven());
         Map<WorkloadId, Map<NodeKey, Integer>> pods = view.livePods();
         Map<NodeKey, String> nodeClasses = inputs.nodeClasses();
-        List<Workload> workloads = ledger.forCycle(pods, nodeClasses);
+        long now = clock.millis();
+        long minimumRun = PoolInputs.minimumRun(view.pool().map(GpuPool::getSpec).orElse(null)).toMillis();
+        List<Workload> workloads = ledger.forCycle(pods, nodeClasses, now, minimumRun);
         PoolSnapshot snapshot = inputs.with(workloads);
         CycleResult result = engine.cycle(snapshot);
 
-        Set<WorkloadId> changed = ledger.apply(workloads, result, pods, nodeClasses);
+        Set<WorkloadId> changed = ledger.apply(workloads, result, pods, nodeClasses, now);
         changed.removeAll(callers);
         changed.forEach(requeue);
         if (!result.evictions().isEmpty()) {
@@ -248,8 +300,9 @@ public class PoolScheduler {
         } else if (inputs.nodes().nextExpiry() != null) {
             expiryListener.accept(inputs.nodes().nextExpiry());
         }
-        CycleOutcome outcome = new CycleOutcome(snapshot.withWorkloads(ledger.workloads()), result,
-                Map.copyOf(ledger.allocatedGpus()));
+        PoolSnapshot after = snapshot.withWorkloads(ledger.workloads());
+        CycleOutcome outcome = new CycleOutcome(++cycles, clock.instant(), after, result,
+                Map.copyOf(ledger.allocatedGpus()), counted, proven, once(after, result));
         throttle.ran(start);
         return outcome;
     }
@@ -276,7 +329,44 @@ public class PoolScheduler {
         }
     }
 
-    /** The snapshot a cycle saw (with the ledger after it) and what it decided. */
-    public record CycleOutcome(PoolSnapshot snapshot, CycleResult result, Map<NodeKey, Integer> allocated) {
+    /**
+     * The snapshot a cycle saw (with the ledger after it) and what it decided.
+     *
+     * @param sequence the cycle's number: listeners may be told of two cycles at once, from two threads, and the newer
+     *                 one wins
+     * @param at       when it ran, on the scheduler's clock
+     * @param counted  what of each node's GPUs counted, and why
+     * @param proven   per organization, what its contributed nodes have proven
+     */
+    public record CycleOutcome(long sequence, Instant at, PoolSnapshot snapshot, CycleResult result,
+            Map<NodeKey, Integer> allocated, Map<NodeKey, ContributionProof.Counted> counted,
+            Map<String, List<ProvenNode>> proven, Supplier<PoolReport> reports) {
+
+        /** What the cycle means for classes and organizations (quota figures), computed once, by the first who asks. */
+        public PoolReport report() {
+            return reports.get();
+        }
+    }
+
+    /** Computes the report of a cycle once, outside the scheduler's lock, for every listener that asks. */
+    private static Supplier<PoolReport> once(PoolSnapshot snapshot, CycleResult result) {
+        return new Supplier<>() {
+            private volatile PoolReport report;
+
+            @Override
+            public PoolReport get() {
+                PoolReport r = report;
+                if (r == null) {
+                    synchronized (this) {
+                        r = report;
+                        if (r == null) {
+                            r = PoolReport.of(snapshot, result);
+                            report = r;
+                        }
+                    }
+                }
+                return r;
+            }
+        };
     }
 }

@@ -33,6 +33,7 @@ import io.gpupool.api.v1alpha1.GpuPool;
 import io.gpupool.api.v1alpha1.GpuPoolStatus;
 import io.gpupool.api.v1alpha1.Organization;
 import io.gpupool.api.v1alpha1.OrganizationStatus;
+import io.gpupool.api.v1alpha1.ProvenNode;
 import io.gpupool.core.inventory.Membership;
 import io.gpupool.core.inventory.NodeTrust;
 import io.gpupool.core.inventory.PoolInputs;
@@ -42,6 +43,7 @@ import io.gpupool.core.model.PoolNode;
 import io.gpupool.core.status.Conditions;
 import io.gpupool.core.status.PoolReport;
 import io.gpupool.core.status.StatusDiff;
+import io.gpupool.operator.ledger.PoolLedger;
 import io.quarkus.runtime.StartupEvent;
 
 /**
@@ -65,12 +67,14 @@ public class PoolStatusPublisher {
 
     private static final Logger LOG = Logger.getLogger(PoolStatusPublisher.class);
     private static final KubernetesSerialization JSON = new KubernetesSerialization();
-
-    private final KubernetesClient client;
-    private final java.time.Clock clock;
+    /** Condition type on a GpuNode: whether all its GPUs count toward its organization's quota. */
+    static final String VERIFIED = "Verified";
     /** The shortest time from the start of one publication to the start of the next. */
     static final Duration MIN_INTERVAL = Duration.ofSeconds(1);
 
+    private final KubernetesClient client;
+    private final java.time.Clock clock;
+    private final PoolLedger ledger;
     private final ScheduledExecutorService writer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "gpupool-status-publisher");
         t.setDaemon(true);
@@ -78,6 +82,8 @@ public class PoolStatusPublisher {
     });
     /** The outcome waiting to be written; non-null while a write is queued. */
     private final AtomicReference<Latest> latest = new AtomicReference<>();
+    /** The last outcome written: written again every minute, so that the ledgers' checkpoints stay fresh. */
+    private volatile Latest written;
     /** When the last publication started (System.nanoTime), read by the thread that queues the next one. */
     private volatile long lastStart = System.nanoTime() - MIN_INTERVAL.toNanos();
 
@@ -85,17 +91,37 @@ public class PoolStatusPublisher {
     }
 
     @Inject
-    public PoolStatusPublisher(KubernetesClient client, java.time.Clock clock) {
+    public PoolStatusPublisher(KubernetesClient client, java.time.Clock clock, PoolLedger ledger) {
         this.client = client;
         this.clock = clock;
+        this.ledger = ledger;
+        long every = PoolLedger.CHECKPOINT_INTERVAL.toMillis();
+        // On the writer's thread: when no newer outcome waits, write the last one again (only a due ledger checkpoint
+        // changes). Queuing it instead could put it in place of a newer one.
+        writer.scheduleWithFixedDelay(() -> {
+            Latest last = written;
+            if (last != null && latest.get() == null) {
+                try {
+                    publish(last.outcome(), last.view());
+                } catch (RuntimeException e) {
+                    LOG.warn("Checkpointing the contributor ledger failed; the next minute tries again", e);
+                }
+            }
+        }, every, every, TimeUnit.MILLISECONDS);
     }
 
     void register(@Observes StartupEvent start, PoolScheduler scheduler) {
         attach(scheduler);
     }
 
-    /** Publishes after every cycle, and explains GpuNodes the pool does not believe as they change. */
+    /**
+     * Publishes after every cycle, and explains GpuNodes the pool does not believe as they change. The ledger takes
+     * each cycle in before the status that shows it is written, and gives cycles the usage history of fairness with
+     * memory.
+     */
     void attach(PoolScheduler scheduler) {
+        scheduler.onCycle(ledger::onCycle);
+        scheduler.usageHistory(ledger::decayedNetUsage);
         scheduler.onCycle(this::publishSoon);
         scheduler.onDistrusted((node, view) -> writer.execute(() -> {
             try {
@@ -136,6 +162,7 @@ public class PoolStatusPublisher {
                 lastStart = System.nanoTime();
                 Latest next = latest.getAndSet(null);
                 try {
+                    written = next;
                     publish(next.outcome(), next.view());
                 } catch (RuntimeException e) {
                     LOG.warn("Publishing the pool's status failed; the next cycle writes it again", e);
@@ -150,9 +177,10 @@ public class PoolStatusPublisher {
     }
 
     void publish(PoolScheduler.CycleOutcome outcome, PoolView view) {
+        ledger.takeTokens(view);
         Map<NodeKey, PoolNode> nodes = new HashMap<>();
         outcome.snapshot().nodes().forEach(n -> nodes.put(n.key(), n));
-        PoolReport report = PoolReport.of(outcome.snapshot(), outcome.result());
+        PoolReport report = outcome.report();
 
         Map<String, String> approved = view.contributedClusters();
         int maxGpusPerNode = PoolInputs.maxGpusPerNode(view.pool().map(GpuPool::getSpec).orElse(null));
@@ -172,6 +200,11 @@ public class PoolStatusPublisher {
                             rejection.get().message(), n.getMetadata().getGeneration(), clock)
                     : readyCondition(previous, pn, Boolean.FALSE.equals(n.getSpec().nodeReady),
                             n.getMetadata().getGeneration());
+            var counted = pn == null ? null : outcome.counted().get(pn.key());
+            next.countedGpus = counted == null ? 0 : counted.gpus();
+            next.conditions = counted == null ? Conditions.remove(next.conditions, VERIFIED)
+                    : Conditions.set(next.conditions, VERIFIED, counted.gpus() >= pn.gpus(), counted.reason(),
+                            counted.message(), n.getMetadata().getGeneration(), clock);
             // lastHeartbeatTime is the agent's: never compared, never sent.
             if (!StatusDiff.same(previous, next, "lastHeartbeatTime")) {
                 patchNodeStatus(n, next);
@@ -204,9 +237,13 @@ public class PoolStatusPublisher {
                     "Quota and usage computed by the last admission cycle.", next.observedGeneration, clock);
             next.conditions = contested(next.conditions, membership, org.getMetadata().getName(),
                     next.observedGeneration);
+            // A fresh checkpoint only when one is due: a status that did not change otherwise costs no write.
+            next.ledger = ledger.statusFor(org.getMetadata().getName(), previous.ledger);
+            List<ProvenNode> proven = outcome.proven().get(org.getMetadata().getName());
+            next.provenNodes = proven == null || proven.isEmpty() ? null : proven;
             // status.usage is the usage fold's (io.gpupool.operator.usage): neither compared nor sent.
             if (!StatusDiff.same(previous, next, "usage")) {
-                patchOrganizationStatus(org, next);
+                patchOrganizationStatus(org, next, previous.provenNodes != null && next.provenNodes == null);
             }
         }
         view.pool().ifPresent(pool -> {
@@ -292,6 +329,7 @@ public class PoolStatusPublisher {
         }
         fields.put("allocatable", next.allocatable);
         fields.put("allocated", next.allocated);
+        fields.put("countedGpus", next.countedGpus);
         fields.put("conditions", next.conditions);
         patchFields(node, node.getStatus() != null, fields,
                 next.gpuClass == null && node.getStatus() != null && node.getStatus().gpuClass != null
@@ -302,14 +340,16 @@ public class PoolStatusPublisher {
      * Writes the fields of an Organization's status the pool's admission owns, and only those: status.usage belongs
      * to the usage fold (io.gpupool.operator.usage), which writes it on its own schedule.
      */
-    private void patchOrganizationStatus(Organization org, OrganizationStatus next) {
+    private void patchOrganizationStatus(Organization org, OrganizationStatus next, boolean noMoreProofs) {
         Map<String, Object> fields = new LinkedHashMap<>();
         fields.put("classes", next.classes);
         fields.put("weightedShare", next.weightedShare);
         fields.put("namespaces", next.namespaces);
         fields.put("conditions", next.conditions);
         fields.put("observedGeneration", next.observedGeneration);
-        patchFields(org, org.getStatus() != null, fields, List.of());
+        fields.put("ledger", next.ledger);
+        fields.put("provenNodes", next.provenNodes);
+        patchFields(org, org.getStatus() != null, fields, noMoreProofs ? List.of("provenNodes") : List.of());
     }
 
     /**

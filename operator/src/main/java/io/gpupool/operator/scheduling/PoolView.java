@@ -48,6 +48,24 @@ public interface PoolView {
     Map<WorkloadId, Map<NodeKey, Integer>> livePods();
 
     /**
+     * Ready replicas on contributed clusters' nodes, per ModelDeployment and node, as their agents report them: what
+     * proves a contributed node's GPUs ({@code ContributionProof}).
+     */
+    default Map<WorkloadId, Map<NodeKey, Integer>> readyReplicas() {
+        return Map.of();
+    }
+
+    /** {@link #readyReplicas()} of one ModelDeployment. */
+    default Map<NodeKey, Integer> readyReplicasOf(WorkloadId id) {
+        return readyReplicas().getOrDefault(id, Map.of());
+    }
+
+    /** Per approved contributed cluster and GpuClass, the most GPUs that may earn quota (its ceiling). */
+    default Map<String, Map<String, Integer>> clusterCeilings() {
+        return Map.of();
+    }
+
+    /**
      * Whether every cache behind this view has been filled by its first list. A cycle over caches still filling would
      * see part of the pool: the ledger rebuilt from some of the recorded placements, replicas on nodes not listed yet
      * taken away, and the GPUs they hold handed to another ModelDeployment.
