@@ -127,7 +127,7 @@ class GatewayApiServerTest {
     }
 
     @AfterAll
-    static void stop() throws Exception {
+    static void stop() {
         if (gateway != null) {
             gateway.close();
         }
@@ -135,16 +135,8 @@ class GatewayApiServerTest {
             admin.resources(ApiKey.class).inNamespace(ALPHA).delete();
             admin.resources(ApiKey.class).inNamespace(BETA).delete();
         }
-        try {
-            TestPool.tearDown(pool, operator);
-        } finally {
-            if (engines != null) {
-                engines.close();
-            }
-            if (vertx != null) {
-                vertx.close();
-            }
-        }
+        // The engines go with their pods (the kubelet releases their addresses), then the class's Vert.x.
+        TestPool.tearDown(pool, operator, engines, vertx == null ? null : vertx::close);
     }
 
     static OpenAIClient client(String key) {

@@ -87,21 +87,13 @@ class GatewayLoadApiServerTest {
     }
 
     @AfterAll
-    static void stop() throws Exception {
+    static void stop() {
         if (admin != null) {
             admin.resources(ApiKey.class).inNamespace(QUIET).delete();
             admin.resources(ApiKey.class).inNamespace(FLOOD).delete();
         }
-        try {
-            TestPool.tearDown(pool, operator);
-        } finally {
-            if (engines != null) {
-                engines.close();
-            }
-            if (vertx != null) {
-                vertx.close();
-            }
-        }
+        // The engines go with their pods (the kubelet releases their addresses), then the class's Vert.x.
+        TestPool.tearDown(pool, operator, engines, vertx == null ? null : vertx::close);
     }
 
     /** Requests of one size: the dispatcher charges each the same, so shares of requests are shares of tokens. */

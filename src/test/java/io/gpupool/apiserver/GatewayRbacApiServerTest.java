@@ -68,27 +68,13 @@ class GatewayRbacApiServerTest {
     }
 
     @AfterAll
-    static void cleanUp() throws Exception {
+    static void cleanUp() {
         if (admin != null) {
             admin.resources(ApiKey.class).inNamespace(NS).delete();
             admin.resources(GatewayReport.class).inNamespace(GATEWAY_NS).delete();
         }
-        try {
-            TestPool.tearDown(pool, operator);
-        } finally {
-            if (engines != null) {
-                engines.close();
-            }
-            if (vertx != null) {
-                vertx.close();
-            }
-            if (asGateway != null) {
-                asGateway.close();
-            }
-            if (chart != null) {
-                chart.close();
-            }
-        }
+        // The engines go with their pods (the kubelet releases their addresses), then the class's Vert.x.
+        TestPool.tearDown(pool, operator, engines, vertx == null ? null : vertx::close, asGateway, chart);
     }
 
     @Test
