@@ -2,13 +2,15 @@
 # Benchmark of the pool gateway (src/test/java/io/gpupool/bench/gateway/GatewayBenchmark, a main class, not a test):
 # open-loop load (constant arrival rate, latency from the intended send time, HdrHistogram) against SIMULATED engines
 # that answer at once, called three ways side by side: directly (the baseline), through one gateway, and through the
-# gateway and an agent's tunnel; the added latency at each rate, streaming's time to first chunk, and the highest rate
-# one gateway sustains with p99 under 50 ms on each path. Uses the real kube-apiserver when
-# hack/provision-kube-apiserver.sh has run (the gateway watches it), else the embedded one. Prints a table with the
+# gateway and an agent's tunnel; the added latency at each rate, streaming's time to first chunk, the highest rate
+# one gateway sustains with p99 under 50 ms on each path, and fair queuing as time: a quiet organization's p50/p99 on a
+# saturated shared model alone and under another organization's 10x flood. Uses the cluster harness when
+# hack/provision-kube-apiserver.sh has run (the gateway watches it; the real controllers and scheduler make the serving
+# pods, the simulated kubelet runs them with SIMULATED engines), else the embedded API server. Prints a table with the
 # load average and writes target/bench-gateway/results.md.
 #
-#   hack/bench-gateway.sh                                  500 and 1,000 req/s, then the sweep (about 8 minutes)
-#   hack/bench-gateway.sh --seconds 10 --rates 500 --sweep 1000,2000,3000
+#   hack/bench-gateway.sh                                  500 and 1,000 req/s, the sweep, fairness (about 10 minutes)
+#   hack/bench-gateway.sh --seconds 10 --rates 500 --sweep 1000,2000,3000 --fair-seconds 10
 #
 # BENCH_SKIP_BUILD=1 skips the Maven steps (reuses target/test-classes and target/bench-gateway.classpath).
 set -euo pipefail

@@ -125,13 +125,17 @@ class ContributorAgentTest {
 
     @Test
     void discoversContributedGpuNodesAndRegistersThemWithAHeartbeat() {
-        startAgent(defaultPolicy());
+        // A contributor that lets the pool's work run its models' own code here, but not load pickled weights.
+        startAgent(new ContributorPolicy(defaultPolicy().allowedImages(), false, false, true, false, List.of()));
         await().atMost(WAIT).until(() -> gpuNodes().size() == 4);
         assertThat(gpuNodes()).extracting(n -> n.getMetadata().getName())
                 .containsExactlyInAnyOrder("a100-40g-mig-01", "rtx4090-home-01", "l4-02-notready", "l4-01");
         assertThat(gpuNodes()).allSatisfy(n -> {
             assertThat(n.getSpec().cluster).isEqualTo(CLUSTER);
             assertThat(n.getSpec().organization).isEqualTo("uni-nlp"); // the cluster's, never a node label's
+            // What its policy consents to, so that the pool places here only work it would accept (#14 item 6).
+            assertThat(n.getSpec().consent.remoteCode).isTrue();
+            assertThat(n.getSpec().consent.unsafeWeights).isFalse();
         });
         GpuNode mig = gpuNode("a100-40g-mig-01");
         assertThat(mig.getSpec().gpu.product).isEqualTo("A100-SXM4-40GB-MIG-1g.5gb");

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -34,7 +33,6 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.Watch;
 import io.fabric8.kubernetes.client.Watcher;
 import io.fabric8.kubernetes.client.WatcherException;
-import io.gpupool.agent.AgentSettings;
 import io.gpupool.agent.ContributorAgent;
 import io.gpupool.api.v1alpha1.ContributedCluster;
 import io.gpupool.api.v1alpha1.GpuNode;
@@ -43,7 +41,6 @@ import io.gpupool.api.v1alpha1.Placement;
 import io.gpupool.api.v1alpha1.ServingWork;
 import io.gpupool.cluster.SimulatedKubelet;
 import io.gpupool.core.inventory.NodeTrust;
-import io.gpupool.core.policy.ContributorPolicy;
 import io.gpupool.core.render.RemoteWorkRenderer;
 import io.gpupool.core.render.ServingSettings;
 import io.gpupool.core.status.Conditions;
@@ -81,9 +78,9 @@ class AgentRbacApiServerTest {
     private static TestPool pool;
     private static InProcessOperator operator;
     private static KubernetesClient asOperator;
+    private static InProcessAgent alpha;
     private static KubernetesClient hub;
     private static KubernetesClient local;
-    private static ContributorAgent agent;
 
     @BeforeAll
     static void approveClustersAndStartTheAgent(RealKubeApiServer.Server server) {
@@ -114,24 +111,17 @@ class AgentRbacApiServerTest {
             SimulatedKubelet.registerNode(admin, node);
         }
 
-        hub = server.impersonating("system:serviceaccount:" + ALPHA_NS + ":" + ContributedClusterReconciler.AGENT);
-        local = server.impersonating("system:serviceaccount:" + CONTRIBUTOR_NS + ":" + agentAccount);
-        agent = new ContributorAgent(local, hub, new AgentSettings(ORG, ALPHA, Map.of(CONTRIBUTE, "true"), SERVING,
-                Duration.ofSeconds(1), new ContributorPolicy(List.of("ghcr.io/gpupool/inference-vllm:*"), false, false)),
-                Clock.systemUTC());
-        agent.start();
+        alpha = InProcessAgent.start(server, ORG, ALPHA, CONTRIBUTOR_NS, agentAccount, Map.of(CONTRIBUTE, "true"),
+                SERVING);
+        hub = alpha.hub();
+        local = alpha.local();
     }
 
     @AfterAll
     static void cleanUp() {
         try {
-            if (agent != null) {
-                agent.close();
-            }
-            for (KubernetesClient c : new KubernetesClient[] { hub, local }) {
-                if (c != null) {
-                    c.close();
-                }
+            if (alpha != null) {
+                alpha.close();
             }
             // What the garbage collector would do (this API server has none): the agent's objects at both ends, the
             // approvals and their children.
@@ -149,19 +139,7 @@ class AgentRbacApiServerTest {
             admin.resources(ContributedCluster.class).withName(ALPHA).delete();
             admin.resources(ContributedCluster.class).withName(BETA).delete();
         } finally {
-            try {
-                TestPool.tearDown(pool, operator);
-            } finally {
-                for (AutoCloseable c : new AutoCloseable[] { asOperator, contributorChart, operatorChart }) {
-                    try {
-                        if (c != null) {
-                            c.close();
-                        }
-                    } catch (Exception e) {
-                        // keep closing the others
-                    }
-                }
-            }
+            TestPool.tearDown(pool, operator, asOperator, contributorChart, operatorChart);
         }
     }
 

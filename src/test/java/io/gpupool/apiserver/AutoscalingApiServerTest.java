@@ -27,7 +27,7 @@ import io.gpupool.core.autoscaling.Autoscaler;
 import io.gpupool.core.gateway.dispatch.QueueLimits;
 import io.gpupool.core.model.WorkloadId;
 import io.gpupool.gateway.Gateway;
-import io.gpupool.playground.EnginePodNetwork;
+import io.gpupool.testing.EnginePodNetwork;
 import io.gpupool.testing.ColdStartTimeline;
 import io.gpupool.testing.PoolFixtures;
 import io.vertx.core.Vertx;

@@ -35,7 +35,9 @@ import com.openai.models.chat.completions.ChatCompletionStreamOptions;
 import com.openai.models.completions.CompletionCreateParams;
 import com.openai.models.embeddings.EmbeddingCreateParams;
 
+import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.readiness.Readiness;
 import io.gpupool.api.v1alpha1.ApiKey;
 import io.gpupool.api.v1alpha1.ModelDeployment;
 import io.gpupool.api.v1alpha1.Organization;
@@ -43,16 +45,18 @@ import io.gpupool.core.gateway.dispatch.QueueLimits;
 import io.gpupool.core.status.Conditions;
 import io.gpupool.gateway.Gateway;
 import io.gpupool.testing.FakeEngine;
-import io.gpupool.testing.SimulatedReplicas;
+import io.gpupool.testing.EnginePodNetwork;
 import io.micrometer.prometheus.PrometheusConfig;
 import io.micrometer.prometheus.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
 
 /**
- * The pool gateway end to end on the real API server: the operator issues API keys and decides served names; the
- * gateway, started in-process as its role starts it, finds models, keys and serving pods by watching the API server,
- * and routes to SIMULATED engines (each on its own loopback address, as pod IP). The client is the official OpenAI
- * Java SDK; what it never sends (malformed JSON, no key) goes through a raw HTTP client.
+ * The pool gateway end to end on the real control plane: the operator issues API keys, decides served names and
+ * places the models on two organizations' GPU servers; the real Deployment controller and kube-scheduler make and bind
+ * their pods, and the simulated kubelet runs each with a SIMULATED engine at its pod IP. The gateway, started
+ * in-process as its role starts it, finds models, keys and serving pods by watching the API server, and routes to
+ * them. The client is the official OpenAI Java SDK; what it never sends (malformed JSON, no key) goes through a raw
+ * HTTP client.
  */
 @ApiServerTier
 class GatewayApiServerTest {
@@ -66,7 +70,8 @@ class GatewayApiServerTest {
     private static TestPool pool;
     private static InProcessOperator operator;
     private static Vertx vertx;
-    private static SimulatedReplicas replicas;
+    private static EnginePodNetwork network;
+    private static AutoCloseable engines;
     private static Gateway gateway;
     private static String alphaKey;
     private static String betaKey;
@@ -82,24 +87,30 @@ class GatewayApiServerTest {
         server.applyCrds();
         admin = server.admin();
         GatewayFixture.gatewayNamespace(admin);
-        pool = new TestPool(admin).member(ALPHA, ALPHA).member(BETA, BETA).allowSharing(ALPHA).allowSharing(BETA);
+        pool = GatewayFixture.withGpuClass(new TestPool(admin).member(ALPHA, ALPHA).member(BETA, BETA)
+                .allowSharing(ALPHA).allowSharing(BETA));
         operator = InProcessOperator.start(admin, GATEWAY_URL);
+        pool.contribute(GatewayFixture.gpuServer("gw-alpha-h100", ALPHA))
+                .contribute(GatewayFixture.gpuServer("gw-beta-h100", BETA));
         vertx = Vertx.vertx();
-        replicas = new SimulatedReplicas(admin, vertx);
+        // Every serving pod of the two namespaces gets a SIMULATED engine at its pod IP: alpha-slow answers after 3 s,
+        // alpha-stream streams 200 chunks 50 ms apart, the others answer at once.
+        network = new EnginePodNetwork(vertx, (pod, engine) -> {
+            switch (GatewayFixture.modelOf(pod)) {
+                case "slow" -> engine.serviceTime(Duration.ofSeconds(3));
+                case "stream" -> engine.completionTokens(200).chunkInterval(Duration.ofMillis(50));
+                default -> {
+                }
+            }
+        });
+        engines = GatewayFixture.engines(server, network, ALPHA, BETA);
 
-        GatewayFixture.model(admin, ALPHA, "chat", "alpha-chat", false, null);
-        GatewayFixture.model(admin, ALPHA, "empty", "alpha-empty", false, null);
+        GatewayFixture.model(admin, ALPHA, "chat", "alpha-chat", false, null, 2);
+        GatewayFixture.model(admin, ALPHA, "empty", "alpha-empty", false, null, 0);
         GatewayFixture.model(admin, ALPHA, "slow", "alpha-slow", false, 1);
         GatewayFixture.model(admin, ALPHA, "stream", "alpha-stream", false, null);
         GatewayFixture.model(admin, BETA, "commons", null, true, null);
         GatewayFixture.model(admin, BETA, "private", "beta-private", false, null);
-        alphaChat = List.of(replicas.start(ALPHA, "chat", "alpha-chat", Duration.ZERO).engine(),
-                replicas.start(ALPHA, "chat", "alpha-chat", Duration.ZERO).engine());
-        slow = replicas.start(ALPHA, "slow", "alpha-slow", Duration.ofSeconds(3)).engine();
-        streaming = replicas.start(ALPHA, "stream", "alpha-stream", Duration.ZERO).engine()
-                .completionTokens(200).chunkInterval(Duration.ofMillis(50));
-        commons = replicas.start(BETA, "commons", "gw-beta/commons", Duration.ZERO).engine();
-        replicas.start(BETA, "private", "beta-private", Duration.ZERO);
 
         alphaKey = GatewayFixture.key(admin, ALPHA, "alpha-key");
         betaKey = GatewayFixture.key(admin, BETA, "beta-key");
@@ -109,6 +120,10 @@ class GatewayApiServerTest {
         await().atMost(WAIT).until(() -> gateway.directory().snapshot().replicas().keySet().containsAll(List.of(
                 ALPHA + "/chat", ALPHA + "/slow", ALPHA + "/stream", BETA + "/commons", BETA + "/private"))
                 && gateway.directory().snapshot().replicas().get(ALPHA + "/chat").size() == 2);
+        alphaChat = network.engines(ALPHA, "chat");
+        slow = network.engines(ALPHA, "slow").get(0);
+        streaming = network.engines(ALPHA, "stream").get(0);
+        commons = network.engines(BETA, "commons").get(0);
     }
 
     @AfterAll
@@ -116,17 +131,12 @@ class GatewayApiServerTest {
         if (gateway != null) {
             gateway.close();
         }
-        if (replicas != null) {
-            replicas.close();
-        }
-        if (vertx != null) {
-            vertx.close();
-        }
         if (admin != null) {
             admin.resources(ApiKey.class).inNamespace(ALPHA).delete();
             admin.resources(ApiKey.class).inNamespace(BETA).delete();
         }
-        TestPool.tearDown(pool, operator);
+        // The engines go with their pods (the kubelet releases their addresses), then the class's Vert.x.
+        TestPool.tearDown(pool, operator, engines, vertx == null ? null : vertx::close);
     }
 
     static OpenAIClient client(String key) {
@@ -350,10 +360,10 @@ class GatewayApiServerTest {
 
     @Test
     void aTakenServedNameGetsAConditionNamingItsHolderAndPassesOnWhenTheHolderGoes() {
-        GatewayFixture.model(admin, ALPHA, "first", "shared-name", true, null);
+        GatewayFixture.model(admin, ALPHA, "first", "shared-name", true, null, 0);
         await().atMost(WAIT).ignoreExceptions().until(() -> "shared-name".equals(status(ALPHA, "first").getStatus()
                 .servedModelName));
-        GatewayFixture.model(admin, BETA, "second", "shared-name", true, null);
+        GatewayFixture.model(admin, BETA, "second", "shared-name", true, null, 0);
         await().atMost(WAIT).ignoreExceptions().until(() -> Conditions.find(
                 status(BETA, "second").getStatus().conditions, "ServedModelName").map(c -> "NameTaken".equals(
                         c.getReason())).orElse(false));
@@ -362,7 +372,7 @@ class GatewayApiServerTest {
         assertThat(taken.getMessage()).contains("gw-alpha/first");
         assertThat(status(BETA, "second").getStatus().servedModelName).isNull();
         assertThat(status(ALPHA, "first").getStatus().endpoint).isEqualTo(GATEWAY_URL);
-        // The status says how many replicas the gateway reaches (alpha-chat: two SIMULATED pods; first: none).
+        // The status says how many replicas the gateway reaches (alpha-chat: two pods; first: none, it asks for none).
         await().atMost(WAIT).ignoreExceptions().until(() -> status(ALPHA, "chat").getStatus().replicas.reachable == 2);
         assertThat(status(ALPHA, "first").getStatus().replicas.reachable).isZero();
 
@@ -384,6 +394,47 @@ class GatewayApiServerTest {
         int a = alphaChat.get(0).requests() - before[0];
         int b = alphaChat.get(1).requests() - before[1];
         assertThat(List.of(a, b)).containsExactlyInAnyOrder(10, 0);
+    }
+
+    /**
+     * A member of beta creates, by hand, a Pod with everything a serving pod of the shared gw-beta/commons carries,
+     * copied from the Deployment the operator rendered: labels, node annotation, GPU request, node affinity, served
+     * name. The real scheduler binds it, the simulated kubelet runs it, and a (forged) engine answers at its IP. Only
+     * no ReplicaSet of the operator's Deployment made it: the gateway sends it nothing, neither beta's requests nor
+     * those of another organization (alpha), whose prompts would otherwise reach a pod beta controls.
+     */
+    @Test
+    void aPodThatOnlyLooksLikeAServingPodGetsNoRequest() throws Exception {
+        var template = admin.apps().deployments().inNamespace(BETA)
+                .withLabel(io.gpupool.api.v1alpha1.ApiGroup.MODEL_DEPLOYMENT_LABEL, "commons").list().getItems().get(0)
+                .getSpec().getTemplate();
+        String name = "commons-forged";
+        admin.resource(new PodBuilder().withNewMetadata().withName(name).withNamespace(BETA)
+                .withLabels(template.getMetadata().getLabels()).withAnnotations(template.getMetadata().getAnnotations())
+                .endMetadata().withSpec(template.getSpec()).build()).create();
+        try {
+            await().atMost(WAIT).until(() -> network.engineOf(BETA, name) != null && Readiness.isPodReady(admin.pods()
+                    .inNamespace(BETA).withName(name).get()));
+            FakeEngine forged = network.engineOf(BETA, name);
+            // A gateway that starts now lists every pod there is, the forged one Ready at its address among them.
+            try (Gateway fresh = GatewayFixture.gateway(vertx, admin, GatewayFixture.settings("gw-test/forged"))) {
+                int before = commons.requests();
+                for (OpenAIClient member : List.of(OpenAIOkHttpClient.builder().apiKey(alphaKey).baseUrl(fresh.url())
+                        .maxRetries(0).build(), OpenAIOkHttpClient.builder().apiKey(betaKey).baseUrl(fresh.url())
+                                .maxRetries(0).build())) {
+                    // Prompts with nothing in common, so that prefix affinity would spread them over every replica.
+                    for (int i = 0; i < 15; i++) {
+                        member.chat().completions().create(ChatCompletionCreateParams.builder()
+                                .model("gw-beta/commons").addUserMessage(i + " private prompt " + "#".repeat(i)).build());
+                    }
+                }
+                assertThat(forged.requests()).as("requests the forged pod's engine received").isZero();
+                assertThat(commons.requests()).isEqualTo(before + 30);
+                assertThat(fresh.directory().snapshot().replicas().get(BETA + "/commons")).hasSize(1);
+            }
+        } finally {
+            admin.pods().inNamespace(BETA).withName(name).delete();
+        }
     }
 
     private static HttpResponse<String> send(String url, String content) {

@@ -12,25 +12,35 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Set;
 
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.gpupool.api.v1alpha1.ApiGroup;
 import io.gpupool.api.v1alpha1.ApiKey;
 import io.gpupool.api.v1alpha1.ModelDeployment;
 import io.gpupool.gateway.Gateway;
 import io.gpupool.gateway.GatewaySettings;
 import io.gpupool.gateway.RemoteUpstreams;
 import io.gpupool.operator.apikey.ApiKeyReconciler;
+import io.gpupool.testing.EnginePodNetwork;
 import io.gpupool.testing.PoolFixtures;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
 
-/** What the gateway's tests share: keys, models, gateways in-process, a raw HTTP client for status codes. */
+/**
+ * What the gateway's tests share: keys, models and the GPU servers they run on, SIMULATED engines at their pods' IPs,
+ * gateways in-process, a raw HTTP client for status codes.
+ */
 final class GatewayFixture {
 
     static final Duration WAIT = Duration.ofSeconds(60);
+    /** The GpuClass of the gateway tests' GPU servers (8 H100 each) and their models. */
+    static final String GPU_CLASS = "gw-h100";
     static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     private GatewayFixture() {
@@ -79,9 +89,44 @@ final class GatewayFixture {
                 StandardCharsets.UTF_8);
     }
 
+    /**
+     * The GpuClass of the tests' GPU servers; the pool's admin adds it once per class's pool (TestPool removes it).
+     */
+    static TestPool withGpuClass(TestPool pool) {
+        return pool.gpuClass(GPU_CLASS, 80000, "NVIDIA-H100-80GB-HBM3");
+    }
+
+    /** A GPU server of 8 H100 that an organization contributes, for the operator to place the tests' models on. */
+    static Node gpuServer(String name, String organization) {
+        return PoolFixtures.node("dgx-h100-01", name, organization);
+    }
+
+    /**
+     * From now on, the pods of these namespaces that the simulated kubelet runs get their IP from the network, where a
+     * serving pod's SIMULATED engine answers; close the returned handle when the class ends.
+     */
+    static AutoCloseable engines(RealKubeApiServer.Server server, EnginePodNetwork network, String... namespaces) {
+        Set<String> in = Set.of(namespaces);
+        return server.kubelet().addresses(p -> in.contains(p.getMetadata().getNamespace()), network);
+    }
+
+    /** The model of a pod (its ModelDeployment's label), to set engines up per model. */
+    static String modelOf(Pod pod) {
+        return pod.getMetadata().getLabels() == null ? "" : pod.getMetadata().getLabels()
+                .getOrDefault(ApiGroup.MODEL_DEPLOYMENT_LABEL, "");
+    }
+
+    /** A ModelDeployment of one replica on the tests' GPU servers. */
     static ModelDeployment model(KubernetesClient admin, String namespace, String name, String servedName,
             boolean shared, Integer maxInFlight) {
-        ModelDeployment md = PoolFixtures.modelDeployment(namespace, name, 1, 1);
+        return model(admin, namespace, name, servedName, shared, maxInFlight, 1);
+    }
+
+    static ModelDeployment model(KubernetesClient admin, String namespace, String name, String servedName,
+            boolean shared, Integer maxInFlight, int replicas) {
+        ModelDeployment md = PoolFixtures.modelDeployment(namespace, name, replicas, 1);
+        md.getSpec().gpu.classes = List.of(GPU_CLASS);
+        md.getSpec().model.maxContextLength = 4096;
         md.getSpec().servedModelName = servedName;
         md.getSpec().shared = shared;
         md.getSpec().maxInFlightPerReplica = maxInFlight;

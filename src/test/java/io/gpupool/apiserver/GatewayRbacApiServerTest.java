@@ -18,20 +18,19 @@ import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.gpupool.api.v1alpha1.ApiKey;
-import io.gpupool.api.v1alpha1.ApiKeyStatus;
 import io.gpupool.api.v1alpha1.GatewayReport;
 import io.gpupool.api.v1alpha1.ModelDeployment;
 import io.gpupool.api.v1alpha1.Organization;
-import io.gpupool.core.gateway.ApiKeys;
 import io.gpupool.gateway.Gateway;
 import io.gpupool.gateway.GatewaySettings;
-import io.gpupool.testing.SimulatedReplicas;
+import io.gpupool.testing.EnginePodNetwork;
 import io.vertx.core.Vertx;
 
 /**
  * The gateway's RBAC as the operator chart renders it, on a server that enforces it: a gateway whose client
- * impersonates the chart's gateway ServiceAccount serves a model with a key and writes its usage report, and is
- * refused (403) everything else it might be tempted by: Secrets above all (it knows keys by their hashes only).
+ * impersonates the chart's gateway ServiceAccount serves a model with a key (the operator's key, on a pod the real
+ * controllers made from the operator's Deployment, with a SIMULATED engine at its IP) and writes its usage report, and
+ * is refused (403) everything else it might be tempted by: Secrets above all (it knows keys by their hashes only).
  */
 @ApiServerTier
 class GatewayRbacApiServerTest {
@@ -48,8 +47,9 @@ class GatewayRbacApiServerTest {
     private static KubernetesClient asGateway;
     private static InstalledChart chart;
     private static TestPool pool;
+    private static InProcessOperator operator;
     private static Vertx vertx;
-    private static SimulatedReplicas replicas;
+    private static AutoCloseable engines;
 
     @BeforeAll
     static void install(RealKubeApiServer.Server server) {
@@ -60,46 +60,27 @@ class GatewayRbacApiServerTest {
         assertThat(chart.objects()).extracting(o -> o.getMetadata().getName()).contains(RELEASE + "-gateway",
                 RELEASE + "-gateway-reports");
         asGateway = server.impersonating(SERVICE_ACCOUNT);
-        pool = new TestPool(admin).member(NS, ORG);
+        pool = GatewayFixture.withGpuClass(new TestPool(admin).member(NS, ORG));
+        operator = InProcessOperator.start(admin);
+        pool.contribute(GatewayFixture.gpuServer("gw-rbac-h100", ORG));
         vertx = Vertx.vertx();
-        replicas = new SimulatedReplicas(admin, vertx);
+        engines = GatewayFixture.engines(server, new EnginePodNetwork(vertx), NS);
     }
 
     @AfterAll
     static void cleanUp() {
-        if (replicas != null) {
-            replicas.close();
-        }
-        if (vertx != null) {
-            vertx.close();
-        }
         if (admin != null) {
             admin.resources(ApiKey.class).inNamespace(NS).delete();
             admin.resources(GatewayReport.class).inNamespace(GATEWAY_NS).delete();
         }
-        if (pool != null) {
-            pool.close();
-        }
-        if (asGateway != null) {
-            asGateway.close();
-        }
-        if (chart != null) {
-            chart.close();
-        }
+        // The engines go with their pods (the kubelet releases their addresses), then the class's Vert.x.
+        TestPool.tearDown(pool, operator, engines, vertx == null ? null : vertx::close, asGateway, chart);
     }
 
     @Test
     void theChartsGatewayServiceAccountServesAndReportsAndIsRefusedTheRest() throws Exception {
         GatewayFixture.model(admin, NS, "chat", "rbac-chat", false, null);
-        replicas.start(NS, "chat", "rbac-chat", Duration.ZERO);
-        // A key as the operator issues it: the value stays with the test, the hash goes into status.
-        String value = ApiKeys.generate(new java.security.SecureRandom());
-        ApiKey key = new ApiKey();
-        key.setMetadata(new ObjectMetaBuilder().withNamespace(NS).withName("k").build());
-        key = admin.resource(key).create();
-        key.setStatus(new ApiKeyStatus());
-        key.getStatus().keyHash = ApiKeys.hash(value);
-        admin.resource(key).updateStatus();
+        String value = GatewayFixture.key(admin, NS, "k");
 
         GatewaySettings settings = new GatewaySettings("127.0.0.1", 0, 1 << 20,
                 io.gpupool.core.gateway.dispatch.QueueLimits.DEFAULT, GATEWAY_NS, RELEASE + "-gateway", "rbac/1",

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,7 +31,6 @@ import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.gpupool.agent.AgentSettings;
 import io.gpupool.agent.ContributorAgent;
 import io.gpupool.api.v1alpha1.ApiGroup;
 import io.gpupool.api.v1alpha1.GpuPool;
@@ -41,12 +39,10 @@ import io.gpupool.api.v1alpha1.Placement;
 import io.gpupool.api.v1alpha1.ServingWork;
 import io.gpupool.cluster.SimulatedKubelet;
 import io.gpupool.core.inventory.NodeTrust;
-import io.gpupool.core.policy.ContributorPolicy;
 import io.gpupool.core.render.RemoteWorkRenderer;
 import io.gpupool.core.render.ServingAccess;
 import io.gpupool.core.render.ServingContract;
 import io.gpupool.core.render.ServingSettings;
-import io.gpupool.operator.cluster.ContributedClusterReconciler;
 import io.gpupool.testing.NetworkPolicyEvaluator;
 import io.gpupool.testing.PoolFixtures;
 
@@ -103,11 +99,9 @@ class ServingIsolationApiServerTest {
     private static InstalledChart operatorChart;
     private static InstalledChart contributorChart;
     private static KubernetesClient asOperator;
-    private static KubernetesClient hub;
-    private static KubernetesClient local;
     private static TestPool pool;
     private static InProcessOperator operator;
-    private static ContributorAgent agent;
+    private static InProcessAgent agent;
     private static final List<Pod> handMade = new ArrayList<>();
 
     @BeforeAll
@@ -147,13 +141,8 @@ class ServingIsolationApiServerTest {
         contributed.getMetadata().getLabels().put(CONTRIBUTE, "true");
         SimulatedKubelet.registerNode(admin, contributed);
 
-        hub = server.impersonating("system:serviceaccount:" + HUB_NS + ":" + ContributedClusterReconciler.AGENT);
-        local = server.impersonating("system:serviceaccount:" + RELEASE_NS + ":"
-                + contributorChart.one(ServiceAccount.class).getMetadata().getName());
-        agent = new ContributorAgent(local, hub, new AgentSettings(ORG, CLUSTER, Map.of(CONTRIBUTE, "true"), SERVING,
-                Duration.ofSeconds(1), new ContributorPolicy(List.of("ghcr.io/gpupool/inference-vllm:*"), false, false)),
-                Clock.systemUTC());
-        agent.start();
+        agent = InProcessAgent.start(server, ORG, CLUSTER, RELEASE_NS,
+                contributorChart.one(ServiceAccount.class).getMetadata().getName(), Map.of(CONTRIBUTE, "true"), SERVING);
     }
 
     @AfterAll
@@ -162,28 +151,14 @@ class ServingIsolationApiServerTest {
             if (agent != null) {
                 agent.close();
             }
-            for (KubernetesClient c : new KubernetesClient[] { hub, local }) {
-                if (c != null) {
-                    c.close();
-                }
-            }
             handMade.forEach(p -> admin.resource(p).delete());
             admin.resources(ServingWork.class).inNamespace(HUB_NS).delete();
             admin.apps().deployments().inNamespace(SERVING).withLabel(RemoteWorkRenderer.WORK_LABEL).delete();
             admin.services().inNamespace(SERVING).withLabel(RemoteWorkRenderer.WORK_LABEL).delete();
         } finally {
             try {
-                TestPool.tearDown(pool, operator);
+                TestPool.tearDown(pool, operator, asOperator, contributorChart, operatorChart);
             } finally {
-                for (AutoCloseable c : new AutoCloseable[] { asOperator, contributorChart, operatorChart }) {
-                    try {
-                        if (c != null) {
-                            c.close();
-                        }
-                    } catch (Exception e) {
-                        // keep closing the others
-                    }
-                }
                 // The pods go with their Deployments (the kubelet confirms them gone); then their nodes may go.
                 await().atMost(WAIT).until(() -> List.of(SERVING, RELEASE_NS, POOL_NS, TEAM, OTHER).stream()
                         .allMatch(ns -> admin.pods().inNamespace(ns).list().getItems().isEmpty()));

@@ -184,6 +184,29 @@ public final class TestPool implements AutoCloseable {
      * is stopped whatever fails first: the next class would otherwise have two operators fighting over the objects.
      */
     public static void tearDown(TestPool pool, InProcessOperator operator) {
+        tearDown(pool, operator, new AutoCloseable[0]);
+    }
+
+    /**
+     * The same, then closes the others in order (charts, clients), each whatever closing the ones before did.
+     */
+    public static void tearDown(TestPool pool, InProcessOperator operator, AutoCloseable... others) {
+        try {
+            tearDownPool(pool, operator);
+        } finally {
+            for (AutoCloseable c : others) {
+                try {
+                    if (c != null) {
+                        c.close();
+                    }
+                } catch (Exception e) {
+                    // keep closing the others
+                }
+            }
+        }
+    }
+
+    private static void tearDownPool(TestPool pool, InProcessOperator operator) {
         try {
             if (pool != null) {
                 pool.deleteModelDeployments(operator != null);

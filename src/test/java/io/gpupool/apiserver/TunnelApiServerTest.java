@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.concurrent.CompletableFuture;
@@ -35,7 +36,6 @@ import com.openai.models.chat.completions.ChatCompletionCreateParams;
 
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
-import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
@@ -47,6 +47,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.gpupool.agent.AgentSettings;
 import io.gpupool.agent.ContributorAgent;
+import io.gpupool.cluster.SimulatedKubelet;
 import io.gpupool.api.v1alpha1.ApiGroup;
 import io.gpupool.api.v1alpha1.ApiKey;
 import io.gpupool.api.v1alpha1.ApiKeyStatus;
@@ -68,7 +69,7 @@ import io.gpupool.gateway.upstream.UpstreamRequest;
 import io.gpupool.gateway.upstream.UpstreamUnavailableException;
 import io.gpupool.operator.cluster.ContributedClusterReconciler;
 import io.gpupool.testing.FakeEngine;
-import io.gpupool.testing.SimulatedReplicas;
+import io.gpupool.testing.EnginePodNetwork;
 import io.gpupool.testing.TcpProxy;
 import io.gpupool.tunnel.GatewayTunnels;
 import io.gpupool.testing.PoolFixtures;
@@ -92,7 +93,10 @@ import io.vertx.core.json.JsonObject;
  * gateway role mounts it) that checks them as the gateway's ServiceAccount bound to {@code system:auth-delegator}
  * (TokenReview and SubjectAccessReview) and allowed to watch ServingWorks. The real agent of cluster A runs with A's
  * token at both ends of its link: its hub watches and its tunnel, which reaches the gateway through a TCP link a test
- * can cut; a SIMULATED engine plays its serving pod. Members call with the official OpenAI Java client.
+ * can cut. The agent's Deployment (and, for one test, a replica in the pool's own cluster rendered as the operator renders
+ * it) becomes a pod through the real Deployment controller and kube-scheduler, on a GPU server of the shared control
+ * plane, and the simulated kubelet runs it with a SIMULATED engine at its pod IP. Members call with the official OpenAI
+ * Java client.
  */
 @ApiServerTier
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -110,6 +114,8 @@ class TunnelApiServerTest {
     private static final String ORG = "tunnel-org";
     private static final String SERVED = MODELS + "/llama";
     private static final String KEY = "gpk_tunnel-test-member-key";
+    /** The GPU server both the contributed cluster's work and the pool's own replica run on (one control plane). */
+    private static final String NODE = "tunnel-a100";
 
     private static KubernetesClient admin;
     private static Vertx vertx;
@@ -123,7 +129,8 @@ class TunnelApiServerTest {
     private static KubernetesClient hubAsA;
     private static ContributorAgent agent;
     private static TunnelClient tunnel;
-    private static SimulatedReplicas replicas;
+    private static EnginePodNetwork network;
+    private static AutoCloseable engines;
     private static final Map<String, String> TOKENS = new java.util.HashMap<>();
     private static final AtomicReference<String> agentToken = new AtomicReference<>();
 
@@ -180,8 +187,15 @@ class TunnelApiServerTest {
         admin.resource(work("other", B)).createOr(r -> r.update());
 
         vertx = Vertx.vertx();
-        engine = FakeEngine.echoing(vertx);
-        replicas = new SimulatedReplicas(admin, vertx);
+        // The serving pods get a SIMULATED engine at their pod IP: the contributed cluster's echoes prompts.
+        SimulatedKubelet.registerNode(admin, PoolFixtures.node("a100-80g-01", NODE, null));
+        network = new EnginePodNetwork(vertx, (pod, e) -> {
+            if (SERVING.equals(pod.getMetadata().getNamespace())) {
+                e.echo();
+            }
+        });
+        engines = server.kubelet().addresses(p -> Set.of(SERVING, MODELS).contains(p.getMetadata().getNamespace()),
+                network);
         tunnels = new GatewayTunnels(vertx, asGateway,
                 new TunnelServer.Settings(() -> 1, 64 * 1024, Duration.ofSeconds(1), Duration.ofMillis(500)));
         registry = tunnels.registry();
@@ -212,6 +226,9 @@ class TunnelApiServerTest {
                 A, agentToken::get, Optional.empty(), Duration.ofMillis(200), Duration.ofSeconds(1),
                 Duration.ofSeconds(1)), agent.servingEndpoints());
         tunnel.start();
+        // What the agent applied for its work runs: a pod made by the real controllers, with its engine.
+        await().atMost(WAIT).until(() -> network.engines(p -> SERVING.equals(p.getMetadata().getNamespace())).size() == 1);
+        engine = network.engines(p -> SERVING.equals(p.getMetadata().getNamespace())).get(0);
     }
 
     private static RoleBindingBuilder agentBindingBuilder(String ns) {
@@ -227,7 +244,7 @@ class TunnelApiServerTest {
 
     private static ServingWork work(String model, String cluster) {
         return RemoteWorkRenderer.render(PoolFixtures.modelDeployment(MODELS, model, 1, 1), "tunnel-org", cluster,
-                List.of(new Placement(cluster, "node-1", "gpu", 1)), ServingSettings.DEFAULT);
+                List.of(new Placement(cluster, NODE, "gpu", 1)), ServingSettings.DEFAULT);
     }
 
     @AfterAll
@@ -237,9 +254,6 @@ class TunnelApiServerTest {
         }
         if (agent != null) {
             agent.close();
-        }
-        if (replicas != null) {
-            replicas.close();
         }
         if (gateway != null) {
             gateway.close();
@@ -255,15 +269,18 @@ class TunnelApiServerTest {
                 c.close();
             }
         }
-        if (engine != null) {
-            engine.close();
+        admin.apps().deployments().inNamespace(SERVING).withLabel(RemoteWorkRenderer.WORK_LABEL).delete();
+        admin.services().inNamespace(SERVING).withLabel(RemoteWorkRenderer.WORK_LABEL).delete();
+        // The garbage collector takes the pods with their ReplicaSets, the kubelet confirms them gone; then the node.
+        await().atMost(WAIT).until(() -> admin.pods().inNamespace(SERVING).list().getItems().isEmpty()
+                && admin.pods().inNamespace(MODELS).list().getItems().isEmpty());
+        admin.nodes().withName(NODE).delete();
+        if (engines != null) {
+            engines.close();
         }
         if (vertx != null) {
             vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         }
-        admin.apps().deployments().inNamespace(SERVING).withLabel(RemoteWorkRenderer.WORK_LABEL).delete();
-        admin.services().inNamespace(SERVING).withLabel(RemoteWorkRenderer.WORK_LABEL).delete();
-        admin.pods().inNamespace(SERVING).withLabel(RemoteWorkRenderer.WORK_LABEL).withGracePeriod(0).delete();
         for (String cluster : List.of(A, B)) {
             admin.resources(ServingWork.class).inNamespace(NodeTrust.hubNamespace(cluster)).delete();
         }
@@ -275,36 +292,10 @@ class TunnelApiServerTest {
         admin.resources(Organization.class).withName(ORG).delete();
     }
 
-    /** What a kubelet would do for the Deployment the agent applied: a ready pod, the fake engine at its IP. */
-    private static void runServingPod() {
-        await().atMost(WAIT).until(() -> !admin.apps().deployments().inNamespace(SERVING)
-                .withLabel(RemoteWorkRenderer.WORK_LABEL).list().getItems().isEmpty());
-        Deployment d = admin.apps().deployments().inNamespace(SERVING).withLabel(RemoteWorkRenderer.WORK_LABEL).list()
-                .getItems().get(0);
-        Pod pod = PoolFixtures.servingPod(d, "llama-pod-0", true);
-        pod.getSpec().getContainers().get(0).getPorts().stream()
-                .filter(p -> ServingRenderer.PORT_NAME.equals(p.getName())).forEach(p -> p.setContainerPort(engine.port()));
-        // The tier's control plane must leave this hand-run pod alone: only the work's label (no ReplicaSet adopts
-        // it), and a scheduler that does not exist (nothing binds it or writes its status).
-        String hash = d.getMetadata().getLabels().get(RemoteWorkRenderer.WORK_LABEL);
-        pod.getMetadata().setLabels(Map.of(RemoteWorkRenderer.WORK_LABEL, hash));
-        // No owner (the garbage collector would delete a pod of a ReplicaSet that does not exist) and unbound.
-        pod.getMetadata().setOwnerReferences(null);
-        pod.getSpec().setNodeName(null);
-        pod.getSpec().setSchedulerName("tunnel-test-runs-this-pod");
-        var status = pod.getStatus();
-        status.setPodIP("127.0.0.1");
-        admin.resource(pod).createOr(r -> r.update());
-        admin.pods().inNamespace(SERVING).withName("llama-pod-0").editStatus(p -> {
-            p.setStatus(status);
-            return p;
-        });
-    }
-
     private static UpstreamRequest chat(String prompt) {
         return new UpstreamRequest(HttpMethod.POST, "/v1/chat/completions",
                 MultiMap.caseInsensitiveMultiMap().add("content-type", "application/json"),
-                new JsonObject().put("model", "llama").put("messages", new JsonArray().add(new JsonObject()
+                new JsonObject().put("model", SERVED).put("messages", new JsonArray().add(new JsonObject()
                         .put("role", "user").put("content", prompt))).toBuffer());
     }
 
@@ -330,11 +321,10 @@ class TunnelApiServerTest {
     @Test
     @Order(1)
     void theAgentsOwnCredentialsOpenItsTunnelToItsReplicas() throws Exception {
-        runServingPod();
         await().atMost(WAIT).until(() -> registry.replicasOf(MODELS, "llama").size() == 1);
         RemoteReplica replica = registry.replicasOf(MODELS, "llama").get(0);
-        assertThat(replica).isEqualTo(new RemoteReplica(A, RemoteWorkRenderer.workName(MODELS, "llama"),
-                "llama-pod-0"));
+        String pod = admin.pods().inNamespace(SERVING).list().getItems().get(0).getMetadata().getName();
+        assertThat(replica).isEqualTo(new RemoteReplica(A, RemoteWorkRenderer.workName(MODELS, "llama"), pod));
         var response = registry.upstream(replica).send(chat("through the tunnel")).toCompletionStage()
                 .toCompletableFuture().get(20, TimeUnit.SECONDS);
         assertThat(response.statusCode()).isEqualTo(200);
@@ -410,9 +400,12 @@ class TunnelApiServerTest {
     @Test
     @Order(4)
     void aTunnelLostBeforeTheFirstByteSendsTheRequestOnceMoreToAnotherReplica() throws Exception {
-        // A second replica of the model, in the pool's own cluster.
-        SimulatedReplicas.Replica local = replicas.start(MODELS, "llama", SERVED, Duration.ZERO);
+        // A second replica of the model, in the pool's own cluster: the Deployment the operator would render for it.
+        Deployment localReplica = admin.resource(ServingRenderer.deployment(admin.resources(ModelDeployment.class)
+                .inNamespace(MODELS).withName("llama").get(), new Placement(NodeTrust.LOCAL_CLUSTER, NODE, "gpu", 1),
+                ServingSettings.DEFAULT)).create();
         await().atMost(WAIT).until(() -> gateway.directory().snapshot().reachable().getOrDefault(SERVED, 0) == 2);
+        FakeEngine local = network.engines(MODELS, "llama").get(0);
         CompletableFuture<Void> held = engine.holdBeforeHead();
         ExecutorService callers = Executors.newCachedThreadPool();
         try {
@@ -430,17 +423,17 @@ class TunnelApiServerTest {
                 }
             }
             assertThat(atRemote).as("no prompt went to the replica behind the tunnel").isNotNull();
-            int localBefore = local.engine().requests();
+            int localBefore = local.requests();
             link.cut();
             // Nothing came back through the tunnel before it dropped: the gateway sends the request to the other one.
             ChatCompletion answer = atRemote.get(30, TimeUnit.SECONDS);
             assertThat(answer.choices().get(0).message().content()).hasValue("Hello from " + SERVED + " (SIMULATED)");
-            assertThat(local.engine().requests()).isEqualTo(localBefore + 1);
+            assertThat(local.requests()).isEqualTo(localBefore + 1);
         } finally {
             held.complete(null);
             link.restore();
             callers.shutdownNow();
-            replicas.stop(local);
+            admin.resource(localReplica).delete();
         }
         await().atMost(WAIT).until(() -> gateway.directory().snapshot().reachable().getOrDefault(SERVED, 0) == 1);
     }

@@ -10,6 +10,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.gpupool.api.v1alpha1.ApiGroup;
 import io.gpupool.api.v1alpha1.ModelDeployment;
 import io.gpupool.apiserver.InProcessOperator;
 import io.gpupool.apiserver.RealKubeApiServer;
@@ -44,6 +45,10 @@ class QuickstartE2ETest {
             // As a person leaves: the model first (while the operator runs, so that its finalizer goes), then the rest.
             kubectl.exec("delete", "-f", "examples/10-modeldeployment-llama-8b.yaml", "--wait=true", "--timeout=60s");
             kubectl.exec("delete", "secret", "hf-token", "-n", "uni-nlp");
+            // The garbage collector takes its pods with their ReplicaSets and the kubelet confirms them gone: wait for
+            // that before the node goes, or the next class sees pods bound to a node that no longer exists.
+            await().atMost(WAIT).until(() -> client.pods().inNamespace("uni-nlp")
+                    .withLabel(ApiGroup.MANAGED_BY_LABEL, ApiGroup.MANAGED_BY).list().getItems().isEmpty());
         } finally {
             if (operator != null) {
                 operator.close();

@@ -90,10 +90,7 @@ class ServingE2ETest {
     }
 
     private static Node a100(String name, String organization) {
-        Node node = PoolFixtures.node("a100-80g-01", organization);
-        node.getMetadata().setName(name);
-        node.getMetadata().getLabels().put("kubernetes.io/hostname", name);
-        return node;
+        return PoolFixtures.node("a100-80g-01", name, organization);
     }
 
     private static ModelDeployment apply(String ns, String name, int replicas) {

@@ -8,6 +8,7 @@ import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.gpupool.cluster.PodNetwork;
 import io.gpupool.cluster.SimulatedKubelet;
 import io.gpupool.testing.PoolFixtures;
 
@@ -38,15 +39,15 @@ final class ContributorCluster implements AutoCloseable {
     /**
      * Starts its API server (kubeconfig in dir/kubeconfig) and kubelet, and creates the serving namespace.
      *
-     * @param engines runs a SIMULATED engine for each serving pod (at its pod IP) when not null
+     * @param network gives each serving pod its IP (e.g. where a SIMULATED engine answers) when not null
      */
     static ContributorCluster start(String name, String organization, Path dir, ContributorChart chart,
-            long loadDelayMillis, io.vertx.core.Vertx engines) throws IOException {
+            long loadDelayMillis, PodNetwork network) throws IOException {
         PlaygroundApiServer server = PlaygroundApiServer.embedded(dir.resolve("kubeconfig"));
         KubernetesClient client = server.client();
         client.resource(new NamespaceBuilder().withNewMetadata().withName(chart.servingNamespace()).endMetadata().build())
                 .createOr(r -> r.update());
-        EmbeddedKubelet kubelet = new EmbeddedKubelet(client, loadDelayMillis, engines);
+        EmbeddedKubelet kubelet = new EmbeddedKubelet(client, loadDelayMillis, network);
         kubelet.start();
         return new ContributorCluster(name, organization, chart, server, client, kubelet);
     }
@@ -65,9 +66,7 @@ final class ContributorCluster implements AutoCloseable {
 
     /** A GPU machine of this cluster, from a Node fixture (renamed), contributed with the chart's selector labels. */
     void addContributedNode(String fixture, String nodeName) {
-        Node node = PoolFixtures.node(fixture, null);
-        node.getMetadata().setName(nodeName);
-        node.getMetadata().getLabels().put("kubernetes.io/hostname", nodeName);
+        Node node = PoolFixtures.node(fixture, nodeName, null);
         node.getMetadata().getLabels().putAll(chart.contributedNodeSelector());
         SimulatedKubelet.registerNode(client, node);
     }

@@ -1,6 +1,5 @@
 package io.gpupool.playground;
 
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -19,12 +18,9 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
-import io.gpupool.core.render.ServingContract;
-import io.gpupool.core.render.ServingRenderer;
-import io.gpupool.testing.FakeEngine;
+import io.gpupool.cluster.PodNetwork;
+import io.gpupool.testing.EnginePodNetwork;
 import io.gpupool.testing.PoolFixtures;
-import io.gpupool.testing.SimulatedReplicas;
-import io.vertx.core.Vertx;
 
 /**
  * Stands in for the kubelets AND the Deployment controller of a cluster whose API server is the embedded one (Fabric8's
@@ -33,10 +29,10 @@ import io.vertx.core.Vertx;
  * {@link io.gpupool.cluster.SimulatedKubelet} instead, under the real controllers and scheduler. A serving Deployment
  * gets its pods, on the node it is pinned to; each pod becomes ready after a load delay, and a pod that is no longer wanted
  * stays a moment before it is gone, as a real one drains its requests (the pool keeps its GPU booked meanwhile). No
- * model is downloaded: given a Vert.x, each pod runs a SIMULATED engine ({@link FakeEngine}, the model's served name)
- * on a loopback address of its own, which is the pod's IP, and its port is the pod's serving port.
+ * model is downloaded: given a pod network such as {@link EnginePodNetwork}, each pod gets its IP there, where a
+ * SIMULATED engine answers on the pod's serving port.
  */
-final class EmbeddedKubelet implements AutoCloseable {
+public final class EmbeddedKubelet implements AutoCloseable {
 
     static final String COMPONENT_LABEL = "app.kubernetes.io/component";
     static final String MODEL_SERVER = "model-server";
@@ -59,33 +55,32 @@ final class EmbeddedKubelet implements AutoCloseable {
     private static final class SimPod {
         final String namespace;
         final String name;
-        final FakeEngine engine;
+        /** The pod as created (its uid), once it has an address; null before. */
+        Pod addressed;
+        String ip;
         boolean ready;
 
-        SimPod(String namespace, String name, FakeEngine engine) {
+        SimPod(String namespace, String name) {
             this.namespace = namespace;
             this.name = name;
-            this.engine = engine;
         }
     }
 
-    /** How long a SIMULATED engine takes to answer (a small model's generation, roughly). */
-    static final Duration ENGINE_SERVICE_TIME = Duration.ofMillis(150);
+    /** Gives each pod its IP (and, for an {@link EnginePodNetwork}, its engine); null: pods have no IP. */
+    private final PodNetwork network;
 
-    private final Vertx engines;
-
-    EmbeddedKubelet(KubernetesClient client, long loadDelayMillis) {
+    public EmbeddedKubelet(KubernetesClient client, long loadDelayMillis) {
         this(client, loadDelayMillis, null);
     }
 
-    /** @param engines runs a SIMULATED engine for each pod when not null */
-    EmbeddedKubelet(KubernetesClient client, long loadDelayMillis, Vertx engines) {
+    /** @param network gives each pod its IP when not null */
+    public EmbeddedKubelet(KubernetesClient client, long loadDelayMillis, PodNetwork network) {
         this.client = client;
         this.loadDelayMillis = loadDelayMillis;
-        this.engines = engines;
+        this.network = network;
     }
 
-    void start() {
+    public void start() {
         deployments = client.apps().deployments().inAnyNamespace().withLabel(COMPONENT_LABEL, MODEL_SERVER)
                 .inform(new ResourceEventHandler<>() {
                     @Override
@@ -153,20 +148,14 @@ final class EmbeddedKubelet implements AutoCloseable {
     }
 
     private SimPod startPod(Deployment d, String key) {
-        var template = d.getSpec().getTemplate();
-        FakeEngine engine = engines == null ? null : new FakeEngine(engines, SimulatedReplicas.nextLoopback(),
-                servedName(template.getSpec()), ENGINE_SERVICE_TIME).forgetBodies().start();
         SimPod pod = new SimPod(d.getMetadata().getNamespace(),
-                d.getMetadata().getName() + "-" + UUID.randomUUID().toString().substring(0, 5), engine);
+                d.getMetadata().getName() + "-" + UUID.randomUUID().toString().substring(0, 5));
         // Owned by the Deployment's ReplicaSet and bound to its node, as the pool counts only such pods.
-        Pod desired = PoolFixtures.asDeploymentControllerMakesIt(d, pod.name);
-        if (engine != null) {
-            // The pod's serving port is where its engine listens.
-            desired.getSpec().getContainers().forEach(c -> c.getPorts().stream()
-                    .filter(p -> ServingRenderer.PORT_NAME.equals(p.getName()))
-                    .forEach(p -> p.setContainerPort(engine.port())));
+        Pod created = client.resource(PoolFixtures.asDeploymentControllerMakesIt(d, pod.name)).create();
+        if (network != null) {
+            pod.ip = network.assign(created);
+            pod.addressed = created;
         }
-        Pod created = client.resource(desired).create();
         writeStatus(created, false, pod);
         // The model "loads"; then the pod is ready and the Deployment says so.
         later(() -> {
@@ -184,17 +173,10 @@ final class EmbeddedKubelet implements AutoCloseable {
 
     private void writeStatus(Pod pod, boolean ready, SimPod sim) {
         pod.setStatus(new PodStatusBuilder().withPhase("Running")
-                .withPodIP(sim.engine == null ? null : sim.engine.host())
+                .withPodIP(sim.ip)
                 .withConditions(new PodConditionBuilder().withType("Ready").withStatus(ready ? "True" : "False").build())
                 .build());
         client.resource(pod).updateStatus();
-    }
-
-    /** The name the engine serves, from the serving contract in the pod template. */
-    private static String servedName(io.fabric8.kubernetes.api.model.PodSpec spec) {
-        return spec.getContainers().stream().flatMap(c -> c.getEnv() == null ? java.util.stream.Stream.empty()
-                : c.getEnv().stream()).filter(e -> ServingContract.GPUPOOL_SERVED_MODEL_NAME.name().equals(e.getName()))
-                .map(e -> e.getValue()).findFirst().orElse("model");
     }
 
     /**
@@ -206,9 +188,7 @@ final class EmbeddedKubelet implements AutoCloseable {
         pod.ready = false;
         later(() -> {
             client.pods().inNamespace(pod.namespace).withName(pod.name).withGracePeriod(0).delete();
-            if (pod.engine != null) {
-                pod.engine.close();
-            }
+            release(pod);
         }, DRAIN_MILLIS);
     }
 
@@ -222,10 +202,13 @@ final class EmbeddedKubelet implements AutoCloseable {
             deployments.close();
         }
         timer.shutdownNow();
-        pods.values().forEach(list -> list.forEach(p -> {
-            if (p.engine != null) {
-                p.engine.close();
-            }
-        }));
+        pods.values().forEach(list -> list.forEach(this::release));
+    }
+
+    private void release(SimPod pod) {
+        if (network != null && pod.addressed != null) {
+            network.release(pod.addressed);
+            pod.addressed = null;
+        }
     }
 }

@@ -42,6 +42,7 @@ import io.gpupool.core.inventory.NodeTrust;
 import io.gpupool.core.status.Conditions;
 import io.gpupool.operator.cluster.ContributedClusterReconciler;
 import io.gpupool.operator.node.LocalNodeReconciler;
+import io.gpupool.testing.EnginePodNetwork;
 import io.gpupool.testing.PoolFixtures;
 
 /**
@@ -71,6 +72,8 @@ public final class Playground implements AutoCloseable {
     static final long LOAD_DELAY_MILLIS = 3000;
     /** How long a stopping simulated serving pod drains before it is gone. */
     static final long DRAIN_MILLIS = EmbeddedKubelet.DRAIN_MILLIS;
+    /** How long a SIMULATED engine takes to answer (a small model's generation, roughly). */
+    static final Duration ENGINE_SERVICE_TIME = Duration.ofMillis(150);
 
     private final PlaygroundApiServer server;
     private final KubernetesClient client;
@@ -213,9 +216,10 @@ public final class Playground implements AutoCloseable {
         System.out.println("  operator: the real gpupool operator, log in " + operator.log);
         io.vertx.core.Vertx engines = io.vertx.core.Vertx.vertx();
         running.push(() -> engines.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS));
+        EnginePodNetwork network = EnginePodNetwork.answeringIn(engines, ENGINE_SERVICE_TIME);
         if (plane.isPresent()) {
             server.runKubelets(SimulatedKubelet.Settings.defaults().withLoadDelay(Duration.ofMillis(LOAD_DELAY_MILLIS))
-                    .withDrain(Duration.ofMillis(DRAIN_MILLIS)).withNetwork(new EnginePodNetwork(engines)));
+                    .withDrain(Duration.ofMillis(DRAIN_MILLIS)).withNetwork(network));
             System.out.printf("  controllers: REAL - Deployment, ReplicaSet, garbage collector, node lifecycle "
                     + "(kube-controller-manager) and kube-scheduler, which binds every serving pod to its node%n");
             System.out.printf("  kubelets: SIMULATED (the only simulated part of the pool's cluster) - bound pods run "
@@ -223,7 +227,7 @@ public final class Playground implements AutoCloseable {
                     + "each serving pod runs a SIMULATED OpenAI engine on its own loopback address (its pod IP).%n",
                     LOAD_DELAY_MILLIS / 1000, DRAIN_MILLIS / 1000);
         } else {
-            EmbeddedKubelet kubelet = new EmbeddedKubelet(client, LOAD_DELAY_MILLIS, engines);
+            EmbeddedKubelet kubelet = new EmbeddedKubelet(client, LOAD_DELAY_MILLIS, network);
             kubelet.start();
             running.push(kubelet);
             System.out.printf("  kubelets and Deployment controller: SIMULATED - serving pods become Ready after a %d s "
@@ -232,7 +236,7 @@ public final class Playground implements AutoCloseable {
                     LOAD_DELAY_MILLIS / 1000, DRAIN_MILLIS / 1000);
         }
         homeLab = ContributorCluster.start(HOME_LAB, HOME_COLLECTIVE, workDir.resolve(HOME_LAB),
-                ContributorChart.defaults(), LOAD_DELAY_MILLIS, engines);
+                ContributorChart.defaults(), LOAD_DELAY_MILLIS, network);
         running.push(homeLab);
         HOME_LAB_NODES.forEach((node, fixture) -> homeLab.addContributedNode(fixture, node));
         System.out.println("  contributed " + homeLab.describe() + " (SIMULATED: no controllers there; each serving "

@@ -43,6 +43,14 @@ public final class PoolFixtures {
         }
     }
 
+    /** A Node fixture under another name (a second machine of the same kind), contributed as above. */
+    public static Node node(String fixture, String name, String organization) {
+        Node node = node(fixture, organization);
+        node.getMetadata().setName(name);
+        node.getMetadata().getLabels().put("kubernetes.io/hostname", name);
+        return node;
+    }
+
     public static Namespace namespace(String name) {
         return new NamespaceBuilder().withNewMetadata().withName(name).endMetadata().build();
     }

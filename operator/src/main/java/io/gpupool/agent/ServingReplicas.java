@@ -8,13 +8,10 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.Supplier;
 
-import io.fabric8.kubernetes.api.model.Container;
-import io.fabric8.kubernetes.api.model.ContainerPort;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.gpupool.api.v1alpha1.ServingWork;
 import io.gpupool.core.render.RemoteWorkRenderer;
-import io.gpupool.core.render.ServingContract;
 import io.gpupool.core.render.ServingRenderer;
 import io.gpupool.tunnel.agent.ServingEndpoints;
 
@@ -59,25 +56,11 @@ final class ServingReplicas implements ServingEndpoints {
             String work = hash == null ? null : workByHash.get(hash);
             String ip = pod.getStatus() == null ? null : pod.getStatus().getPodIP();
             if (work != null && ip != null && !ip.isBlank() && ContributorAgent.ready(pod)) {
-                out.get(work).add(new Endpoint(pod.getMetadata().getName(), ip, servingPort(pod)));
+                out.get(work).add(new Endpoint(pod.getMetadata().getName(), ip, ServingRenderer.servingPort(pod)));
             }
         }
         out.values().forEach(list -> list.sort(Comparator.comparing(Endpoint::pod)));
         return out;
-    }
-
-    /** The container port named {@value ServingRenderer#PORT_NAME}, as the pool rendered it. */
-    static int servingPort(Pod pod) {
-        if (pod.getSpec() != null && pod.getSpec().getContainers() != null) {
-            for (Container c : pod.getSpec().getContainers()) {
-                for (ContainerPort port : c.getPorts() == null ? List.<ContainerPort>of() : c.getPorts()) {
-                    if (ServingRenderer.PORT_NAME.equals(port.getName()) && port.getContainerPort() != null) {
-                        return port.getContainerPort();
-                    }
-                }
-            }
-        }
-        return ServingContract.PORT;
     }
 
     @Override

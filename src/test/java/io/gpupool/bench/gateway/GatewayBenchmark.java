@@ -30,15 +30,19 @@ import io.gpupool.core.gateway.ApiKeys;
 import io.gpupool.core.gateway.dispatch.QueueLimits;
 import io.gpupool.core.inventory.NodeTrust;
 import io.gpupool.core.render.RemoteWorkRenderer;
+import io.gpupool.core.render.ServingRenderer;
 import io.gpupool.core.render.ServingSettings;
 import io.gpupool.gateway.Gateway;
 import io.gpupool.gateway.GatewaySettings;
+import io.gpupool.gateway.RemoteUpstreams;
 import io.gpupool.gateway.TunnelReplicas;
+import io.gpupool.cluster.SimulatedKubelet;
+import io.gpupool.playground.EmbeddedKubelet;
 import io.gpupool.playground.PlaygroundApiServer;
 import io.gpupool.testing.FakeEngine;
 import io.gpupool.testing.OpenLoop;
 import io.gpupool.testing.PoolFixtures;
-import io.gpupool.testing.SimulatedReplicas;
+import io.gpupool.testing.EnginePodNetwork;
 import io.gpupool.tunnel.AgentIdentity;
 import io.gpupool.tunnel.TunnelRegistry;
 import io.gpupool.tunnel.TunnelServer;
@@ -54,8 +58,16 @@ import io.vertx.core.VertxOptions;
  * rate three ways, side by side in one run: directly (the baseline), through one gateway (a replica reached by pod
  * IP), and through the gateway and an agent's tunnel (a replica of a contributed cluster: gateway, WebSocket tunnel,
  * agent, engine), so the differences are what the gateway and the tunnel add. Then: the highest rate one gateway
- * sustains with p99 under 50 ms on each path, and streaming's time to first chunk. Everything shares this machine's
- * cores (load generator, gateway, agent, engines, API server): the load average is printed with every figure.
+ * sustains with p99 under 50 ms on each path, streaming's time to first chunk, and fair queuing's figure: a quiet
+ * organization's latency on a saturated shared model alone and under another organization's 10x flood (what
+ * GatewayLoadApiServerTest asserts as shares, measured here as time). Everything shares this machine's cores (load
+ * generator, gateway, agent, engines, API server): the load average is printed with every figure.
+ *
+ * <p>The pool's own replicas are pods of the Deployment the operator renders for them (ServingRenderer): on the cluster
+ * harness the real Deployment controller and kube-scheduler make and bind them and the simulated kubelet runs them,
+ * elsewhere the playground's embedded kubelet does; either way a SIMULATED engine answers at the pod's IP
+ * ({@link EnginePodNetwork}). The contributed cluster's replica is an engine its agent's tunnel reaches directly (no
+ * second cluster is run: the benchmark measures the data path).
  */
 public final class GatewayBenchmark {
 
@@ -69,22 +81,45 @@ public final class GatewayBenchmark {
     /** The model whose replica runs in a contributed cluster, reached through its agent's tunnel. */
     static final String REMOTE_MODEL = "bench/remote";
     static final String CLUSTER = "bench-lab";
+    /** The GPU server the pool's own replicas run on. */
+    static final String NODE = "bench-h100";
+    /** The shared model of the fair-queuing figure: 8 slots of 200 ms, 40 requests a second. */
+    static final String FAIR_MODEL = "bench/fair";
+    static final int FAIR_SLOTS = 8;
+    static final Duration FAIR_SERVICE_TIME = Duration.ofMillis(200);
+    /** The quiet organization of the fair-queuing figure (weight 1; the benchmark's own organization weighs 2). */
+    static final String QUIET = "bench-quiet";
 
     public static void main(String[] args) throws Exception {
         Duration each = Duration.ofSeconds(Integer.parseInt(option(args, "--seconds", "20")));
         List<Integer> rates = parseRates(option(args, "--rates", "500,1000"));
         List<Integer> sweep = parseRates(option(args, "--sweep", "1000,1500,2000,2500,3000,3500,4000,5000"));
+        Duration fair = Duration.ofSeconds(Integer.parseInt(option(args, "--fair-seconds", "20")));
         java.nio.file.Path out = java.nio.file.Path.of("target", "bench-gateway");
         Files.createDirectories(out);
         Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
         try (PlaygroundApiServer server = PlaygroundApiServer.start(out, !PlaygroundApiServer.realBinariesPresent())) {
             KubernetesClient client = server.client();
             installApi(client);
-            String key = keyAndModel(client, "echo", MODEL);
-            keyAndModel(client, "remote", REMOTE_MODEL);
-            FakeEngine engine = new SimulatedReplicas(client, vertx).start(NS, "echo", MODEL, Duration.ZERO).engine()
-                    .forgetBodies().completionTokens(16);
-            FakeEngine remoteEngine = new FakeEngine(vertx, SimulatedReplicas.nextLoopback(), REMOTE_MODEL,
+            member(client, NS, ORG, 2.0);
+            member(client, QUIET, QUIET, 1.0);
+            String key = key(client, NS);
+            String quietKey = key(client, QUIET);
+            model(client, "echo", MODEL, 100_000);
+            model(client, "remote", REMOTE_MODEL, 100_000);
+            model(client, "fair", FAIR_MODEL, FAIR_SLOTS);
+            EnginePodNetwork network = new EnginePodNetwork(vertx, (pod, e) -> {
+                e.forgetBodies().completionTokens(16);
+                if (FAIR_MODEL.equals(EnginePodNetwork.servedName(pod))) {
+                    e.serviceTime(FAIR_SERVICE_TIME).completionTokens(8);
+                }
+            });
+            AutoCloseable kubelet = runPods(server, client, network);
+            servingPod(client, "echo");
+            servingPod(client, "fair");
+            FakeEngine engine = awaitEngine(network, "echo");
+            awaitEngine(network, "fair");
+            FakeEngine remoteEngine = new FakeEngine(vertx, EnginePodNetwork.nextLoopback(), REMOTE_MODEL,
                     Duration.ZERO).forgetBodies().completionTokens(16).start();
             GatewaySettings settings = new GatewaySettings("127.0.0.1", 0, 8L << 20,
                     new QueueLimits(100_000, Duration.ofSeconds(60)), NS, "bench-gateway", "bench/1",
@@ -105,8 +140,8 @@ public final class GatewayBenchmark {
                         new Path("direct", "http://" + engine.host() + ":" + engine.port() + "/v1", MODEL),
                         new Path("gateway", gateway.url(), MODEL),
                         new Path("gateway+tunnel", gateway.url(), REMOTE_MODEL));
-                System.out.printf("gpupool gateway benchmark (%s API server; %d s per run; load average at start %s)%n",
-                        server.isReal ? "real" : "embedded", each.toSeconds(), loadAverage());
+                System.out.printf("gpupool gateway benchmark (%s; %d s per run; load average at start %s)%n",
+                        server.describe(), each.toSeconds(), loadAverage());
                 StringBuilder md = new StringBuilder();
                 md.append("| scenario | rate (req/s) | path | ok | p50 (ms) | p99 (ms) | p99.9 (ms) | max (ms) | load avg |\n");
                 md.append("|---|---:|---|---:|---:|---:|---:|---:|---|\n");
@@ -146,6 +181,7 @@ public final class GatewayBenchmark {
                     md.append("\nHighest rate with p99 < 50 ms through ").append(p.name()).append(": **").append(best)
                             .append(" requests/s**\n");
                 }
+                fairQueuing(md, vertx, client, settings, load, key, quietKey, fair);
                 System.out.println(md);
                 Files.writeString(out.resolve("results.md"), md.toString());
                 System.out.println("Written to " + out.resolve("results.md"));
@@ -153,6 +189,7 @@ public final class GatewayBenchmark {
                 if (agent != null) {
                     agent.close();
                 }
+                kubelet.close();
             }
         } finally {
             vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
@@ -238,22 +275,108 @@ public final class GatewayBenchmark {
         }
     }
 
-    /** A member namespace and organization, a model, and a key whose hash is written as the operator would. */
-    private static String keyAndModel(KubernetesClient client, String name, String servedName) {
-        client.resource(PoolFixtures.namespace(NS)).createOr(r -> r.update());
-        client.resource(PoolFixtures.organization(ORG, NS)).createOr(r -> r.update());
+    /** A member namespace and its organization, which lets its models be shared, with a quota weight. */
+    private static void member(KubernetesClient client, String ns, String org, double weight) {
+        client.resource(PoolFixtures.namespace(ns)).createOr(r -> r.update());
+        Organization o = PoolFixtures.organization(org, ns);
+        o.getSpec().allowSharedDeployments = true;
+        o.getSpec().quota.weight = weight;
+        client.resource(o).createOr(r -> r.update());
+    }
+
+    /** A shared model of the benchmark's organization. */
+    private static void model(KubernetesClient client, String name, String servedName, int maxInFlight) {
         ModelDeployment md = PoolFixtures.modelDeployment(NS, name, 1, 1);
         md.getSpec().servedModelName = servedName;
-        md.getSpec().maxInFlightPerReplica = 100_000;
+        md.getSpec().maxInFlightPerReplica = maxInFlight;
+        md.getSpec().shared = true;
+        md.getSpec().model.maxContextLength = 4096;
         client.resource(md).createOr(r -> r.update());
+    }
+
+    /** A key of the namespace, its hash written as the operator would (no operator runs here). */
+    private static String key(KubernetesClient client, String ns) {
         String value = ApiKeys.generate(new java.security.SecureRandom());
         ApiKey key = new ApiKey();
-        key.setMetadata(new ObjectMetaBuilder().withNamespace(NS).withName("bench-" + name).build());
+        key.setMetadata(new ObjectMetaBuilder().withNamespace(ns).withName("bench").build());
         key = client.resource(key).createOr(r -> r.update());
         key.setStatus(new ApiKeyStatus());
         key.getStatus().keyHash = ApiKeys.hash(value);
         client.resource(key).updateStatus();
         return value;
+    }
+
+    /**
+     * Runs the pool's serving pods: on the cluster harness, the simulated kubelet under the real controllers and
+     * scheduler, on a GPU server registered as its kubelet would; elsewhere (no controllers) the embedded kubelet.
+     */
+    private static AutoCloseable runPods(PlaygroundApiServer server, KubernetesClient client, EnginePodNetwork network)
+            throws IOException {
+        if (server.controlPlane().map(p -> p.runsControllers() && p.runsScheduler()).orElse(false)) {
+            server.runKubelets(SimulatedKubelet.Settings.defaults().withLoadDelay(Duration.ZERO).withNetwork(network));
+            SimulatedKubelet.registerNode(client, PoolFixtures.node("dgx-h100-01", NODE, ORG));
+            return () -> {
+            }; // the kubelet stops with the server
+        }
+        EmbeddedKubelet kubelet = new EmbeddedKubelet(client, 0, network);
+        kubelet.start();
+        return kubelet;
+    }
+
+    /** The Deployment the operator renders for one replica of the model on the benchmark's GPU server. */
+    private static void servingPod(KubernetesClient client, String name) {
+        ModelDeployment md = client.resources(ModelDeployment.class).inNamespace(NS).withName(name).get();
+        client.resource(ServingRenderer.deployment(md, new Placement(NodeTrust.LOCAL_CLUSTER, NODE, "h100", 1),
+                ServingSettings.DEFAULT)).createOr(r -> r.update());
+    }
+
+    private static FakeEngine awaitEngine(EnginePodNetwork network, String name) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (network.engines(NS, name).isEmpty()) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("no serving pod of " + name + " ran");
+            }
+            Thread.sleep(100);
+        }
+        return network.engines(NS, name).get(0);
+    }
+
+    /**
+     * Fair queuing as time: the quiet organization (weight 1) calls the saturated shared model at 10 requests a second,
+     * alone and then while the benchmark's organization (weight 2) floods it with 10 times as many, more than the 40
+     * a second it serves; through a gateway with the production queue limits. Its p99 under the flood is the figure;
+     * GatewayLoadApiServerTest asserts the shares it follows from.
+     */
+    private static void fairQueuing(StringBuilder md, Vertx vertx, KubernetesClient client, GatewaySettings base,
+            OpenLoop load, String floodKey, String quietKey, Duration each) throws Exception {
+        GatewaySettings settings = new GatewaySettings(base.host(), 0, base.maxBodyBytes(), QueueLimits.DEFAULT,
+                base.namespace(), base.name(), "bench/fair", base.reportInterval(), base.drain());
+        try (Gateway gateway = Gateway.start(vertx, client, settings, new SimpleMeterRegistry(), Clock.systemUTC(),
+                RemoteUpstreams.NONE, List.of())) {
+            awaitReplica(gateway, NS + "/fair");
+            URI url = URI.create(gateway.url() + "/chat/completions");
+            load.run(url, quietKey, chat(FAIR_MODEL), 10, Duration.ofSeconds(3)); // warm-up
+            OpenLoop.Result alone = load.run(url, quietKey, chat(FAIR_MODEL), 10, each);
+            row(md, "fair queuing: quiet org alone on a model serving 40 req/s", 10, "gateway", alone);
+            var flooder = java.util.concurrent.Executors.newSingleThreadExecutor();
+            try {
+                var flood = flooder.submit(() -> load.run(url, floodKey, chat(FAIR_MODEL), 100,
+                        each.plusSeconds(4)));
+                var model = gateway.dispatchers().of(NS + "/fair");
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                while (model.stats().waiting().getOrDefault(ORG, 0) < 50 && System.nanoTime() < deadline) {
+                    Thread.sleep(20); // the flood saturates the model first
+                }
+                OpenLoop.Result flooded = load.run(url, quietKey, chat(FAIR_MODEL), 10, each);
+                row(md, "fair queuing: quiet org under a 10x flood (weights 1:2)", 10, "gateway", flooded);
+                row(md, "fair queuing: the flood (100 req/s) meanwhile", 100, "gateway", flood.get());
+                md.append(String.format(Locale.ROOT, "%nQuiet organization's p99 under a 10x flood: **%.1f ms** "
+                        + "(alone: %.1f ms; p50 %.1f ms, alone %.1f ms)%n", flooded.p(99), alone.p(99), flooded.p(50),
+                        alone.p(50)));
+            } finally {
+                flooder.shutdownNow();
+            }
+        }
     }
 
     private static String option(String[] args, String name, String fallback) {

@@ -110,5 +110,23 @@ class HeartbeatTest {
         // The trusted node's last heartbeat is still the one its agent sent.
         assertThat(scheduler.liveness.heartbeat(trusted, clock.instant()))
                 .isEqualTo(Instant.parse("2026-06-01T12:00:00Z"));
+
+        // A forged GpuNode also says the node is not ready. When the node really stops being ready (its agent says so,
+        // later), the pool counts the heartbeat timeout from then, not from the forgery: the node is not ready, not
+        // gone, until the timeout has passed since its own agent said so.
+        GpuNode forgedNotReady = remote("2026-06-01T12:01:40Z", "2026-06-01T11:00:00Z");
+        forgedNotReady.getMetadata().setNamespace("gpupool-cluster-rogue");
+        forgedNotReady.getSpec().nodeReady = false;
+        assertThat(scheduler.observe(forgedNotReady, LAB_APPROVED)).isFalse();
+        clock.advance(Duration.ofSeconds(100));
+        GpuNode notReady = remote("2026-06-01T12:03:20Z", "2026-06-01T11:00:00Z");
+        notReady.getSpec().nodeReady = false;
+        assertThat(scheduler.observe(notReady, LAB_APPROVED)).isTrue();
+        clock.advance(Duration.ofSeconds(110));
+        var assessed = scheduler.liveness.assess(java.util.List.of(notReady), LAB_APPROVED.contributedClusters(),
+                java.util.List.of(), Duration.ofSeconds(120));
+        assertThat(assessed.gone()).isEmpty();
+        assertThat(assessed.nodes()).singleElement()
+                .satisfies(n -> assertThat(n.state()).isEqualTo(io.gpupool.core.model.NodeState.NOT_READY));
     }
 }

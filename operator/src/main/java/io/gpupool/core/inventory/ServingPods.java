@@ -13,10 +13,11 @@ import io.gpupool.core.model.WorkloadId;
 import io.gpupool.core.render.ServingRenderer;
 
 /**
- * Which pods of the pool's own cluster hold GPUs for a ModelDeployment (so that those GPUs stay booked while the pods
- * stop). Labels and annotations are the pod creator's word, and any tenant who may create a Pod can write them: a
- * pod counts only when everything about it is what the operator's own serving Deployment would make, on the node it
- * claims:
+ * Which pods of the pool's own cluster are a ModelDeployment's serving pods: the ones that hold GPUs in the
+ * scheduler's books (so that those GPUs stay booked while the pods stop) and the only ones the gateway sends requests,
+ * and so members' prompts, to. Labels and annotations are the pod creator's word, and any tenant who may create a Pod
+ * can write them: a pod counts only when everything about it is what the operator's own serving Deployment would make,
+ * on the node it claims:
  * <ul>
  * <li>it carries the ModelDeployment's label, the node annotation and the node-hash label of that node;</li>
  * <li>its controller is a ReplicaSet of the Deployment the operator renders for that ModelDeployment and node (the
@@ -28,6 +29,8 @@ import io.gpupool.core.render.ServingRenderer;
  * A pod made by hand to look like this in a tenant's own namespace books, at most, GPUs for that tenant's own
  * ModelDeployment on a node where the kubelet really gave it GPUs (otherwise it fails and is not counted): it cannot
  * book GPUs for anybody else, or on a node that it does not run on.
+ * An owner reference is checked by name, not by uid (no informer on ReplicaSets is needed): one naming a ReplicaSet
+ * that does not exist is a dangling owner, and the garbage collector deletes such a pod.
  */
 public final class ServingPods {
 

@@ -16,6 +16,7 @@ import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.EnvVarBuilder;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.PodSpecBuilder;
 import io.fabric8.kubernetes.api.model.Probe;
@@ -67,6 +68,26 @@ public final class ServingRenderer {
     public static String endpoint(ModelDeployment md) {
         return "http://" + md.getMetadata().getName() + "." + md.getMetadata().getNamespace() + ".svc:"
                 + ServingContract.PORT + "/v1";
+    }
+
+    /**
+     * The port a serving pod answers on: its container port named {@value #PORT_NAME}, as rendered here, else the
+     * serving contract's. What the gateway and the agents dial.
+     */
+    public static int servingPort(Pod pod) {
+        if (pod.getSpec() != null && pod.getSpec().getContainers() != null) {
+            for (Container c : pod.getSpec().getContainers()) {
+                if (c.getPorts() == null) {
+                    continue;
+                }
+                for (var p : c.getPorts()) {
+                    if (PORT_NAME.equals(p.getName()) && p.getContainerPort() != null) {
+                        return p.getContainerPort();
+                    }
+                }
+            }
+        }
+        return ServingContract.PORT;
     }
 
     /** Name of the Deployment that runs a ModelDeployment's replicas on one node. */

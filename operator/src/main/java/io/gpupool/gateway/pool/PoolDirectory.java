@@ -29,16 +29,17 @@ import io.gpupool.core.gateway.metering.UsageCounts;
 import io.gpupool.core.inventory.Membership;
 import io.gpupool.core.inventory.NodeTrust;
 import io.gpupool.core.inventory.PoolInputs;
+import io.gpupool.core.inventory.ServingPods;
 import io.gpupool.core.render.RemoteWorkRenderer;
-import io.gpupool.core.render.ServingContract;
 import io.gpupool.core.render.ServingRenderer;
 import io.gpupool.gateway.RemoteUpstreams;
 import io.gpupool.gateway.direct.DirectUpstreams;
 
 /**
  * The pool as the gateway sees it, from watches only (informers, no polling): models and who may call them, API keys
- * by hash, organizations' weights, and the replicas of every model: the pool's own serving pods (ready, by pod IP and
- * serving port) and contributed clusters' ready work (through {@link RemoteUpstreams}). Any event leads to one
+ * by hash, organizations' weights, and the replicas of every model: the pool's own serving pods (those the operator's
+ * Deployments made, {@link ServingPods}; ready, by pod IP and serving port) and contributed clusters' ready work, as
+ * their agents report it through their tunnels (through {@link RemoteUpstreams}). Any event leads to one
  * coalesced rebuild of an immutable {@link PoolSnapshot} on the directory's own thread; readers take the latest.
  */
 public final class PoolDirectory implements AutoCloseable {
@@ -187,17 +188,20 @@ public final class PoolDirectory implements AutoCloseable {
         catalog.all().forEach(m -> reachable.put(m.id(), 0));
         Set<String> addresses = new HashSet<>();
         for (Pod pod : pods.getStore().list()) {
-            String mdName = pod.getMetadata().getLabels().get(ApiGroup.MODEL_DEPLOYMENT_LABEL);
-            if (mdName == null || !ready(pod)) {
+            // Labels are the pod creator's word, and a tenant may create pods: only a pod of the operator's own
+            // Deployment for its ModelDeployment, bound to the node it was placed on, is a replica (the rule the
+            // scheduler's books follow, ServingPods). A forged one gets no request, nor anybody's prompt.
+            var claim = ServingPods.claim(pod);
+            if (claim.isEmpty() || !ready(pod)) {
                 continue;
             }
             String ns = pod.getMetadata().getNamespace();
-            var model = catalog.byId(ns, mdName);
+            var model = catalog.byId(ns, claim.get().workload().name());
             if (model.isEmpty()) {
                 continue;
             }
             String ip = pod.getStatus().getPodIP();
-            int port = servingPort(pod);
+            int port = ServingRenderer.servingPort(pod);
             addresses.add(ip + ":" + port);
             replicas.computeIfAbsent(model.get().id(), k -> new ArrayList<>()).add(new ReplicaSpec(
                     LOCAL_CLUSTER + "/" + ns + "/" + pod.getMetadata().getName(), LOCAL_CLUSTER,
@@ -236,23 +240,6 @@ public final class PoolDirectory implements AutoCloseable {
         }
         return pod.getStatus().getConditions().stream()
                 .anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
-    }
-
-    /** The container port named like the serving port, else the serving contract's default. */
-    static int servingPort(Pod pod) {
-        if (pod.getSpec() != null && pod.getSpec().getContainers() != null) {
-            for (var c : pod.getSpec().getContainers()) {
-                if (c.getPorts() == null) {
-                    continue;
-                }
-                for (var p : c.getPorts()) {
-                    if (ServingRenderer.PORT_NAME.equals(p.getName()) && p.getContainerPort() != null) {
-                        return p.getContainerPort();
-                    }
-                }
-            }
-        }
-        return ServingContract.PORT;
     }
 
     @Override
