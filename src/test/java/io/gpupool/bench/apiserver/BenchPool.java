@@ -75,7 +75,14 @@ final class BenchPool {
     /** The GpuPool and GpuClasses of examples/, then Organizations and their namespaces. */
     void installPolicy() throws IOException {
         for (Object o : loadAll(Path.of("examples", "00-gpupool.yaml"))) {
-            client.resource(Serialization.unmarshal(Serialization.asYaml(o), GpuPool.class)).createOr(r -> r.update());
+            GpuPool pool = Serialization.unmarshal(Serialization.asYaml(o), GpuPool.class);
+            // The pool admin believes machines as large as the shape's (the kueue shape's nodes carry 20 GPUs, above
+            // the default ceiling of GpuPool.spec.maxGpusPerNode, which would refuse them as forged).
+            Integer ceiling = pool.getSpec().maxGpusPerNode;
+            if (ceiling == null || ceiling < shape.gpusPerNode()) {
+                pool.getSpec().maxGpusPerNode = shape.gpusPerNode();
+            }
+            client.resource(pool).createOr(r -> r.update());
         }
         for (Object o : loadAll(Path.of("examples", "01-gpuclasses.yaml"))) {
             client.resource(Serialization.unmarshal(Serialization.asYaml(o), GpuClass.class)).createOr(r -> r.update());
