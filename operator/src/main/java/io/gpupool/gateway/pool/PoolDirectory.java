@@ -45,7 +45,7 @@ import io.gpupool.gateway.direct.DirectUpstreams;
 public final class PoolDirectory implements AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger(PoolDirectory.class);
-    public static final String LOCAL_CLUSTER = "local";
+    public static final String LOCAL_CLUSTER = NodeTrust.LOCAL_CLUSTER;
 
     private final KubernetesClient client;
     private final DirectUpstreams direct;

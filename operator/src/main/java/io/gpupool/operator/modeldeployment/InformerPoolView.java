@@ -17,6 +17,7 @@ import io.gpupool.api.v1alpha1.ModelDeployment;
 import io.gpupool.api.v1alpha1.Organization;
 import io.gpupool.api.v1alpha1.ServingWork;
 import io.gpupool.api.v1alpha1.ServingWorkStatus.NodePods;
+import io.gpupool.core.inventory.NodeTrust;
 import io.gpupool.core.inventory.ServingPods;
 import io.gpupool.core.inventory.Sharing;
 import io.gpupool.core.model.NodeKey;
@@ -36,7 +37,7 @@ import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEven
 /** The pool as the ModelDeployment controller's informers see it. */
 final class InformerPoolView implements PoolView {
 
-    static final String LOCAL_CLUSTER = "local";
+    static final String LOCAL_CLUSTER = NodeTrust.LOCAL_CLUSTER;
 
     final InformerEventSource<GpuNode, ModelDeployment> gpuNodes;
     final InformerEventSource<GpuClass, ModelDeployment> gpuClasses;

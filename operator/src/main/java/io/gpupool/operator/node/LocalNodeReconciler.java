@@ -1,6 +1,7 @@
 package io.gpupool.operator.node;
 
 import io.fabric8.kubernetes.api.model.Node;
+import io.gpupool.core.inventory.NodeTrust;
 import io.gpupool.operator.Role;
 import io.quarkus.arc.lookup.LookupIfProperty;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
@@ -26,7 +27,7 @@ import io.javaoperatorsdk.operator.api.reconciler.dependent.Dependent;
 public class LocalNodeReconciler implements Reconciler<Node> {
 
     public static final String NAME = "localnode";
-    public static final String LOCAL_CLUSTER = "local";
+    public static final String LOCAL_CLUSTER = NodeTrust.LOCAL_CLUSTER;
 
     public static String hubNamespace(String cluster) {
         return HubNamespaces.name(cluster);
