@@ -75,4 +75,43 @@ class ConcurrentSchedulingTest {
         }
         assertThat(admitted).isEqualTo(NODES * 8);
     }
+
+    /**
+     * The pool's statuses and metrics show what the listeners were told last, so they must be told of every cycle once
+     * and in the order the cycles ran, however the reconciles that ran them interleave. Told as each reconcile left
+     * the scheduler's lock, an older cycle sometimes arrived after a newer one, and an Organization's status showed 2
+     * GPUs used while 4 were (FairShareReconcileTest, in CI).
+     */
+    @Test
+    void listenersAreToldOfEveryCycleOnceAndInOrder() throws Exception {
+        PoolScheduler scheduler = new PoolScheduler(new FairShareAdmission(), Clock.systemUTC());
+        List<Long> told = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+        scheduler.onCycle((outcome, v) -> told.add(outcome.sequence()));
+        PoolView view = new FixedPoolView(NODES);
+
+        CountDownLatch start = new CountDownLatch(1);
+        ExecutorService reconcilers = Executors.newFixedThreadPool(THREADS);
+        for (int i = 0; i < DEMANDS; i++) {
+            String name = String.format("md-%03d", i);
+            String created = String.format("2026-06-01T12:%02d:%02dZ", i / 60, i % 60);
+            reconcilers.submit(() -> {
+                start.await();
+                // Demands that change between calls, so that each call runs a cycle of its own.
+                for (int replicas = 1; replicas <= 3; replicas++) {
+                    ModelDeployment md = modelDeployment("lab", name, replicas, 1);
+                    md.getMetadata().setCreationTimestamp(created);
+                    scheduler.schedule(Workloads.demand(md, "lab", List.of(), List.of()), view);
+                }
+                return null;
+            });
+        }
+        start.countDown();
+        reconcilers.shutdown();
+        assertThat(reconcilers.awaitTermination(60, TimeUnit.SECONDS)).isTrue();
+
+        assertThat(told).isNotEmpty();
+        for (int i = 0; i < told.size(); i++) {
+            assertThat(told.get(i)).as("cycle told %d-th of %d: %s", i + 1, told.size(), told).isEqualTo(i + 1L);
+        }
+    }
 }

@@ -6,7 +6,9 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
 import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
@@ -48,7 +50,7 @@ import io.gpupool.operator.Leadership;
  * policy, and the workloads of the {@link AssignmentLedger} with the replicas whose pods still run as draining;</li>
  * <li>run the engine, a pure function of the snapshot;</li>
  * <li>take the result into the ledger, requeue the ModelDeployments whose admission changed, tell the listeners (status
- * publisher, metrics).</li>
+ * publisher, metrics) after the lock is released, every cycle once and in the order the cycles ran.</li>
  * </ol>
  * GPUs of replicas that were taken away are held until their pods are gone (derived from the pod cache at each cycle,
  * not remembered), so no GPU is booked twice, across restarts too.
@@ -68,6 +70,15 @@ public class PoolScheduler {
     private volatile Consumer<WorkloadId> requeue = id -> {
     };
     private final List<BiConsumer<CycleOutcome, PoolView>> cycleListeners = new CopyOnWriteArrayList<>();
+    /**
+     * Outcomes not yet told to the listeners, in the order their cycles ran (queued under this scheduler's lock). They
+     * are told outside it, so that reports and status writes do not hold up the next cycle; whoever holds
+     * {@link #telling} tells all that are queued, so that listeners see every cycle once and in order. Told as each
+     * reconcile left the lock, two cycles arrived in either order, and the older one, arriving last, was what the pool's
+     * statuses showed until the next cycle (a minute away in a quiet pool), and what the admission metrics diffed.
+     */
+    private final Queue<Untold> untold = new ConcurrentLinkedQueue<>();
+    private final Object telling = new Object();
     private volatile Consumer<Instant> expiryListener = t -> {
     };
     private volatile BiConsumer<GpuNode, PoolView> distrustListener = (n, v) -> {
@@ -199,7 +210,6 @@ public class PoolScheduler {
             submitted.put(demand.id(), demand);
         }
         throttle.awaitTurn();
-        CycleOutcome outcome = null;
         Admission admission;
         synchronized (this) {
             ledger.rebuildOnce(view.modelDeployments());
@@ -212,11 +222,11 @@ public class PoolScheduler {
             // (and any that came after it): its admission is in the ledger.
             if (!batch.isEmpty()) {
                 batch.values().forEach(ledger::record);
-                outcome = runCycle(view, batch.keySet());
+                runCycle(view, batch.keySet());
             }
             admission = ledger.admissionOf(demand.id());
         }
-        publish(outcome, view);
+        publish();
         return admission;
     }
 
@@ -225,15 +235,14 @@ public class PoolScheduler {
      * they hold stay booked until they are gone.
      */
     public void release(WorkloadId id, PoolView view) {
-        CycleOutcome outcome;
         synchronized (this) {
             ledger.rebuildOnce(view.modelDeployments());
             if (!ledger.release(id)) {
                 return;
             }
-            outcome = runCycle(view, Set.of());
+            runCycle(view, Set.of());
         }
-        publish(outcome, view);
+        publish();
     }
 
     /** Runs a cycle on behalf of no one, when pool inputs changed (a node, class, organization or the pool). */
@@ -241,12 +250,11 @@ public class PoolScheduler {
         if (!leadership.leading()) {
             return; // the leader runs the pool's cycles; this replica's turn comes with the lease (onTakeover)
         }
-        CycleOutcome outcome;
         synchronized (this) {
             ledger.rebuildOnce(view.modelDeployments());
-            outcome = runCycle(view, Set.of());
+            runCycle(view, Set.of());
         }
-        publish(outcome, view);
+        publish();
     }
 
     /** Ids of ModelDeployments that wait for GPUs: capacity changes should wake them. */
@@ -274,7 +282,7 @@ public class PoolScheduler {
      * @param callers the workloads whose reconciles wait for this cycle's answer: they read it from the ledger, so
      *                they are not requeued when their admission changes
      */
-    private CycleOutcome runCycle(PoolView view, Set<WorkloadId> callers) {
+    private void runCycle(PoolView view, Set<WorkloadId> callers) {
         long start = throttle.now();
         Set<WorkloadId> unseen = recordUnseen(view);
         SnapshotBuilder.CycleInputs inputs = snapshots.inputs(view, ledger.workloads(), usageHistory.get());
@@ -309,8 +317,8 @@ public class PoolScheduler {
         PoolSnapshot after = snapshot.withWorkloads(ledger.workloads());
         CycleOutcome outcome = new CycleOutcome(++cycles, clock.instant(), after, result,
                 Map.copyOf(ledger.allocatedGpus()), counted, proven, once(after, result));
+        untold.add(new Untold(outcome, view));
         throttle.ran(start);
-        return outcome;
     }
 
     /**
@@ -332,17 +340,23 @@ public class PoolScheduler {
         return recorded;
     }
 
-    private void publish(CycleOutcome outcome, PoolView view) {
-        if (outcome != null) {
-            cycleListeners.forEach(l -> l.accept(outcome, view));
+    /** Tells the listeners of the cycles run so far that they have not been told of; called without the lock. */
+    private void publish() {
+        synchronized (telling) {
+            for (Untold next = untold.poll(); next != null; next = untold.poll()) {
+                Untold u = next;
+                cycleListeners.forEach(l -> l.accept(u.outcome(), u.view()));
+            }
         }
+    }
+
+    private record Untold(CycleOutcome outcome, PoolView view) {
     }
 
     /**
      * The snapshot a cycle saw (with the ledger after it) and what it decided.
      *
-     * @param sequence the cycle's number: listeners may be told of two cycles at once, from two threads, and the newer
-     *                 one wins
+     * @param sequence the cycle's number (listeners are told of cycles in this order)
      * @param at       when it ran, on the scheduler's clock
      * @param counted  what of each node's GPUs counted, and why
      * @param proven   per organization, what its contributed nodes have proven
