@@ -44,6 +44,52 @@ class DesiredHashTest {
         assertThat(DesiredHash.matches(inCluster, render(golden(), otherImage))).isFalse();
     }
 
+    /**
+     * The hash is of the rendering's {@code toString()}, not its JSON: it must still see every field the JSON carries.
+     * Each leaf of the rendered Deployment's JSON is changed in turn (a string, number or boolean), read back, and
+     * must hash differently.
+     */
+    @Test
+    void everyFieldOfTheRenderingCountsInTheHash() throws IOException {
+        ModelDeployment md = golden();
+        Deployment rendered = ServingRenderer.deployment(md, md.getStatus().placements.get(0), ServingSettings.DEFAULT);
+        String original = DesiredHash.of(rendered);
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        com.fasterxml.jackson.databind.JsonNode tree = json.readTree(Serialization.asJson(rendered));
+        java.util.List<com.fasterxml.jackson.core.JsonPointer> leaves = new java.util.ArrayList<>();
+        collectLeaves(tree, com.fasterxml.jackson.core.JsonPointer.empty(), leaves);
+        assertThat(leaves).hasSizeGreaterThan(50);
+        for (var leaf : leaves) {
+            com.fasterxml.jackson.databind.JsonNode changed = tree.deepCopy();
+            var parent = changed.at(leaf.head());
+            var value = changed.at(leaf);
+            var replacement = value.isBoolean() ? json.getNodeFactory().booleanNode(!value.booleanValue())
+                    : value.isNumber() ? json.getNodeFactory().numberNode(value.asLong() + 1)
+                            : json.getNodeFactory().textNode(value.asText() + "x");
+            if (parent.isObject()) {
+                ((com.fasterxml.jackson.databind.node.ObjectNode) parent).set(leaf.last().getMatchingProperty(),
+                        replacement);
+            } else {
+                ((com.fasterxml.jackson.databind.node.ArrayNode) parent).set(leaf.last().getMatchingIndex(), replacement);
+            }
+            Deployment readBack = Serialization.unmarshal(json.writeValueAsString(changed), Deployment.class);
+            assertThat(DesiredHash.of(readBack)).as("changing %s", leaf).isNotEqualTo(original);
+        }
+    }
+
+    private static void collectLeaves(com.fasterxml.jackson.databind.JsonNode node,
+            com.fasterxml.jackson.core.JsonPointer at, java.util.List<com.fasterxml.jackson.core.JsonPointer> leaves) {
+        if (node.isObject()) {
+            node.fields().forEachRemaining(e -> collectLeaves(e.getValue(), at.appendProperty(e.getKey()), leaves));
+        } else if (node.isArray()) {
+            for (int i = 0; i < node.size(); i++) {
+                collectLeaves(node.get(i), at.appendIndex(i), leaves);
+            }
+        } else if (!node.isNull()) {
+            leaves.add(at);
+        }
+    }
+
     @Test
     void aChildWithoutTheAnnotationNeverMatches() throws IOException {
         Service inCluster = ServingRenderer.service(golden()); // written before hashes, or the annotation removed

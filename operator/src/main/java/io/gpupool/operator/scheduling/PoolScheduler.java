@@ -201,7 +201,7 @@ public class PoolScheduler {
      */
     public Admission schedule(Workload demand, PoolView view) {
         synchronized (this) {
-            ledger.rebuildOnce(view.modelDeployments());
+            ledger.rebuildOnce(view::modelDeployments);
             if (ledger.decided(demand) && !snapshots.provesMore(ledger.held(demand.id()), view)) {
                 return ledger.admissionOf(demand.id());
             }
@@ -212,7 +212,7 @@ public class PoolScheduler {
         throttle.awaitTurn();
         Admission admission;
         synchronized (this) {
-            ledger.rebuildOnce(view.modelDeployments());
+            ledger.rebuildOnce(view::modelDeployments);
             Map<WorkloadId, Workload> batch;
             synchronized (submitted) {
                 batch = new LinkedHashMap<>(submitted);
@@ -236,7 +236,7 @@ public class PoolScheduler {
      */
     public void release(WorkloadId id, PoolView view) {
         synchronized (this) {
-            ledger.rebuildOnce(view.modelDeployments());
+            ledger.rebuildOnce(view::modelDeployments);
             if (!ledger.release(id)) {
                 return;
             }
@@ -251,7 +251,7 @@ public class PoolScheduler {
             return; // the leader runs the pool's cycles; this replica's turn comes with the lease (onTakeover)
         }
         synchronized (this) {
-            ledger.rebuildOnce(view.modelDeployments());
+            ledger.rebuildOnce(view::modelDeployments);
             runCycle(view, Set.of());
         }
         publish();
