@@ -30,7 +30,8 @@ import io.javaoperatorsdk.operator.processing.event.ResourceID;
  * for an apply.
  */
 @KubernetesDependent(useSSA = BooleanWithUndefined.FALSE,
-        informer = @Informer(labelSelector = ModelDeploymentReconciler.SERVING_SELECTOR, itemStore = SlimDeployments.class))
+        informer = @Informer(labelSelector = ModelDeploymentReconciler.SERVING_SELECTOR, itemStore = SlimDeployments.class,
+                onAddFilter = CreatesInFlight.class))
 public class ServingDeploymentsDependent extends KubernetesDependentResource<Deployment, ModelDeployment>
         implements CRUDKubernetesBulkDependentResource<Deployment, ModelDeployment>, GarbageCollected<ModelDeployment> {
 
@@ -46,6 +47,24 @@ public class ServingDeploymentsDependent extends KubernetesDependentResource<Dep
         ServingSettings settings = workflow.getMandatory(ModelDeploymentReconciler.SETTINGS, ServingSettings.class);
         return ServingRenderer.deployments(md, placements, settings).stream().map(DesiredHash::stamp)
                 .collect(Collectors.toMap(ResourceID::fromResource, Function.identity()));
+    }
+
+    /** Noted as in flight first: its add event may arrive before the POST's response ({@link CreatesInFlight}). */
+    @Override
+    public Deployment create(Deployment desired, ModelDeployment md, Context<ModelDeployment> context) {
+        CreatesInFlight.creating(md.getMetadata().getUid(), desired);
+        try {
+            return super.create(desired, md, context);
+        } catch (RuntimeException e) {
+            CreatesInFlight.settled(md.getMetadata().getUid(), desired);
+            throw e;
+        }
+    }
+
+    @Override
+    protected void onCreated(ModelDeployment md, Deployment created, Context<ModelDeployment> context) {
+        super.onCreated(md, created, context); // from here on JOSDK recognizes the add event by its version
+        CreatesInFlight.settled(md.getMetadata().getUid(), created);
     }
 
     @Override
