@@ -14,13 +14,17 @@ import io.gpupool.core.render.ServingSettings;
 import io.gpupool.operator.cache.SlimDeployments;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.BooleanWithUndefined;
 import io.javaoperatorsdk.operator.api.config.informer.Informer;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.dependent.GarbageCollected;
 import io.javaoperatorsdk.operator.processing.dependent.CRUDKubernetesBulkDependentResource;
 import io.javaoperatorsdk.operator.processing.dependent.Matcher.Result;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependentResource;
+import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependentResourceConfig;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 
 /**
  * One Deployment per node the ModelDeployment's replicas are placed on in the pool's own cluster. Matched by the hash
@@ -30,8 +34,7 @@ import io.javaoperatorsdk.operator.processing.event.ResourceID;
  * for an apply.
  */
 @KubernetesDependent(useSSA = BooleanWithUndefined.FALSE,
-        informer = @Informer(labelSelector = ModelDeploymentReconciler.SERVING_SELECTOR, itemStore = SlimDeployments.class,
-                onAddFilter = CreatesInFlight.class))
+        informer = @Informer(labelSelector = ModelDeploymentReconciler.SERVING_SELECTOR, itemStore = SlimDeployments.class))
 public class ServingDeploymentsDependent extends KubernetesDependentResource<Deployment, ModelDeployment>
         implements CRUDKubernetesBulkDependentResource<Deployment, ModelDeployment>, GarbageCollected<ModelDeployment> {
 
@@ -47,6 +50,24 @@ public class ServingDeploymentsDependent extends KubernetesDependentResource<Dep
         ServingSettings settings = workflow.getMandatory(ModelDeploymentReconciler.SETTINGS, ServingSettings.class);
         return ServingRenderer.deployments(md, placements, settings).stream().map(DesiredHash::stamp)
                 .collect(Collectors.toMap(ResourceID::fromResource, Function.identity()));
+    }
+
+    /**
+     * JOSDK's event source, with the add events of the operator's own creates filtered ({@link CreatesInFlight}). Set
+     * here, after the annotation's configuration: the annotation's filter classes do not reach a dependent's informer
+     * in this Quarkus extension.
+     */
+    @Override
+    protected InformerEventSource<Deployment, ModelDeployment> createEventSource(
+            EventSourceContext<ModelDeployment> context) {
+        InformerEventSourceConfiguration.Builder<Deployment> config = informerConfigurationBuilder(context)
+                .withSecondaryToPrimaryMapper(getSecondaryToPrimaryMapper(context).orElseThrow())
+                .withName(name());
+        configuration().map(KubernetesDependentResourceConfig::informerConfig).ifPresent(config::updateFrom);
+        config.withOnAddFilter(new CreatesInFlight());
+        InformerEventSource<Deployment, ModelDeployment> source = new InformerEventSource<>(config.build(), context);
+        setEventSource(source);
+        return source;
     }
 
     /** Noted as in flight first: its add event may arrive before the POST's response ({@link CreatesInFlight}). */
