@@ -15,7 +15,7 @@ class CreatesInFlightTest {
 
     private static Deployment deployment(String name, String ownerUid) {
         return new DeploymentBuilder().withNewMetadata().withNamespace("lab").withName(name).addNewOwnerReference()
-                .withUid(ownerUid).withController(true).withKind("ModelDeployment").withName("llama").endOwnerReference()
+                .withUid(ownerUid).withKind("ModelDeployment").withName("llama").endOwnerReference()
                 .endMetadata().build();
     }
 
@@ -47,7 +47,7 @@ class CreatesInFlightTest {
     }
 
     @Test
-    void aDeploymentWithoutAControllerOwnerIsNeverFiltered() {
+    void aDeploymentWithoutAnOwnerIsNeverFiltered() {
         Deployment orphan = new DeploymentBuilder().withNewMetadata().withNamespace("lab").withName("x").endMetadata()
                 .build();
         assertThat(new CreatesInFlight().accept(orphan)).isTrue();

@@ -41,7 +41,8 @@ public final class CreatesInFlight implements OnAddFilter<Deployment> {
     @Override
     public boolean accept(Deployment added) {
         for (OwnerReference owner : added.getMetadata().getOwnerReferences()) {
-            if (Boolean.TRUE.equals(owner.getController()) && CREATING.remove(key(owner.getUid(), added))) {
+            // Any owner: JOSDK's owner reference does not set controller: true.
+            if (CREATING.remove(key(owner.getUid(), added))) {
                 return false; // the operator's own create, being handled by the reconcile that made it
             }
         }
