@@ -50,7 +50,6 @@ public class PoolLedger {
     private final Clock clock;
     private ContributionLedger ledger;
     private int historyDays = -1;
-    private long lastCycle = -1;
     private Map<String, Double> classValues = Map.of();
     private double halfLifeHours;
 
@@ -60,14 +59,10 @@ public class PoolLedger {
     }
 
     /**
-     * Takes in the figures of a cycle. An organization seen for the first time continues from its checkpoint; a cycle older than one
-     * already taken (listeners are told from several threads) is ignored.
+     * Takes in the figures of a cycle (the scheduler tells of cycles once each, in order). An organization seen for the
+     * first time continues from its checkpoint.
      */
     public synchronized void onCycle(PoolScheduler.CycleOutcome outcome, PoolView view) {
-        if (outcome.sequence() <= lastCycle) {
-            return;
-        }
-        lastCycle = outcome.sequence();
         var spec = view.pool().map(GpuPool::getSpec).orElse(null);
         int days = spec == null || spec.ledgerHistoryDays == null ? 92 : spec.ledgerHistoryDays;
         if (ledger == null) {
