@@ -114,4 +114,21 @@ class ConcurrentSchedulingTest {
             assertThat(told.get(i)).as("cycle told %d-th of %d: %s", i + 1, told.size(), told).isEqualTo(i + 1L);
         }
     }
+    /** A listener that fails neither keeps the others from hearing of that cycle nor stops the telling of later ones. */
+    @Test
+    void aFailingListenerStopsNeitherTheOthersNorLaterCycles() {
+        PoolScheduler scheduler = new PoolScheduler(new FairShareAdmission(), Clock.systemUTC());
+        List<Long> told = new java.util.ArrayList<>();
+        scheduler.onCycle((outcome, v) -> {
+            throw new IllegalStateException("a broken listener");
+        });
+        scheduler.onCycle((outcome, v) -> told.add(outcome.sequence()));
+        PoolView view = new FixedPoolView(NODES);
+        for (int i = 0; i < 3; i++) {
+            ModelDeployment md = modelDeployment("lab", "md-" + i, 1, 1);
+            md.getMetadata().setCreationTimestamp("2026-06-01T12:00:0" + i + "Z");
+            scheduler.schedule(Workloads.demand(md, "lab", List.of(), List.of()), view);
+        }
+        assertThat(told).containsExactly(1L, 2L, 3L);
+    }
 }

@@ -10,12 +10,15 @@ import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+
+import org.jboss.logging.Logger;
 
 import io.gpupool.api.v1alpha1.GpuNode;
 import io.gpupool.api.v1alpha1.GpuPool;
@@ -72,13 +75,15 @@ public class PoolScheduler {
     private final List<BiConsumer<CycleOutcome, PoolView>> cycleListeners = new CopyOnWriteArrayList<>();
     /**
      * Outcomes not yet told to the listeners, in the order their cycles ran (queued under this scheduler's lock). They
-     * are told outside it, so that reports and status writes do not hold up the next cycle; whoever holds
-     * {@link #telling} tells all that are queued, so that listeners see every cycle once and in order. Told as each
+     * are told outside it, so that reports and status writes do not hold up the next cycle; one thread at a time tells
+     * all that are queued ({@link #publish}), so that listeners see every cycle once and in order. Told as each
      * reconcile left the lock, two cycles arrived in either order, and the older one, arriving last, was what the pool's
      * statuses showed until the next cycle (a minute away in a quiet pool), and what the admission metrics diffed.
      */
     private final Queue<Untold> untold = new ConcurrentLinkedQueue<>();
-    private final Object telling = new Object();
+    private static final Logger LOG = Logger.getLogger(PoolScheduler.class);
+    /** Calls of {@link #publish} not yet answered by the thread telling the listeners (the queue-drain idiom). */
+    private final AtomicInteger tellers = new AtomicInteger();
     private volatile Consumer<Instant> expiryListener = t -> {
     };
     private volatile BiConsumer<GpuNode, PoolView> distrustListener = (n, v) -> {
@@ -340,14 +345,29 @@ public class PoolScheduler {
         return recorded;
     }
 
-    /** Tells the listeners of the cycles run so far that they have not been told of; called without the lock. */
+    /**
+     * Tells the listeners of the cycles run so far that they have not been told of; called without the lock. A thread
+     * that finds another telling returns at once (its reconcile does not wait for that one's status writes and
+     * reports): the teller sees the count it left and drains the queue again before it stops.
+     */
     private void publish() {
-        synchronized (telling) {
-            for (Untold next = untold.poll(); next != null; next = untold.poll()) {
-                Untold u = next;
-                cycleListeners.forEach(l -> l.accept(u.outcome(), u.view()));
-            }
+        if (tellers.getAndIncrement() != 0) {
+            return;
         }
+        int missed = 1;
+        do {
+            for (Untold next = untold.poll(); next != null; next = untold.poll()) {
+                for (BiConsumer<CycleOutcome, PoolView> listener : cycleListeners) {
+                    try {
+                        listener.accept(next.outcome(), next.view());
+                    } catch (RuntimeException e) {
+                        // One listener's failure must not stop the others, nor the telling of later cycles.
+                        LOG.warnf(e, "A listener failed on admission cycle %d", next.outcome().sequence());
+                    }
+                }
+            }
+            missed = tellers.addAndGet(-missed);
+        } while (missed != 0);
     }
 
     private record Untold(CycleOutcome outcome, PoolView view) {
