@@ -35,8 +35,9 @@ import io.javaoperatorsdk.operator.processing.event.ResourceID;
  * <p>Why not {@code @QuarkusTest}: a Quarkus test application is started once per profile and cannot be stopped and
  * started again inside a test, which the restart test needs, and several independent operators (admin identity, the
  * chart's ServiceAccount) are needed in one run. JOSDK reads the same annotations at run time that quarkus-operator-sdk
- * reads at build time ({@code @ControllerConfiguration}, {@code @Workflow(explicitInvocation)}, the dependents'
- * {@code @KubernetesDependent} informer selectors), so the controllers are configured the same way. The CDI beans are
+ * reads at build time ({@code @ControllerConfiguration}, {@code @Workflow}, the dependents'
+ * {@code @KubernetesDependent} informer selectors; ModelDeployments' dependents configure themselves), so the
+ * controllers are configured the same way. The CDI beans are
  * built by hand in the order CDI builds them, and the configuration is the production one: server-side apply for the
  * dependents AND for the primary resource's status and finalizer (quarkus.operator-sdk.enable-ssa=true, the default
  * outside the mock-server tests), all namespaces, generation-aware. Leader election (the prod profile's) only when

@@ -468,6 +468,10 @@ class RemoteClusterTest {
         assertThat(work).isNotNull();
         assertThat(work.getSpec().replicas).isEqualTo(2);
         assertThat(work.getSpec().organization).isEqualTo("uni-cv");
+        // Its work is outside its namespace, where owner references cannot reach: it got the operator's finalizer
+        // before the work was written (a ModelDeployment of the pool's own cluster has none).
+        assertThat(md("vision", "llava").getMetadata().getFinalizers())
+                .containsExactly("modeldeployments.gpupool.io/finalizer");
 
         await().atMost(WAIT).until(() -> attic.serving().size() == 1);
         Deployment running = attic.serving().get(0);
@@ -501,9 +505,11 @@ class RemoteClusterTest {
         assertThat(pool.resources(ServingWork.class).inAnyNamespace().list().getItems())
                 .extracting(w -> w.getMetadata().getNamespace()).containsExactly("gpupool-cluster-basement");
 
-        // Deleting the ModelDeployment withdraws its work from the basement too.
+        // Deleting the ModelDeployment withdraws its work from the basement too; then the finalizer lets it go.
         pool.resources(ModelDeployment.class).inNamespace("vision").withName("llava").delete();
         await().atMost(WAIT).until(() -> basement.serving().isEmpty());
+        await().atMost(WAIT).until(() -> pool.resources(ModelDeployment.class).inNamespace("vision").withName("llava")
+                .get() == null && pool.resources(ServingWork.class).inAnyNamespace().list().getItems().isEmpty());
     }
 
     @Test

@@ -15,8 +15,8 @@ import io.gpupool.core.status.Conditions;
 
 /**
  * Client-side timestamps from watches (informers), on this JVM's monotonic clock ({@link System#nanoTime()}): when
- * each ModelDeployment was first seen with the operator's finalizer, with a status, admitted, and when its first serving Deployment was
- * first seen. The API server's own timestamps have one-second resolution; these have the watch's delivery delay
+ * each ModelDeployment was first seen with a status and admitted, and when its first serving Deployment was first
+ * seen. The API server's own timestamps have one-second resolution; these have the watch's delivery delay
  * instead (the handlers only record a time).
  */
 final class WatchClock implements AutoCloseable {
@@ -28,8 +28,6 @@ final class WatchClock implements AutoCloseable {
     static final Predicate<ModelDeployment> HAS_STATUS = md -> md.getStatus() != null
             && md.getStatus().observedGeneration != null;
 
-    /** The operator's first step: the finalizer its first reconcile adds (before it decides anything). */
-    final Milestone finalizerAdded = new Milestone();
     final Milestone statusWritten = new Milestone();
     final Milestone admitted = new Milestone();
     final Milestone deploymentExists = new Milestone();
@@ -39,9 +37,6 @@ final class WatchClock implements AutoCloseable {
     WatchClock(KubernetesClient client) {
         mds = client.resources(ModelDeployment.class).inAnyNamespace().inform(new Handler<>(md -> {
             long now = System.nanoTime();
-            if (md.getMetadata().getFinalizers() != null && !md.getMetadata().getFinalizers().isEmpty()) {
-                finalizerAdded.reach(key(md), now);
-            }
             if (HAS_STATUS.test(md)) {
                 statusWritten.reach(key(md), now);
             }

@@ -28,6 +28,17 @@ public record ServingPlan(ModelDeploymentStatus status, Children children, List<
      */
     public record Children(List<Placement> localPlacements, ServingSettings settings, Credentials credentials,
             List<ServingWork> works, List<ServingWork> obsoleteWorks) {
+
+        /**
+         * Whether applying these writes objects outside the ModelDeployment's namespace (a ServingWork, a copy of the
+         * token in a contributed cluster's hub namespace): owner references cannot reach them there, so the
+         * ModelDeployment must not go before the operator has removed them (its finalizer). Removals alone write
+         * nothing that would outlive it.
+         */
+        public boolean writeOutsideTheNamespace() {
+            return !works.isEmpty() || (credentials != null && credentials.token() != null
+                    && !credentials.shareWith().isEmpty());
+        }
     }
 
     /**

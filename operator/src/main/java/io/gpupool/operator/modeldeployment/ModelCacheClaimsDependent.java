@@ -12,15 +12,15 @@ import io.gpupool.api.v1alpha1.ModelDeployment;
 import io.gpupool.api.v1alpha1.Placement;
 import io.gpupool.core.render.ModelCacheClaims;
 import io.gpupool.core.render.ServingSettings;
-import io.javaoperatorsdk.operator.api.config.informer.Informer;
+import io.javaoperatorsdk.operator.api.config.informer.InformerConfiguration;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.processing.dependent.BulkDependentResource;
 import io.javaoperatorsdk.operator.processing.dependent.Creator;
-import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependentResource;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependentResourceConfig;
+import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependentResourceConfigBuilder;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.PrimaryToSecondaryMapper;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
@@ -33,11 +33,9 @@ import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEven
  * references; a claim deleted by hand is created again by the next reconcile of a ModelDeployment of its namespace,
  * which its deletion triggers.
  *
- * <p>{@code createResourceOnlyIfNotExistingWithSSA = false}: two ModelDeployments placed on a node at once both create
+ * <p>Not created only-if-not-existing with server-side apply: two ModelDeployments placed on a node at once both create
  * its claim; a plain apply of the same object is idempotent, where the precondition would fail the second.
  */
-@KubernetesDependent(informer = @Informer(labelSelector = ModelCacheClaimsDependent.SELECTOR),
-        createResourceOnlyIfNotExistingWithSSA = false)
 public class ModelCacheClaimsDependent extends KubernetesDependentResource<PersistentVolumeClaim, ModelDeployment>
         implements BulkDependentResource<PersistentVolumeClaim, ModelDeployment, ResourceID>,
         Creator<PersistentVolumeClaim, ModelDeployment> {
@@ -47,6 +45,11 @@ public class ModelCacheClaimsDependent extends KubernetesDependentResource<Persi
 
     public ModelCacheClaimsDependent() {
         super(PersistentVolumeClaim.class);
+        configureWith(new KubernetesDependentResourceConfigBuilder<PersistentVolumeClaim>()
+                .withCreateResourceOnlyIfNotExistingWithSSA(false)
+                .withKubernetesDependentInformerConfig(InformerConfiguration.builder(PersistentVolumeClaim.class)
+                        .withLabelSelector(SELECTOR).build())
+                .build());
     }
 
     @Override

@@ -13,7 +13,9 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
 
+import jakarta.enterprise.inject.Typed;
 import jakarta.inject.Inject;
+import jakarta.inject.Singleton;
 
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
@@ -63,17 +65,13 @@ import io.gpupool.operator.scheduling.PoolRebalancer;
 import io.gpupool.operator.scheduling.PoolScheduler;
 import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
-import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
-import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
 import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.PrimaryUpdateAndCacheUtils;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
-import io.javaoperatorsdk.operator.api.reconciler.Workflow;
-import io.javaoperatorsdk.operator.api.reconciler.dependent.Dependent;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.PrimaryToSecondaryMapper;
@@ -84,18 +82,15 @@ import io.quarkus.arc.lookup.LookupIfProperty;
 /**
  * Takes a ModelDeployment from apply to serving: resolves its organization from the namespace, validates it, asks the
  * {@link PoolScheduler} for GPUs, applies the serving Deployments and Service and creates the model-cache claims they
- * mount (dependents), and reports status. The workflow is invoked explicitly because what it renders depends on the
- * admission decided here.
+ * mount ({@link ServingChildren}, after the admission: what they render depends on it), and reports status; when it
+ * goes, hands its GPUs on ({@link #depart}). Its finalizer only where it is needed ({@link ModelDeploymentFinalizer}).
  */
-@Workflow(explicitInvocation = true, dependents = {
-        @Dependent(name = "modelcache", type = ModelCacheClaimsDependent.class),
-        @Dependent(name = "deployments", type = ServingDeploymentsDependent.class),
-        @Dependent(name = "service", type = ServingServiceDependent.class),
-        @Dependent(name = "networkpolicy", type = ServingNetworkPolicyDependent.class) })
+@Singleton
+@Typed(ModelDeploymentReconciler.class) // registered by ModelDeploymentRegistration, not by the extension
 @LookupIfProperty(name = Role.PROPERTY, stringValue = Role.OPERATOR, lookupIfMissing = true)
-@ControllerConfiguration(name = ModelDeploymentReconciler.NAME,
+@ControllerConfiguration(name = ModelDeploymentReconciler.NAME, triggerReconcilerOnAllEvents = true,
         informer = @Informer(itemStore = WithoutManagedFields.class))
-public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, Cleaner<ModelDeployment> {
+public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
 
     public static final String NAME = "modeldeployment";
     static final String SERVING_SELECTOR = ApiGroup.MANAGED_BY_LABEL + "=" + ApiGroup.MANAGED_BY
@@ -105,7 +100,7 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
     static final String ACCESS = "access";
     /**
      * Field manager of the status when it is written with server-side apply. The controller's own manager (its name)
-     * applies the finalizer, and the dependents; the status gets a manager of its own because API servers before 1.22
+     * applies the finalizer ({@link ModelDeploymentFinalizer}), and the dependents; the status gets a manager of its own because API servers before 1.22
      * do not record which subresource a managed-fields entry belongs to: an apply to /status and an apply to the object
      * under the same manager replace each other's ownership. And only the status is sent: on those servers an apply to
      * /status that carries the spec takes ownership of the spec away from the user (the values are reset, the
@@ -123,6 +118,7 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
     private final String serviceAccount;
     private volatile InformerPoolView view;
     private volatile ServedNames servedNames;
+    private final ServingChildren servingChildren = new ServingChildren();
     /** The pool gateway's base URL (…/v1): ModelDeployments' endpoint when a gateway runs. */
     @ConfigProperty(name = "gpupool.gateway.url")
     Optional<String> gatewayUrl = Optional.empty();
@@ -266,6 +262,7 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
         rebalancer.attach(view);
         List<EventSource<?, ModelDeployment>> sources = new ArrayList<>(List.of(gpuNodes, gpuClasses, organizations,
                 pools, pods, clusters, works, requeue));
+        sources.addAll(servingChildren.eventSources(context));
         if (gatewayUrl.isPresent() && gatewayNamespace.isPresent()) {
             // What the gateway reaches of each model; a report that changes only its counts changes no status.
             gatewayReports = new InformerEventSource<>(cached(GatewayReport.class, "gatewayreports")
@@ -305,10 +302,15 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
     /**
      * Named steps around one pure decision: who asks for what, the scheduler's admission, what runs now, then
      * {@link ServingDecision#decide} turns all of it into the children, the token's copies, the Events and the status,
-     * which the remaining steps apply.
+     * which the remaining steps apply. Called for every event, the deletion of the ModelDeployment included
+     * ({@code triggerReconcilerOnAllEvents}): one that is going only {@linkplain #depart departs}.
      */
     @Override
     public UpdateControl<ModelDeployment> reconcile(ModelDeployment md, Context<ModelDeployment> context) {
+        if (context.isPrimaryResourceDeleted() || md.isMarkedForDeletion()) {
+            depart(md, context);
+            return UpdateControl.noUpdate();
+        }
         // The one rule of membership (Membership): the Organization that lists the namespace, only pool admins write.
         Membership membership = view.membership();
         String organization = membership.organizationOf(md.getMetadata().getNamespace()).orElse(null);
@@ -320,6 +322,9 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
         ServingInputs inputs = observe(md, organization, organizationExists, problems, context,
                 membership.whyNoOrganization(md.getMetadata().getNamespace()).orElse(null), sharing).withScale(scale);
         ServingPlan plan = ServingDecision.decide(md, inputs, admission);
+        if (plan.children() != null && plan.children().writeOutsideTheNamespace()) {
+            md = ModelDeploymentFinalizer.ensure(md, context, serverSideApply(context));
+        }
         plan = applyChildren(md, plan, inputs, admission, context);
         recordWarnings(md, plan.warnings());
         if (scale != null && scale.event() != null) {
@@ -450,7 +455,7 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
         workflow.put(LOCAL_PLACEMENTS, children.localPlacements());
         workflow.put(SETTINGS, children.settings());
         workflow.put(ACCESS, inputs.access());
-        workflow.reconcileManagedWorkflow();
+        servingChildren.reconcile(md, context);
         Set<String> failed = ModelCredentials.apply(context.getClient(), children.credentials());
         if (!failed.isEmpty()) {
             plan = ServingDecision.decide(md, inputs.withCredentialWriteFailures(failed), admission);
@@ -469,8 +474,13 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
         }
     }
 
-    @Override
-    public DeleteControl cleanup(ModelDeployment md, Context<ModelDeployment> context) {
+    /**
+     * The ModelDeployment is going (marked for deletion) or gone: its GPUs are handed on at once (its pods drain on the
+     * nodes' own account), its served name is free, what it wrote outside its namespace is removed, then its finalizer
+     * (when it has one). Its children in its namespace go with it (owner references). Idempotent: a ModelDeployment with
+     * the finalizer departs when marked and again when its deletion arrives.
+     */
+    private void depart(ModelDeployment md, Context<ModelDeployment> context) {
         if (view != null) {
             scheduler.release(Workloads.id(md), view);
             List<ServingWork> works = view.servingWorks(md.getMetadata().getNamespace(), md.getMetadata().getName());
@@ -481,7 +491,9 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
             servedNames.released(md.getStatus().servedModelName, md);
         }
         events.forget(md);
-        return DeleteControl.defaultDelete();
+        if (!context.isPrimaryResourceDeleted()) {
+            ModelDeploymentFinalizer.remove(context.getClient(), md);
+        }
     }
 
     @Override

@@ -12,17 +12,16 @@ import io.gpupool.api.v1alpha1.Placement;
 import io.gpupool.core.render.ServingRenderer;
 import io.gpupool.core.render.ServingSettings;
 import io.gpupool.operator.cache.SlimDeployments;
-import io.javaoperatorsdk.operator.processing.dependent.kubernetes.BooleanWithUndefined;
-import io.javaoperatorsdk.operator.api.config.informer.Informer;
+import io.javaoperatorsdk.operator.api.config.informer.InformerConfiguration;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.dependent.GarbageCollected;
 import io.javaoperatorsdk.operator.processing.dependent.CRUDKubernetesBulkDependentResource;
 import io.javaoperatorsdk.operator.processing.dependent.Matcher.Result;
-import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependentResource;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependentResourceConfig;
+import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependentResourceConfigBuilder;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 
@@ -33,13 +32,16 @@ import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEven
  * these Deployments' specs, so there is no field ownership to negotiate, and the API server does less for a POST than
  * for an apply.
  */
-@KubernetesDependent(useSSA = BooleanWithUndefined.FALSE,
-        informer = @Informer(labelSelector = ModelDeploymentReconciler.SERVING_SELECTOR, itemStore = SlimDeployments.class))
 public class ServingDeploymentsDependent extends KubernetesDependentResource<Deployment, ModelDeployment>
         implements CRUDKubernetesBulkDependentResource<Deployment, ModelDeployment>, GarbageCollected<ModelDeployment> {
 
     public ServingDeploymentsDependent() {
         super(Deployment.class);
+        configureWith(new KubernetesDependentResourceConfigBuilder<Deployment>().withUseSSA(false)
+                .withKubernetesDependentInformerConfig(InformerConfiguration.builder(Deployment.class)
+                        .withLabelSelector(ModelDeploymentReconciler.SERVING_SELECTOR)
+                        .withItemStore(new SlimDeployments()).build())
+                .build());
     }
 
     @Override
@@ -54,8 +56,7 @@ public class ServingDeploymentsDependent extends KubernetesDependentResource<Dep
 
     /**
      * JOSDK's event source, with the add events of the operator's own creates filtered ({@link CreatesInFlight}). Set
-     * here, after the annotation's configuration: the annotation's filter classes do not reach a dependent's informer
-     * in this Quarkus extension.
+     * here, after the configuration's informer settings (JOSDK offers no hook between the two).
      */
     @Override
     protected InformerEventSource<Deployment, ModelDeployment> createEventSource(

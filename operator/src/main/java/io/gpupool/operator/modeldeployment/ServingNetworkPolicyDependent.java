@@ -10,16 +10,16 @@ import io.gpupool.api.v1alpha1.ApiGroup;
 import io.gpupool.api.v1alpha1.ModelDeployment;
 import io.gpupool.core.render.ServingAccess;
 import io.gpupool.operator.cache.WithoutManagedFields;
-import io.javaoperatorsdk.operator.api.config.informer.Informer;
+import io.javaoperatorsdk.operator.api.config.informer.InformerConfiguration;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.processing.dependent.Creator;
 import io.javaoperatorsdk.operator.processing.dependent.Matcher.Result;
 import io.javaoperatorsdk.operator.processing.dependent.Updater;
-import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependentResource;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependentResourceConfig;
+import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependentResourceConfigBuilder;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.PrimaryToSecondaryMapper;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
@@ -44,8 +44,6 @@ import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEven
  * next ModelDeployment of the namespace brings it up to date; deleting the namespace deletes it.</li>
  * </ul>
  */
-@KubernetesDependent(informer = @Informer(labelSelector = ServingNetworkPolicyDependent.SELECTOR,
-        itemStore = WithoutManagedFields.class), createResourceOnlyIfNotExistingWithSSA = false)
 public class ServingNetworkPolicyDependent extends KubernetesDependentResource<NetworkPolicy, ModelDeployment>
         implements Creator<NetworkPolicy, ModelDeployment>, Updater<NetworkPolicy, ModelDeployment> {
 
@@ -54,6 +52,11 @@ public class ServingNetworkPolicyDependent extends KubernetesDependentResource<N
 
     public ServingNetworkPolicyDependent() {
         super(NetworkPolicy.class);
+        configureWith(new KubernetesDependentResourceConfigBuilder<NetworkPolicy>()
+                .withCreateResourceOnlyIfNotExistingWithSSA(false)
+                .withKubernetesDependentInformerConfig(InformerConfiguration.builder(NetworkPolicy.class)
+                        .withLabelSelector(SELECTOR).withItemStore(new WithoutManagedFields<>()).build())
+                .build());
     }
 
     @Override

@@ -4,12 +4,11 @@ import io.fabric8.kubernetes.api.model.Service;
 import io.gpupool.api.v1alpha1.ModelDeployment;
 import io.gpupool.core.render.ServingRenderer;
 import io.gpupool.operator.cache.SlimServices;
-import io.javaoperatorsdk.operator.processing.dependent.kubernetes.BooleanWithUndefined;
-import io.javaoperatorsdk.operator.api.config.informer.Informer;
+import io.javaoperatorsdk.operator.api.config.informer.InformerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.processing.dependent.Matcher.Result;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.CRUDKubernetesDependentResource;
-import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
+import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependentResourceConfigBuilder;
 
 /**
  * The Service in front of all of a ModelDeployment's serving pods: its OpenAI-compatible endpoint.
@@ -20,12 +19,15 @@ import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDep
  * made in the namespace makes the create fail with a conflict, reported as a reconcile error, instead of being
  * adopted.
  */
-@KubernetesDependent(useSSA = BooleanWithUndefined.FALSE,
-        informer = @Informer(labelSelector = ModelDeploymentReconciler.SERVING_SELECTOR, itemStore = SlimServices.class))
 public class ServingServiceDependent extends CRUDKubernetesDependentResource<Service, ModelDeployment> {
 
     public ServingServiceDependent() {
         super(Service.class);
+        configureWith(new KubernetesDependentResourceConfigBuilder<Service>().withUseSSA(false)
+                .withKubernetesDependentInformerConfig(InformerConfiguration.builder(Service.class)
+                        .withLabelSelector(ModelDeploymentReconciler.SERVING_SELECTOR)
+                        .withItemStore(new SlimServices()).build())
+                .build());
     }
 
     @Override
