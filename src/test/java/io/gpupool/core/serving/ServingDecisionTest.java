@@ -71,6 +71,21 @@ class ServingDecisionTest {
         assertThat(tokenReads).as("no contributed cluster needs a token").isEmpty();
     }
 
+    /** The operator's finalizer follows from the plan: only writes outside the namespace need it. */
+    @Test
+    void onlyAPlanThatWritesOutsideTheNamespaceNeedsTheFinalizer() {
+        ModelDeployment md = modelDeployment("team", "chat", 1, 1);
+        Placement local = new Placement("local", "n1", "l4", 1);
+        ServingPlan here = ServingDecision.decide(md, inputs("acme", List.of(), Map.of(), List.of(), List.of(), null),
+                admitted(local));
+        assertThat(here.children().writeOutsideTheNamespace()).isFalse();
+
+        ServingPlan there = ServingDecision.decide(md, inputs("acme", List.of(), Map.of(), List.of(), List.of(), null),
+                admitted(new Placement("lab", "n1", "l4", 1)));
+        assertThat(there.children().works()).isNotEmpty();
+        assertThat(there.children().writeOutsideTheNamespace()).isTrue();
+    }
+
     @Test
     void anInvalidSpecAppliesNothingAndKeepsCountingWhatRuns() {
         ModelDeployment md = modelDeployment("team", "chat", 1, 1);
