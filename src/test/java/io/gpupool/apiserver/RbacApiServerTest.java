@@ -102,7 +102,7 @@ class RbacApiServerTest {
             assertThat(admin.v1().events().inNamespace(NS).list().getItems()).isNotNull();
 
             admin.resources(ModelDeployment.class).inNamespace(NS).withName("coder").delete();
-            await().atMost(WAIT).until(() -> get("coder") == null); // the finalizer was removed
+            await().atMost(WAIT).until(() -> get("coder") == null);
             assertThat(operator.reconciles().failures()).isZero();
             pool.deleteModelDeployments(true);
         }

@@ -132,7 +132,7 @@ public final class TestPool implements AutoCloseable {
 
     /**
      * Deletes what the class created. ModelDeployments first, while the operator (when given) still runs, so that
-     * its cleanup releases the GPUs and removes the finalizer; left-over finalizers are then stripped by hand.
+     * it releases the GPUs and removes the finalizers it put on; left-over finalizers are then stripped by hand.
      */
     public void deleteModelDeployments(boolean operatorRunning) {
         for (String ns : namespaces) {

@@ -73,7 +73,7 @@ class FailoverE2ETest {
     @AfterAll
     static void tearDown() throws Exception {
         try {
-            // The ModelDeployments go while a replica still runs (it removes their finalizers).
+            // The ModelDeployments go while a replica still runs (it removes the finalizers of those that have one).
             pool.deleteModelDeployments(replicas.values().stream().anyMatch(OperatorProcess::isAlive));
         } finally {
             if (closing != null) {

@@ -42,7 +42,7 @@ class QuickstartE2ETest {
     @AfterAll
     static void cleanUp() {
         try {
-            // As a person leaves: the model first (while the operator runs, so that its finalizer goes), then the rest.
+            // As a person leaves: the model first (while the operator runs, so that it releases the GPUs, and the finalizer of one with work outside its namespace goes), then the rest.
             kubectl.exec("delete", "-f", "examples/10-modeldeployment-llama-8b.yaml", "--wait=true", "--timeout=60s");
             kubectl.exec("delete", "secret", "hf-token", "-n", "uni-nlp");
             // The garbage collector takes its pods with their ReplicaSets and the kubelet confirms them gone: wait for
