@@ -100,11 +100,12 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
     static final String ACCESS = "access";
     /**
      * Field manager of the status when it is written with server-side apply. The controller's own manager (its name)
-     * applies the finalizer ({@link ModelDeploymentFinalizer}), and the dependents; the status gets a manager of its own because API servers before 1.22
-     * do not record which subresource a managed-fields entry belongs to: an apply to /status and an apply to the object
-     * under the same manager replace each other's ownership. And only the status is sent: on those servers an apply to
-     * /status that carries the spec takes ownership of the spec away from the user (the values are reset, the
-     * ownership is not), so their next {@code kubectl apply --server-side} would conflict with the operator.
+     * applies the finalizer ({@link ModelDeploymentFinalizer}), and the dependents; the status gets a manager of its
+     * own because API servers before 1.22 do not record which subresource a managed-fields entry belongs to: an apply
+     * to /status and an apply to the object under the same manager replace each other's ownership. And only the
+     * status is sent: on those servers an apply to /status that carries the spec takes ownership of the spec away from
+     * the user (the values are reset, the ownership is not), so their next {@code kubectl apply --server-side} would
+     * conflict with the operator.
      */
     public static final String STATUS_FIELD_MANAGER = "gpupool-operator-status";
 
