@@ -477,22 +477,23 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
 
     /**
      * The ModelDeployment is going (marked for deletion) or gone: its GPUs are handed on at once (its pods drain on the
-     * nodes' own account), its served name is free, what it wrote outside its namespace is removed, then its finalizer
-     * (when it has one). Its children in its namespace go with it (owner references). Idempotent: a ModelDeployment with
-     * the finalizer departs when marked and again when its deletion arrives.
+     * nodes' own account) and its served name is free; its children in its namespace go with it (owner references).
+     * Only one with the finalizer wrote outside its namespace (it is put on before such a write): that is removed, then
+     * the finalizer. So the deletion event that follows (its last state has no finalizer) only repeats the release,
+     * which is idempotent, and makes no API call.
      */
     private void depart(ModelDeployment md, Context<ModelDeployment> context) {
         if (view != null) {
             scheduler.release(Workloads.id(md), view);
-            List<ServingWork> works = view.servingWorks(md.getMetadata().getNamespace(), md.getMetadata().getName());
-            ModelCredentials.forgetEverywhere(context.getClient(), md, RemoteWork.clusters(works));
-            ServingWorks.deleteAll(context.getClient(), works);
         }
         if (servedNames != null && md.getStatus() != null) {
             servedNames.released(md.getStatus().servedModelName, md);
         }
         events.forget(md);
-        if (!context.isPrimaryResourceDeleted()) {
+        if (md.hasFinalizer(ModelDeploymentFinalizer.NAME) && view != null) {
+            List<ServingWork> works = view.servingWorks(md.getMetadata().getNamespace(), md.getMetadata().getName());
+            ModelCredentials.forgetEverywhere(context.getClient(), md, RemoteWork.clusters(works));
+            ServingWorks.deleteAll(context.getClient(), works);
             ModelDeploymentFinalizer.remove(context.getClient(), md);
         }
     }

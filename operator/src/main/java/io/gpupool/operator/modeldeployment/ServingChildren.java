@@ -15,10 +15,11 @@ import io.javaoperatorsdk.operator.processing.event.source.EventSource;
  * and the namespace's NetworkPolicy, one dependent each, in one workflow the reconciler invokes after the admission
  * (what they render depends on it).
  *
- * <p>Standalone dependents, configured in their constructors, not a managed {@code @Workflow}: JOSDK runs managed
- * workflows only for controllers that leave the finalizer to JOSDK, which adds it to every primary (a write, a watch
- * event and a reconcile per ModelDeployment). The reconciler instead sees every event, deletion included, and puts its
- * finalizer only on ModelDeployments that write outside their namespace ({@link ModelDeploymentFinalizer}).
+ * <p>Standalone dependents, configured in their constructors, not a managed {@code @Workflow}: JOSDK refuses managed
+ * workflows in a controller whose reconciler sees every event ({@code triggerReconcilerOnAllEvents}), which this one
+ * does so that it can put its finalizer only on ModelDeployments that write outside their namespace
+ * ({@link ModelDeploymentFinalizer}) instead of leaving JOSDK to put it on every one (a write, a watch event and a
+ * reconcile per ModelDeployment).
  */
 final class ServingChildren {
 

@@ -13,17 +13,13 @@ import io.gpupool.core.render.ServingRenderer;
 import io.gpupool.core.render.ServingSettings;
 import io.gpupool.operator.cache.SlimDeployments;
 import io.javaoperatorsdk.operator.api.config.informer.InformerConfiguration;
-import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
-import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.dependent.GarbageCollected;
 import io.javaoperatorsdk.operator.processing.dependent.CRUDKubernetesBulkDependentResource;
 import io.javaoperatorsdk.operator.processing.dependent.Matcher.Result;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependentResource;
-import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependentResourceConfig;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependentResourceConfigBuilder;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
-import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 
 /**
  * One Deployment per node the ModelDeployment's replicas are placed on in the pool's own cluster. Matched by the hash
@@ -37,10 +33,11 @@ public class ServingDeploymentsDependent extends KubernetesDependentResource<Dep
 
     public ServingDeploymentsDependent() {
         super(Deployment.class);
+        // The add events of the operator's own creates are filtered (CreatesInFlight).
         configureWith(new KubernetesDependentResourceConfigBuilder<Deployment>().withUseSSA(false)
                 .withKubernetesDependentInformerConfig(InformerConfiguration.builder(Deployment.class)
                         .withLabelSelector(ModelDeploymentReconciler.SERVING_SELECTOR)
-                        .withItemStore(new SlimDeployments()).build())
+                        .withItemStore(new SlimDeployments()).withOnAddFilter(new CreatesInFlight()).build())
                 .build());
     }
 
@@ -52,23 +49,6 @@ public class ServingDeploymentsDependent extends KubernetesDependentResource<Dep
         ServingSettings settings = workflow.getMandatory(ModelDeploymentReconciler.SETTINGS, ServingSettings.class);
         return ServingRenderer.deployments(md, placements, settings).stream().map(DesiredHash::stamp)
                 .collect(Collectors.toMap(ResourceID::fromResource, Function.identity()));
-    }
-
-    /**
-     * JOSDK's event source, with the add events of the operator's own creates filtered ({@link CreatesInFlight}). Set
-     * here, after the configuration's informer settings (JOSDK offers no hook between the two).
-     */
-    @Override
-    protected InformerEventSource<Deployment, ModelDeployment> createEventSource(
-            EventSourceContext<ModelDeployment> context) {
-        InformerEventSourceConfiguration.Builder<Deployment> config = informerConfigurationBuilder(context)
-                .withSecondaryToPrimaryMapper(getSecondaryToPrimaryMapper(context).orElseThrow())
-                .withName(name());
-        configuration().map(KubernetesDependentResourceConfig::informerConfig).ifPresent(config::updateFrom);
-        config.withOnAddFilter(new CreatesInFlight());
-        InformerEventSource<Deployment, ModelDeployment> source = new InformerEventSource<>(config.build(), context);
-        setEventSource(source);
-        return source;
     }
 
     /** Noted as in flight first: its add event may arrive before the POST's response ({@link CreatesInFlight}). */
