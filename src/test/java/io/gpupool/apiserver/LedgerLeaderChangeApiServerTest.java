@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -15,8 +16,11 @@ import org.junit.jupiter.api.Test;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.gpupool.api.v1alpha1.GpuNode;
 import io.gpupool.api.v1alpha1.LedgerClass;
 import io.gpupool.api.v1alpha1.ModelDeployment;
+import io.gpupool.api.v1alpha1.Organization;
 import io.gpupool.api.v1alpha1.OrganizationLedger;
 import io.gpupool.operator.LeaderElection;
 import io.gpupool.testing.ManualClock;
@@ -78,6 +82,21 @@ class LedgerLeaderChangeApiServerTest {
         return lease == null || lease.getSpec() == null ? null : lease.getSpec().getHolderIdentity();
     }
 
+    /** For a failure's message: the lease, the ModelDeployment's status, the GpuNode's and the Organization's. */
+    private static String whatTheApiServerHolds() {
+        ModelDeployment md = admin.resources(ModelDeployment.class).inNamespace(NS).withName("chat").get();
+        GpuNode node = pool.gpuNode("a10-01");
+        Organization org = admin.resources(Organization.class).withName(ORG).get();
+        // The first line is what a CI summary shows.
+        String conditions = md == null || md.getStatus() == null || md.getStatus().conditions == null ? "none"
+                : md.getStatus().conditions.stream().map(c -> c.getType() + "=" + c.getStatus() + " " + c.getReason())
+                        .collect(java.util.stream.Collectors.joining(", "));
+        return "lease holder " + holder() + ", ModelDeployment conditions: " + conditions + "\nModelDeployment status:\n"
+                + (md == null ? "none" : Serialization.asYaml(md.getStatus())) + "GpuNode status:\n"
+                + (node == null ? "none" : Serialization.asYaml(node.getStatus())) + "Organization status:\n"
+                + (org == null ? "none" : Serialization.asYaml(org.getStatus()));
+    }
+
     private static LedgerClass a10(OrganizationLedger l) {
         return OrganizationLedgers.ofClass(l, CLASS);
     }
@@ -97,7 +116,11 @@ class LedgerLeaderChangeApiServerTest {
         md.getSpec().gpu.classes = List.of(CLASS);
         md.getSpec().model.maxContextLength = 4096;
         admin.resource(md).fieldManager("kubectl").serverSideApply();
-        ledgers.awaitUsedGpus(1);
+        try {
+            ledgers.awaitUsedGpus(1);
+        } catch (ConditionTimeoutException e) {
+            throw new AssertionError("no GPU counted in use; " + whatTheApiServerHolds(), e);
+        }
         assertThat(ledgers.now().since).isEqualTo(T0.toString());
         int contributedGpus = a10(ledgers.now()).contributedGpus.intValue();
         assertThat(contributedGpus).as("the pool's own node: all its GPUs count").isEqualTo(2);

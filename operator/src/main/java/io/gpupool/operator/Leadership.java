@@ -70,12 +70,16 @@ public class Leadership {
         });
     }
 
+    // Set under the lock that leading() decides its first answer under: a first leading() that read null just before the
+    // lease was won would otherwise overwrite this true with its "not yet" and the leader would never act.
     void started() {
-        leading = true;
+        synchronized (this) {
+            leading = true;
+        }
         takeovers.forEach(Runnable::run);
     }
 
-    void stopped() {
+    synchronized void stopped() {
         leading = false;
     }
 }
