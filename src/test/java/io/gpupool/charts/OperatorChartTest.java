@@ -64,9 +64,11 @@ class OperatorChartTest {
                 .contains(org.assertj.core.groups.Tuple.tuple("QUARKUS_PROFILE", "prod"),
                         org.assertj.core.groups.Tuple.tuple("GPUPOOL_ROLE", "operator"),
                         org.assertj.core.groups.Tuple.tuple("MALLOC_ARENA_MAX", "2"));
-        // The JVM sizes its heap from the container's memory limit (values jvm.options).
-        assertThat(c.getEnv()).filteredOn(e -> e.getName().equals("JAVA_TOOL_OPTIONS")).singleElement()
-                .satisfies(e -> assertThat(e.getValue()).contains("-XX:MaxRAMPercentage=", "-XX:+UseSerialGC"));
+        // The JVM's options replace the image launcher's defaults (JAVA_OPTS; jvmOptionsStartAJvm runs them).
+        assertThat(c.getEnv()).extracting(EnvVar::getName).doesNotContain("JAVA_TOOL_OPTIONS");
+        assertThat(c.getEnv()).filteredOn(e -> e.getName().equals("JAVA_OPTS")).singleElement()
+                .satisfies(e -> assertThat(e.getValue()).contains("-XX:MaxRAMPercentage=", "-XX:+UseSerialGC",
+                        "-Djava.util.logging.manager=org.jboss.logmanager.LogManager"));
         assertThat(c.getPorts()).singleElement().satisfies(p -> {
             assertThat(p.getContainerPort()).isEqualTo(9000);
             assertThat(p.getName()).isEqualTo("management");
@@ -213,5 +215,34 @@ class OperatorChartTest {
 
     static List<CustomResourceDefinition> crds(RenderedChart chart) {
         return chart.all(CustomResourceDefinition.class);
+    }
+
+    /**
+     * The operator's JVM options as the chart renders them start a JVM (the image's launcher passes JAVA_OPTS to
+     * {@code java} as they are), with the collector, heap share and native-heap trimming the chart's comments promise. A chart that
+     * gave a second collector, as JAVA_TOOL_OPTIONS beside the launcher's defaults did, fails here.
+     */
+    @Test
+    void jvmOptionsStartAJvm() throws Exception {
+        String opts = render(List.of(), Map.of()).one(Deployment.class, "gp").getSpec().getTemplate().getSpec()
+                .getContainers().get(0).getEnv().stream().filter(e -> e.getName().equals("JAVA_OPTS")).findFirst()
+                .orElseThrow().getValue();
+        List<String> command = new java.util.ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(List.of(opts.trim().split("\\s+")));
+        command.addAll(List.of("-XX:+PrintFlagsFinal", "-version"));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as(out).isZero();
+        assertThat(flag(out, "UseSerialGC")).isEqualTo("true");
+        assertThat(flag(out, "UseParallelGC")).isEqualTo("false");
+        assertThat(flag(out, "MaxRAMPercentage")).startsWith("55");
+        assertThat(flag(out, "TrimNativeHeapInterval")).isEqualTo("5000");
+    }
+
+    /** A flag's final value in -XX:+PrintFlagsFinal's table. */
+    private static String flag(String printFlagsFinal, String name) {
+        return printFlagsFinal.lines().map(String::trim).map(l -> l.split("\\s+"))
+                .filter(f -> f.length >= 4 && f[1].equals(name)).map(f -> f[3]).findFirst().orElseThrow();
     }
 }
