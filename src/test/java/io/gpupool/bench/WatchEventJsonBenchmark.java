@@ -35,7 +35,7 @@ import io.gpupool.testing.PoolFixtures;
 
 /**
  * What the operator pays per object it hears of or writes: JSON. In {@code hack/bench-apiserver.sh admission} Jackson
- * and the Fabric8 model are over half of the operator's CPU (decoding watch events and responses: a serving Deployment
+ * and the Fabric8 model are over half of the operator's Java samples (decoding watch events and responses: a serving Deployment
  * arrives as its create's response and as the watch's ADDED event; encoding the bodies of its writes). Side by side in
  * one run: the Fabric8 client's default mapper ({@code plain}) and the mapper the operator's client gets
  * ({@link FasterJson}: Jackson's Blackbird module, setters and getters called through generated lambdas instead of

@@ -41,8 +41,8 @@ class FasterJsonTest {
         md.getSpec().engineArgs = List.of("--enable-prefix-caching");
         md.setStatus(new ModelDeploymentStatus());
         md.getStatus().phase = "Running";
-        md.getStatus().placements = List.of(new Placement("local", "node-1", "l4", 2));
         List<Placement> placements = List.of(new Placement("local", "node-1", "l4", 2));
+        md.getStatus().placements = placements;
         Deployment deployment = ServingRenderer.deployments(md, placements, ServingSettings.DEFAULT).get(0);
         for (HasMetadata object : List.of(md, deployment, ServingRenderer.service(md))) {
             String json = plain.asJson(object);
