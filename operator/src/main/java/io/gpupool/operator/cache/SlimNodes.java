@@ -2,7 +2,6 @@ package io.gpupool.operator.cache;
 
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.NodeStatus;
-import io.javaoperatorsdk.operator.processing.event.source.informer.TransformingItemStore;
 
 /**
  * The cache of the pool's own Nodes, keeping what GPU discovery reads ({@code core/discovery/GpuNodes}): metadata
@@ -11,7 +10,7 @@ import io.javaoperatorsdk.operator.processing.event.source.informer.Transforming
  * its volumes, addresses and system facts, often several times what is kept, and the kubelet rewrites it; none of
  * it is read.
  */
-public class SlimNodes extends TransformingItemStore<Node> {
+public class SlimNodes extends SlimItemStore<Node> {
 
     public SlimNodes() {
         super(SlimNodes::slim);

@@ -2,14 +2,13 @@ package io.gpupool.operator.cache;
 
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceSpec;
-import io.javaoperatorsdk.operator.processing.event.source.informer.TransformingItemStore;
 
 /**
  * The cache of serving Services, keeping what the operator reads of them: metadata without managed fields (with the
  * desired-state hash annotation) and the cluster IPs the API server allocated, which an update must send back
  * unchanged.
  */
-public class SlimServices extends TransformingItemStore<Service> {
+public class SlimServices extends SlimItemStore<Service> {
 
     public SlimServices() {
         super(SlimServices::slim);

@@ -59,6 +59,7 @@ import io.gpupool.core.serving.StatusBuilder;
 import io.gpupool.core.status.StatusDiff;
 import io.gpupool.core.validation.ModelDeploymentValidator;
 import io.gpupool.operator.Role;
+import io.gpupool.operator.cache.CachedModelDeployments;
 import io.gpupool.operator.cache.WithoutManagedFields;
 import io.gpupool.operator.events.EventRecorder;
 import io.gpupool.operator.scheduling.PoolRebalancer;
@@ -89,7 +90,7 @@ import io.quarkus.arc.lookup.LookupIfProperty;
 @Typed(ModelDeploymentReconciler.class) // registered by ModelDeploymentRegistration, not by the extension
 @LookupIfProperty(name = Role.PROPERTY, stringValue = Role.OPERATOR, lookupIfMissing = true)
 @ControllerConfiguration(name = ModelDeploymentReconciler.NAME, triggerReconcilerOnAllEvents = true,
-        informer = @Informer(itemStore = WithoutManagedFields.class))
+        informer = @Informer(itemStore = CachedModelDeployments.class))
 public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
 
     public static final String NAME = "modeldeployment";
