@@ -54,6 +54,8 @@ public final class ApiServerBenchmark {
     private int startupMds = 30;
     private Duration timeout = Duration.ofMinutes(90);
     private final List<String> operatorJvm = new ArrayList<>();
+    /** The chart's memory limit for this run (null: values.yaml's). */
+    private String operatorMemory;
     private final Map<String, String> operatorEnv = new LinkedHashMap<>();
     private final List<String> scenarios = new ArrayList<>();
     private String label = "results";
@@ -94,6 +96,7 @@ public final class ApiServerBenchmark {
                 case "--startup-mds" -> b.startupMds = (int) positive(a, Integer.parseInt(value(args, ++i, a)));
                 case "--timeout-min" -> b.timeout = Duration.ofMinutes((long) positive(a, Long.parseLong(value(args, ++i, a))));
                 case "--operator-jvm" -> b.operatorJvm.addAll(Arrays.asList(value(args, ++i, a).trim().split("\\s+")));
+                case "--operator-memory" -> b.operatorMemory = value(args, ++i, a);
                 case "--operator-env" -> {
                     String kv = value(args, ++i, a);
                     int eq = kv.indexOf('=');
@@ -126,7 +129,7 @@ public final class ApiServerBenchmark {
         if (!b.jvmDefaults) {
             try {
                 // The chart's settings first: options given on the command line come after them and win.
-                b.operatorJvm.addAll(0, ChartJvm.options());
+                b.operatorJvm.addAll(0, ChartJvm.options(b.operatorMemory));
                 ChartJvm.environment().forEach(b.operatorEnv::putIfAbsent);
             } catch (java.io.IOException e) {
                 throw new IllegalStateException("cannot read " + ChartJvm.VALUES + ": " + e.getMessage(), e);
@@ -151,6 +154,8 @@ public final class ApiServerBenchmark {
                   --timeout-min M        give up on a scenario after M minutes (default 90)
                   --operator-jvm "OPTS"  JVM options of the operator process, after the chart's (values.yaml jvm.options,
                                          its memory limit as -XX:MaxRAM; MALLOC_ARENA_MAX=2 as in the chart)
+                  --operator-memory Q    the chart's memory limit the operator is given (default: values.yaml's
+                                         resources.limits.memory), as a pool of that size sets it (values.yaml's curve)
                   --jvm-defaults         run the operator on the JVM's defaults instead of the chart's settings
                   --operator-env K=V     environment of the operator (any Quarkus key, e.g.
                                          QUARKUS_OPERATOR_SDK_CONCURRENT_RECONCILIATION_THREADS=8); repeatable

@@ -23,8 +23,12 @@ final class ChartJvm {
     private ChartJvm() {
     }
 
+    /**
+     * @param memoryLimit the container's memory limit as a pool of the benchmark's size sets it (values.yaml documents
+     *                    the curve); null for the chart's default
+     */
     @SuppressWarnings("unchecked")
-    static List<String> options() throws IOException {
+    static List<String> options(String memoryLimit) throws IOException {
         Map<String, Object> values = Serialization.unmarshal(Files.readString(VALUES), Map.class);
         Map<String, Object> jvm = (Map<String, Object>) values.getOrDefault("jvm", Map.of());
         Map<String, Object> resources = (Map<String, Object>) values.getOrDefault("resources", Map.of());
@@ -34,7 +38,7 @@ final class ChartJvm {
         if (options != null && !options.toString().isBlank()) {
             out.addAll(Arrays.asList(options.toString().trim().split("\\s+")));
         }
-        Object memory = limits.get("memory");
+        Object memory = memoryLimit != null ? memoryLimit : limits.get("memory");
         if (memory != null) {
             out.add("-XX:MaxRAM=" + Quantity.getAmountInBytes(new Quantity(memory.toString())).toBigInteger());
         }
