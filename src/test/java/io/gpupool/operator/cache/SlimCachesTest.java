@@ -168,4 +168,20 @@ class SlimCachesTest {
         md.getMetadata().setManagedFields(null);
         assertThat(Serialization.asJson(a)).isEqualTo(Serialization.asJson(md));
     }
+
+    @Test
+    void immutableLabelsAreKeptAsTheyAre() {
+        Deployment built = new DeploymentBuilder().withNewMetadata().withName("d").withNamespace("uni-nlp")
+                .withLabels(Map.of("gpupool.io/model-deployment", "llama-8b")).withFinalizers(List.of("x"))
+                .endMetadata().build();
+        built.getMetadata().setLabels(Map.of("gpupool.io/model-deployment", "llama-8b"));
+        built.getMetadata().setFinalizers(List.of("gpupool.io/cleanup"));
+        SlimDeployments store = new SlimDeployments();
+
+        store.put(store.getKey(built), built);
+
+        assertThat(store.get("uni-nlp/d").getMetadata().getLabels()).containsEntry("gpupool.io/model-deployment",
+                "llama-8b");
+        assertThat(store.get("uni-nlp/d").getMetadata().getFinalizers()).containsExactly("gpupool.io/cleanup");
+    }
 }

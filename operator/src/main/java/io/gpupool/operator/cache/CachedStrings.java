@@ -67,16 +67,27 @@ public final class CachedStrings {
         }
     }
 
-    /** Interns a map's values in place (labels, a selector's match labels). */
+    /**
+     * Interns a map's values in place (labels, a selector's match labels). Objects the informer decodes have mutable
+     * maps; one that does not (built in code) is kept as it is: sharing strings is a saving, never a requirement.
+     */
     public static void values(Map<String, String> map) {
         if (map != null) {
-            map.replaceAll((k, v) -> of(v));
+            try {
+                map.replaceAll((k, v) -> of(v));
+            } catch (UnsupportedOperationException immutable) {
+                // kept as it is
+            }
         }
     }
 
     private static void strings(List<String> list) {
         if (list != null) {
-            list.replaceAll(CachedStrings::of);
+            try {
+                list.replaceAll(CachedStrings::of);
+            } catch (UnsupportedOperationException immutable) {
+                // kept as it is
+            }
         }
     }
 }
