@@ -8,6 +8,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -23,10 +24,14 @@ import com.marcnuri.helm.Helm;
 import com.sun.net.httpserver.HttpServer;
 
 import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.apps.DaemonSet;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.client.utils.Serialization;
@@ -92,6 +97,28 @@ class ChartOperationsTest {
         }
         var old = install;
         assertThatThrownBy(old::call).hasMessageContaining("kubeVersion");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {OPERATOR, CONTRIBUTOR})
+    void everyContainerNamesEachEnvironmentVariableOnce(String chart) {
+        // A name given twice is kept by the API server, but a server-side apply of the object is refused ("duplicate
+        // entries for key") and which value wins is up to whoever reads the list.
+        Map<String, Object> values = chart.equals(OPERATOR) ? Map.of() : CONTRIBUTOR_VALUES;
+        RenderedChart rendered = RenderedChart.render(chart, "ns", List.of(), values);
+        List<PodSpec> pods = new ArrayList<>();
+        rendered.all(Deployment.class).forEach(d -> pods.add(d.getSpec().getTemplate().getSpec()));
+        rendered.all(DaemonSet.class).forEach(d -> pods.add(d.getSpec().getTemplate().getSpec()));
+        rendered.all(Pod.class).forEach(p -> pods.add(p.getSpec()));
+        assertThat(pods).isNotEmpty();
+        for (PodSpec pod : pods) {
+            List<Container> containers = new ArrayList<>(pod.getContainers());
+            containers.addAll(pod.getInitContainers());
+            for (Container c : containers) {
+                assertThat(c.getEnv()).as("env of container %s", c.getName())
+                        .extracting(EnvVar::getName).doesNotHaveDuplicates();
+            }
+        }
     }
 
     @Test
