@@ -19,6 +19,7 @@ import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.gpupool.api.v1alpha1.ApiGroup;
+import io.gpupool.api.v1alpha1.GpuNode;
 import io.gpupool.api.v1alpha1.GpuPool;
 import io.gpupool.api.v1alpha1.GpuPoolSpec;
 import io.gpupool.api.v1alpha1.ModelDeployment;
@@ -231,6 +232,15 @@ class ServingE2ETest {
                         .getItems().isEmpty());
         assertSound();
         assertThat(ledger.observations()).isPositive();
+        // It was the pool's last ModelDeployment: once its pods are gone its GPUs are shown free again, without
+        // waiting for another ModelDeployment or a node change to run the next cycle.
+        await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> assertThat(NODES)
+                .allSatisfy(node -> assertThat(allocated(node)).as("GpuNode %s status.allocated", node).isZero()));
+    }
+
+    private static Integer allocated(String node) {
+        GpuNode n = client.resources(GpuNode.class).inNamespace(TestPool.HUB).withName(node).get();
+        return n == null || n.getStatus() == null ? null : n.getStatus().allocated;
     }
 
     private static String nodeReady(String node) {

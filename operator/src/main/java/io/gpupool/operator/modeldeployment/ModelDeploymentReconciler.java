@@ -234,12 +234,13 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
         var pods = new InformerEventSource<>(cached(Pod.class, "pods")
                 .withLabelSelector(SERVING_SELECTOR)
                 // A pod of a deleted ModelDeployment is gone: the GPUs it held while it drained are free, and nothing
-                // else would run the cycle that hands them on. Only on deletes, and only with ModelDeployments in the
-                // cache: a cycle run before the primary cache has synced would rebuild the ledger from nothing.
+                // else would run the cycle that hands them on (or, for the pool's last ModelDeployment, that shows
+                // its nodes' GPUs free again). Only on deletes. The rebalancer runs no cycle before every cache of
+                // the view has synced, so a pod deleted while the operator starts cannot rebuild the ledger from an
+                // empty primary cache.
                 .withOnDeleteFilter((pod, unknown) -> {
                     String md = pod.getMetadata().getLabels().get(ApiGroup.MODEL_DEPLOYMENT_LABEL);
-                    if (md != null && primaries.get(new ResourceID(md, pod.getMetadata().getNamespace())).isEmpty()
-                            && primaries.list().findAny().isPresent()) {
+                    if (md != null && primaries.get(new ResourceID(md, pod.getMetadata().getNamespace())).isEmpty()) {
                         rebalancer.request();
                     }
                     return true;
