@@ -178,6 +178,7 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment> {
 
     @Override
     public List<EventSource<?, ModelDeployment>> prepareEventSources(EventSourceContext<ModelDeployment> context) {
+        ServingWarmUp.start(context.getClient().getKubernetesSerialization());
         var primaries = context.getPrimaryCache();
         var gpuNodes = new InformerEventSource<>(poolInput(GpuNode.class, "gpunodes")
                 // Status alone (the pool's own figures, a live node's heartbeat) changes nothing; a heartbeat that
