@@ -239,7 +239,7 @@ class ServingE2ETest {
     }
 
     private static Integer allocated(String node) {
-        GpuNode n = client.resources(GpuNode.class).inNamespace(TestPool.HUB).withName(node).get();
+        GpuNode n = pool.gpuNode(node);
         return n == null || n.getStatus() == null ? null : n.getStatus().allocated;
     }
 
